@@ -25,7 +25,7 @@ step "prettier" node_modules/.bin/prettier --check .
 step "tsc" node_modules/.bin/tsc --noEmit -p tsconfig.json
 step "jest" node_modules/.bin/jest --ci
 step "pytest" .venv/bin/pytest -q
-if [ -d policies ]; then
+if [ -f cli/commands/policy-check.ts ]; then
   for stack in dev prod; do step "policy-check $stack" ./warecast policy-check --stack "$stack"; done
 fi
 exit $status
