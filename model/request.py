@@ -1,0 +1,210 @@
+"""Parse and check an endpoint request (schemas/endpoint.schema.json) into a :class:`~model.panel.Panel`.
+
+The SageMaker container has no ``jsonschema``, so the handler checks the request by hand; the tests check that
+what this module accepts and rejects agrees with the JSON Schema. Every error is a :class:`RequestError`
+naming the field, which the handler maps to HTTP 400.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.panel import FREQS, Panel, default_horizon, step_days
+
+__all__ = ["RequestError", "ForecastRequest", "Window", "parse_request", "quantile_key", "MAX_HISTORY"]
+
+#: History periods read per series (longer histories are cut): enough for yearly lags.
+MAX_HISTORY = {"D": 400, "W": 160}
+_REQUEST_KEYS = {"freq", "horizon", "quantiles", "windows", "num_samples", "seed", "series"}
+
+
+class RequestError(ValueError):
+    """The request breaks the endpoint contract; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Steps ``start..end`` (1-based, inclusive) of the horizon."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass
+class ForecastRequest:
+    """A checked request: settings plus the series as a panel with ``horizon`` known-ahead columns."""
+
+    freq: str
+    horizon: int
+    quantiles: list[float]
+    windows: list[Window]
+    num_samples: int
+    seed: int
+    panel: Panel
+    starts: list[dt.date] = field(default_factory=list)
+
+
+def quantile_key(level: float) -> str:
+    """The response key of a quantile level: the shortest round-trip decimal (same as JavaScript String)."""
+    return repr(float(level))
+
+
+def _fail(path: str, why: str) -> RequestError:
+    return RequestError(f"{path}: {why}")
+
+
+def _int(body: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _fail(key, f"must be an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def _numbers(values: Any, path: str, kind: str) -> np.ndarray:
+    if not isinstance(values, list):
+        raise _fail(path, "must be an array")
+    out = np.full(len(values), np.nan)
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if kind == "bool":
+            if not isinstance(v, bool):
+                raise _fail(f"{path}[{i}]", f"must be true, false or null, got {v!r}")
+            out[i] = float(v)
+        else:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise _fail(f"{path}[{i}]", f"must be a finite number or null, got {v!r}")
+            if kind == "price" and v < 0:
+                raise _fail(f"{path}[{i}]", f"must be >= 0, got {v!r}")
+            out[i] = float(v)
+    return out
+
+
+def _quantiles(body: dict[str, Any]) -> list[float]:
+    levels = body.get("quantiles", [0.1, 0.5, 0.9])
+    if not isinstance(levels, list) or not 1 <= len(levels) <= 99:
+        raise _fail("quantiles", "must be an array of 1 to 99 levels")
+    for q in levels:
+        if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 1:
+            raise _fail("quantiles", f"levels must be numbers strictly between 0 and 1, got {q!r}")
+    if len(set(levels)) != len(levels):
+        raise _fail("quantiles", "levels must be unique")
+    return [float(q) for q in levels]
+
+
+def _windows(body: dict[str, Any], horizon: int) -> list[Window]:
+    raw = body.get("windows", [])
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise _fail("windows", "must be an array of at most 20 windows")
+    out = []
+    for i, w in enumerate(raw):
+        path = f"windows[{i}]"
+        if not isinstance(w, dict) or set(w) != {"name", "start", "end"}:
+            raise _fail(path, "must be an object with exactly name, start and end")
+        name = w["name"]
+        if not isinstance(name, str) or not 1 <= len(name) <= 64:
+            raise _fail(f"{path}.name", "must be a string of 1 to 64 characters")
+        start, end = w["start"], w["end"]
+        for key, value in (("start", start), ("end", end)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _fail(f"{path}.{key}", f"must be an integer, got {value!r}")
+        if not 1 <= start <= end <= horizon:
+            raise _fail(path, f"needs 1 <= start <= end <= horizon ({horizon}), got {start}..{end}")
+        out.append(Window(name, start, end))
+    return out
+
+
+def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
+    path = f"series[{i}]"
+    if not isinstance(s, dict) or not set(s) <= {"id", "history", "future"} or "history" not in s:
+        raise _fail(path, "must be an object with id, history and optional future")
+    sid = s.get("id")
+    if not isinstance(sid, str) or not 1 <= len(sid) <= 200:
+        raise _fail(f"{path}.id", "must be a string of 1 to 200 characters")
+    hist = s["history"]
+    allowed = {"start", "units", "promo", "price", "stockout", "closed"}
+    if not isinstance(hist, dict) or not set(hist) <= allowed or "units" not in hist or "start" not in hist:
+        raise _fail(f"{path}.history", f"must be an object with start, units and optional {sorted(allowed)}")
+    try:
+        start = dt.date.fromisoformat(hist["start"])
+    except (TypeError, ValueError):
+        raise _fail(f"{path}.history.start", f"must be a date YYYY-MM-DD, got {hist['start']!r}") from None
+    units = _numbers(hist["units"], f"{path}.history.units", "number")
+    n = len(units)
+    if n > 3000:
+        raise _fail(f"{path}.history.units", "must have at most 3000 periods")
+    arrays: dict[str, Any] = {"id": sid, "start": start, "units": units}
+    for key, kind in (("promo", "bool"), ("price", "price"), ("stockout", "bool"), ("closed", "bool")):
+        values = _numbers(hist.get(key, [None] * n), f"{path}.history.{key}", kind)
+        if len(values) != n:
+            raise _fail(f"{path}.history.{key}", f"must have the length of units ({n}), got {len(values)}")
+        arrays[key] = values
+    future = s.get("future", {})
+    if not isinstance(future, dict) or not set(future) <= {"promo", "price"}:
+        raise _fail(f"{path}.future", "must be an object with optional promo and price")
+    arrays["future_promo"] = _numbers(future.get("promo", []), f"{path}.future.promo", "bool")
+    arrays["future_price"] = _numbers(future.get("price", []), f"{path}.future.price", "price")
+    return arrays
+
+
+def parse_request(body: Any) -> ForecastRequest:
+    """Check ``body`` (the decoded JSON) against the contract and build the panel the models read."""
+    if not isinstance(body, dict):
+        raise _fail("request", "must be a JSON object")
+    unknown = set(body) - _REQUEST_KEYS
+    if unknown:
+        raise _fail("request", f"unknown fields {sorted(unknown)}")
+    freq = body.get("freq", "D")
+    if freq not in FREQS:
+        raise _fail("freq", f"must be one of {list(FREQS)}, got {freq!r}")
+    horizon = _int(body, "horizon", default_horizon(freq), 1, 366)
+    quantiles = _quantiles(body)
+    windows = _windows(body, horizon)
+    num_samples = _int(body, "num_samples", 0, 0, 1000)
+    seed = _int(body, "seed", 0, 0, 2**63 - 1)
+    raw = body.get("series")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 1000:
+        raise _fail("series", "must be an array of 1 to 1000 series")
+    items = [_series_arrays(s, i, freq) for i, s in enumerate(raw)]
+    for i, item in enumerate(items):
+        for key in ("future_promo", "future_price"):
+            if len(item[key]) > horizon:
+                raise _fail(f"series[{i}].future.{key[7:]}", f"covers at most horizon ({horizon}) steps")
+    width = max(1, min(MAX_HISTORY[freq], max(len(item["units"]) for item in items)))
+    n = len(items)
+    y = np.full((n, width), np.nan)
+    stockout = np.zeros((n, width), dtype=bool)
+    promo = np.full((n, width + horizon), np.nan)
+    price = np.full((n, width + horizon), np.nan)
+    ends = []
+    for r, item in enumerate(items):
+        length = len(item["units"])
+        take = min(length, width)
+        sl = slice(length - take, length)
+        dst = slice(width - take, width)
+        closed = item["closed"][sl] == 1.0
+        y[r, dst] = np.where(closed, np.nan, item["units"][sl])
+        stockout[r, dst] = item["stockout"][sl] == 1.0
+        promo[r, dst] = item["promo"][sl]
+        price[r, dst] = item["price"][sl]
+        fp, fq = item["future_promo"], item["future_price"]
+        promo[r, width : width + len(fp)] = fp
+        price[r, width : width + len(fq)] = fq
+        end = item["start"] + dt.timedelta(days=(length - 1) * step_days(freq))
+        ends.append(np.datetime64(end if length else item["start"] - dt.timedelta(days=step_days(freq)), "D"))
+    panel = Panel(
+        ids=[item["id"] for item in items],
+        freq=freq,
+        end=np.array(ends, dtype="datetime64[D]"),
+        y=y,
+        stockout=stockout,
+        promo=promo,
+        price=price,
+    )
+    return ForecastRequest(freq, horizon, quantiles, windows, num_samples, seed, panel)

@@ -1,0 +1,122 @@
+"""Round trips through the SageMaker handler functions: request JSON in, schema-valid response JSON out."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+
+from model.bootstrap import build_bootstrap
+from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn
+from model.request import RequestError
+
+
+@pytest.fixture(scope="module")
+def bootstrap_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("boot")
+    build_bootstrap(out, version="bootstrap-test")
+    return model_fn(str(out / "model"))
+
+
+def _request(**overrides):
+    rng = np.random.default_rng(3)
+    units = rng.poisson(6 + 4 * np.sin(np.arange(120) * 2 * np.pi / 7)).astype(float).tolist()
+    body = {
+        "freq": "D",
+        "horizon": 14,
+        "quantiles": [0.9, 0.1, 0.5, 0.05],
+        "windows": [{"name": "lead_time_plus_review", "start": 1, "end": 10}],
+        "num_samples": 3,
+        "series": [
+            {"id": "WH1/SKU-1", "history": {"start": "2018-01-01", "units": units}},
+            {"id": "WH1/NEW", "history": {"start": "2018-04-28", "units": [2, 0, 3]}},
+            {"id": "WH1/SLOW", "history": {"start": "2018-01-01", "units": [0.0] * 60 + [4.0] + [0.0] * 30}},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def test_round_trip_is_schema_valid(bootstrap_model, endpoint_schema):
+    req = _request()
+    jsonschema.validate(req, {**endpoint_schema, "$ref": "#/$defs/request"})
+    status, body = invoke(bootstrap_model, json.dumps(req).encode(), "application/json", "application/json")
+    assert status == 200
+    resp = json.loads(body)
+    jsonschema.validate(resp, {**endpoint_schema, "$ref": "#/$defs/response"})
+    assert resp["model_kind"] == "bootstrap-baseline" and resp["model_version"] == "bootstrap-test"
+    methods = {s["id"]: s["method"] for s in resp["series"]}
+    assert methods == {"WH1/SKU-1": "seasonal-naive", "WH1/NEW": "cold-start", "WH1/SLOW": "intermittent"}
+    first = resp["series"][0]
+    assert first["forecast"][0]["date"] == "2018-05-01" and len(first["forecast"]) == 14
+    assert len(first["samples"]) == 3 and all(len(p) == 14 for p in first["samples"])
+
+
+def test_quantiles_never_cross_and_are_non_negative(bootstrap_model):
+    resp = predict_fn(input_fn(json.dumps(_request()), "application/json"), bootstrap_model)
+    for series in resp["series"]:
+        for item in series["forecast"] + series["windows"]:
+            q = item["quantiles"]
+            values = [q["0.05"], q["0.1"], q["0.5"], q["0.9"]]
+            assert values == sorted(values) and min(values) >= 0 and item["mean"] >= 0
+
+
+def test_window_quantiles_come_from_paths_not_sums(bootstrap_model):
+    resp = predict_fn(input_fn(json.dumps(_request()), "application/json"), bootstrap_model)
+    s = resp["series"][0]
+    summed_p90 = sum(p["quantiles"]["0.9"] for p in s["forecast"][:10])
+    window_p90 = s["windows"][0]["quantiles"]["0.9"]
+    # Summing daily P90s overstates the P90 of the total: errors partly cancel across days.
+    assert window_p90 < summed_p90
+
+
+def test_same_request_same_response(bootstrap_model):
+    body = json.dumps(_request()).encode()
+    assert invoke(bootstrap_model, body, "application/json", "*/*") == invoke(
+        bootstrap_model, body, "application/json", "*/*"
+    )
+
+
+def test_weekly_dates_step_by_seven_days_after_the_last_history_period(bootstrap_model):
+    req = _request(freq="W", horizon=4, windows=[])
+    req["series"][0]["future"] = {"promo": [True, False]}
+    resp = predict_fn(input_fn(json.dumps(req)), bootstrap_model)
+    last = np.datetime64("2018-01-01") + np.timedelta64(119 * 7, "D")
+    expected = [str(last + np.timedelta64(7 * k, "D")) for k in range(1, 5)]
+    assert [p["date"] for p in resp["series"][0]["forecast"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"horizon": 0}, "horizon"),
+        ({"quantiles": [0.5, 1.0]}, "quantiles"),
+        ({"windows": [{"name": "w", "start": 3, "end": 40}]}, "windows[0]"),
+        ({"freq": "M"}, "freq"),
+        ({"series": []}, "series"),
+        ({"extra": 1}, "unknown fields"),
+    ],
+)
+def test_bad_requests_name_the_field(bootstrap_model, endpoint_schema, patch, field):
+    req = _request(**patch)
+    status, body = invoke(bootstrap_model, json.dumps(req).encode(), "application/json", "application/json")
+    assert status == 400 and field in json.loads(body)["message"]
+    if field != "windows[0]":  # window end > horizon is a rule JSON Schema cannot state
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(req, {**endpoint_schema, "$ref": "#/$defs/request"})
+
+
+def test_history_arrays_must_align(bootstrap_model):
+    req = _request()
+    req["series"][1]["history"]["promo"] = [True]
+    with pytest.raises(RequestError, match=r"series\[1\]\.history\.promo"):
+        input_fn(json.dumps(req), "application/json")
+
+
+def test_content_types_are_checked():
+    with pytest.raises(RequestError, match="content type"):
+        input_fn("{}", "text/csv")
+    with pytest.raises(RequestError, match="accept"):
+        output_fn({}, "text/csv")
