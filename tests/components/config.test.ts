@@ -1,0 +1,179 @@
+import { ConfigError, allSettings, coerce, loadStackConfig, sections } from "../../config";
+import { readProjectConfig, readStackFile, runStack, stackConfig } from "../harness";
+
+const PROJECT = "warecast";
+
+describe("Pulumi.yaml declares exactly the settings config/ validates", () => {
+  const declared = readProjectConfig();
+  const settings = allSettings().filter((s) => s.key.startsWith(`${PROJECT}:`));
+
+  it.each(settings.map((s) => [s.key, s] as const))("%s: same type, default and description", (key, s) => {
+    const name = key.slice(PROJECT.length + 1);
+    const decl = declared[name];
+    expect(decl).toBeDefined();
+    expect(decl.type).toBe(s.setting.type);
+    expect(decl.default).toEqual(s.setting.default);
+    expect(decl.description).toBe(s.setting.description);
+    if (s.setting.type === "array") expect(decl.items).toEqual({ type: "string" });
+  });
+
+  it("declares nothing that config/ does not read", () => {
+    const known = new Set(settings.map((s) => s.key.slice(PROJECT.length + 1)));
+    expect(Object.keys(declared).filter((k) => !known.has(k))).toEqual([]);
+  });
+
+  it("every declared default passes its own validation", () => {
+    for (const { key, setting } of settings) {
+      if (setting.default === undefined) continue;
+      const value = coerce(
+        setting.type,
+        typeof setting.default === "string" ? setting.default : JSON.stringify(setting.default),
+      );
+      expect({ key, ok: setting.schema.safeParse(value).success }).toEqual({ key, ok: true });
+    }
+  });
+});
+
+describe.each(["dev", "prod"])("Pulumi.%s.yaml", (stack) => {
+  it("sets only declared keys, each with a value of its declared type", () => {
+    const known = new Map(allSettings().map((s) => [s.key, s.setting]));
+    for (const [key, value] of Object.entries(readStackFile(stack))) {
+      const setting = known.get(key);
+      expect({ key, declared: setting !== undefined }).toEqual({ key, declared: true });
+      const yamlType = Array.isArray(value) ? "array" : typeof value === "number" ? "integer" : typeof value;
+      expect({ key, type: yamlType }).toEqual({ key, type: setting?.type });
+    }
+  });
+
+  it("loads and validates", () => {
+    const values = stackConfig(stack);
+    const cfg = loadStackConfig((k) => values[k]);
+    expect(cfg.tags.environment).toBe(stack);
+  });
+});
+
+describe("stacks differ by config only, in the intended ways", () => {
+  const load = (stack: string) => {
+    const values = stackConfig(stack);
+    return loadStackConfig((k) => values[k]);
+  };
+  const dev = load("dev");
+  const prod = load("prod");
+
+  it("dev is small and cheap, prod durable", () => {
+    expect([dev.network.azCount, prod.network.azCount]).toEqual([2, 3]);
+    expect([dev.network.nat, prod.network.nat]).toEqual(["single", "perAz"]);
+    expect(dev.storage.rawRetentionDays).toBeLessThan(prod.storage.rawRetentionDays);
+    expect(dev.observability.logRetentionDays).toBeLessThan(prod.observability.logRetentionDays);
+    expect([dev.storage.protect, prod.storage.protect]).toEqual([false, true]);
+    expect(dev.ingestion.bufferSeconds).toBeLessThan(prod.ingestion.bufferSeconds);
+    expect(dev.ingestion.bufferMiB).toBeLessThan(prod.ingestion.bufferMiB);
+    expect([dev.endpoint.mode, prod.endpoint.mode]).toEqual(["serverless", "instance"]);
+    expect(prod.endpoint.minInstances).toBe(2);
+    expect(prod.endpoint.maxInstances).toBeGreaterThan(prod.endpoint.minInstances);
+    expect(dev.observability.alarmEmails).toEqual([]);
+    expect(prod.observability.alarmEmails.length).toBeGreaterThan(0);
+  });
+});
+
+describe("loadStackConfig", () => {
+  const base: Record<string, string> = {
+    "aws:region": "eu-west-1",
+    "warecast:environment": "test",
+    "warecast:owner": "team",
+    "warecast:costCenter": "cc-1",
+  };
+  const load = (extra: Record<string, string | undefined>) => {
+    const values = { ...base, ...extra };
+    return loadStackConfig((k) => values[k]);
+  };
+  const problems = (extra: Record<string, string | undefined>): string[] => {
+    try {
+      load(extra);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return [...(err as ConfigError).problems];
+    }
+    throw new Error("expected a ConfigError");
+  };
+
+  it("applies the declared defaults and parses every type", () => {
+    const cfg = load({
+      "warecast:modelPromotionTolerance": "0.1",
+      "warecast:etlWarehouseTimeZones": '["WH1=America/Chicago","WH2=Europe/Berlin"]',
+      "warecast:modelHyperparameters": '["learning_rate=0.05"]',
+      "warecast:etlClosedDays": '["*=2024-12-25","WH1=2024-01-01"]',
+    });
+    expect(cfg.network).toEqual({ vpcCidr: "10.0.0.0/16", azCount: 2, nat: "single" });
+    expect(cfg.etl.stateWindowDays).toBe(400);
+    expect(cfg.etl.defaultTimeZone).toBe("UTC");
+    expect(cfg.etl.warehouseTimeZones).toEqual({ WH1: "America/Chicago", WH2: "Europe/Berlin" });
+    expect(cfg.etl.closedDays).toEqual(["*=2024-12-25", "WH1=2024-01-01"]);
+    expect(cfg.model.promotionTolerance).toBe(0.1);
+    expect(cfg.model.hyperparameters).toEqual({ learning_rate: "0.05" });
+    expect(cfg.observability.wapeThreshold).toBe(0.5);
+    expect(cfg.storage.protect).toBe(false);
+  });
+
+  it("names a missing required key and how to set it", () => {
+    expect(problems({ "warecast:owner": undefined })).toEqual([
+      "warecast:owner is not set; expected 1-128 characters valid in an AWS tag value. Set it in Pulumi.<stack>.yaml or with `pulumi config set warecast:owner <value>`.",
+    ]);
+  });
+
+  it("names each bad key, its value and the form it expects", () => {
+    expect(
+      problems({
+        "warecast:networkAzCount": "9",
+        "warecast:networkNat": "two",
+        "warecast:storageProtect": "yes",
+        "warecast:modelPromotionTolerance": "2%",
+        "warecast:etlWarehouseTimeZones": '["WH1=Mars/Olympus"]',
+        "warecast:etlClosedDays": '["WH1=2024-02-30"]',
+        "warecast:observabilityLogRetentionDays": "10",
+        "aws:region": "Ireland",
+      }),
+    ).toEqual([
+      'aws:region = "Ireland": expected an AWS region name such as eu-west-1',
+      'warecast:networkAzCount = "9": expected an integer from 2 to 6',
+      'warecast:networkNat = "two": expected one of none | single | perAz',
+      'warecast:storageProtect = "yes": expected true or false',
+      'warecast:etlWarehouseTimeZones = "[\\"WH1=Mars/Olympus\\"]": bad entry "WH1=Mars/Olympus" (expected a list of warehouse_id=IANA time zone (e.g. WH1=America/Chicago) entries (unique names))',
+      'warecast:etlClosedDays = "[\\"WH1=2024-02-30\\"]": not a real calendar date (expected a list of warehouse_id=YYYY-MM-DD or *=YYYY-MM-DD (no duplicates))',
+      'warecast:modelPromotionTolerance = "2%": expected a decimal number from 0 to 1, as a string (e.g. "0.05")',
+      'warecast:observabilityLogRetentionDays = "10": not an allowed value (expected one of the integers 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
+    ]);
+  });
+
+  it("checks rules that span keys", () => {
+    expect(
+      problems({
+        "warecast:modelMaxRuntimeSeconds": "7200",
+        "warecast:modelMaxWaitSeconds": "3600",
+        "warecast:endpointMinInstances": "3",
+        "warecast:endpointMaxInstances": "2",
+        "warecast:apiRateLimit": "50",
+        "warecast:apiBurstLimit": "10",
+      }),
+    ).toEqual([
+      'warecast:modelMaxWaitSeconds = "3600": must be ≥ warecast:modelMaxRuntimeSeconds when spot training is on (expected an integer from 60 to 432000)',
+      'warecast:endpointMinInstances = "3": must be ≤ warecast:endpointMaxInstances (expected an integer from 1 to 20)',
+      'warecast:apiBurstLimit = "10": must be ≥ warecast:apiRateLimit (expected an integer from 1 to 5000)',
+    ]);
+  });
+
+  it("every section is exposed", () => {
+    expect(Object.keys(load({}))).toEqual(Object.keys(sections));
+  });
+});
+
+describe("the program", () => {
+  it("fails on bad config before declaring any resource", async () => {
+    await expect(runStack("dev", { overrides: { "warecast:networkAzCount": "1" } })).rejects.toThrow(
+      'warecast:networkAzCount = "1": expected an integer from 2 to 6',
+    );
+    await expect(runStack("dev", { overrides: { "warecast:networkAzCount": "1" } })).rejects.toBeInstanceOf(
+      Error,
+    );
+  });
+});

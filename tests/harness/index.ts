@@ -1,0 +1,209 @@
+/**
+ * Runs the Pulumi program (index.ts) for one stack's config under Pulumi mocks and returns every registered
+ * resource (type, name, urn, inputs, parent, provider, protect/retain options) and the resolved stack outputs.
+ *
+ * Used by component tests and by the offline policy check. Pulumi's runtime state is global per process, so runs
+ * happen one after another (this module serialises them). Under jest the program is loaded with
+ * `jest.isolateModules`, so one test file may run dev and prod in turn (`await runStack("dev")`, then
+ * `await runStack("prod")`); outside jest, the project's own modules are evicted from the require cache first.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import { createMocks } from "./mocks";
+import { REPO_ROOT, stackConfig, type StackName } from "./stackConfig";
+
+export { MOCK_ACCOUNT_ID, createMocks } from "./mocks";
+export { REPO_ROOT, readProjectConfig, readStackFile, stackConfig, toConfigString } from "./stackConfig";
+export type { StackName } from "./stackConfig";
+
+export interface RegisteredResource {
+  readonly type: string;
+  /** Logical name. */
+  readonly name: string;
+  readonly urn: string;
+  readonly id: string;
+  /** Inputs as the program passed them (after Pulumi's serialisation), e.g. `inputs.tags`, `inputs.policy`. */
+  readonly inputs: Record<string, unknown>;
+  /** URN of the parent resource, or undefined for a root resource. */
+  readonly parent: string | undefined;
+  /** URN of the provider this resource is created through (undefined: the default provider). */
+  readonly provider: string | undefined;
+  readonly custom: boolean;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+}
+
+export interface StackRun {
+  readonly stack: string;
+  readonly config: Readonly<Record<string, string>>;
+  readonly resources: readonly RegisteredResource[];
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** Resources of one type (e.g. "aws:s3/bucket:Bucket"). */
+  ofType(type: string): RegisteredResource[];
+  /** The resource with this URN; throws if absent. */
+  byUrn(urn: string): RegisteredResource;
+  /** Resources whose ancestor chain includes `urn`. */
+  descendantsOf(urn: string): RegisteredResource[];
+}
+
+export interface RunOptions {
+  /** Config keys (`namespace:key`) to override; `undefined` removes the key. */
+  readonly overrides?: Readonly<Record<string, string | undefined>>;
+  /** Program to run (a module path); default: the repository's index.ts. */
+  readonly program?: string;
+  /** Run as a preview (unknown outputs stay unknown). Default false. */
+  readonly preview?: boolean;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getCustom(): boolean;
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getIgnorechangesList(): string[];
+  getObject(): unknown;
+}
+interface RegisterResponse {
+  getUrn(): string;
+  getId(): string;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+type Callback = (err: unknown, resp: RegisterResponse | undefined) => void;
+interface PatchableMonitor {
+  registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
+}
+
+/** Provider references are `<urn>::<id>`; keep the URN. */
+function providerUrn(ref: string): string | undefined {
+  if (!ref) return undefined;
+  const at = ref.lastIndexOf("::");
+  return at > 0 ? ref.slice(0, at) : ref;
+}
+
+function loadProgram(programPath: string): Record<string, unknown> {
+  if (typeof jest !== "undefined") {
+    let mod: Record<string, unknown> = {};
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per run
+      mod = require(programPath) as Record<string, unknown>;
+    });
+    return mod;
+  }
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`))
+      delete require.cache[key];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per run
+  return require(programPath) as Record<string, unknown>;
+}
+
+function resolveOutput(value: unknown): Promise<unknown> {
+  return new Promise((resolve) => {
+    (pulumi.output(value) as pulumi.Output<unknown>).apply((v) => {
+      resolve(v);
+      return v;
+    });
+  });
+}
+
+// waitForRPCs drains the runtime's RPC queue; it is exported by the module but marked internal in its typings.
+const waitForRPCs = (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs the program for `stack` (config from Pulumi.<stack>.yaml plus overrides). Runs are serialised. */
+export function runStack(stack: StackName | string, options: RunOptions = {}): Promise<StackRun> {
+  const run = queue.then(() => runOnce(stack, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runOnce(stack: string, options: RunOptions): Promise<StackRun> {
+  const config: Record<string, string> = stackConfig(stack);
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) delete config[key];
+    else config[key] = value;
+  }
+  pulumi.runtime.setAllConfig(config, []);
+  await pulumi.runtime.setMocks(
+    createMocks(config["aws:region"] ?? "eu-west-1"),
+    "warecast",
+    stack,
+    options.preview ?? false,
+  );
+
+  const recorded = new Map<string, RegisteredResource>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err && resp) {
+        recorded.set(resp.getUrn(), {
+          type: req.getType(),
+          name: req.getName(),
+          urn: resp.getUrn(),
+          id: resp.getId(),
+          inputs: rpc.deserializeProperties(
+            req.getObject() as Parameters<typeof rpc.deserializeProperties>[0],
+          ) as Record<string, unknown>,
+          parent: req.getParent() || undefined,
+          provider: providerUrn(req.getProvider()),
+          custom: req.getCustom(),
+          protect: req.getProtect(),
+          retainOnDelete: req.getRetainondelete(),
+          ignoreChanges: req.getIgnorechangesList(),
+        });
+      }
+      cb(err, resp);
+    });
+
+  const exportsOf = loadProgram(options.program ?? path.join(REPO_ROOT, "index.ts"));
+
+  // One resolved output does not mean every resource has registered: resolve all outputs, then drain the RPC
+  // queue until no new registration arrives.
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exportsOf)) {
+    if (key === "__esModule") continue;
+    outputs[key] = await resolveOutput(value);
+  }
+  let seen = -1;
+  while (seen !== recorded.size) {
+    seen = recorded.size;
+    await waitForRPCs();
+    await new Promise((r) => setImmediate(r));
+  }
+
+  return makeRun(stack, config, [...recorded.values()], outputs);
+}
+
+function makeRun(
+  stack: string,
+  config: Record<string, string>,
+  resources: RegisteredResource[],
+  outputs: Record<string, unknown>,
+): StackRun {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  return {
+    stack,
+    config,
+    resources,
+    outputs,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    byUrn: (urn) => {
+      const r = byUrn.get(urn);
+      if (!r) throw new Error(`no resource ${urn}`);
+      return r;
+    },
+    descendantsOf: (urn) =>
+      resources.filter((r) => {
+        for (let p = r.parent; p; p = byUrn.get(p)?.parent) if (p === urn) return true;
+        return false;
+      }),
+  };
+}
