@@ -1,0 +1,474 @@
+/**
+ * The alarm catalogue: one definition per failure mode the issue lists (ingest, ETL, training, endpoint, API,
+ * accuracy) plus the functions. Pure data: the Observability component turns each definition into a MetricAlarm
+ * wired to the alarm topic, and docs/operations.md holds the runbook entry of each id.
+ *
+ * Generic over the dimension value type `V`, so the component passes Pulumi inputs (resource names it receives)
+ * and tests pass plain strings, with no `apply` in between.
+ */
+import { METRICS_NAMESPACE } from "../functions/powertools";
+
+/** The failure modes the dashboard rows and the alarms are grouped by. */
+export const FAILURE_MODES = [
+  "ingest",
+  "etl",
+  "training",
+  "endpoint",
+  "api",
+  "accuracy",
+  "functions",
+] as const;
+export type FailureMode = (typeof FAILURE_MODES)[number];
+
+/** The `Group` dimension value of the accuracy roll-up over all warehouses (etl/accuracy.py `ALL`). */
+export const ACCURACY_ALL_GROUP = "__all__";
+
+/** Powertools' `service` dimension value of each publisher (docs/observability.md, metric catalogue). */
+export const SERVICES = { etl: "etl", promote: "promote", predict: "predict", retrain: "retrain" } as const;
+
+export interface MetricRef<V> {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, V>>;
+  /** A statistic (`Sum`, `Average`, `Maximum`, `Minimum`) or a percentile (`p99`). */
+  readonly stat: string;
+  /** Seconds. */
+  readonly period: number;
+}
+
+export interface AlarmDefinition<V> {
+  /** Stable id: the alarm's logical name suffix and its runbook anchor in docs/operations.md. */
+  readonly id: string;
+  readonly failureMode: FailureMode;
+  /** What it means, in one line (the alarm description; the runbook says more). */
+  readonly description: string;
+  /** Either one metric... */
+  readonly metric?: MetricRef<V>;
+  /** ...or a metric math expression over named metrics (ids are lower-case letters and digits). */
+  readonly math?: {
+    readonly expression: string;
+    readonly label: string;
+    readonly metrics: Readonly<Record<string, MetricRef<V>>>;
+  };
+  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  /** Missing data: `notBreaching` for event-like metrics, `breaching` where silence itself is the failure. */
+  readonly treatMissingData: "notBreaching" | "breaching";
+}
+
+/** The resources the alarms watch, by the names their metrics are dimensioned on. */
+export interface MonitoredResources<V> {
+  /** Firehose delivery stream names. `forecastLog` is the served-forecast log stream, when there is one. */
+  readonly ingest: { readonly events: V; readonly forecastLog?: V };
+  /** The Glue job's failure rule (EventBridge), created by the Observability component. */
+  readonly etl: { readonly failureRuleName: V };
+  /** The training-job failure rule (EventBridge), created by the Observability component. */
+  readonly training: { readonly failureRuleName: V };
+  readonly endpoint: { readonly name: V; readonly variantName: V };
+  readonly api: { readonly name: V; readonly stage: V };
+  /** Lambda functions by a stable id (e.g. `predict`) → function name. */
+  readonly functions: Readonly<Record<string, V>>;
+}
+
+/** Alarm thresholds. Every field has a default (DEFAULT_THRESHOLDS); `wape` comes from stack config. */
+export interface AlarmThresholds {
+  /** Firehose `DeliveryToS3.DataFreshness` ceiling, seconds. */
+  readonly deliveryFreshnessSeconds: number;
+  /** Fewer incoming events than this per hour is an outage upstream. */
+  readonly minIngestRecordsPerHour: number;
+  /** Events arrived but no ETL run succeeded for this long. */
+  readonly etlStalledHours: number;
+  /** Quarantined share of a run's records (0-1). */
+  readonly quarantineRate: number;
+  /** Endpoint model latency p99, milliseconds. */
+  readonly endpointLatencyP99Ms: number;
+  /** Endpoint 4xx or 5xx invocation errors per 5 minutes. */
+  readonly endpointErrorsPer5Min: number;
+  /** API latency p99, milliseconds. */
+  readonly apiLatencyP99Ms: number;
+  /** API 5xx share of requests (0-1). */
+  readonly api5xxRate: number;
+  /** API 4xx share of requests (0-1). */
+  readonly api4xxRate: number;
+  /** Overall WAPE against actuals of a day's served forecasts. */
+  readonly wape: number;
+  /** Absolute overall bias against actuals (0.2 = forecasts 20 % too high or too low in total). */
+  readonly bias: number;
+}
+
+export const DEFAULT_THRESHOLDS: AlarmThresholds = {
+  deliveryFreshnessSeconds: 900,
+  minIngestRecordsPerHour: 1,
+  etlStalledHours: 6,
+  quarantineRate: 0.05,
+  endpointLatencyP99Ms: 1000,
+  endpointErrorsPer5Min: 5,
+  apiLatencyP99Ms: 3000,
+  api5xxRate: 0.01,
+  api4xxRate: 0.25,
+  wape: 0.5,
+  bias: 0.25,
+};
+
+const FIVE_MIN = 300;
+const HOUR = 3600;
+const DAY = 86400;
+
+/** Checks thresholds; the error names the field and what it expects. */
+export function validateThresholds(t: AlarmThresholds): AlarmThresholds {
+  const positive: (keyof AlarmThresholds)[] = [
+    "deliveryFreshnessSeconds",
+    "minIngestRecordsPerHour",
+    "endpointLatencyP99Ms",
+    "endpointErrorsPer5Min",
+    "apiLatencyP99Ms",
+    "wape",
+    "bias",
+  ];
+  for (const key of positive) {
+    if (!(Number.isFinite(t[key]) && t[key] > 0))
+      throw new Error(`thresholds.${key}: expected a number > 0, got ${t[key]}`);
+  }
+  for (const key of ["quarantineRate", "api5xxRate", "api4xxRate"] as const) {
+    if (!(t[key] > 0 && t[key] < 1))
+      throw new Error(`thresholds.${key}: expected a share between 0 and 1, got ${t[key]}`);
+  }
+  if (!(Number.isInteger(t.etlStalledHours) && t.etlStalledHours >= 2 && t.etlStalledHours <= 72))
+    throw new Error(`thresholds.etlStalledHours: expected an integer from 2 to 72, got ${t.etlStalledHours}`);
+  return t;
+}
+
+function custom<V>(
+  metricName: string,
+  dimensions: Record<string, V | string>,
+  stat: string,
+  period: number,
+): MetricRef<V | string> {
+  return { namespace: METRICS_NAMESPACE, metricName, dimensions, stat, period };
+}
+
+/**
+ * Every alarm for these resources. Ids are unique and stable; per-resource alarms (streams, functions) are keyed on
+ * the resource's id, never on a position.
+ */
+export function alarmDefinitions<V>(
+  r: MonitoredResources<V>,
+  t: AlarmThresholds,
+): AlarmDefinition<V | string>[] {
+  validateThresholds(t);
+  const out: AlarmDefinition<V | string>[] = [];
+  const firehose = (stream: V, metricName: string, stat: string, period = FIVE_MIN): MetricRef<V> => ({
+    namespace: "AWS/Firehose",
+    metricName,
+    dimensions: { DeliveryStreamName: stream },
+    stat,
+    period,
+  });
+  const streams: [string, V][] = [["events", r.ingest.events]];
+  if (r.ingest.forecastLog !== undefined) streams.push(["forecast-log", r.ingest.forecastLog]);
+
+  // Ingest
+  for (const [id, stream] of streams) {
+    out.push({
+      id: `ingest-${id}-freshness`,
+      failureMode: "ingest",
+      description: `Firehose ${id} stream: the oldest undelivered record is older than ${t.deliveryFreshnessSeconds} s.`,
+      metric: firehose(stream, "DeliveryToS3.DataFreshness", "Maximum"),
+      comparison: "GreaterThanThreshold",
+      threshold: t.deliveryFreshnessSeconds,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: "notBreaching",
+    });
+    out.push({
+      id: `ingest-${id}-delivery`,
+      failureMode: "ingest",
+      description: `Firehose ${id} stream: deliveries to S3 are failing (records go to errors/ and are retried).`,
+      metric: firehose(stream, "DeliveryToS3.Success", "Minimum"),
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: "notBreaching",
+    });
+  }
+  out.push({
+    id: "ingest-events-volume",
+    failureMode: "ingest",
+    description: `Fewer than ${t.minIngestRecordsPerHour} events an hour reached the events stream: producers are down or cut off.`,
+    metric: firehose(r.ingest.events, "IncomingRecords", "Sum", HOUR),
+    comparison: "LessThanThreshold",
+    threshold: t.minIngestRecordsPerHour,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "breaching",
+  });
+
+  // ETL
+  const etlService = { service: SERVICES.etl };
+  out.push(
+    ruleAlarm("etl-failed", "etl", "A Glue ETL run failed, timed out or errored.", r.etl.failureRuleName),
+  );
+  const stallPeriod = (t.etlStalledHours * HOUR) / 2;
+  out.push({
+    id: "etl-stalled",
+    failureMode: "etl",
+    description: `Events kept arriving but no ETL run succeeded for ${t.etlStalledHours} h: forecasts are going stale.`,
+    math: {
+      expression: "IF(FILL(incoming, 0) > 0 AND FILL(succeeded, 0) == 0, 1, 0)",
+      label: "events arrived without a successful ETL run",
+      metrics: {
+        incoming: firehose(r.ingest.events, "IncomingRecords", "Sum", stallPeriod),
+        succeeded: custom<V>("EtlRunSucceeded", etlService, "Sum", stallPeriod),
+      },
+    },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "etl-quarantine-rate",
+    failureMode: "etl",
+    description: `An ETL run quarantined more than ${pct(t.quarantineRate)} of the records it read.`,
+    metric: custom<V>("EtlQuarantineRate", etlService, "Maximum", HOUR),
+    comparison: "GreaterThanThreshold",
+    threshold: t.quarantineRate,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+
+  // Training
+  out.push(
+    ruleAlarm("training-failed", "training", "A SageMaker training job failed.", r.training.failureRuleName),
+  );
+  out.push({
+    id: "training-rejected",
+    failureMode: "training",
+    description: "A newly trained model scored worse than the champion on the backtest and was not promoted.",
+    metric: custom<V>("ModelRejected", { service: SERVICES.promote }, "Sum", DAY),
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+
+  // Endpoint
+  const variant = { EndpointName: r.endpoint.name, VariantName: r.endpoint.variantName };
+  const sagemaker = (metricName: string, stat: string): MetricRef<V> => ({
+    namespace: "AWS/SageMaker",
+    metricName,
+    dimensions: variant,
+    stat,
+    period: FIVE_MIN,
+  });
+  out.push({
+    id: "endpoint-5xx",
+    failureMode: "endpoint",
+    description: `The endpoint answered ${t.endpointErrorsPer5Min} or more invocations with 5xx in 5 minutes (model errors or capacity).`,
+    metric: sagemaker("Invocation5XXErrors", "Sum"),
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: t.endpointErrorsPer5Min,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "endpoint-4xx",
+    failureMode: "endpoint",
+    description: `The endpoint rejected ${t.endpointErrorsPer5Min} or more invocations with 4xx in 5 minutes (request contract mismatch).`,
+    metric: sagemaker("Invocation4XXErrors", "Sum"),
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: t.endpointErrorsPer5Min,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "endpoint-latency",
+    failureMode: "endpoint",
+    description: `Endpoint model latency p99 above ${t.endpointLatencyP99Ms} ms for 15 minutes.`,
+    metric: sagemaker("ModelLatency", "p99"),
+    comparison: "GreaterThanThreshold",
+    // ModelLatency is in microseconds.
+    threshold: t.endpointLatencyP99Ms * 1000,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "endpoint-rollback",
+    failureMode: "endpoint",
+    description: "A model deployment to the endpoint was rolled back.",
+    metric: custom<V>("ModelRolledBack", { service: SERVICES.promote }, "Sum", HOUR),
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+
+  // API
+  const stage = { ApiName: r.api.name, Stage: r.api.stage };
+  const apigw = (metricName: string, stat: string): MetricRef<V> => ({
+    namespace: "AWS/ApiGateway",
+    metricName,
+    dimensions: stage,
+    stat,
+    period: FIVE_MIN,
+  });
+  out.push({
+    id: "api-latency",
+    failureMode: "api",
+    description: `API latency p99 above ${t.apiLatencyP99Ms} ms for 15 minutes.`,
+    metric: apigw("Latency", "p99"),
+    comparison: "GreaterThanThreshold",
+    threshold: t.apiLatencyP99Ms,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "api-5xx",
+    failureMode: "api",
+    description: `More than ${pct(t.api5xxRate)} of API requests failed with 5xx for 15 minutes.`,
+    metric: apigw("5XXError", "Average"),
+    comparison: "GreaterThanThreshold",
+    threshold: t.api5xxRate,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "api-4xx",
+    failureMode: "api",
+    description: `More than ${pct(t.api4xxRate)} of API requests were rejected with 4xx for 15 minutes (keys, throttling, bad requests).`,
+    metric: apigw("4XXError", "Average"),
+    comparison: "GreaterThanThreshold",
+    threshold: t.api4xxRate,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: "notBreaching",
+  });
+
+  // Accuracy against actuals
+  const overall = { service: SERVICES.etl, Group: ACCURACY_ALL_GROUP };
+  out.push({
+    id: "accuracy-wape",
+    failureMode: "accuracy",
+    description: `WAPE of the served forecasts against actual demand rose above ${t.wape}.`,
+    metric: custom<V>("ForecastWAPE", overall, "Maximum", DAY),
+    comparison: "GreaterThanThreshold",
+    threshold: t.wape,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "accuracy-bias",
+    failureMode: "accuracy",
+    description: `Served forecasts were biased by more than ${pct(t.bias)} of actual demand (either direction).`,
+    math: {
+      expression: "ABS(bias)",
+      label: "|bias| against actuals",
+      metrics: { bias: custom<V>("ForecastBias", overall, "Average", DAY) },
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: t.bias,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+  out.push({
+    id: "accuracy-log-failures",
+    failureMode: "accuracy",
+    description: "The predict function could not write served forecasts to the served-forecast log.",
+    metric: custom<V>("ForecastLogFailures", { service: SERVICES.predict }, "Sum", FIVE_MIN),
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  });
+
+  // Functions
+  for (const [id, functionName] of Object.entries(r.functions).sort(([a], [b]) => a.localeCompare(b))) {
+    out.push({
+      id: `function-${id}-errors`,
+      failureMode: "functions",
+      description: `The ${id} function failed an invocation (an unhandled error or a timeout).`,
+      metric: {
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: functionName },
+        stat: "Sum",
+        period: FIVE_MIN,
+      },
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    });
+  }
+  const ids = out.map((a) => a.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup)
+    throw new Error(
+      `alarm ids must be unique: ${dup} appears twice (function ids clash with another alarm?)`,
+    );
+  return out;
+}
+
+/** An alarm on an EventBridge rule that matches failure events: it fires when the rule matched at least once. */
+function ruleAlarm<V>(
+  id: string,
+  failureMode: FailureMode,
+  description: string,
+  ruleName: V,
+): AlarmDefinition<V> {
+  return {
+    id,
+    failureMode,
+    description,
+    metric: {
+      namespace: "AWS/Events",
+      metricName: "TriggeredRules",
+      dimensions: { RuleName: ruleName },
+      stat: "Sum",
+      period: FIVE_MIN,
+    },
+    comparison: "GreaterThanOrEqualToThreshold",
+    threshold: 1,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  };
+}
+
+function pct(share: number): string {
+  return `${Math.round(share * 1000) / 10} %`;
+}
+
+/** EventBridge pattern of a failed, timed-out or errored run of one Glue job. */
+export function glueJobFailurePattern<V>(jobName: V) {
+  return {
+    source: ["aws.glue"],
+    "detail-type": ["Glue Job State Change"],
+    detail: { jobName: [jobName], state: ["FAILED", "TIMEOUT", "ERROR"] },
+  };
+}
+
+/** EventBridge pattern of a failed SageMaker training job whose name starts with the stack's prefix. */
+export function trainingJobFailurePattern<V>(jobNamePrefix: V) {
+  return {
+    source: ["aws.sagemaker"],
+    "detail-type": ["SageMaker Training Job State Change"],
+    detail: { TrainingJobName: [{ prefix: jobNamePrefix }], TrainingJobStatus: ["Failed"] },
+  };
+}
