@@ -65,7 +65,10 @@ export class LocalStoreSink implements EventSink {
   constructor(opts: LocalStoreSinkOptions) {
     if (!opts.root) throw new Error("LocalStoreSink: root (the local raw store directory) is required");
     const prefix = opts.prefix ?? "events/";
-    if (!/^([A-Za-z0-9_.-]+\/)+$/.test(prefix)) {
+    if (
+      !/^([A-Za-z0-9_.-]+\/)+$/.test(prefix) ||
+      prefix.split("/").some((seg) => seg === "." || seg === "..")
+    ) {
       throw new Error(
         `LocalStoreSink: prefix must be path segments ending in "/", e.g. "events/"; got "${prefix}"`,
       );
