@@ -1,0 +1,44 @@
+import { errorName, type SageMakerApi } from "./ports";
+
+/** The model an endpoint serves right now: the champion that every challenger is scored against. */
+export interface Champion {
+  readonly endpointConfigName: string;
+  readonly modelName: string;
+  /** S3 URI of its model.tar.gz. */
+  readonly modelDataUrl: string;
+  /** The endpoint is mid-update (a promotion or a pin is rolling out). */
+  readonly updating: boolean;
+  /** The endpoint config a running update is moving to, if any. */
+  readonly pendingEndpointConfigName?: string;
+  /** Instances the first variant runs now (instance endpoints; undefined for serverless). */
+  readonly currentInstanceCount?: number;
+}
+
+/** Follows endpoint → endpoint config → first production variant's model → its artifact. */
+export async function currentChampion(sagemaker: SageMakerApi, endpointName: string): Promise<Champion> {
+  let endpoint;
+  try {
+    endpoint = await sagemaker.describeEndpoint({ EndpointName: endpointName });
+  } catch (err) {
+    if (errorName(err) === "ValidationException") {
+      throw new Error(`endpoint "${endpointName}" does not exist: deploy the stack (pulumi up) first`);
+    }
+    throw err;
+  }
+  const configName = endpoint.EndpointConfigName;
+  if (!configName) throw new Error(`endpoint "${endpointName}" reports no endpoint config`);
+  const config = await sagemaker.describeEndpointConfig({ EndpointConfigName: configName });
+  const modelName = config.ProductionVariants?.[0]?.ModelName;
+  if (!modelName) throw new Error(`endpoint config "${configName}" has no production variant with a model`);
+  const model = await sagemaker.describeModel({ ModelName: modelName });
+  const modelDataUrl = model.PrimaryContainer?.ModelDataUrl ?? model.Containers?.[0]?.ModelDataUrl;
+  if (!modelDataUrl) throw new Error(`model "${modelName}" has no ModelDataUrl`);
+  return {
+    endpointConfigName: configName,
+    modelName,
+    modelDataUrl,
+    updating: endpoint.EndpointStatus === "Updating",
+    pendingEndpointConfigName: endpoint.PendingDeploymentSummary?.EndpointConfigName,
+    currentInstanceCount: endpoint.ProductionVariants?.[0]?.CurrentInstanceCount,
+  };
+}

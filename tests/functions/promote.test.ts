@@ -1,0 +1,330 @@
+import { tarGzBytes } from "../../components/forecast-model/tarball";
+import { handlePromote } from "../../functions/promote";
+import { readTarMembers } from "../../functions/model/artifact";
+import { TAG_CHAMPION_MODEL, TAG_DATA_RUN } from "../../functions/model/data-watermark";
+import { buildUpdateEndpoint } from "../../functions/model/endpoint-config";
+import { decideGate, parseGateMetrics } from "../../functions/model/gate";
+import type { PromoteSettings } from "../../functions/model/settings";
+import { FakeS3, FakeSageMaker, KMS, metricsJson, promoteSettings, quietObservability } from "./model-fakes";
+
+const JOB = "warecast-dev-forecast-20261128030007";
+const ARTIFACT_KEY = `training/${JOB}/output/model.tar.gz`;
+const NOW = new Date("2026-11-28T04:10:00Z");
+const event = (name = JOB, status = "Completed") => ({
+  version: "0",
+  id: "e-1",
+  source: "aws.sagemaker",
+  "detail-type": "SageMaker Training Job State Change",
+  detail: { TrainingJobName: name, TrainingJobStatus: status },
+});
+
+function setup(
+  opts: { challenger?: number; champion?: number | null; settings?: Partial<PromoteSettings> } = {},
+) {
+  const s3 = new FakeS3();
+  const sm = new FakeSageMaker();
+  sm.seedEndpoint("warecast-dev-forecast");
+  sm.addJob(
+    JOB,
+    "Completed",
+    new Date("2026-11-28T03:00:07Z"),
+    [
+      { Key: TAG_CHAMPION_MODEL, Value: "bootstrap-model" },
+      { Key: TAG_DATA_RUN, Value: "runs/run-2.json" },
+    ],
+    {
+      OutputDataConfig: { S3OutputPath: "s3://artifacts/training/" },
+      HyperParameters: { sagemaker_submit_directory: '"s3://artifacts/code/sourcedir-abc.tar.gz"' },
+    },
+  );
+  const champion = opts.champion === undefined ? 0.4 : opts.champion;
+  s3.put(
+    "artifacts",
+    ARTIFACT_KEY,
+    tarGzBytes([
+      { path: "metrics.json", content: metricsJson(opts.challenger ?? 0.35, champion) },
+      { path: "model_version", content: "2026-11-28T05-00-00Z-gbm\n" },
+      { path: "model.pkl", content: "binary" },
+    ]),
+  );
+  const obs = quietObservability();
+  const deps = {
+    sagemaker: sm.api(),
+    s3: s3.api(),
+    settings: promoteSettings(opts.settings),
+    obs,
+    now: () => NOW,
+  };
+  return { s3, sm, obs, deps };
+}
+
+const INSTANCE: Partial<PromoteSettings> = {
+  serving: {
+    kind: "instance",
+    instanceType: "ml.m5.large",
+    minInstances: 2,
+    subnetIds: ["subnet-a", "subnet-b"],
+    securityGroupIds: ["sg-endpoint"],
+  },
+  deployment: {
+    blueGreen: true,
+    canaryPercent: 50,
+    waitSeconds: 600,
+    terminationWaitSeconds: 300,
+    rollbackAlarms: ["warecast-prod-forecast-5xx", "warecast-prod-forecast-latency"],
+  },
+};
+
+describe("metric gate", () => {
+  const m = (c: number, ch: number | null) => parseGateMetrics(metricsJson(c, ch));
+  const gate = { metric: "wape", tolerance: 0.02 };
+
+  it("promotes within the tolerance and rejects beyond it", () => {
+    expect(decideGate(m(0.408, 0.4), gate)).toMatchObject({
+      promote: true,
+      challenger: 0.408,
+      champion: 0.4,
+    });
+    expect(decideGate(m(0.408, 0.4), gate).threshold).toBeCloseTo(0.408, 10);
+    expect(decideGate(m(0.409, 0.4), gate)).toMatchObject({ promote: false });
+    expect(decideGate(m(0.39, 0.4), { metric: "wape", tolerance: -0.05 })).toMatchObject({ promote: false });
+  });
+
+  it("refuses without a champion score, on different windows, or without the metric", () => {
+    expect(decideGate(m(0.1, null), gate)).toMatchObject({
+      promote: false,
+      reason: "metrics.json has no champion score on the same windows",
+    });
+    const diff = JSON.parse(metricsJson(0.1, 0.4)) as { champion: { evaluation: { origins: string[] } } };
+    diff.champion.evaluation.origins = ["2018-09-01"];
+    expect(decideGate(parseGateMetrics(JSON.stringify(diff)), gate)).toMatchObject({
+      promote: false,
+      reason: "champion and challenger were scored on different windows",
+    });
+    expect(decideGate(m(0.1, 0.4), { metric: "mase", tolerance: 0 })).toMatchObject({
+      promote: false,
+      reason: 'challenger has no finite "mase" score',
+    });
+    expect(() => parseGateMetrics("{}")).toThrow(/metrics.json does not have the gate's fields: evaluation/);
+    expect(() => parseGateMetrics("nope")).toThrow(/metrics.json is not JSON/);
+  });
+});
+
+describe("artifact reader", () => {
+  it("finds named members and rejects non-archives", async () => {
+    const tgz = tarGzBytes([{ path: "metrics.json", content: "{}" }]);
+    expect([...(await readTarMembers(tgz, ["metrics.json"])).keys()]).toEqual(["metrics.json"]);
+    await expect(readTarMembers(Buffer.from("not a tarball at all, not even close"), ["x"])).rejects.toThrow(
+      /not a readable tar.gz/,
+    );
+  });
+});
+
+describe("blue/green update", () => {
+  it("uses a canary with alarm rollback on instances, and a plain update for serverless", () => {
+    const s = promoteSettings(INSTANCE);
+    expect(buildUpdateEndpoint("ep", "cfg", s.serving, s.deployment)).toEqual({
+      EndpointName: "ep",
+      EndpointConfigName: "cfg",
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: {
+            Type: "CANARY",
+            CanarySize: { Type: "CAPACITY_PERCENT", Value: 50 },
+            WaitIntervalInSeconds: 600,
+          },
+          TerminationWaitInSeconds: 300,
+        },
+        AutoRollbackConfiguration: {
+          Alarms: [
+            { AlarmName: "warecast-prod-forecast-5xx" },
+            { AlarmName: "warecast-prod-forecast-latency" },
+          ],
+        },
+      },
+    });
+    const dev = promoteSettings({ deployment: { ...s.deployment, blueGreen: true } });
+    expect(buildUpdateEndpoint("ep", "cfg", dev.serving, dev.deployment)).toEqual({
+      EndpointName: "ep",
+      EndpointConfigName: "cfg",
+    });
+  });
+});
+
+describe("handlePromote with fake clients", () => {
+  it("promotes a better model: registers it Approved, deploys it, and records the decision", async () => {
+    const { s3, sm, obs, deps } = setup({ challenger: 0.35, champion: 0.4 });
+    const result = await handlePromote(event(), deps);
+    expect(result).toMatchObject({ handled: true, duplicate: false, record: { outcome: "promoted" } });
+
+    expect(sm.last("createModel")).toEqual({
+      ModelName: JOB,
+      ExecutionRoleArn: deps.settings.roleArn,
+      PrimaryContainer: {
+        Image: deps.settings.inferenceImage,
+        ModelDataUrl: `s3://artifacts/${ARTIFACT_KEY}`,
+        Environment: {
+          SAGEMAKER_PROGRAM: "warecast_inference.py",
+          SAGEMAKER_SUBMIT_DIRECTORY: "s3://artifacts/code/sourcedir-abc.tar.gz",
+          SAGEMAKER_REGION: "eu-west-1",
+          SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+        },
+      },
+    });
+    const cfg = sm.last("createEndpointConfig");
+    expect(cfg.ProductionVariants).toEqual([
+      {
+        VariantName: "AllTraffic",
+        ModelName: JOB,
+        ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 2 },
+      },
+    ]);
+    expect(cfg.KmsKeyId).toBeUndefined();
+    expect(sm.last("updateEndpoint")).toEqual({
+      EndpointName: "warecast-dev-forecast",
+      EndpointConfigName: cfg.EndpointConfigName,
+    });
+    const pkg = sm.last("createModelPackage");
+    expect(pkg).toMatchObject({
+      ModelPackageGroupName: "warecast-dev-forecast",
+      ModelApprovalStatus: "Approved",
+      ClientToken: JOB,
+      CustomerMetadataProperties: {
+        outcome: "promoted",
+        training_job: JOB,
+        model_version: "2026-11-28T05-00-00Z-gbm",
+        data_run: "runs/run-2.json",
+        challenger_wape: "0.35",
+        champion_wape: "0.4",
+      },
+    });
+
+    const record = JSON.parse(s3.text("artifacts", `decisions/${JOB}.json`) ?? "null") as Record<
+      string,
+      unknown
+    >;
+    expect(record).toMatchObject({
+      schema_version: 1,
+      decided_at: NOW.toISOString(),
+      training_job: JOB,
+      outcome: "promoted",
+      model_version: "2026-11-28T05-00-00Z-gbm",
+      gate: { metric: "wape", tolerance: 0.02, challenger: 0.35, champion: 0.4 },
+      champion_model: "bootstrap-model",
+      serving_model: "bootstrap-model",
+      model_name: JOB,
+      endpoint_config: cfg.EndpointConfigName,
+      model_package_arn: "arn:aws:sagemaker:eu-west-1:123456789012:model-package/warecast-dev-forecast/1",
+    });
+    const line = obs.logs.find((l) => l.message === "promotion decision");
+    expect(line?.extra).toMatchObject({ outcome: "promoted", training_job: JOB, recordWritten: true });
+  });
+
+  it("does nothing on a duplicated event", async () => {
+    const { sm, deps } = setup();
+    await handlePromote(event(), deps);
+    const before = sm.calls.length;
+    const again = await handlePromote(event(), deps);
+    expect(again).toMatchObject({ handled: true, duplicate: true, record: { outcome: "promoted" } });
+    expect(sm.calls.length).toBe(before);
+  });
+
+  it("keeps the champion when the challenger is worse, and says why", async () => {
+    const { s3, sm, deps } = setup({ challenger: 0.5, champion: 0.4 });
+    const result = await handlePromote(event(), deps);
+    expect(result).toMatchObject({ record: { outcome: "rejected" } });
+    expect(sm.count("updateEndpoint")).toBe(0);
+    expect(sm.count("createModel")).toBe(0);
+    expect(sm.last("createModelPackage").ModelApprovalStatus).toBe("Rejected");
+    const record = JSON.parse(s3.text("artifacts", `decisions/${JOB}.json`) ?? "{}") as { reason: string };
+    expect(record.reason).toBe("challenger wape 0.5000 > 0.4080 (champion 0.4000 × (1 + 0.02))");
+  });
+
+  it("does not promote a win against a champion that has since been replaced", async () => {
+    const { sm, deps } = setup();
+    sm.models.set("newer-model", { PrimaryContainer: { ModelDataUrl: "s3://artifacts/x.tar.gz" } });
+    sm.configs.set("newer-config", { ProductionVariants: [{ ModelName: "newer-model" }] });
+    sm.endpoint.config = "newer-config";
+    const result = await handlePromote(event(), deps);
+    expect(result).toMatchObject({
+      record: {
+        outcome: "stale-champion",
+        reason: "scored against bootstrap-model, but the endpoint now serves newer-model",
+      },
+    });
+    expect(sm.count("updateEndpoint")).toBe(0);
+  });
+
+  it("holds a winner while an operator pin is in place", async () => {
+    const { s3, sm, deps } = setup();
+    s3.put(
+      "artifacts",
+      "control/pin.json",
+      JSON.stringify({
+        model_package_arn: "arn:p/1",
+        version: 1,
+        pinned_at: "2026-11-27T00:00:00Z",
+        pinned_by: "alice",
+        reason: "peak season freeze",
+      }),
+    );
+    const result = await handlePromote(event(), deps);
+    expect(result).toMatchObject({ record: { outcome: "held-pinned" } });
+    expect((result as { record: { reason: string } }).record.reason).toMatch(
+      /held: endpoint pinned to version 1 by alice \(peak season freeze\)$/,
+    );
+    expect(sm.last("createModelPackage").ModelApprovalStatus).toBe("PendingManualApproval");
+    expect(sm.count("updateEndpoint")).toBe(0);
+  });
+
+  it("records an artifact without metrics.json as invalid", async () => {
+    const { s3, sm, deps } = setup();
+    s3.put("artifacts", ARTIFACT_KEY, tarGzBytes([{ path: "model.pkl", content: "x" }]));
+    const result = await handlePromote(event(), deps);
+    expect(result).toMatchObject({
+      record: { outcome: "invalid-artifact", reason: `s3://artifacts/${ARTIFACT_KEY} has no metrics.json` },
+    });
+    expect(sm.count("updateEndpoint")).toBe(0);
+  });
+
+  it("deploys to instances with KMS, VPC, the current fleet size and blue/green with rollback alarms", async () => {
+    const { sm, deps } = setup({ settings: INSTANCE });
+    sm.endpoint.instances = 4;
+    await handlePromote(event(), deps);
+    expect(sm.last("createModel").VpcConfig).toEqual({
+      Subnets: ["subnet-a", "subnet-b"],
+      SecurityGroupIds: ["sg-endpoint"],
+    });
+    const cfg = sm.last("createEndpointConfig");
+    expect(cfg.KmsKeyId).toBe(KMS);
+    expect(cfg.ProductionVariants).toEqual([
+      { VariantName: "AllTraffic", ModelName: JOB, InstanceType: "ml.m5.large", InitialInstanceCount: 4 },
+    ]);
+    const update = sm.last("updateEndpoint") as { DeploymentConfig: { AutoRollbackConfiguration: unknown } };
+    expect(update.DeploymentConfig.AutoRollbackConfiguration).toEqual({
+      Alarms: [{ AlarmName: "warecast-prod-forecast-5xx" }, { AlarmName: "warecast-prod-forecast-latency" }],
+    });
+  });
+
+  it("fails without a record while another deployment runs, so a retry can decide later", async () => {
+    const { s3, sm, deps } = setup();
+    sm.endpoint.status = "Updating";
+    sm.endpoint.pending = "someone-elses-config";
+    await expect(handlePromote(event(), deps)).rejects.toThrow(/already updating to someone-elses-config/);
+    expect(s3.text("artifacts", `decisions/${JOB}.json`)).toBeUndefined();
+  });
+
+  it("ignores other jobs, unfinished jobs and foreign events", async () => {
+    const { sm, deps } = setup();
+    expect(await handlePromote(event("someone-else-20261128030007"), deps)).toEqual({
+      handled: false,
+      reason: "someone-else-20261128030007 is not one of ours",
+    });
+    expect(await handlePromote(event(JOB, "Failed"), deps)).toEqual({
+      handled: false,
+      reason: `${JOB} is Failed, not Completed`,
+    });
+    expect(await handlePromote({ source: "aws.s3" }, deps)).toMatchObject({ handled: false });
+    expect(sm.calls).toEqual([]);
+  });
+});
