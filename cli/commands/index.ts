@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { register as importCommand } from "./import";
+import { register as ingest } from "./ingest";
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [ingest, importCommand];

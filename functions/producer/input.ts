@@ -139,7 +139,8 @@ export async function* readCsvRows(file: string, counter?: ByteCounter): AsyncGe
     raw: string;
     info: { lines: number };
   }>) {
-    while (skipped.length) yield skipped.shift()!;
+    // The parser runs ahead of this loop: report a skipped row only once the rows before it are out.
+    while (skipped.length && skipped[0].ref.line < item.info.lines) yield skipped.shift()!;
     yield { ref: { file, line: item.info.lines }, raw: item.raw.replace(/\r?\n$/, ""), record: item.record };
   }
   while (skipped.length) yield skipped.shift()!;

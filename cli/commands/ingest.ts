@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import { ingestFiles } from "../../functions/producer/files";
+import type { InputFormat } from "../../functions/producer/input";
+import { addSinkOptions, sinkFromFlags, type SinkFlags } from "../producer/sink-options";
+import { exitOnLoss, formatSummary, RunReporter } from "../producer/report";
+
+interface IngestFlags extends SinkFlags {
+  format?: InputFormat;
+}
+
+/** `warecast ingest <files…>`: validate events against the schema and send them to Firehose or the local store. */
+export function register(program: Command): void {
+  addSinkOptions(
+    program
+      .command("ingest")
+      .description(
+        "Validate events (NDJSON or CSV, optionally .gz) against schemas/event.schema.json and send the valid ones to Firehose (--stream) or the local raw store (--local)",
+      )
+      .argument("<files...>", "input files: .ndjson/.jsonl/.json or .csv, optionally gzipped (.gz)")
+      .option("--format <format>", "ndjson or csv (default: from each file's extension)"),
+  ).action(async (files: string[], flags: IngestFlags) => {
+    if (flags.format && flags.format !== "ndjson" && flags.format !== "csv") {
+      throw new Error(`--format must be ndjson or csv, got "${flags.format}"`);
+    }
+    const { sink } = sinkFromFlags(flags);
+    const reporter = new RunReporter(flags);
+    let summary;
+    try {
+      summary = await ingestFiles(files, sink, {
+        format: flags.format,
+        maxInFlight: flags.maxInFlight,
+        onProgress: reporter.onProgress,
+        onReject: reporter.onReject,
+      });
+    } finally {
+      await reporter.close();
+    }
+    if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    else process.stdout.write(formatSummary(`ingest → ${summary.sink}`, summary) + "\n");
+    exitOnLoss("ingest", summary, reporter.rejectFile);
+  });
+}
