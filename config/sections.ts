@@ -364,9 +364,22 @@ export const sections = {
         max: 1000000,
         default: 100,
       }),
+      biasThreshold: decimal({
+        description:
+          "Accuracy alarm: fires when the absolute bias against actuals (Σ(forecast − actual) / Σ actual) exceeds this.",
+        min: 0,
+        max: 10,
+        default: "0.25",
+      }),
       cloudTrailS3DataEvents: boolean({
         description: "CloudTrail S3 data events (object-level reads/writes) on the data buckets.",
         default: false,
+      }),
+      auditRetentionDays: integer({
+        description: "Days CloudTrail log files are kept in the audit bucket before they expire.",
+        min: 1,
+        max: 3650,
+        default: 365,
       }),
       logRetentionDays: integer({
         description:
