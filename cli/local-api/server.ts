@@ -1,0 +1,234 @@
+import { randomUUID } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { processJobMessage } from "../../functions/forecast-jobs-worker";
+import { createObservability, type Observability } from "../../functions/powertools";
+import { handlePredict } from "../../functions/predict";
+import { buildPredictDeps } from "../../functions/predict/build-deps";
+import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
+import type { PredictDeps } from "../../functions/predict/deps";
+import { EndpointClient, type ForecastEndpoint } from "../../functions/predict/endpoint-client";
+import { problemResult, type ApiResult } from "../../functions/predict/http";
+import { PROBLEMS, problemType, type ProblemKind } from "../../functions/predict/problem";
+import { SinkServedForecastLog, type ServedForecastLog } from "../../functions/predict/served-log";
+import type { OpenApiDoc } from "../../functions/predict/spec";
+import { LocalStoreSink } from "../../functions/producer/local-store-sink";
+import { keyMatches, localApiKey } from "./api-key";
+import { FsObjectStore } from "./fs-object-store";
+import { InProcessJobQueue } from "./job-queue";
+import { loadParquetDecoder } from "./parquet";
+import { loadOpenApi } from "./spec";
+
+/** API Gateway's payload limit: larger bodies answer 413 before reaching the handler, as in AWS. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const LOCAL_ENDPOINT_NAME = "warecast-local";
+
+export interface LocalApiOptions {
+  /** Workspace root (`.warecast`): processed/, raw/, jobs/ and the api-key file. */
+  readonly workspace: string;
+  /** Port on 127.0.0.1 (0 = any free port). Default 8080. */
+  readonly port?: number;
+  /** Base URL of the local SageMaker endpoint server (model/local_endpoint.py). Default http://127.0.0.1:8081. */
+  readonly endpointUrl?: string;
+  /** Overrides of the predict settings (defaults: DEFAULT_PREDICT_CONFIG). */
+  readonly config?: Partial<PredictConfig>;
+  /** Replaces the SageMaker client (tests and benchmarks). */
+  readonly endpoint?: ForecastEndpoint;
+  /** Replaces the served-forecast log (default: the local raw store under forecasts/). */
+  readonly servedLog?: ServedForecastLog;
+  /** Default: a fresh Powertools trio with service name warecast-local-api. */
+  readonly obs?: Observability;
+  readonly spec?: OpenApiDoc;
+  /** Extra routes served before the API (the dashboard); return true when handled. */
+  readonly extraHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> | boolean;
+}
+
+export interface LocalApi {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly deps: PredictDeps;
+  /** Resolves when queued forecast jobs have run. */
+  jobsIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds the API Gateway REST proxy event the Lambda would receive for this request. */
+export function toProxyEvent(
+  req: http.IncomingMessage,
+  body: Buffer,
+  requestId: string,
+): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    headers[k] = values[values.length - 1];
+    multiValueHeaders[k] = values;
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const text = body.length > 0 ? body.toString("utf8") : null;
+  return {
+    resource: url.pathname,
+    path: url.pathname,
+    httpMethod: req.method ?? "GET",
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: text,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? "GET",
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+      } as APIGatewayProxyEvent["requestContext"]["identity"],
+      path: url.pathname,
+      stage: "local",
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: "local",
+      resourcePath: url.pathname,
+    },
+  };
+}
+
+function gatewayProblem(kind: ProblemKind, detail: string, requestId: string): ApiResult {
+  return problemResult({
+    type: problemType(kind),
+    title: PROBLEMS[kind].title,
+    status: PROBLEMS[kind].status,
+    detail,
+    request_id: requestId,
+  });
+}
+
+function send(res: http.ServerResponse, result: ApiResult): void {
+  res.writeHead(result.statusCode, {
+    ...(result.headers as Record<string, string>),
+    "Content-Length": Buffer.byteLength(result.body),
+  });
+  res.end(result.body);
+}
+
+/**
+ * Starts the local API: the same predict handler behind a Node HTTP server on 127.0.0.1, with an API key
+ * check in front (the gateway's job in AWS), the local endpoint through the real SageMaker Runtime SDK with an
+ * endpoint override, and forecast jobs run in-process.
+ */
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const workspace = path.resolve(options.workspace);
+  const apiKey = localApiKey(workspace);
+  const config: PredictConfig = { ...DEFAULT_PREDICT_CONFIG, ...options.config };
+  const obs = options.obs ?? createObservability("warecast-local-api");
+  const endpoint =
+    options.endpoint ??
+    new EndpointClient(
+      new SageMakerRuntimeClient({
+        endpoint: options.endpointUrl ?? "http://127.0.0.1:8081",
+        region: process.env.AWS_REGION ?? "eu-west-1",
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        maxAttempts: 1,
+      }),
+      {
+        endpointName: LOCAL_ENDPOINT_NAME,
+        timeoutMs: config.endpointTimeoutMs,
+        maxAttempts: config.endpointMaxAttempts,
+        budgetMs: config.endpointBudgetMs,
+        retryAfterSeconds: config.retryAfterSeconds,
+      },
+    );
+  const queue = new InProcessJobQueue({
+    onError: (err) => obs.logger.error("forecast job message failed", { error: err as Error }),
+  });
+  const deps = buildPredictDeps({
+    spec: options.spec ?? loadOpenApi(),
+    config,
+    processed: new FsObjectStore(path.join(workspace, "processed")),
+    jobsStore: new FsObjectStore(path.join(workspace, "jobs")),
+    jobQueue: queue,
+    endpoint,
+    servedLog:
+      options.servedLog ??
+      new SinkServedForecastLog(
+        () =>
+          new LocalStoreSink({
+            root: path.join(workspace, "raw"),
+            prefix: "forecasts/",
+            name: "warecast-local-forecasts",
+          }),
+      ),
+    decodeParquet: loadParquetDecoder(),
+    obs,
+  });
+  queue.attach((m) =>
+    processJobMessage(m, {
+      predict: deps,
+      jobs: deps.jobs,
+      chunkSize: config.maxSeriesPerRequest,
+      remainingMs: () => Infinity,
+      handOverMs: 0,
+    }),
+  );
+
+  const server = http.createServer((req, res) => {
+    const requestId = randomUUID();
+    void (async () => {
+      if (options.extraHandler && (await options.extraHandler(req, res))) return;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) {
+          send(res, gatewayProblem("tooLarge", `The body exceeds ${MAX_BODY_BYTES} bytes.`, requestId));
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const given = req.headers["x-api-key"];
+      if (!keyMatches(Array.isArray(given) ? given[0] : given, apiKey)) {
+        send(res, gatewayProblem("forbidden", "Missing or invalid API key (x-api-key header).", requestId));
+        return;
+      }
+      send(res, await handlePredict(toProxyEvent(req, Buffer.concat(chunks), requestId), deps));
+    })().catch((err: unknown) => {
+      obs.logger.error("local API failure", { error: err as Error });
+      if (!res.headersSent)
+        send(res, gatewayProblem("internal", "Internal error in the local API server.", requestId));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8080, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    deps,
+    jobsIdle: () => queue.idle(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

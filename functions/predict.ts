@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import type { PredictDeps, RequestContext } from "./predict/deps";
+import { createForecasts, getForecast } from "./predict/forecast-routes";
+import { getHealth } from "./predict/health-route";
+import { header, problemResult, type ApiEvent, type ApiResult } from "./predict/http";
+import { createForecastJob, getForecastJob } from "./predict/job-routes";
+import { ApiProblem, PROBLEMS, problemType } from "./predict/problem";
+import { createRecommendations } from "./predict/recommendation-routes";
+import { routesOf, type Route } from "./predict/spec";
+
+export type { PredictDeps } from "./predict/deps";
+
+type RouteHandler = (
+  deps: PredictDeps,
+  event: ApiEvent,
+  ctx: RequestContext,
+  params: Record<string, string>,
+) => Promise<ApiResult>;
+
+/** operationId (api/openapi.yaml) → implementation. A spec operation without one fails at cold start. */
+const OPERATIONS: Record<string, RouteHandler> = {
+  createForecasts: (d, e, c) => createForecasts(d, e, c),
+  getForecast,
+  createRecommendations: (d, e, c) => createRecommendations(d, e, c),
+  getHealth: (d, _e, c) => getHealth(d, c),
+  createForecastJob: (d, e, c) => createForecastJob(d, e, c),
+  getForecastJob,
+};
+
+const routeCache = new WeakMap<object, Route[]>();
+
+function routes(deps: PredictDeps): Route[] {
+  let r = routeCache.get(deps.schemas.spec);
+  if (!r) {
+    r = routesOf(deps.schemas.spec);
+    const missing = r.filter((x) => !OPERATIONS[x.operationId]).map((x) => x.operationId);
+    if (missing.length > 0) throw new Error(`no implementation for operation(s) ${missing.join(", ")}`);
+    routeCache.set(deps.schemas.spec, r);
+  }
+  return r;
+}
+
+function baseUrl(event: ApiEvent): string {
+  const host = header(event, "host");
+  const proto =
+    header(event, "x-forwarded-proto") ?? (event.requestContext?.stage === "local" ? "http" : "https");
+  const stage =
+    event.requestContext?.stage && event.requestContext.stage !== "$default"
+      ? `/${event.requestContext.stage}`
+      : "";
+  return host ? `${proto}://${host}${host.includes("execute-api") ? stage : ""}` : "";
+}
+
+/**
+ * The predict λ: API Gateway proxy event → route from the spec → problem+json on any error. Client mistakes map
+ * to 4xx; only a bug answers 500 (logged with its stack, counted as a metric).
+ */
+export async function handlePredict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
+  const { logger, metrics, tracer } = deps.obs;
+  const now = (deps.now ?? (() => new Date()))();
+  const requestId = event.requestContext?.requestId || (deps.newId ?? randomUUID)();
+  const ctx: RequestContext = { requestId, now, baseUrl: baseUrl(event) };
+  const path = event.path ?? "/";
+  const method = (event.httpMethod ?? "GET").toUpperCase();
+  logger.appendKeys({ request_id: requestId });
+  const started = Date.now();
+  let result: ApiResult;
+  let operation = "unmatched";
+  try {
+    const all = routes(deps);
+    const candidates = all.map((r) => ({ r, params: r.match(path) })).filter((x) => x.params !== undefined);
+    if (candidates.length === 0) throw new ApiProblem("notFound", `No route ${path}.`);
+    const hit = candidates.find((x) => x.r.method === method);
+    if (!hit) {
+      const allowed = candidates.map((x) => x.r.method).join(", ");
+      throw new ApiProblem("methodNotAllowed", `${method} is not allowed on ${path}; use ${allowed}.`);
+    }
+    operation = hit.r.operationId;
+    tracer.putAnnotation("operation", operation);
+    result = await OPERATIONS[operation](deps, event, ctx, hit.params!);
+  } catch (err) {
+    if (err instanceof ApiProblem) {
+      result = problemResult(err.body(requestId, path), err.extra.retryAfterSeconds);
+      logger.info("request refused", { operation, status: err.status, detail: err.detail });
+    } else {
+      logger.error("unhandled error", { operation, error: err as Error });
+      result = problemResult({
+        type: problemType("internal"),
+        title: PROBLEMS.internal.title,
+        status: 500,
+        detail: "An internal error occurred; it has been logged.",
+        instance: path,
+        request_id: requestId,
+      });
+    }
+  }
+  metrics.addDimension("operation", operation);
+  metrics.addMetric("Latency", "Milliseconds", Date.now() - started);
+  metrics.addMetric(
+    result.statusCode >= 500 ? "Fault" : result.statusCode >= 400 ? "ClientError" : "Success",
+    "Count",
+    1,
+  );
+  await metrics.publishStoredMetrics();
+  logger.removeKeys(["request_id"]);
+  return result;
+}

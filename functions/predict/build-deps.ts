@@ -1,0 +1,42 @@
+import type { Observability } from "../powertools";
+import { ForecastJobs, type JobQueue } from "../forecast-jobs";
+import { validatePredictConfig, type PredictConfig } from "./config";
+import type { PredictDeps } from "./deps";
+import type { ForecastEndpoint } from "./endpoint-client";
+import { ItemMasterReader } from "./item-master";
+import type { ObjectStore } from "./object-store";
+import { SeriesStateReader, type ParquetDecoder } from "./series-state";
+import type { ServedForecastLog } from "./served-log";
+import { ApiSchemas, type OpenApiDoc } from "./spec";
+
+export interface PredictDepsInput {
+  /** api/openapi.yaml, parsed. */
+  readonly spec: OpenApiDoc;
+  readonly config: PredictConfig;
+  /** The processed store: series_state/, item_master/, runs/. */
+  readonly processed: ObjectStore;
+  /** The PredictionApi's own store for job documents and results. */
+  readonly jobsStore: ObjectStore;
+  readonly jobQueue: JobQueue;
+  readonly endpoint: ForecastEndpoint;
+  readonly servedLog: ServedForecastLog;
+  readonly decodeParquet: ParquetDecoder;
+  readonly obs: Observability;
+  /** Lifetime of presigned job result links. Default 3600 s. */
+  readonly linkTtlSeconds?: number;
+}
+
+/** Wires the handler's dependencies the same way in Lambda and in local mode. */
+export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
+  return {
+    config: validatePredictConfig(input.config),
+    schemas: new ApiSchemas(input.spec),
+    seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
+    itemMaster: new ItemMasterReader(input.processed),
+    endpoint: input.endpoint,
+    servedLog: input.servedLog,
+    processed: input.processed,
+    jobs: new ForecastJobs(input.jobsStore, input.jobQueue, { linkTtlSeconds: input.linkTtlSeconds ?? 3600 }),
+    obs: input.obs,
+  };
+}

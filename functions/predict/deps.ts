@@ -1,0 +1,34 @@
+import type { Observability } from "../powertools";
+import type { PredictConfig } from "./config";
+import type { ForecastEndpoint } from "./endpoint-client";
+import type { ForecastJobs } from "../forecast-jobs";
+import type { ItemMasterReader } from "./item-master";
+import type { ObjectStore } from "./object-store";
+import type { SeriesStateReader } from "./series-state";
+import type { ServedForecastLog } from "./served-log";
+import type { ApiSchemas } from "./spec";
+
+/** Everything the predict handler uses, built once per cold start and injected (tests pass fakes). */
+export interface PredictDeps {
+  readonly config: PredictConfig;
+  /** Validators compiled from api/openapi.yaml. */
+  readonly schemas: ApiSchemas;
+  readonly seriesState: SeriesStateReader;
+  readonly itemMaster: ItemMasterReader;
+  readonly endpoint: ForecastEndpoint;
+  readonly servedLog: ServedForecastLog;
+  /** The processed store (ETL run manifests under runs/). */
+  readonly processed: ObjectStore;
+  readonly jobs: ForecastJobs;
+  readonly obs: Observability;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+}
+
+/** Per-request context handed to each route. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly now: Date;
+  /** Base URL of the API as the client called it (for Location headers). */
+  readonly baseUrl: string;
+}

@@ -1,0 +1,121 @@
+import type { PredictDeps, RequestContext } from "./deps";
+import {
+  forecast,
+  logServed,
+  servedRecords,
+  toSeriesForecasts,
+  type SeriesRequest,
+} from "./forecast-service";
+import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
+import { ApiProblem, invalidField, type FieldError } from "./problem";
+import type { ForecastRequestBody } from "./types";
+
+/** Horizon and quantiles of a request, with config defaults and the stack's own horizon ceiling. */
+export function resolveOptions(
+  deps: PredictDeps,
+  horizon: number | undefined,
+  quantiles: readonly number[] | undefined,
+  field: string,
+): { horizon: number; quantiles: number[] } {
+  const h = horizon ?? deps.config.defaultHorizonDays;
+  if (h > deps.config.maxHorizonDays)
+    throw invalidField(`${field}/horizon`, `must be <= ${deps.config.maxHorizonDays}`);
+  const q = [...(quantiles ?? deps.config.defaultQuantiles)].sort((a, b) => a - b);
+  return { horizon: h, quantiles: q };
+}
+
+/** 413 when a synchronous call carries more series than the stack allows. */
+export function checkSeriesLimit(deps: PredictDeps, count: number): void {
+  const limit = deps.config.maxSeriesPerRequest;
+  if (count > limit) {
+    throw new ApiProblem(
+      "tooLarge",
+      `${count} series in one call; at most ${limit} are allowed. Use POST /v1/forecast-jobs for bulk forecasts.`,
+      { limit },
+    );
+  }
+}
+
+async function answer(
+  deps: PredictDeps,
+  ctx: RequestContext,
+  items: readonly SeriesRequest[],
+  options: { horizon: number; quantiles: number[] },
+  fieldPrefix: string,
+): Promise<ApiResult> {
+  const outcome = await forecast(deps, items, options, fieldPrefix);
+  const forecasts = toSeriesForecasts(outcome);
+  deps.obs.metrics.addMetric("SeriesForecast", "Count", forecasts.length);
+  deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
+  await logServed(deps, servedRecords(ctx, outcome.response.model_version, forecasts));
+  return jsonResult(200, {
+    request_id: ctx.requestId,
+    model_version: outcome.response.model_version,
+    model_kind: outcome.response.model_kind,
+    generated_at: ctx.now.toISOString(),
+    horizon: options.horizon,
+    quantiles: options.quantiles,
+    forecasts,
+  });
+}
+
+export async function createForecasts(
+  deps: PredictDeps,
+  event: ApiEvent,
+  ctx: RequestContext,
+): Promise<ApiResult> {
+  const raw = jsonBody(event);
+  // The limit is checked before full validation so a huge batch gets 413, not a 400 about its 5,000th item.
+  const count = (raw as { series?: unknown })?.series;
+  if (Array.isArray(count)) checkSeriesLimit(deps, count.length);
+  const body = deps.schemas.parse<ForecastRequestBody>("ForecastRequest", raw, "/body");
+  const options = resolveOptions(deps, body.horizon, body.quantiles, "/body");
+  return answer(deps, ctx, body.series, options, "/body/series");
+}
+
+/** `quantiles=0.1,0.5,0.9` (form style, not exploded) and `horizon=14` → typed values, or field errors. */
+export function parseForecastQuery(
+  deps: PredictDeps,
+  query: Record<string, string | undefined> | null,
+): { horizon?: number; quantiles?: number[] } {
+  const errors: FieldError[] = [];
+  const out: { horizon?: number; quantiles?: number[] } = {};
+  const known = new Set(["horizon", "quantiles"]);
+  for (const k of Object.keys(query ?? {})) {
+    if (!known.has(k)) errors.push({ field: `/query/${k}`, message: "is not a known parameter" });
+  }
+  const h = query?.horizon;
+  if (h !== undefined) {
+    const n = /^\d+$/.test(h) ? Number(h) : NaN;
+    errors.push(...deps.schemas.errors("Horizon", Number.isNaN(n) ? h : n, "/query/horizon"));
+    if (errors.length === 0) out.horizon = n;
+  }
+  const q = query?.quantiles;
+  if (q !== undefined) {
+    const parts = q.split(",").map((s) => s.trim());
+    const values = parts.map((s) => (/^\d*\.?\d+$/.test(s) ? Number(s) : s));
+    const qErrors = deps.schemas.errors("Quantiles", values, "/query/quantiles");
+    errors.push(...qErrors);
+    if (qErrors.length === 0) out.quantiles = values as number[];
+  }
+  if (errors.length > 0)
+    throw new ApiProblem("invalid", "The query does not match the API contract.", { errors });
+  return out;
+}
+
+export async function getForecast(
+  deps: PredictDeps,
+  event: ApiEvent,
+  ctx: RequestContext,
+  params: Record<string, string>,
+): Promise<ApiResult> {
+  const errors = [
+    ...deps.schemas.errors("Id", params.warehouseId, "/path/warehouseId"),
+    ...deps.schemas.errors("Id", params.sku, "/path/sku"),
+  ];
+  if (errors.length > 0)
+    throw new ApiProblem("invalid", "The path does not match the API contract.", { errors });
+  const query = parseForecastQuery(deps, event.queryStringParameters);
+  const options = resolveOptions(deps, query.horizon, query.quantiles, "/query");
+  return answer(deps, ctx, [{ warehouse_id: params.warehouseId, sku: params.sku }], options, "/path");
+}

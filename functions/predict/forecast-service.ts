@@ -1,0 +1,208 @@
+import type { SeriesForecastOut } from "./types";
+import type { EndpointCallStats, EndpointResponse, EndpointSeries, EndpointWindow } from "./endpoint-client";
+import type { PredictDeps, RequestContext } from "./deps";
+import { ApiProblem, type FieldError, type SeriesKey } from "./problem";
+import { seriesKey, type SeriesState } from "./series-state";
+import type { ServedForecastRecord } from "./served-log";
+
+export interface FutureDay {
+  readonly date: string;
+  readonly promo?: boolean;
+  readonly price?: number;
+}
+
+export interface SeriesRequest extends SeriesKey {
+  readonly future?: readonly FutureDay[];
+}
+
+export interface ForecastOptions {
+  readonly horizon: number;
+  readonly quantiles: readonly number[];
+  readonly windows?: readonly EndpointWindow[];
+}
+
+export interface ForecastOutcome {
+  readonly response: EndpointResponse;
+  readonly states: readonly SeriesState[];
+  readonly stats: EndpointCallStats;
+}
+
+const DAY_MS = 86_400_000;
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/**
+ * Planned promo/price by date → the endpoint's step-aligned `future` arrays (step 1 = the period after the
+ * last data date). Gaps are null (unknown); a date outside the horizon is the client's mistake, named by field.
+ */
+export function futureArrays(
+  state: SeriesState,
+  future: readonly FutureDay[] | undefined,
+  horizon: number,
+  field: string,
+): { future?: EndpointSeries["future"]; errors: FieldError[] } {
+  if (!future || future.length === 0) return { errors: [] };
+  const period = state.freq === "W" ? 7 : 1;
+  const promo: (boolean | null)[] = [];
+  const price: (number | null)[] = [];
+  const errors: FieldError[] = [];
+  const seen = new Set<number>();
+  future.forEach((day, i) => {
+    const diff = daysBetween(state.end_date, day.date);
+    const step = diff / period;
+    if (!Number.isInteger(step) || step < 1 || step > horizon) {
+      errors.push({
+        field: `${field}/${i}/date`,
+        message: `must be one of the ${horizon} forecast ${period === 7 ? "weeks" : "days"} after the series' last data date ${state.end_date} (${addDays(state.end_date, period)} to ${addDays(state.end_date, horizon * period)})`,
+      });
+      return;
+    }
+    if (seen.has(step)) {
+      errors.push({ field: `${field}/${i}/date`, message: `repeats ${day.date}` });
+      return;
+    }
+    seen.add(step);
+    while (promo.length < step) {
+      promo.push(null);
+      price.push(null);
+    }
+    if (day.promo !== undefined) promo[step - 1] = day.promo;
+    if (day.price !== undefined) price[step - 1] = day.price;
+  });
+  return { future: { promo, price }, errors };
+}
+
+function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]): EndpointSeries {
+  const n = state.units.length;
+  const aligned = <T>(a: readonly T[]): T[] | undefined => (a.length === n ? [...a] : undefined);
+  return {
+    id: seriesKey(state.warehouse_id, state.sku),
+    history: {
+      start: state.start_date,
+      units: [...state.units],
+      promo: aligned(state.promo),
+      price: aligned(state.price),
+      stockout: aligned(state.stockout),
+      closed: aligned(state.closed),
+    },
+    ...(future ? { future } : {}),
+  };
+}
+
+/** Series state for the requested series: 503 before the first ETL run, 404 naming the unknown ones. */
+export async function loadStates(deps: PredictDeps, items: readonly SeriesKey[]): Promise<SeriesState[]> {
+  if (!(await deps.seriesState.hasData())) {
+    throw new ApiProblem("unavailable", "No data yet: the ETL has not written series_state.", {
+      retryAfterSeconds: deps.config.retryAfterSeconds,
+    });
+  }
+  const found = await deps.seriesState.get(items);
+  const unknown: SeriesKey[] = [];
+  const states: SeriesState[] = [];
+  for (const item of items) {
+    const s = found.get(seriesKey(item.warehouse_id, item.sku));
+    if (s) states.push(s);
+    else if (!unknown.some((u) => u.warehouse_id === item.warehouse_id && u.sku === item.sku))
+      unknown.push({ warehouse_id: item.warehouse_id, sku: item.sku });
+  }
+  if (unknown.length > 0) {
+    throw new ApiProblem("unknownSeries", `${unknown.length} of ${items.length} series have no data.`, {
+      unknown_series: unknown.slice(0, 100),
+    });
+  }
+  return states;
+}
+
+/** Validates covariates, calls the endpoint once for all series, and checks every series came back. */
+export async function forecast(
+  deps: PredictDeps,
+  items: readonly SeriesRequest[],
+  options: ForecastOptions,
+  fieldPrefix: string,
+): Promise<ForecastOutcome> {
+  const states = await loadStates(deps, items);
+  const errors: FieldError[] = [];
+  const series = states.map((state, i) => {
+    const f = futureArrays(state, items[i].future, options.horizon, `${fieldPrefix}/${i}/future`);
+    errors.push(...f.errors);
+    return toEndpointSeries(state, f.future);
+  });
+  if (errors.length > 0)
+    throw new ApiProblem("invalid", "Planned covariates fall outside the horizon.", { errors });
+  const freq = states.every((s) => s.freq === "W") ? "W" : "D";
+  const { response, stats } = await deps.endpoint.invoke({
+    freq,
+    horizon: options.horizon,
+    quantiles: options.quantiles,
+    ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
+    series,
+  });
+  const ids = new Set(response.series.map((s) => s.id));
+  const missing = series.filter((s) => !ids.has(s.id));
+  if (missing.length > 0) {
+    throw new ApiProblem(
+      "badGateway",
+      `The forecast endpoint left out ${missing.length} series (e.g. ${missing[0].id}).`,
+    );
+  }
+  return { response, states, stats };
+}
+
+/** The API's view of each forecast, in request order. */
+export function toSeriesForecasts(outcome: ForecastOutcome): SeriesForecastOut[] {
+  const byId = new Map(outcome.response.series.map((s) => [s.id, s]));
+  return outcome.states.map((state) => {
+    const s = byId.get(seriesKey(state.warehouse_id, state.sku))!;
+    return {
+      warehouse_id: state.warehouse_id,
+      sku: state.sku,
+      method: s.method,
+      last_data_date: state.end_date,
+      points: s.forecast.map((p) => ({ date: p.date, step: p.step, mean: p.mean, quantiles: p.quantiles })),
+    };
+  });
+}
+
+/** One served-forecast record per (series, date). */
+export function servedRecords(
+  ctx: RequestContext,
+  modelVersion: string,
+  forecasts: readonly SeriesForecastOut[],
+): ServedForecastRecord[] {
+  const served_at = ctx.now.toISOString();
+  return forecasts.flatMap((f) =>
+    f.points.map((p) => ({
+      served_at,
+      request_id: ctx.requestId,
+      model_version: modelVersion,
+      warehouse_id: f.warehouse_id,
+      sku: f.sku,
+      target_date: p.date,
+      step: p.step,
+      mean: p.mean,
+      quantiles: p.quantiles,
+    })),
+  );
+}
+
+/** Logs served forecasts; a failure is logged and counted, never fails the client's request. */
+export async function logServed(deps: PredictDeps, records: ServedForecastRecord[]): Promise<void> {
+  const { logger, metrics } = deps.obs;
+  try {
+    const out = await deps.servedLog.write(records);
+    metrics.addMetric("ServedForecastRecords", "Count", out.delivered);
+    if (out.failed > 0) {
+      metrics.addMetric("ServedForecastLogFailures", "Count", out.failed);
+      logger.error("served-forecast log refused records", { failed: out.failed, reasons: out.reasons });
+    }
+  } catch (err) {
+    metrics.addMetric("ServedForecastLogFailures", "Count", records.length);
+    logger.error("served-forecast log failed", { error: err as Error });
+  }
+}

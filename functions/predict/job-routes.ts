@@ -1,0 +1,71 @@
+import { ForecastJobs } from "../forecast-jobs";
+import type { PredictDeps, RequestContext } from "./deps";
+import { resolveOptions } from "./forecast-routes";
+import { loadStates } from "./forecast-service";
+import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
+import { ApiProblem, invalidField, type SeriesKey } from "./problem";
+import type { ForecastJobRequestBody } from "./types";
+
+export async function createForecastJob(
+  deps: PredictDeps,
+  event: ApiEvent,
+  ctx: RequestContext,
+): Promise<ApiResult> {
+  const raw = jsonBody(event);
+  const listed = (raw as { series?: unknown })?.series;
+  const limit = deps.config.maxSeriesPerJob;
+  if (Array.isArray(listed) && listed.length > limit) {
+    throw new ApiProblem("tooLarge", `${listed.length} series in one job; at most ${limit} are allowed.`, {
+      limit,
+    });
+  }
+  const body = deps.schemas.parse<ForecastJobRequestBody>("ForecastJobRequest", raw, "/body");
+  if ((body.series === undefined) === (body.warehouse_ids === undefined)) {
+    throw invalidField("/body", "must give exactly one of warehouse_ids and series");
+  }
+  const options = resolveOptions(deps, body.horizon, body.quantiles, "/body");
+  let series: SeriesKey[];
+  if (body.series) {
+    await loadStates(deps, body.series);
+    series = body.series.map((s) => ({ warehouse_id: s.warehouse_id, sku: s.sku }));
+  } else {
+    if (!(await deps.seriesState.hasData())) {
+      throw new ApiProblem("unavailable", "No data yet: the ETL has not written series_state.", {
+        retryAfterSeconds: deps.config.retryAfterSeconds,
+      });
+    }
+    const states = await deps.seriesState.list(body.warehouse_ids);
+    const present = new Set(states.map((s) => s.warehouse_id));
+    const unknown = (body.warehouse_ids ?? []).filter((w) => !present.has(w));
+    if (unknown.length > 0)
+      throw new ApiProblem("notFound", `No series in warehouse(s) ${unknown.join(", ")}.`);
+    series = states.map((s) => ({ warehouse_id: s.warehouse_id, sku: s.sku }));
+    if (series.length > limit) {
+      throw new ApiProblem(
+        "tooLarge",
+        `The warehouses hold ${series.length} series; one job takes at most ${limit}.`,
+        {
+          limit,
+        },
+      );
+    }
+  }
+  const doc = await deps.jobs.create(ctx.requestId, ctx.now, series, options);
+  deps.obs.metrics.addMetric("ForecastJobsCreated", "Count", 1);
+  const location = `${ctx.baseUrl}/v1/forecast-jobs/${doc.job_id}`;
+  return jsonResult(202, await deps.jobs.view(doc, ctx.now), { Location: location });
+}
+
+export async function getForecastJob(
+  deps: PredictDeps,
+  _event: ApiEvent,
+  ctx: RequestContext,
+  params: Record<string, string>,
+): Promise<ApiResult> {
+  const errors = deps.schemas.errors("JobId", params.jobId, "/path/jobId");
+  if (errors.length > 0)
+    throw new ApiProblem("invalid", "The path does not match the API contract.", { errors });
+  const doc = await deps.jobs.load(params.jobId);
+  if (!doc) throw ForecastJobs.notFound(params.jobId);
+  return jsonResult(200, await deps.jobs.view(doc, ctx.now));
+}

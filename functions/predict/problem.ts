@@ -1,0 +1,90 @@
+/** RFC 9457 problem details: every error the API answers, the gateway's own included, has this shape. */
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+const TYPE_BASE = "https://warecast.dev/problems/";
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface SeriesKey {
+  readonly warehouse_id: string;
+  readonly sku: string;
+}
+
+export interface ProblemBody {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly request_id?: string;
+  readonly errors?: FieldError[];
+  readonly unknown_series?: SeriesKey[];
+  readonly limit?: number;
+}
+
+/** Problem kinds: the URI suffix, title and status of each. Gateway responses reuse the same URIs. */
+export const PROBLEMS = {
+  invalid: { slug: "invalid-request", title: "Invalid request", status: 400 },
+  forbidden: { slug: "forbidden", title: "Forbidden", status: 403 },
+  notFound: { slug: "not-found", title: "Not found", status: 404 },
+  unknownSeries: { slug: "unknown-series", title: "Unknown series", status: 404 },
+  methodNotAllowed: { slug: "method-not-allowed", title: "Method not allowed", status: 405 },
+  tooLarge: { slug: "too-many-series", title: "Too many series", status: 413 },
+  unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
+  throttled: { slug: "throttled", title: "Too many requests", status: 429 },
+  internal: { slug: "internal", title: "Internal error", status: 500 },
+  badGateway: { slug: "bad-gateway", title: "Bad gateway", status: 502 },
+  unavailable: { slug: "unavailable", title: "Service unavailable", status: 503 },
+  timeout: { slug: "timeout", title: "Gateway timeout", status: 504 },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export function problemType(kind: ProblemKind): string {
+  return TYPE_BASE + PROBLEMS[kind].slug;
+}
+
+/**
+ * An error that maps to one problem response. Domain code throws it; the handler turns it into HTTP.
+ * Anything else thrown is a bug and answers 500 (and is logged with its stack).
+ */
+export class ApiProblem extends Error {
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly extra: {
+      errors?: FieldError[];
+      unknown_series?: SeriesKey[];
+      limit?: number;
+      retryAfterSeconds?: number;
+    } = {},
+  ) {
+    super(`${PROBLEMS[kind].title}: ${detail}`);
+    this.name = "ApiProblem";
+  }
+
+  get status(): number {
+    return PROBLEMS[this.kind].status;
+  }
+
+  body(requestId?: string, instance?: string): ProblemBody {
+    const { retryAfterSeconds: _retry, ...fields } = this.extra;
+    return {
+      type: problemType(this.kind),
+      title: PROBLEMS[this.kind].title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance ? { instance } : {}),
+      ...(requestId ? { request_id: requestId } : {}),
+      ...fields,
+    };
+  }
+}
+
+/** Shorthand for a 400 naming one field. */
+export function invalidField(field: string, message: string): ApiProblem {
+  return new ApiProblem("invalid", `${field} ${message}`, { errors: [{ field, message }] });
+}

@@ -1,0 +1,154 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import { ApiProblem, type FieldError } from "./problem";
+
+/** The parts of an OpenAPI 3.0 document this module reads. The document itself is api/openapi.yaml, parsed. */
+export interface OpenApiDoc {
+  readonly openapi: string;
+  readonly paths: Record<string, Record<string, OpenApiOperation | unknown>>;
+  readonly components: { readonly schemas: Record<string, unknown>; readonly [k: string]: unknown };
+  readonly [k: string]: unknown;
+}
+
+export interface OpenApiOperation {
+  readonly operationId: string;
+  readonly [k: string]: unknown;
+}
+
+export const HTTP_METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
+
+const SCHEMA_ID = "warecast-api";
+const COMPONENT_REF = "#/components/schemas/";
+
+/** Deep copy of a schema with `#/components/schemas/X` refs pointed at the combined ajv schema's `$defs/X`. */
+function rewriteRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteRefs);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] =
+      k === "$ref" && typeof v === "string" && v.startsWith(COMPONENT_REF)
+        ? `${SCHEMA_ID}#/$defs/${v.slice(COMPONENT_REF.length)}`
+        : rewriteRefs(v);
+  }
+  return out;
+}
+
+/** Formats an ajv error as a field pointer (prefixed, e.g. /body) and a message a client can act on. */
+function toFieldError(prefix: string, e: ErrorObject): FieldError {
+  let field = prefix + e.instancePath;
+  let message = e.message ?? "is invalid";
+  if (e.keyword === "required") field += `/${(e.params as { missingProperty: string }).missingProperty}`;
+  if (e.keyword === "required") message = "is required";
+  if (e.keyword === "additionalProperties") {
+    field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
+    message = "is not a known field";
+  }
+  if (e.keyword === "enum")
+    message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+  return { field: field || "/", message };
+}
+
+/** Validators compiled once from the spec's component schemas (ajv, with formats). */
+export class ApiSchemas {
+  private readonly ajv: Ajv;
+  private readonly cache = new Map<string, ValidateFunction>();
+  private readonly fragments = new WeakMap<object, ValidateFunction>();
+
+  constructor(readonly spec: OpenApiDoc) {
+    this.ajv = new Ajv({ allErrors: true, strict: true });
+    addFormats(this.ajv);
+    // OpenAPI annotation keywords that are not JSON Schema.
+    this.ajv.addVocabulary(["example", "xml", "externalDocs"]);
+    this.ajv.addSchema({ $id: SCHEMA_ID, $defs: rewriteRefs(spec.components.schemas) });
+  }
+
+  private compiled(name: string): ValidateFunction {
+    let fn = this.cache.get(name);
+    if (!fn) {
+      if (!(name in this.spec.components.schemas))
+        throw new Error(`no schema ${name} in the OpenAPI document`);
+      fn = this.ajv.compile({ $ref: `${SCHEMA_ID}#/$defs/${name}` });
+      this.cache.set(name, fn);
+    }
+    return fn;
+  }
+
+  /** Field errors of a value against components.schemas[name] (empty = valid); fields start with `prefix`. */
+  errors(name: string, value: unknown, prefix = ""): FieldError[] {
+    const fn = this.compiled(name);
+    if (fn(value)) return [];
+    // allErrors lists one error per failing keyword; a field with several gets several messages, which is fine.
+    return (fn.errors ?? []).slice(0, 20).map((e) => toFieldError(prefix, e));
+  }
+
+  /** Returns the value typed as T, or throws a 400 problem listing every field error. */
+  parse<T>(name: string, value: unknown, prefix: string): T {
+    const errors = this.errors(name, value, prefix);
+    if (errors.length > 0) {
+      throw new ApiProblem("invalid", "The request does not match the API contract.", { errors });
+    }
+    return value as T;
+  }
+
+  /** Validates any JSON Schema fragment of the spec (e.g. a response or parameter schema with refs). */
+  errorsForSchema(schema: object, value: unknown, prefix = ""): FieldError[] {
+    let fn = this.fragments.get(schema);
+    if (!fn) {
+      fn = this.ajv.compile(rewriteRefs(schema) as object);
+      this.fragments.set(schema, fn);
+    }
+    if (fn(value)) return [];
+    return (fn.errors ?? []).map((e) => toFieldError(prefix, e));
+  }
+}
+
+/** One route of the spec: its method, path template and a matcher that extracts path parameters. */
+export interface Route {
+  readonly method: string;
+  readonly template: string;
+  readonly operationId: string;
+  match(path: string): Record<string, string> | undefined;
+}
+
+/** Routes straight from the spec's paths, so the handler answers exactly what the contract declares. */
+export function routesOf(spec: OpenApiDoc): Route[] {
+  const routes: Route[] = [];
+  for (const [template, item] of Object.entries(spec.paths)) {
+    const names: string[] = [];
+    const pattern = template
+      .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+      .replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
+        names.push(name);
+        return "([^/]+)";
+      });
+    const regex = new RegExp(`^${pattern}/?$`);
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as OpenApiOperation | undefined;
+      if (!op) continue;
+      routes.push({
+        method: method.toUpperCase(),
+        template,
+        operationId: op.operationId,
+        match(path: string) {
+          const m = regex.exec(path);
+          if (!m) return undefined;
+          const params: Record<string, string> = {};
+          names.forEach((n, i) => {
+            params[n] = safeDecode(m[i + 1]);
+          });
+          return params;
+        },
+      });
+    }
+  }
+  return routes;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

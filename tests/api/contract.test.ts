@@ -1,0 +1,94 @@
+/** The spec itself: every example validates against its schema, every operation is implemented, refs resolve. */
+import { ApiSchemas, HTTP_METHODS, routesOf } from "../../functions/predict/spec";
+import { spec } from "../functions/predict-support";
+
+const schemas = new ApiSchemas(spec);
+
+type Media = { schema?: object; examples?: Record<string, { $ref?: string; value?: unknown }> };
+
+function deref<T>(obj: T & { $ref?: string }): T {
+  if (!obj.$ref) return obj;
+  let node: unknown = spec;
+  for (const p of obj.$ref.replace(/^#\//, "").split("/")) node = (node as Record<string, unknown>)[p];
+  if (node === undefined) throw new Error(`unresolved ${obj.$ref}`);
+  return node as T;
+}
+
+/** Every (place, schema, example value) pair in the document. */
+function examples(): [string, object, unknown][] {
+  const out: [string, object, unknown][] = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as
+        | {
+            requestBody?: { content: Record<string, Media> };
+            responses: Record<string, { $ref?: string; content?: Record<string, Media> }>;
+          }
+        | undefined;
+      if (!op) continue;
+      const medias: [string, Media][] = [];
+      for (const [ct, m] of Object.entries(op.requestBody?.content ?? {}))
+        medias.push([`${method} ${path} request ${ct}`, m]);
+      for (const [status, r] of Object.entries(op.responses)) {
+        for (const [ct, m] of Object.entries(deref(r).content ?? {}))
+          medias.push([`${method} ${path} ${status} ${ct}`, m]);
+      }
+      for (const [where, m] of medias) {
+        for (const [name, ex] of Object.entries(m.examples ?? {}))
+          out.push([`${where} example ${name}`, m.schema!, deref(ex).value]);
+      }
+    }
+  }
+  return out;
+}
+
+describe("api/openapi.yaml", () => {
+  const all = examples();
+
+  it("is OpenAPI 3.0 (API Gateway imports 3.0) and every route needs an API key", () => {
+    expect(spec.openapi).toMatch(/^3\.0\.\d+$/);
+    for (const item of Object.values(spec.paths)) {
+      for (const method of HTTP_METHODS) {
+        const op = item[method] as { security?: unknown } | undefined;
+        if (op) expect(op.security).toEqual([{ api_key: [] }]);
+      }
+    }
+  });
+
+  it("has examples for every route", () => {
+    const routes = routesOf(spec);
+    expect(routes.map((r) => r.operationId).sort()).toEqual([
+      "createForecastJob",
+      "createForecasts",
+      "createRecommendations",
+      "getForecast",
+      "getForecastJob",
+      "getHealth",
+    ]);
+    expect(all.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(all.map(([where, schema, value]) => [where, schema, value]))(
+    "%s validates",
+    (_where, schema, value) => {
+      expect(schemas.errorsForSchema(schema as object, value)).toEqual([]);
+    },
+  );
+
+  it("rejects what it should, naming the field", () => {
+    expect(
+      schemas.errors("ForecastRequest", { series: [{ warehouse_id: "WH 1", sku: "S" }] }, "/body"),
+    ).toEqual([
+      { field: "/body/series/0/warehouse_id", message: 'must match pattern "^[A-Za-z0-9_.-]{1,64}$"' },
+    ]);
+    expect(
+      schemas
+        .errors("ForecastRequest", { series: [], extra: 1 }, "/body")
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(["/body/extra", "/body/series"]);
+    expect(
+      schemas.errors("RecommendationItem", { warehouse_id: "W", sku: "S", pack_size: 0 }, "/body"),
+    ).toEqual([{ field: "/body/pack_size", message: "must be >= 1" }]);
+  });
+});
