@@ -1,18 +1,43 @@
 /**
  * Warecast stack: reads the stack config (validated before any resource is declared), creates the tagged AWS
  * provider, composes the components and exports the stack outputs.
+ *
+ * Every component gets `opts` (the tagged provider): its children inherit it, so every resource carries the
+ * default tags. Components take what they need from `foundation` (key, network, buckets, log and function
+ * settings) and from their own config section.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
+import { Foundation } from "./components/foundation";
+import { stackPrefix } from "./components/naming";
 import { createAwsProvider } from "./components/provider";
 
 const cfg = loadStackConfig();
 const project = pulumi.getProject();
+const namePrefix = stackPrefix(project, cfg.tags.environment);
 
-// Every resource goes through this provider (default tags); components pass it on to their children.
 const provider = createAwsProvider(`${project}-aws`, cfg);
-const providerOpts = { providers: { aws: provider } };
-void providerOpts;
+const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
+
+const foundation = new Foundation(
+  namePrefix,
+  {
+    region: cfg.aws.region,
+    namePrefix,
+    network: cfg.network,
+    storage: cfg.storage,
+    logRetentionDays: cfg.observability.logRetentionDays,
+    functions: cfg.lambda,
+  },
+  opts,
+);
 
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
+export const kmsKeyArn = foundation.encryption.keyArn;
+export const vpcId = foundation.network.vpcId;
+export const privateSubnetIds = foundation.network.privateSubnetIds;
+export const rawBucketName = foundation.rawBucket.name;
+export const processedBucketName = foundation.processedBucket.name;
+export const artifactsBucketName = foundation.artifactsBucket.name;
+export const accessLogBucketName = foundation.accessLogBucket?.name;

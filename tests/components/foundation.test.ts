@@ -1,0 +1,365 @@
+/**
+ * The foundation under mocks, for dev and prod: provider and tags, buckets, network, and the exact differences
+ * between the two stacks. Both stacks run in this one file (the harness serialises runs and reloads the program).
+ */
+import * as path from "node:path";
+import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
+
+const BUCKET = "aws:s3/bucket:Bucket";
+const SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
+const SECURE_BUCKET = "warecast:foundation:SecureBucket";
+
+let dev: StackRun;
+let prod: StackRun;
+beforeAll(async () => {
+  dev = await runStack("dev");
+  prod = await runStack("prod");
+});
+
+function parseJson(value: unknown): Record<string, unknown> {
+  return typeof value === "string"
+    ? (JSON.parse(value) as Record<string, unknown>)
+    : (value as Record<string, unknown>);
+}
+
+/** The child of `type` whose `bucket` input is this bucket's id. */
+function attached(run: StackRun, type: string, bucket: RegisteredResource): RegisteredResource[] {
+  return run.ofType(type).filter((r) => r.inputs.bucket === bucket.id);
+}
+
+function stackKeyArn(run: StackRun): string {
+  const keys = run.ofType("aws:kms/key:Key");
+  expect(keys).toHaveLength(1);
+  return `arn:aws:kms:eu-west-1:${MOCK_ACCOUNT_ID}:key/${keys[0].id}`;
+}
+
+describe.each(["dev", "prod"])("%s stack", (stack) => {
+  const run = () => (stack === "dev" ? dev : prod);
+
+  it("creates every resource through the one tagged provider", () => {
+    const providers = run().ofType("pulumi:providers:aws");
+    expect(providers).toHaveLength(1);
+    const tags = parseJson(providers[0].inputs.defaultTags).tags;
+    expect(tags).toEqual({
+      project: "warecast",
+      environment: stack,
+      owner: "warecast-team",
+      "cost-center": `forecasting-${stack}`,
+    });
+    expect(providers[0].inputs.region).toBe("eu-west-1");
+    const custom = run().resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    expect(custom.length).toBeGreaterThan(50);
+    expect(custom.filter((r) => r.provider !== providers[0].urn).map((r) => r.urn)).toEqual([]);
+  });
+
+  it("has a KMS key with rotation, an alias, and a key policy naming this account and region", () => {
+    const [key] = run().ofType("aws:kms/key:Key");
+    expect(key.inputs.enableKeyRotation).toBe(true);
+    const policy = parseJson(key.inputs.policy) as { Statement: { Sid: string; Principal: unknown }[] };
+    expect(policy.Statement.map((s) => s.Sid)).toContain("CloudWatchLogs");
+    expect(JSON.stringify(policy)).toContain(`logs.eu-west-1.amazonaws.com`);
+    expect(JSON.stringify(policy)).toContain(`arn:aws:iam::${MOCK_ACCOUNT_ID}:root`);
+    expect(run().ofType("aws:kms/alias:Alias")[0].inputs.name).toBe(`alias/warecast-${stack}`);
+  });
+
+  it("makes every bucket a SecureBucket: stack key (or SSE-S3 for the access-log bucket only), versioning, no public access, TLS-only policy", () => {
+    const keyArn = stackKeyArn(run());
+    const buckets = run().ofType(BUCKET);
+    expect(buckets.length).toBeGreaterThanOrEqual(3);
+    for (const bucket of buckets) {
+      expect({ bucket: bucket.name, parent: run().byUrn(bucket.parent!).type }).toEqual({
+        bucket: bucket.name,
+        parent: SECURE_BUCKET,
+      });
+      const [sse] = attached(run(), SSE, bucket);
+      const rule = (sse.inputs.rules as Record<string, Record<string, unknown>>[])[0];
+      if (bucket.name.endsWith("-access-logs")) {
+        expect(rule.applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+      } else {
+        expect(rule.applyServerSideEncryptionByDefault).toEqual({
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: keyArn,
+        });
+        expect(rule.bucketKeyEnabled).toBe(true);
+      }
+      const [versioning] = attached(run(), "aws:s3/bucketVersioning:BucketVersioning", bucket);
+      expect(versioning.inputs.versioningConfiguration).toEqual({ status: "Enabled" });
+      const [pab] = attached(run(), "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket);
+      expect(pab.inputs).toMatchObject({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      const [policy] = attached(run(), "aws:s3/bucketPolicy:BucketPolicy", bucket);
+      const statements = (parseJson(policy.inputs.policy) as { Statement: Record<string, unknown>[] })
+        .Statement;
+      expect(statements[0]).toEqual({
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [`arn:aws:s3:::${bucket.id}`, `arn:aws:s3:::${bucket.id}/*`],
+        Condition: { Bool: { "aws:SecureTransport": false } },
+      });
+    }
+    const accessLogBuckets = buckets.filter((b) => b.name.endsWith("-access-logs"));
+    expect(accessLogBuckets).toHaveLength(stack === "prod" ? 1 : 0);
+  });
+
+  it("never maps public IPs in private subnets, and puts one private + one public subnet in each AZ", () => {
+    const subnets = run().ofType("aws:ec2/subnet:Subnet");
+    const privateSubnets = subnets.filter(
+      (s) => (s.inputs.tags as Record<string, string>).tier === "private",
+    );
+    expect(privateSubnets).toHaveLength(stack === "prod" ? 3 : 2);
+    for (const s of privateSubnets) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
+    expect(new Set(privateSubnets.map((s) => s.inputs.availabilityZone)).size).toBe(privateSubnets.length);
+    expect(subnets).toHaveLength(2 * privateSubnets.length);
+  });
+
+  it("has no security group ingress from 0.0.0.0/0 (or ::/0)", () => {
+    const open = (cidrs: unknown) =>
+      ((cidrs as string[] | undefined) ?? []).some((c) => c === "0.0.0.0/0" || c === "::/0");
+    const offenders: string[] = [];
+    for (const r of run().resources) {
+      if (
+        r.type === "aws:ec2/securityGroup:SecurityGroup" ||
+        r.type === "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+      ) {
+        for (const rule of (r.inputs.ingress as Record<string, unknown>[] | undefined) ?? []) {
+          if (open(rule.cidrBlocks) || open(rule.ipv6CidrBlocks)) offenders.push(r.urn);
+        }
+      }
+      if (r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" && r.inputs.type === "ingress") {
+        if (open(r.inputs.cidrBlocks) || open(r.inputs.ipv6CidrBlocks)) offenders.push(r.urn);
+      }
+      if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+        if (open([r.inputs.cidrIpv4, r.inputs.cidrIpv6])) offenders.push(r.urn);
+      }
+    }
+    expect(offenders).toEqual([]);
+    const endpointSg = run()
+      .ofType("aws:ec2/securityGroup:SecurityGroup")
+      .find((r) => r.name.endsWith("-endpoints"))!;
+    const vpc = run().ofType("aws:ec2/vpc:Vpc")[0];
+    expect(endpointSg.inputs.ingress).toEqual([
+      {
+        description: "HTTPS from the VPC",
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: [vpc.inputs.cidrBlock],
+      },
+    ]);
+  });
+
+  it("turns on VPC flow logs into an encrypted log group, and has S3 + interface endpoints", () => {
+    const [flowLog] = run().ofType("aws:ec2/flowLog:FlowLog");
+    expect(flowLog.inputs).toMatchObject({ trafficType: "ALL", logDestinationType: "cloud-watch-logs" });
+    const logGroup = run()
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .find((g) => g.name.endsWith("-flow-logs"))!;
+    expect(flowLog.inputs.logDestination).toContain(`log-group:${String(logGroup.inputs.name)}`);
+    expect(logGroup.inputs.kmsKeyId).toBe(stackKeyArn(run()));
+    const services = run()
+      .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
+      .map(
+        (e) =>
+          `${String(e.inputs.vpcEndpointType)}:${String(e.inputs.serviceName).replace("com.amazonaws.eu-west-1.", "")}`,
+      );
+    expect(services.sort()).toEqual(
+      [
+        "Gateway:s3",
+        ...[
+          "sagemaker.api",
+          "sagemaker.runtime",
+          "glue",
+          "logs",
+          "monitoring",
+          "kms",
+          "sts",
+          "kinesis-firehose",
+          "events",
+        ],
+        ...["sqs", "ecr.api", "ecr.dkr"],
+      ]
+        .map((s) => (s.includes(":") ? s : `Interface:${s}`))
+        .sort(),
+    );
+  });
+
+  it("encrypts every log group with the stack key and keeps it for the configured days", () => {
+    const groups = run().ofType("aws:cloudwatch/logGroup:LogGroup");
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      expect(g.inputs.kmsKeyId).toBe(stackKeyArn(run()));
+      expect(g.inputs.retentionInDays).toBe(stack === "prod" ? 90 : 7);
+    }
+  });
+
+  it("exports the bucket names and network ids", () => {
+    expect(run().outputs).toMatchObject({
+      region: "eu-west-1",
+      environment: stack,
+      rawBucketName: expect.stringMatching(/raw$/),
+      processedBucketName: expect.stringMatching(/processed$/),
+      artifactsBucketName: expect.stringMatching(/artifacts$/),
+    });
+    expect(run().outputs.privateSubnetIds).toHaveLength(stack === "prod" ? 3 : 2);
+  });
+});
+
+/** Normalises names and values that carry the stack name, so the two stacks can be compared resource by resource. */
+function normalise(value: unknown, stack: string): unknown {
+  const s = JSON.stringify(value ?? null)
+    .replace(new RegExp(`warecast-${stack}`, "g"), "warecast-ENV")
+    .replace(new RegExp(`/warecast/${stack}`, "g"), "/warecast/ENV")
+    .replace(new RegExp(`:${stack}::`, "g"), ":ENV::");
+  return JSON.parse(s) as unknown;
+}
+
+function index(run: StackRun): Map<string, RegisteredResource> {
+  return new Map(run.resources.map((r) => [`${r.type}::${String(normalise(r.name, run.stack))}`, r]));
+}
+
+describe("prod differs from dev in exactly the configured ways", () => {
+  it("adds only the third AZ, per-AZ NAT and access logging", () => {
+    const d = index(dev);
+    const p = index(prod);
+    expect([...d.keys()].filter((k) => !p.has(k))).toEqual([]);
+    const onlyProd = [...p.keys()].filter((k) => !d.has(k)).map((k) => k.replace(/^[^:]+:[^:]+:/, ""));
+    expect(onlyProd.sort()).toEqual(
+      [
+        // networkAzCount 2 → 3
+        "Subnet::warecast-ENV-network-public-3",
+        "RouteTableAssociation::warecast-ENV-network-public-3",
+        "Subnet::warecast-ENV-network-private-3",
+        "RouteTable::warecast-ENV-network-private-rt-3",
+        "RouteTableAssociation::warecast-ENV-network-private-3",
+        // networkNat single → perAz
+        "Eip::warecast-ENV-network-nat-2",
+        "NatGateway::warecast-ENV-network-nat-2",
+        "Eip::warecast-ENV-network-nat-3",
+        "NatGateway::warecast-ENV-network-nat-3",
+        "Route::warecast-ENV-network-private-default-3",
+        // storageAccessLogging false → true
+        ...["", "-public-access", "-encryption", "-versioning", "-lifecycle", "-policy"].flatMap((suffix) => [
+          `${suffix === "" ? "Bucket" : bucketChildType(suffix)}::warecast-ENV-access-logs${suffix}`,
+        ]),
+        "SecureBucket::warecast-ENV-access-logs",
+        ...["raw", "processed", "artifacts"].map((b) => `BucketLogging::warecast-ENV-${b}-access-logging`),
+      ].sort(),
+    );
+  });
+
+  it("changes only retention, protection, sizes and the per-stack names and ranges in the resources both have", () => {
+    const d = index(dev);
+    const p = index(prod);
+    const changed = new Set<string>();
+    for (const [key, dr] of d) {
+      const pr = p.get(key)!;
+      const di = normalise(dr.inputs, "dev") as Record<string, unknown>;
+      const pi = normalise(pr.inputs, "prod") as Record<string, unknown>;
+      for (const field of new Set([...Object.keys(di), ...Object.keys(pi)])) {
+        if (JSON.stringify(di[field]) !== JSON.stringify(pi[field]))
+          changed.add(`${dr.type.split(":").pop()}.${field}`);
+      }
+      if (dr.protect !== pr.protect) changed.add(`${dr.type.split(":").pop()}.<protect>`);
+      if (dr.retainOnDelete !== pr.retainOnDelete)
+        changed.add(`${dr.type.split(":").pop()}.<retainOnDelete>`);
+    }
+    expect([...changed].sort()).toEqual(
+      [
+        // tags: costCenter
+        "aws.defaultTags",
+        // networkAzCount: endpoints span every private subnet / route table
+        "VpcEndpoint.subnetIds",
+        "VpcEndpoint.routeTableIds",
+        // networkNat: AZ 2 routes through its own NAT gateway
+        "Route.natGatewayId",
+        // networkVpcCidr
+        "Vpc.cidrBlock",
+        "Subnet.cidrBlock",
+        "SecurityGroup.ingress",
+        // observabilityLogRetentionDays
+        "LogGroup.retentionInDays",
+        // storageRawRetentionDays, storageNoncurrentVersionDays
+        "BucketLifecycleConfiguration.rules",
+        // storageProtect
+        "Bucket.forceDestroy",
+        "Bucket.<protect>",
+        "Bucket.<retainOnDelete>",
+        "Key.deletionWindowInDays",
+        "Key.<protect>",
+        "Key.<retainOnDelete>",
+      ].sort(),
+    );
+  });
+});
+
+function bucketChildType(suffix: string): string {
+  return {
+    "-public-access": "BucketPublicAccessBlock",
+    "-encryption": "BucketServerSideEncryptionConfiguration",
+    "-versioning": "BucketVersioning",
+    "-lifecycle": "BucketLifecycleConfiguration",
+    "-policy": "BucketPolicy",
+  }[suffix]!;
+}
+
+describe("PrivateFunction (test program)", () => {
+  let run: StackRun;
+  beforeAll(async () => {
+    run = await runStack("prod", { program: path.join(__dirname, "programs", "private-function.ts") });
+  });
+
+  it("runs in private subnets with a no-ingress security group, X-Ray, JSON logs to its own group, and config concurrency", () => {
+    const fn = run.ofType("aws:lambda/function:Function").find((f) => f.name === "echo")!;
+    const privateSubnetIds = run
+      .ofType("aws:ec2/subnet:Subnet")
+      .filter((s) => (s.inputs.tags as Record<string, string>).tier === "private")
+      .map((s) => s.id);
+    const vpcConfig = fn.inputs.vpcConfig as { subnetIds: string[]; securityGroupIds: string[] };
+    expect(vpcConfig.subnetIds).toEqual(privateSubnetIds);
+    const sg = run.ofType("aws:ec2/securityGroup:SecurityGroup").find((s) => s.name === "echo-sg")!;
+    expect(vpcConfig.securityGroupIds).toEqual([sg.id]);
+    expect(sg.inputs.ingress).toEqual([]);
+    expect(fn.inputs.tracingConfig).toEqual({ mode: "Active" });
+    expect(fn.inputs.loggingConfig).toEqual({ logFormat: "JSON", logGroup: "/warecast/prod/lambda/echo" });
+    expect(fn.inputs.reservedConcurrentExecutions).toBe(5);
+    expect(fn.inputs.runtime).toBe("nodejs22.x");
+    expect(fn.inputs.kmsKeyArn).toBe(stackKeyArn(run));
+    expect((fn.inputs.environment as { variables: Record<string, string> }).variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: "echo",
+      RAW_BUCKET: expect.stringMatching(/raw$/),
+    });
+    const logGroup = run.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.name === "echo-logs")!;
+    expect(logGroup.inputs).toMatchObject({ name: "/warecast/prod/lambda/echo", retentionInDays: 90 });
+  });
+
+  it("gives the role only the caller's statements plus VPC, its own log group and X-Ray", () => {
+    const role = run.ofType("aws:iam/role:Role").find((r) => r.name === "echo-role")!;
+    const trust = parseJson(role.inputs.assumeRolePolicy) as { Statement: { Principal: unknown }[] };
+    expect(trust.Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+    expect(role.inputs.managedPolicyArns ?? []).toEqual([]);
+    expect(
+      run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.parent === role.parent),
+    ).toEqual([]);
+    const policy = run.ofType("aws:iam/rolePolicy:RolePolicy").find((r) => r.name === "echo-policy")!;
+    const doc = parseJson(policy.inputs.policy) as { Statement: { Sid: string; Resource: unknown }[] };
+    expect(doc.Statement.map((s) => s.Sid)).toEqual([
+      "WriteOwnLogGroup",
+      "VpcNetworkInterfaces",
+      "XRayTracing",
+      "ReadRaw",
+    ]);
+    expect(doc.Statement[3].Resource).toMatch(/^arn:aws:s3:::.*raw\/\*$/);
+  });
+
+  it("is created through the tagged provider too", () => {
+    const [provider] = run.ofType("pulumi:providers:aws");
+    const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    expect(custom.filter((r) => r.provider !== provider.urn).map((r) => r.urn)).toEqual([]);
+  });
+});

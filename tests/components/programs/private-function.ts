@@ -1,0 +1,44 @@
+/** A test program: the foundation plus one PrivateFunction, under the same tagged provider as index.ts. */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../../config";
+import { Foundation } from "../../../components/foundation";
+import { PrivateFunction } from "../../../components/private-function";
+import { createAwsProvider } from "../../../components/provider";
+
+const cfg = loadStackConfig();
+const provider = createAwsProvider("warecast-aws", cfg);
+const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
+const foundation = new Foundation(
+  `warecast-${cfg.tags.environment}`,
+  {
+    region: cfg.aws.region,
+    namePrefix: `warecast-${cfg.tags.environment}`,
+    network: cfg.network,
+    storage: cfg.storage,
+    logRetentionDays: cfg.observability.logRetentionDays,
+    functions: cfg.lambda,
+  },
+  opts,
+);
+
+const fn = new PrivateFunction(
+  "echo",
+  {
+    ...foundation.functions,
+    description: "test function",
+    callbackFactory: () => async (event: { value: number }) => ({ value: event.value }),
+    policyStatements: [
+      // pulumi.output deep-unwraps, turning a statement with Output fields into an Output<PolicyStatement>.
+      pulumi.output({
+        Sid: "ReadRaw",
+        Effect: "Allow" as const,
+        Action: "s3:GetObject",
+        Resource: pulumi.interpolate`${foundation.rawBucket.arn}/*`,
+      }),
+    ],
+    environment: { RAW_BUCKET: foundation.rawBucket.name },
+  },
+  opts,
+);
+
+export const functionName = fn.functionName;
