@@ -14,7 +14,13 @@ import {
   type DecisionRecord,
 } from "./model/decisions";
 import { deployModel, inferenceEnvironment, type DeployTarget, type ModelSpec } from "./model/deploy";
-import { decideGate, parseGateMetrics, type GateMetrics, type GateVerdict } from "./model/gate";
+import {
+  decideGate,
+  evaluationWindows,
+  parseGateMetrics,
+  type GateMetrics,
+  type GateVerdict,
+} from "./model/gate";
 import { modelName } from "./model/names";
 import { getObjectBytes, type S3Api, type SageMakerApi } from "./model/ports";
 import { buildModelPackage } from "./model/registry";
@@ -207,7 +213,7 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
           threshold: verdict.threshold,
         }
       : undefined,
-    evaluation: evaluated.metrics?.evaluation,
+    evaluation: evaluated.metrics ? evaluationWindows(evaluated.metrics) : undefined,
     champion_model: scoredAgainst,
     serving_model: serving.modelName,
     model_package_arn: registered.ModelPackageArn,

@@ -9,28 +9,26 @@ import type { Gate } from "./settings";
 
 const Scores = z.record(z.string(), z.number().nullable());
 
-/** The part of metrics.json the gate reads (docs/model.md holds the full shape). */
+/**
+ * The part of metrics.json the gate reads: model/backtest.py's result. `setup` names the windows, and
+ * `metrics` has one row per method scored in that one backtest run, so `model` (the challenger) and `champion`
+ * are on the same windows by construction (docs/model.md).
+ */
 export const GateMetricsSchema = z.object({
   model_version: z.string().optional(),
-  /** Identity of the evaluation windows: frequency, horizon and forecast origins. */
-  evaluation: z.object({
+  setup: z.object({
     freq: z.string(),
     horizon: z.number().int(),
-    origins: z.array(z.string()).min(1),
+    windows: z.array(z.object({ origin: z.string() }).loose()).min(1),
   }),
-  challenger: Scores,
-  champion: z
-    .object({
-      model_version: z.string().optional(),
-      evaluation: z
-        .object({ freq: z.string(), horizon: z.number().int(), origins: z.array(z.string()) })
-        .optional(),
-      metrics: Scores,
-    })
-    .nullable()
-    .optional(),
+  metrics: z.object({ model: Scores, champion: Scores.optional() }).loose(),
 });
 export type GateMetrics = z.infer<typeof GateMetricsSchema>;
+
+/** What the decision record keeps of the windows. */
+export function evaluationWindows(m: GateMetrics): { freq: string; horizon: number; origins: string[] } {
+  return { freq: m.setup.freq, horizon: m.setup.horizon, origins: m.setup.windows.map((w) => w.origin) };
+}
 
 export interface GateVerdict {
   readonly promote: boolean;
@@ -59,10 +57,6 @@ export function parseGateMetrics(text: string): GateMetrics {
   return parsed.data;
 }
 
-function sameWindows(a: GateMetrics["evaluation"], b: GateMetrics["evaluation"]): boolean {
-  return a.freq === b.freq && a.horizon === b.horizon && a.origins.join() === b.origins.join();
-}
-
 /**
  * Promote when challenger ≤ champion × (1 + tolerance) on the gate metric (lower is better). A small positive
  * tolerance absorbs backtest noise so a model trained on fresher data wins a tie; 0 asks for "at least as good";
@@ -70,11 +64,11 @@ function sameWindows(a: GateMetrics["evaluation"], b: GateMetrics["evaluation"])
  */
 export function decideGate(metrics: GateMetrics, gate: Gate): GateVerdict {
   const base = { metric: gate.metric, tolerance: gate.tolerance };
-  const challenger = metrics.challenger[gate.metric];
+  const challenger = metrics.metrics.model[gate.metric];
   if (challenger === undefined || challenger === null || !Number.isFinite(challenger)) {
     return { ...base, promote: false, reason: `challenger has no finite "${gate.metric}" score` };
   }
-  const champ = metrics.champion;
+  const champ = metrics.metrics.champion;
   if (!champ) {
     return {
       ...base,
@@ -83,15 +77,7 @@ export function decideGate(metrics: GateMetrics, gate: Gate): GateVerdict {
       reason: "metrics.json has no champion score on the same windows",
     };
   }
-  if (champ.evaluation && !sameWindows(champ.evaluation, metrics.evaluation)) {
-    return {
-      ...base,
-      promote: false,
-      challenger,
-      reason: "champion and challenger were scored on different windows",
-    };
-  }
-  const champion = champ.metrics[gate.metric];
+  const champion = champ[gate.metric];
   if (champion === undefined || champion === null || !Number.isFinite(champion)) {
     return { ...base, promote: false, challenger, reason: `champion has no finite "${gate.metric}" score` };
   }

@@ -356,20 +356,25 @@ export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSet
   };
 }
 
-/** metrics.json as train.py writes it (the gate's fields; see docs/model.md). */
+/** metrics.json as train.py writes it (model/backtest.py's result; the gate's fields, see docs/model.md). */
 export function metricsJson(
   challenger: number,
   champion: number | null,
   origins = ["2018-10-01", "2018-10-29"],
 ): string {
-  const evaluation = { freq: "D", horizon: 28, origins };
+  const row = (wape: number) => ({ wape, rmsse: 0.8, mase: 0.9, coverage_80: 0.8, points: 100 });
   return JSON.stringify({
     model_version: "2026-11-28T05-00-00Z-gbm",
-    evaluation,
-    challenger: { wape: challenger, rmsse: 0.8 },
-    champion:
-      champion === null
-        ? null
-        : { model_version: "bootstrap", evaluation, metrics: { wape: champion, rmsse: 0.9 } },
+    setup: {
+      freq: "D",
+      horizon: 28,
+      origins: origins.length,
+      windows: origins.map((origin, i) => ({ origin, first_step: i * 28 + 1, last_step: (i + 1) * 28 })),
+    },
+    metrics: {
+      model: row(challenger),
+      ...(champion === null ? {} : { champion: row(champion) }),
+      seasonal_naive: row(0.6),
+    },
   });
 }
