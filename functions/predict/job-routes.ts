@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ForecastJobs } from "../forecast-jobs";
 import type { PredictDeps, RequestContext } from "./deps";
 import { resolveOptions } from "./forecast-routes";
@@ -50,7 +51,7 @@ export async function createForecastJob(
       );
     }
   }
-  const doc = await deps.jobs.create(ctx.requestId, ctx.now, series, options);
+  const doc = await deps.jobs.create((deps.newId ?? randomUUID)(), ctx.now, series, options);
   deps.obs.metrics.addMetric("ForecastJobsCreated", "Count", 1);
   const location = `${ctx.baseUrl}/v1/forecast-jobs/${doc.job_id}`;
   return jsonResult(202, await deps.jobs.view(doc, ctx.now), { Location: location });

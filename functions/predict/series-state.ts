@@ -27,7 +27,8 @@ export function seriesKey(warehouseId: string, sku: string): string {
 }
 
 function toDateString(v: unknown, field: string): string {
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
+  // Not `instanceof Date`: the decoder may run in another realm (jest loads hyparquet through Node's loader).
+  if (Object.prototype.toString.call(v) === "[object Date]") return (v as Date).toISOString().slice(0, 10);
   if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}/.test(v)) return v.slice(0, 10);
   throw new Error(`series_state.${field}: expected a date, got ${JSON.stringify(v)}`);
 }

@@ -1,0 +1,302 @@
+/** The predict handler end to end with injected clients: real Parquet, a contract-following fake endpoint. */
+import { processJobMessage } from "../../functions/forecast-jobs-worker";
+import { handlePredict } from "../../functions/predict";
+import { ApiProblem } from "../../functions/predict/problem";
+import { responseErrors } from "../api/conformance";
+import { apiEvent, makeTestDeps, type TestDeps } from "./predict-support";
+
+let t: TestDeps;
+
+beforeAll(() => {
+  t = makeTestDeps({ maxSeriesPerRequest: 3 });
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const event = apiEvent(method, path, body);
+  const res = await handlePredict(event, t.deps);
+  // Every response the handler gives must be one the spec declares, body and headers included.
+  expect(responseErrors(t.deps.schemas, method, event.path, res)).toEqual([]);
+  return { status: res.statusCode, headers: res.headers ?? {}, body: JSON.parse(res.body) };
+}
+
+describe("POST /v1/forecasts", () => {
+  it("forecasts series from series_state and logs every served (series, date)", async () => {
+    const before = t.servedLog.records.length;
+    const res = await call("POST", "/v1/forecasts", {
+      series: [
+        { warehouse_id: "WH1", sku: "SKU-1" },
+        { warehouse_id: "WH2", sku: "SKU-1" },
+      ],
+      horizon: 7,
+      quantiles: [0.9, 0.1, 0.5],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.quantiles).toEqual([0.1, 0.5, 0.9]);
+    expect(res.body.forecasts.map((f: { warehouse_id: string }) => f.warehouse_id)).toEqual(["WH1", "WH2"]);
+    const wh1 = res.body.forecasts[0];
+    expect(wh1.last_data_date).toBe("2018-04-30");
+    expect(wh1.points[0]).toMatchObject({ date: "2018-05-01", step: 1 });
+    expect(wh1.points).toHaveLength(7);
+    const sent = t.endpoint.requests.at(-1)!;
+    expect(sent.series[0].history.start).toBe("2018-01-01");
+    expect(sent.series[0].history.units).toHaveLength(120);
+    const logged = t.servedLog.records.slice(before);
+    expect(logged).toHaveLength(14);
+    expect(logged[0]).toMatchObject({
+      request_id: "req-test-1",
+      warehouse_id: "WH1",
+      sku: "SKU-1",
+      target_date: "2018-05-01",
+      step: 1,
+    });
+  });
+
+  it("turns planned promo/price per date into step-aligned endpoint covariates (a what-if)", async () => {
+    const res = await call("POST", "/v1/forecasts", {
+      horizon: 5,
+      series: [
+        { warehouse_id: "WH1", sku: "SKU-1", future: [{ date: "2018-05-03", promo: true, price: 0.5 }] },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(t.endpoint.requests.at(-1)!.series[0].future).toEqual({
+      promo: [null, null, true],
+      price: [null, null, 0.5],
+    });
+    expect(res.body.forecasts[0].points[2].mean).toBeGreaterThan(res.body.forecasts[0].points[1].mean);
+  });
+
+  it("400 names a planned date outside the horizon", async () => {
+    const res = await call("POST", "/v1/forecasts", {
+      horizon: 5,
+      series: [{ warehouse_id: "WH1", sku: "SKU-1", future: [{ date: "2018-04-30", promo: true }] }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].field).toBe("/body/series/0/future/0/date");
+  });
+
+  it("400 lists each invalid field, 413 over the per-call limit, 404 names unknown series", async () => {
+    const bad = await call("POST", "/v1/forecasts", {
+      series: [{ warehouse_id: "WH1" }],
+      horizon: 0,
+      colour: "red",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      "/body/colour",
+      "/body/horizon",
+      "/body/series/0/sku",
+    ]);
+    const tooMany = await call("POST", "/v1/forecasts", {
+      series: ["a", "b", "c", "d"].map((sku) => ({ warehouse_id: "WH1", sku })),
+    });
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body.limit).toBe(3);
+    const unknown = await call("POST", "/v1/forecasts", {
+      series: [
+        { warehouse_id: "WH1", sku: "SKU-1" },
+        { warehouse_id: "WH9", sku: "NOPE" },
+      ],
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.unknown_series).toEqual([{ warehouse_id: "WH9", sku: "NOPE" }]);
+  });
+
+  it("400 for a body that is not JSON, and for a horizon past the stack's maximum", async () => {
+    expect((await call("POST", "/v1/forecasts", "{not json")).status).toBe(400);
+    const far = await call("POST", "/v1/forecasts", {
+      series: [{ warehouse_id: "WH1", sku: "SKU-1" }],
+      horizon: 200,
+    });
+    expect(far.status).toBe(400);
+    expect(far.body.errors[0]).toEqual({ field: "/body/horizon", message: "must be <= 90" });
+  });
+
+  it("503 with Retry-After when the endpoint is missing or keeps failing", async () => {
+    t.endpoint.failures.push(
+      new ApiProblem("unavailable", "No model is deployed yet.", { retryAfterSeconds: 30 }),
+    );
+    const res = await call("POST", "/v1/forecasts", { series: [{ warehouse_id: "WH1", sku: "SKU-1" }] });
+    expect(res.status).toBe(503);
+    expect(res.headers["Retry-After"]).toBe("30");
+  });
+
+  it("a bug answers 500 problem+json, never a stack trace", async () => {
+    t.endpoint.failures.push(new TypeError("boom"));
+    const res = await handlePredict(
+      apiEvent("POST", "/v1/forecasts", { series: [{ warehouse_id: "WH1", sku: "SKU-1" }] }),
+      t.deps,
+    );
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 500, title: "Internal error" });
+    expect(res.body).not.toContain("boom");
+  });
+});
+
+describe("GET /v1/forecasts/{warehouseId}/{sku}", () => {
+  it("reads horizon and comma-separated quantiles from the query", async () => {
+    const res = await call("GET", "/v1/forecasts/WH2/SKU-1?horizon=3&quantiles=0.05,0.95");
+    expect(res.status).toBe(200);
+    expect(res.body.forecasts[0].points).toHaveLength(3);
+    expect(Object.keys(res.body.forecasts[0].points[0].quantiles)).toEqual(["0.05", "0.95"]);
+  });
+
+  it("400 for bad query values and unknown parameters, 404 for unknown series", async () => {
+    const bad = await call("GET", "/v1/forecasts/WH1/SKU-1?horizon=abc&quantiles=2&x=1");
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      "/query/horizon",
+      "/query/quantiles/0",
+      "/query/x",
+    ]);
+    expect((await call("GET", "/v1/forecasts/WH1/NOPE")).status).toBe(404);
+  });
+});
+
+describe("POST /v1/recommendations", () => {
+  it("advises from the protection-window distribution, with item defaults and their sources", async () => {
+    const res = await call("POST", "/v1/recommendations", {
+      items: [
+        {
+          warehouse_id: "WH1",
+          sku: "SKU-1",
+          lead_time_days: 5,
+          review_period_days: 7,
+          on_hand: 10,
+          moq: 24,
+          pack_size: 6,
+        },
+        { warehouse_id: "WH2", sku: "SKU-1" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const [a, b] = res.body.recommendations;
+    expect(a.protection_days).toBe(12);
+    expect(a.inputs.sources).toMatchObject({
+      lead_time_days: "request",
+      service_level: "default",
+      on_order: "default",
+    });
+    expect(a.suggested_order_quantity % 6).toBe(0);
+    expect(a.suggested_order_quantity).toBeGreaterThanOrEqual(24);
+    expect(a.stockout_risk).toBeLessThan(a.stockout_risk_without_order);
+    // The endpoint was asked for the protection windows, not only daily quantiles.
+    const req = t.endpoint.requests.at(-1)!;
+    expect(req.windows).toEqual([
+      { name: "protection_12", start: 1, end: 12 },
+      { name: "protection_14", start: 1, end: 14 },
+    ]);
+    expect(req.quantiles).toContain(0.95);
+    expect(b.inputs.on_hand).toBe(500);
+    expect(b.inputs.sources.on_hand).toBe("series_state");
+    expect(b.suggested_order_quantity).toBe(0);
+  });
+
+  it("400 when on hand is unknown and not given; 400 when lead time + review is zero", async () => {
+    const res = await call("POST", "/v1/recommendations", {
+      items: [
+        { warehouse_id: "WH1", sku: "SKU-3" },
+        { warehouse_id: "WH1", sku: "SKU-1", lead_time_days: 0, review_period_days: 0 },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([
+      "/body/items/0/on_hand",
+      "/body/items/1/review_period_days",
+    ]);
+  });
+});
+
+describe("GET /v1/health", () => {
+  it("reports the model version and, without run manifests, data availability", async () => {
+    const res = await call("GET", "/v1/health");
+    expect(res.status).toBe(200);
+    expect(res.body.model).toEqual({ available: true, version: t.endpoint.modelVersion, kind: "global-gbm" });
+    expect(res.body.data.available).toBe(true);
+    expect(res.body.status).toBe("ok");
+  });
+
+  it("reads freshness from the newest run manifest and calls old data stale", async () => {
+    const u = makeTestDeps({ staleAfterHours: 24 });
+    await u.processed.put(
+      "runs/run-1.json",
+      JSON.stringify({ run_id: "run-1", finished_at: "2000-01-01T00:00:00Z" }),
+      "application/json",
+    );
+    const res = await handlePredict(apiEvent("GET", "/v1/health"), u.deps);
+    const body = JSON.parse(res.body);
+    expect(body.data).toMatchObject({ last_run_id: "run-1", stale: true });
+    expect(body.status).toBe("degraded");
+  });
+
+  it("is unavailable (still 200) when no data has been written", async () => {
+    const empty = makeTestDeps({}, []);
+    const res = await handlePredict(apiEvent("GET", "/v1/health"), empty.deps);
+    expect(JSON.parse(res.body)).toMatchObject({ status: "unavailable", data: { available: false } });
+    const f = await handlePredict(
+      apiEvent("POST", "/v1/forecasts", { series: [{ warehouse_id: "WH1", sku: "SKU-1" }] }),
+      empty.deps,
+    );
+    expect(f.statusCode).toBe(503);
+    expect(f.headers?.["Retry-After"]).toBe("30");
+  });
+});
+
+describe("forecast jobs", () => {
+  it("202 with a job id, then the worker writes NDJSON parts and GET links to them", async () => {
+    const created = await call("POST", "/v1/forecast-jobs", { warehouse_ids: ["WH1"], horizon: 3 });
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ status: "queued", progress: { series_total: 3, series_done: 0 } });
+    expect(created.headers.Location).toBe(`https://api.example/v1/forecast-jobs/${created.body.job_id}`);
+    const message = t.queue.messages.at(-1)!;
+    expect(message).toEqual({ job_id: created.body.job_id, cursor: 0 });
+
+    // Two chunks (chunk size 2): the worker hands over after the first when time runs short.
+    let left = 1;
+    await processJobMessage(message, {
+      predict: t.deps,
+      jobs: t.deps.jobs,
+      chunkSize: 2,
+      remainingMs: () => (left-- > 0 ? 1e9 : 0),
+      handOverMs: 1000,
+    });
+    const handedOver = t.queue.messages.at(-1)!;
+    expect(handedOver).toEqual({ job_id: created.body.job_id, cursor: 2 });
+    const mid = await call("GET", `/v1/forecast-jobs/${created.body.job_id}`);
+    expect(mid.body).toMatchObject({ status: "running", progress: { series_done: 2 } });
+    await processJobMessage(handedOver, {
+      predict: t.deps,
+      jobs: t.deps.jobs,
+      chunkSize: 2,
+      remainingMs: () => 1e9,
+      handOverMs: 1000,
+    });
+
+    const done = await call("GET", `/v1/forecast-jobs/${created.body.job_id}`);
+    expect(done.body.status).toBe("succeeded");
+    expect(done.body.progress).toEqual({ series_total: 3, series_done: 3, series_failed: 0 });
+    expect(done.body.result.parts).toHaveLength(2);
+    const part = t.jobsStore.objects.get(`forecast-jobs/${created.body.job_id}/part-00000.ndjson`)!;
+    const lines = new TextDecoder()
+      .decode(part.body)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.sku)).toEqual(["SKU-1", "SKU-2"]);
+  });
+
+  it("400 for both or neither selector, 404 for an unknown job or warehouse", async () => {
+    expect((await call("POST", "/v1/forecast-jobs", {})).status).toBe(400);
+    expect(
+      (
+        await call("POST", "/v1/forecast-jobs", {
+          warehouse_ids: ["WH1"],
+          series: [{ warehouse_id: "WH1", sku: "SKU-1" }],
+        })
+      ).status,
+    ).toBe(400);
+    expect((await call("POST", "/v1/forecast-jobs", { warehouse_ids: ["NOWHERE"] })).status).toBe(404);
+    expect((await call("GET", "/v1/forecast-jobs/0123456789abcdef")).status).toBe(404);
+    expect((await call("GET", "/v1/forecast-jobs/BAD_ID")).status).toBe(400);
+  });
+});
