@@ -128,8 +128,6 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
     : [];
   const tag = (k: string) => tags.find((t) => t.Key === k)?.Value;
   const scoredAgainst = tag(TAG_CHAMPION_MODEL);
-  const submitDir = described.HyperParameters?.sagemaker_submit_directory;
-  if (!submitDir) throw new Error(`training job ${job} has no sagemaker_submit_directory hyperparameter`);
 
   let evaluated = await evaluate(s3, artifactUri, settings);
   const serving = await currentChampion(sagemaker, settings.endpointName);

@@ -13,7 +13,7 @@ export interface ModelSpec {
   readonly modelName: string;
   readonly image: string;
   readonly modelDataUrl: string;
-  /** Container environment: SAGEMAKER_PROGRAM / SAGEMAKER_SUBMIT_DIRECTORY point at the code that trained it. */
+  /** Container environment: SAGEMAKER_PROGRAM / SAGEMAKER_SUBMIT_DIRECTORY point at the artifact's own code. */
   readonly environment: Record<string, string>;
 }
 

@@ -104,8 +104,13 @@ export const PromoteSettingsSchema = z.object({
   modelPackageGroup: z.string().min(1),
   roleArn: arn,
   inferenceImage: z.string().min(1),
-  /** The inference entry point inside the training job's sourcedir (same code that trained the model). */
+  /** The inference entry point (SAGEMAKER_PROGRAM), e.g. `inference.py`. */
   inferenceEntryPoint: z.string().min(1),
+  /**
+   * Where the container finds it (SAGEMAKER_SUBMIT_DIRECTORY). Artifacts carry their own code under `code/`, so
+   * this is `/opt/ml/model/code`: every version is served by the code that trained it.
+   */
+  inferenceCodeDir: z.string().min(1),
   kmsKeyArn: arn,
   region: z.string().min(1),
   gate: GateSchema,

@@ -158,8 +158,8 @@ describe("handlePromote with fake clients", () => {
         Image: deps.settings.inferenceImage,
         ModelDataUrl: `s3://artifacts/${ARTIFACT_KEY}`,
         Environment: {
-          SAGEMAKER_PROGRAM: "warecast_inference.py",
-          SAGEMAKER_SUBMIT_DIRECTORY: "s3://artifacts/code/sourcedir-abc.tar.gz",
+          SAGEMAKER_PROGRAM: "inference.py",
+          SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
           SAGEMAKER_REGION: "eu-west-1",
           SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
         },

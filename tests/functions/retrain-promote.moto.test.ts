@@ -170,9 +170,7 @@ describe("retrain and promote against moto", () => {
     expect(result).toMatchObject({ handled: true, duplicate: false, record: { outcome: "promoted" } });
 
     const model = await sagemaker.describeModel({ ModelName: started.trainingJobName });
-    expect(model.PrimaryContainer?.Environment?.SAGEMAKER_SUBMIT_DIRECTORY).toBe(
-      "s3://artifacts/code/sourcedir-abc.tar.gz",
-    );
+    expect(model.PrimaryContainer?.Environment?.SAGEMAKER_SUBMIT_DIRECTORY).toBe("/opt/ml/model/code");
     const configName = (result as { record: { endpoint_config: string } }).record.endpoint_config;
     const config = await sagemaker.describeEndpointConfig({ EndpointConfigName: configName });
     expect(config.ProductionVariants?.[0]?.ModelName).toBe(started.trainingJobName);
