@@ -7,6 +7,9 @@
  * and tests pass plain strings, with no `apply` in between.
  */
 import { METRICS_NAMESPACE } from "../functions/powertools";
+import { validateThresholds, type AlarmThresholds } from "./observability-thresholds";
+
+export { DEFAULT_THRESHOLDS, validateThresholds, type AlarmThresholds } from "./observability-thresholds";
 
 /** The failure modes the dashboard rows and the alarms are grouped by. */
 export const FAILURE_MODES = [
@@ -72,73 +75,9 @@ export interface MonitoredResources<V> {
   readonly functions: Readonly<Record<string, V>>;
 }
 
-/** Alarm thresholds. Every field has a default (DEFAULT_THRESHOLDS); `wape` comes from stack config. */
-export interface AlarmThresholds {
-  /** Firehose `DeliveryToS3.DataFreshness` ceiling, seconds. */
-  readonly deliveryFreshnessSeconds: number;
-  /** Fewer incoming events than this per hour is an outage upstream. */
-  readonly minIngestRecordsPerHour: number;
-  /** Events arrived but no ETL run succeeded for this long. */
-  readonly etlStalledHours: number;
-  /** Quarantined share of a run's records (0-1). */
-  readonly quarantineRate: number;
-  /** Endpoint model latency p99, milliseconds. */
-  readonly endpointLatencyP99Ms: number;
-  /** Endpoint 4xx or 5xx invocation errors per 5 minutes. */
-  readonly endpointErrorsPer5Min: number;
-  /** API latency p99, milliseconds. */
-  readonly apiLatencyP99Ms: number;
-  /** API 5xx share of requests (0-1). */
-  readonly api5xxRate: number;
-  /** API 4xx share of requests (0-1). */
-  readonly api4xxRate: number;
-  /** Overall WAPE against actuals of a day's served forecasts. */
-  readonly wape: number;
-  /** Absolute overall bias against actuals (0.2 = forecasts 20 % too high or too low in total). */
-  readonly bias: number;
-}
-
-export const DEFAULT_THRESHOLDS: AlarmThresholds = {
-  deliveryFreshnessSeconds: 900,
-  minIngestRecordsPerHour: 1,
-  etlStalledHours: 6,
-  quarantineRate: 0.05,
-  endpointLatencyP99Ms: 1000,
-  endpointErrorsPer5Min: 5,
-  apiLatencyP99Ms: 3000,
-  api5xxRate: 0.01,
-  api4xxRate: 0.25,
-  wape: 0.5,
-  bias: 0.25,
-};
-
 const FIVE_MIN = 300;
 const HOUR = 3600;
 const DAY = 86400;
-
-/** Checks thresholds; the error names the field and what it expects. */
-export function validateThresholds(t: AlarmThresholds): AlarmThresholds {
-  const positive: (keyof AlarmThresholds)[] = [
-    "deliveryFreshnessSeconds",
-    "minIngestRecordsPerHour",
-    "endpointLatencyP99Ms",
-    "endpointErrorsPer5Min",
-    "apiLatencyP99Ms",
-    "wape",
-    "bias",
-  ];
-  for (const key of positive) {
-    if (!(Number.isFinite(t[key]) && t[key] > 0))
-      throw new Error(`thresholds.${key}: expected a number > 0, got ${t[key]}`);
-  }
-  for (const key of ["quarantineRate", "api5xxRate", "api4xxRate"] as const) {
-    if (!(t[key] > 0 && t[key] < 1))
-      throw new Error(`thresholds.${key}: expected a share between 0 and 1, got ${t[key]}`);
-  }
-  if (!(Number.isInteger(t.etlStalledHours) && t.etlStalledHours >= 2 && t.etlStalledHours <= 72))
-    throw new Error(`thresholds.etlStalledHours: expected an integer from 2 to 72, got ${t.etlStalledHours}`);
-  return t;
-}
 
 function custom<V>(
   metricName: string,
@@ -249,8 +188,9 @@ export function alarmDefinitions<V>(
   out.push({
     id: "training-rejected",
     failureMode: "training",
-    description: "A newly trained model scored worse than the champion on the backtest and was not promoted.",
-    metric: custom<V>("ModelRejected", { service: SERVICES.promote }, "Sum", DAY),
+    description:
+      "A newly trained model did not pass the metric gate (backtest against the champion) and was not promoted.",
+    metric: custom<V>("ModelNotPromoted", { service: SERVICES.promote }, "Sum", DAY),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: 1,
     evaluationPeriods: 1,
@@ -301,18 +241,6 @@ export function alarmDefinitions<V>(
     datapointsToAlarm: 3,
     treatMissingData: "notBreaching",
   });
-  out.push({
-    id: "endpoint-rollback",
-    failureMode: "endpoint",
-    description: "A model deployment to the endpoint was rolled back.",
-    metric: custom<V>("ModelRolledBack", { service: SERVICES.promote }, "Sum", HOUR),
-    comparison: "GreaterThanOrEqualToThreshold",
-    threshold: 1,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
-  });
-
   // API
   const stage = { ApiName: r.api.name, Stage: r.api.stage };
   const apigw = (metricName: string, stat: string): MetricRef<V> => ({
@@ -388,7 +316,7 @@ export function alarmDefinitions<V>(
     id: "accuracy-log-failures",
     failureMode: "accuracy",
     description: "The predict function could not write served forecasts to the served-forecast log.",
-    metric: custom<V>("ForecastLogFailures", { service: SERVICES.predict }, "Sum", FIVE_MIN),
+    metric: custom<V>("ServedForecastLogFailures", { service: SERVICES.predict }, "Sum", FIVE_MIN),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: 1,
     evaluationPeriods: 1,

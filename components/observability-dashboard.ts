@@ -184,8 +184,7 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
           title: "Promotions",
           metrics: [
             custom("ModelPromoted", promote, { label: "promoted" }),
-            custom("ModelRejected", promote, { label: "rejected by the gate" }),
-            custom("ModelRolledBack", promote, { label: "rolled back" }),
+            custom("ModelNotPromoted", promote, { label: "not promoted (gate)" }),
           ],
           period: 86400,
         },
@@ -275,7 +274,11 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
           title: "Forecasts evaluated / log failures",
           metrics: [
             custom("ForecastsEvaluated", overall, { label: "evaluated" }),
-            custom("ForecastLogFailures", { service: SERVICES.predict }, { label: "log write failures" }),
+            custom(
+              "ServedForecastLogFailures",
+              { service: SERVICES.predict },
+              { label: "log write failures" },
+            ),
           ],
           period: 86400,
         },

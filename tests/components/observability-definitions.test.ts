@@ -37,7 +37,6 @@ describe("alarmDefinitions", () => {
       "endpoint-5xx",
       "endpoint-4xx",
       "endpoint-latency",
-      "endpoint-rollback",
       "api-latency",
       "api-5xx",
       "api-4xx",
