@@ -37,7 +37,6 @@ export const KEY_USER_SERVICES = [
   "sqs",
   "lambda",
   "ec2",
-  "logs",
 ] as const;
 
 /** Crypto actions a service or role needs to read and write data under the key. */

@@ -2,7 +2,7 @@
  * Every stack setting, by section. The config key of a field is `<prefix><Field>` in the `warecast` namespace
  * (e.g. network.azCount → `warecast:networkAzCount`); see `configKey`. To add a setting: add it to its section
  * here, declare it in Pulumi.yaml (a test checks both agree), and regenerate docs/configuration.md
- * (`npx tsx scripts/gen-config-doc.ts`, also checked by a test).
+ * (`node_modules/.bin/tsx config/render-doc.ts`, also checked by a test).
  */
 import {
   SCHEDULE,

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { ConfigError, allSettings, coerce, loadStackConfig, sections } from "../../config";
+import { DOC_PATH, renderConfigDoc } from "../../config/render-doc";
 import { readProjectConfig, readStackFile, runStack, stackConfig } from "../harness";
 
 const PROJECT = "warecast";
@@ -164,6 +166,18 @@ describe("loadStackConfig", () => {
 
   it("every section is exposed", () => {
     expect(Object.keys(load({}))).toEqual(Object.keys(sections));
+  });
+});
+
+describe("docs/configuration.md", () => {
+  it("is current (regenerate: node_modules/.bin/tsx config/render-doc.ts)", () => {
+    expect(readFileSync(DOC_PATH, "utf8")).toBe(renderConfigDoc());
+  });
+
+  it("lists every key with its dev and prod value", () => {
+    const doc = renderConfigDoc();
+    for (const { key } of allSettings()) expect(doc).toContain(`| \`${key}\` |`);
+    expect(doc).toContain("| `warecast:networkAzCount` | integer | `2` | `2` | `3` |");
   });
 });
 
