@@ -1,0 +1,64 @@
+/**
+ * The stack's resource graph for the offline check: index.ts run under the foundation's Pulumi mocks
+ * (tests/harness), every registered resource with its inputs, parent and provider, plus its outputs as the same
+ * deterministic mocks compute them (what AnalyzeStack sees after an update).
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { createMocks, runStack, type RegisteredResource } from "../../tests/harness";
+import type { CheckResource } from "./analyze";
+
+export interface StackGraph {
+  readonly stack: string;
+  readonly project: string;
+  readonly resources: CheckResource[];
+  /** The default provider's properties per package, from the stack's `<package>:*` config (as the engine does). */
+  readonly defaultProviders: Record<string, Record<string, unknown>>;
+}
+
+export function projectName(root: string): string {
+  const doc = parse(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: string };
+  return doc.name ?? "warecast";
+}
+
+function outputsOf(r: RegisteredResource, mocks: ReturnType<typeof createMocks>): Record<string, unknown> {
+  if (!r.custom) return r.inputs;
+  const result = mocks.newResource({
+    type: r.type,
+    name: r.name,
+    inputs: r.inputs,
+    provider: r.provider,
+    custom: true,
+  });
+  return (result as { state?: Record<string, unknown> }).state ?? r.inputs;
+}
+
+export async function loadStackGraph(stack: string, root: string): Promise<StackGraph> {
+  const run = await runStack(stack);
+  const region = run.config["aws:region"] ?? "eu-west-1";
+  const mocks = createMocks(region);
+  const defaultProviders: Record<string, Record<string, unknown>> = {};
+  for (const [key, value] of Object.entries(run.config)) {
+    const [pkg, name] = key.split(":");
+    if (!name || pkg === projectName(root)) continue;
+    (defaultProviders[pkg] ??= {})[name] = value;
+  }
+  return {
+    stack,
+    project: projectName(root),
+    defaultProviders,
+    resources: run.resources.map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      custom: r.custom,
+      provider: r.provider,
+      inputs: r.inputs,
+      outputs: outputsOf(r, mocks),
+      protect: r.protect,
+      ignoreChanges: r.ignoreChanges,
+    })),
+  };
+}
