@@ -156,7 +156,7 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
     modelDataUrl: artifactUri,
     environment: inferenceEnvironment(
       settings.inferenceEntryPoint,
-      JSON.parse(submitDir) as string,
+      settings.inferenceCodeDir,
       settings.region,
     ),
   };
