@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Foundation } from "./components/foundation";
+import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { stackPrefix } from "./components/naming";
 import { createAwsProvider } from "./components/provider";
 
@@ -32,6 +33,19 @@ const foundation = new Foundation(
   opts,
 );
 
+// Warehouse events: Firehose → raw bucket events/dt=…/ (owns the raw bucket's EventBridge notifications).
+const ingestion = new IngestionPipeline(
+  `${namePrefix}-ingest`,
+  {
+    bucket: foundation.rawBucket,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    logs: foundation.logs,
+    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+  },
+  opts,
+);
+
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
 export const kmsKeyArn = foundation.encryption.keyArn;
@@ -41,3 +55,5 @@ export const rawBucketName = foundation.rawBucket.name;
 export const processedBucketName = foundation.processedBucket.name;
 export const artifactsBucketName = foundation.artifactsBucket.name;
 export const accessLogBucketName = foundation.accessLogBucket?.name;
+export const ingestStreamName = ingestion.streamName;
+export const ingestProducerPolicyArn = ingestion.producerPolicyArn;

@@ -176,3 +176,15 @@ it("buffers per stack config: dev small and fast, prod larger and cheaper", () =
   expect(hints(dev)).toEqual({ interval: 60, size: 1 });
   expect(hints(prod)).toEqual({ interval: 300, size: 64 });
 });
+
+it("is part of the stack (index.ts), with its stream, the raw bucket and the producer policy as outputs", async () => {
+  const run = await runStack("dev");
+  const streams = run.ofType(STREAM);
+  expect(streams.map((s) => s3conf(s).prefix)).toContain("events/dt=!{timestamp:yyyy-MM-dd}/");
+  const events = streams.find((s) => s3conf(s).prefix === "events/dt=!{timestamp:yyyy-MM-dd}/")!;
+  expect(run.outputs.ingestStreamName).toBe(events.name);
+  expect(run.outputs.rawBucketName).toBe(rawBucket(run).id);
+  expect(run.outputs.ingestProducerPolicyArn).toMatch(
+    /^arn:aws:iam::123456789012:policy\/warecast-dev-ingest-producer/,
+  );
+});
