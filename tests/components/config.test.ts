@@ -183,11 +183,15 @@ describe("docs/configuration.md", () => {
 
 describe("the program", () => {
   it("fails on bad config before declaring any resource", async () => {
-    await expect(runStack("dev", { overrides: { "warecast:networkAzCount": "1" } })).rejects.toThrow(
-      'warecast:networkAzCount = "1": expected an integer from 2 to 6',
-    );
-    await expect(runStack("dev", { overrides: { "warecast:networkAzCount": "1" } })).rejects.toBeInstanceOf(
-      Error,
-    );
+    const overrides = { "warecast:networkAzCount": "1", "warecast:owner": undefined };
+    const err = (await runStack("dev", { overrides }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as ConfigError & { registeredResources: unknown[] };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe("ConfigError");
+    expect(err.message).toContain('warecast:networkAzCount = "1": expected an integer from 2 to 6');
+    expect(err.message).toContain("warecast:owner is not set");
+    expect(err.registeredResources).toEqual([]);
   });
 });

@@ -163,7 +163,15 @@ async function runOnce(stack: string, options: RunOptions): Promise<StackRun> {
       cb(err, resp);
     });
 
-  const exportsOf = loadProgram(options.program ?? path.join(REPO_ROOT, "index.ts"));
+  let exportsOf: Record<string, unknown>;
+  try {
+    exportsOf = loadProgram(options.program ?? path.join(REPO_ROOT, "index.ts"));
+  } catch (err) {
+    // Let callers check how far the program got (a config error must stop it before any resource).
+    await waitForRPCs();
+    if (err instanceof Error) Object.assign(err, { registeredResources: [...recorded.values()] });
+    throw err;
+  }
 
   // One resolved output does not mean every resource has registered: resolve all outputs, then drain the RPC
   // queue until no new registration arrives.
