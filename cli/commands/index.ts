@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import { register as importCommand } from "./import";
 import { register as ingest } from "./ingest";
 import { register as policyCheck } from "./policy-check";
+import { register as serve } from "./serve";
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [ingest, importCommand, policyCheck];
+export const commands: RegisterCommand[] = [ingest, importCommand, policyCheck, serve];
