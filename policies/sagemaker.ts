@@ -47,6 +47,13 @@ export function trainingRequestFrom(settings: RetrainSettings): Record<string, u
   return JSON.parse(JSON.stringify(request)) as Record<string, unknown>;
 }
 
+/** A settings object meant for the retrain function: the fields only it carries. */
+function looksLikeRetrainSettings(json: Record<string, unknown>): boolean {
+  return ["jobNamePrefix", "trainingImage", "roleArn", "checkpointPrefix"].every(
+    (k) => typeof json[k] === "string",
+  );
+}
+
 /** The training requests the stack's functions would send, plus the policies that may start training jobs. */
 function trainingTemplates(resources: PolicyResource[]): {
   templates: Template[];
@@ -67,10 +74,13 @@ function trainingTemplates(resources: PolicyResource[]): {
         unknown = true;
         continue;
       }
-      if (!json || !RetrainSettingsSchema.safeParse(json).success) continue;
+      if (!json || !looksLikeRetrainSettings(json)) continue;
+      // Invalid settings are still built (the function would reject them at cold start): the rules then name the
+      // field that matters instead of hiding the function from every check.
+      const parsed = RetrainSettingsSchema.safeParse(json);
       let body: Record<string, unknown>;
       try {
-        body = trainingRequestFrom(RetrainSettingsSchema.parse(json));
+        body = trainingRequestFrom(parsed.success ? parsed.data : (json as unknown as RetrainSettings));
       } catch (err) {
         body = { error: (err as Error).message };
       }
@@ -152,12 +162,7 @@ export const trainingInVpc = trainingPolicy(
 
 /** Matches a template's key reference against the stack key by evaluating it as if it were a resource input. */
 function templateKeyProblem(t: Template, field: string, resources: PolicyResource[]): string | undefined {
-  const value = at(t.body, field);
-  const shadow = {
-    ...t.fn,
-    props: { [field]: value },
-    propertyDependencies: {},
-  } as unknown as PolicyResource;
+  const shadow = { ...t.fn, props: t.body, propertyDependencies: {} } as unknown as PolicyResource;
   return stackKeyProblem(shadow, field, resources);
 }
 

@@ -71,7 +71,7 @@ export const requiredTags: ResourceRule = resourcePolicy(
         tags: {
           type: "array",
           items: { type: "string" },
-          default: ["Project", "Environment", "Owner", "CostCenter"],
+          default: ["project", "environment", "owner", "cost-center"],
           description: "Tag keys every taggable resource must carry, with a non-empty value.",
         },
       },

@@ -1,0 +1,297 @@
+/** IAM, Lambda, network and API Gateway rules, each on a compliant and a violating resource, through the real pack. */
+import { doc } from "./fixtures";
+import { findingsOf, KEY_ARN, resource, STACK_KEY, usePack } from "./support";
+
+usePack();
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/warecast-sagemaker";
+
+describe("IAM", () => {
+  const policy = (name: string, ...statements: Record<string, unknown>[]) =>
+    resource("aws:iam/rolePolicy:RolePolicy", name, { role: "r", policy: doc(...statements) });
+
+  test("iam-no-wildcard-actions: scoped actions pass; *, service:* and NotAction on Resource * are reported", async () => {
+    const ok = policy(
+      "ok",
+      { Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::raw/*" },
+      { Effect: "Allow", Action: "logs:*", Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/x:*" },
+    );
+    expect(await findingsOf("iam-no-wildcard-actions", [ok])).toEqual([]);
+    const bad = policy(
+      "bad",
+      { Sid: "Admin", Effect: "Allow", Action: "*", Resource: "*" },
+      { Effect: "Allow", Action: ["s3:*", "kms:Decrypt"], Resource: ["*"] },
+      { Effect: "Allow", NotAction: "iam:*", Resource: "*" },
+    );
+    const role = resource("aws:iam/role:Role", "inline", {
+      assumeRolePolicy: doc({
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+      }),
+      inlinePolicies: [{ name: "p", policy: doc({ Effect: "Allow", Action: "sagemaker:*", Resource: "*" }) }],
+    });
+    expect(await findingsOf("iam-no-wildcard-actions", [bad, role])).toEqual([
+      'bad: statement "Admin" allows "*" on Resource "*"',
+      'bad: statement 1 allows "s3:*" on Resource "*"',
+      'bad: statement 2 allows NotAction on Resource "*"',
+      'inline: statement 0 allows "sagemaker:*" on Resource "*"',
+    ]);
+  });
+
+  test("iam-no-full-access-managed-policies: a customer policy passes; *FullAccess and AdministratorAccess are reported", async () => {
+    const ok = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ok", {
+      role: "r",
+      policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+    });
+    const full = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "full", {
+      role: "r",
+      policyArn: "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+    });
+    const role = resource("aws:iam/role:Role", "admin", {
+      assumeRolePolicy: doc(),
+      managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+    });
+    expect(await findingsOf("iam-no-full-access-managed-policies", [ok])).toEqual([]);
+    expect(await findingsOf("iam-no-full-access-managed-policies", [full, role])).toEqual([
+      "full: attaches the broad managed policy arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+      "admin: attaches the broad managed policy arn:aws:iam::aws:policy/AdministratorAccess",
+    ]);
+  });
+
+  test("iam-passrole-scoped: a named role with iam:PassedToService passes; wildcards or no condition are reported", async () => {
+    const ok = policy("ok", {
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: ROLE_ARN,
+      Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
+    });
+    expect(await findingsOf("iam-passrole-scoped", [ok])).toEqual([]);
+    const wide = policy("wide", {
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: "arn:aws:iam::123456789012:role/*",
+    });
+    const viaWildcard = policy(
+      "via-wildcard",
+      {
+        Effect: "Allow",
+        Action: "iam:Pass*",
+        Resource: ROLE_ARN,
+        Condition: { StringLike: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
+      },
+      { Effect: "Allow", Action: "iam:*", Resource: ROLE_ARN },
+    );
+    expect(await findingsOf("iam-passrole-scoped", [wide, viaWildcard])).toEqual([
+      'wide: statement 0 allows iam:PassRole on "arn:aws:iam::123456789012:role/*"; name the role ARNs',
+      "wide: statement 0 allows iam:PassRole without an iam:PassedToService condition",
+      "via-wildcard: statement 1 allows iam:PassRole without an iam:PassedToService condition",
+    ]);
+  });
+});
+
+describe("Lambda", () => {
+  const fn = (name: string, inputs: Record<string, unknown>) =>
+    resource("aws:lambda/function:Function", name, { runtime: "nodejs22.x", ...inputs }, { name });
+  const vpc = { subnetIds: ["private-a-id"], securityGroupIds: ["sg-id"] };
+  const subnet = (name: string, mapPublicIpOnLaunch: boolean) =>
+    resource(
+      "aws:ec2/subnet:Subnet",
+      name,
+      { cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch },
+      { id: `${name}-id` },
+    );
+  const group = (name: string, retentionInDays?: number) =>
+    resource("aws:cloudwatch/logGroup:LogGroup", name, { name, retentionInDays, kmsKeyId: KEY_ARN });
+
+  test("lambda-private-subnets: a function in a private subnet passes; no VPC or a public subnet is reported", async () => {
+    expect(
+      await findingsOf("lambda-private-subnets", [subnet("private-a", false), fn("ok", { vpcConfig: vpc })]),
+    ).toEqual([]);
+    const outside = fn("outside", {});
+    const publicOne = fn("public", {
+      vpcConfig: { subnetIds: ["public-a-id"], securityGroupIds: ["sg-id"] },
+    });
+    const noSg = fn("no-sg", { vpcConfig: { subnetIds: ["private-a-id"] } });
+    expect(
+      await findingsOf("lambda-private-subnets", [
+        subnet("private-a", false),
+        subnet("public-a", true),
+        outside,
+        publicOne,
+        noSg,
+      ]),
+    ).toEqual([
+      "outside: has no vpcConfig.subnetIds; it runs outside the VPC",
+      "public: subnet public-a maps public IPs on launch; use a private subnet",
+      "no-sg: has no vpcConfig.securityGroupIds",
+    ]);
+  });
+
+  test("lambda-log-retention: loggingConfig or /aws/lambda/<name> with retention passes; none or no retention is reported", async () => {
+    const viaConfig = fn("via-config", { loggingConfig: { logFormat: "JSON", logGroup: "/warecast/fn" } });
+    const byName = fn("by-name", { name: "by-name" });
+    expect(
+      await findingsOf("lambda-log-retention", [
+        group("/warecast/fn", 7),
+        group("/aws/lambda/by-name", 7),
+        viaConfig,
+        byName,
+      ]),
+    ).toEqual([]);
+    const forever = fn("forever", { loggingConfig: { logFormat: "JSON", logGroup: "/warecast/forever" } });
+    const none = fn("none", {});
+    const elsewhere = fn("elsewhere", { loggingConfig: { logFormat: "JSON", logGroup: "/somewhere/else" } });
+    expect(
+      await findingsOf("lambda-log-retention", [group("/warecast/forever"), forever, none, elsewhere]),
+    ).toEqual([
+      "forever: its log group /warecast/forever keeps logs forever (no retentionInDays)",
+      "none: has no log group in the stack (set loggingConfig.logGroup); Lambda would create one without retention",
+      'elsewhere: loggingConfig.logGroup "/somewhere/else" is not a log group of this stack',
+    ]);
+  });
+
+  test("lambda-reserved-concurrency: only functions the config names need it, at the configured minimum", async () => {
+    const config = {
+      all: { enforcementLevel: "mandatory" as const },
+      "lambda-reserved-concurrency": { properties: { minimums: { "-predict$": 50 } } },
+    };
+    const ok = fn("api-predict", { reservedConcurrentExecutions: 50 });
+    const other = fn("api-health", {});
+    expect(await findingsOf("lambda-reserved-concurrency", [ok, other], config)).toEqual([]);
+    const low = fn("prod-predict", { reservedConcurrentExecutions: 5 });
+    const unset = fn("dev-predict", {});
+    expect(await findingsOf("lambda-reserved-concurrency", [low, unset], config)).toEqual([
+      "prod-predict: reservedConcurrentExecutions is 5; the stack requires at least 50",
+      "dev-predict: reservedConcurrentExecutions is not set; the stack requires at least 50",
+    ]);
+  });
+});
+
+describe("network", () => {
+  test("sg-no-public-ingress: VPC-only ingress passes; 0.0.0.0/0 and ::/0 in any form are reported", async () => {
+    const ok = resource("aws:ec2/securityGroup:SecurityGroup", "ok", {
+      ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.20.0.0/16"] }],
+      egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+    });
+    expect(await findingsOf("sg-no-public-ingress", [ok])).toEqual([]);
+    const open = resource("aws:ec2/securityGroup:SecurityGroup", "open", {
+      ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+    });
+    const rule = resource("aws:ec2/securityGroupRule:SecurityGroupRule", "rule", {
+      type: "ingress",
+      ipv6CidrBlocks: ["::/0"],
+      securityGroupId: "sg",
+    });
+    const egress = resource("aws:ec2/securityGroupRule:SecurityGroupRule", "egress", {
+      type: "egress",
+      cidrBlocks: ["0.0.0.0/0"],
+      securityGroupId: "sg",
+    });
+    const vpcRule = resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "vpc-rule", {
+      cidrIpv4: "0.0.0.0/0",
+      ipProtocol: "tcp",
+      securityGroupId: "sg",
+    });
+    expect(await findingsOf("sg-no-public-ingress", [open, rule, egress, vpcRule])).toEqual([
+      "open: ingress[0] allows ingress from 0.0.0.0/0",
+      "rule: rule allows ingress from ::/0",
+      "vpc-rule: rule allows ingress from 0.0.0.0/0",
+    ]);
+  });
+});
+
+describe("API Gateway", () => {
+  const api = resource("aws:apigateway/restApi:RestApi", "api", { name: "api" }, { id: "api-id" });
+  const stage = (name: string, extra: Record<string, unknown> = {}) =>
+    resource("aws:apigateway/stage:Stage", name, {
+      restApi: "api-id",
+      stageName: name,
+      deployment: "dep",
+      accessLogSettings: {
+        destinationArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/api",
+        format: '{"requestId":"$context.requestId"}',
+      },
+      ...extra,
+    });
+
+  test("apigw-stage-access-logging: a stage with destination and format passes; missing either is reported", async () => {
+    expect(await findingsOf("apigw-stage-access-logging", [api, stage("v1")])).toEqual([]);
+    expect(
+      await findingsOf("apigw-stage-access-logging", [
+        api,
+        stage("nolog", { accessLogSettings: undefined }),
+        stage("noformat", { accessLogSettings: { destinationArn: "arn:x" } }),
+      ]),
+    ).toEqual([
+      "nolog: has no accessLogSettings.destinationArn",
+      "noformat: has no accessLogSettings.format",
+    ]);
+  });
+
+  test("apigw-stage-throttling: method settings or a usage plan throttle pass; an unthrottled stage is reported", async () => {
+    const settings = resource("aws:apigateway/methodSettings:MethodSettings", "v1-settings", {
+      restApi: "api-id",
+      stageName: "v1",
+      methodPath: "*/*",
+      settings: { throttlingRateLimit: 10, throttlingBurstLimit: 20, metricsEnabled: true },
+    });
+    const plan = resource("aws:apigateway/usagePlan:UsagePlan", "plan", {
+      apiStages: [{ apiId: "api-id", stage: "v2" }],
+      throttleSettings: { rateLimit: 10, burstLimit: 20 },
+    });
+    expect(
+      await findingsOf("apigw-stage-throttling", [api, stage("v1"), stage("v2"), settings, plan]),
+    ).toEqual([]);
+    const quotaOnly = resource("aws:apigateway/usagePlan:UsagePlan", "quota", {
+      apiStages: [{ apiId: "api-id", stage: "v3" }],
+      quotaSettings: { limit: 100, period: "DAY" },
+    });
+    expect(await findingsOf("apigw-stage-throttling", [api, stage("v3"), quotaOnly])).toEqual([
+      "v3: has no throttling (no MethodSettings limits and no usage plan throttle on this stage)",
+    ]);
+  });
+
+  test("apigw-no-unauthenticated-method: API keys or authorizers pass; an open method or OpenAPI operation is reported", async () => {
+    const keyed = resource("aws:apigateway/method:Method", "get-forecasts", {
+      restApi: "api-id",
+      resourceId: "r",
+      httpMethod: "GET",
+      authorization: "NONE",
+      apiKeyRequired: true,
+    });
+    const iam = resource("aws:apigateway/method:Method", "post-jobs", {
+      restApi: "api-id",
+      resourceId: "r",
+      httpMethod: "POST",
+      authorization: "AWS_IAM",
+    });
+    const body = JSON.stringify({
+      openapi: "3.0.1",
+      security: [{ api_key: [] }],
+      paths: { "/health": { get: {} }, "/forecasts": { post: { security: [{ api_key: [] }] } } },
+    });
+    const withBody = resource("aws:apigateway/restApi:RestApi", "spec-api", { name: "spec-api", body });
+    expect(await findingsOf("apigw-no-unauthenticated-method", [keyed, iam, withBody])).toEqual([]);
+    const open = resource("aws:apigateway/method:Method", "open", {
+      restApi: "api-id",
+      resourceId: "r",
+      httpMethod: "GET",
+      authorization: "NONE",
+    });
+    const yamlBody =
+      "openapi: 3.0.1\npaths:\n  /health:\n    get:\n      security: []\n  /forecasts:\n    post:\n      security:\n        - api_key: []\n";
+    const openSpec = resource("aws:apigateway/restApi:RestApi", "open-spec", {
+      name: "open-spec",
+      body: yamlBody,
+    });
+    expect(await findingsOf("apigw-no-unauthenticated-method", [open, openSpec])).toEqual([
+      'open: GET has authorization "NONE" and no API key requirement',
+      "open-spec: OpenAPI operation GET /health has no security requirement",
+    ]);
+  });
+});
+
+test("the KMS key fixture is not flagged by access rules", async () => {
+  expect(await findingsOf("iam-no-wildcard-actions", [STACK_KEY])).toEqual([]);
+});
