@@ -29,6 +29,8 @@ import type {
   UpdateModelPackageCommandOutput,
 } from "@aws-sdk/client-sagemaker";
 import type {
+  DeleteObjectCommandInput,
+  DeleteObjectCommandOutput,
   GetObjectCommandInput,
   GetObjectCommandOutput,
   ListObjectsV2CommandInput,
@@ -64,6 +66,7 @@ export interface S3Api {
   listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
   getObject(input: GetObjectCommandInput): Promise<GetObjectCommandOutput>;
   putObject(input: PutObjectCommandInput): Promise<PutObjectCommandOutput>;
+  deleteObject(input: DeleteObjectCommandInput): Promise<DeleteObjectCommandOutput>;
 }
 
 /** The error name AWS SDK v3 gives a service exception (e.g. `ValidationException`, `NoSuchKey`). */

@@ -63,6 +63,11 @@ export class FakeS3 {
         this.objects.set(k, { body: Buffer.from(input.Body as string), lastModified: this.clock });
         return { $metadata: {} };
       },
+      deleteObject: async (input: Input) => {
+        this.calls.push({ op: "deleteObject", input });
+        this.objects.delete(`${input.Bucket as string}/${input.Key as string}`);
+        return { $metadata: {} };
+      },
     };
     return impl as unknown as S3Api;
   }

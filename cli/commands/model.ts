@@ -1,0 +1,176 @@
+import * as os from "node:os";
+import { S3 } from "@aws-sdk/client-s3";
+import { SageMaker } from "@aws-sdk/client-sagemaker";
+import type { Command } from "commander";
+import { readPin } from "../../functions/model/decisions";
+import {
+  pinVersion,
+  rollback,
+  servingVersion,
+  stackContext,
+  unpin,
+  type ActionResult,
+  type OperatorDeps,
+} from "../../functions/model/operator";
+import { listVersions, versionFromPackage } from "../../functions/model/registry";
+
+/**
+ * `warecast model …`: the operator's controls over the stack's SageMaker endpoint, with the real AWS SDK and the
+ * caller's AWS credentials (profile, SSO, env). Every action is recorded under decisions/operator/ in the
+ * artifacts bucket. See docs/model-operations.md.
+ */
+
+interface Common {
+  endpoint: string;
+  bucket?: string;
+  region?: string;
+  json?: boolean;
+}
+
+function deps(flags: Common): OperatorDeps {
+  const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  return {
+    sagemaker: new SageMaker({ region }),
+    s3: new S3({ region }),
+    actor: process.env.WARECAST_ACTOR ?? `${os.userInfo().username}@${os.hostname()}`,
+  };
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .requiredOption("--endpoint <name>", "the stack's endpoint (stack output forecastEndpointName)")
+    .option("--bucket <name>", "artifacts bucket (default: found from the endpoint's current model)")
+    .option("--region <region>", "AWS region (default: AWS_REGION)")
+    .option("--json", "print the result as JSON");
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--version must be a registry version number ≥ 1, got "${value}"`);
+  return n;
+}
+
+function report(flags: Common, what: string, r: ActionResult): void {
+  if (flags.json) {
+    console.log(
+      JSON.stringify(
+        { action: what, version: r.version.version, deploy: r.deploy, record: r.record },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  const how =
+    r.deploy.action === "updating"
+      ? `endpoint updating to ${r.deploy.endpointConfig}${r.deploy.blueGreen ? " (blue/green, rollback on alarms)" : ""}`
+      : `endpoint ${r.deploy.action.replace(/-/g, " ")} (${r.deploy.endpointConfig})`;
+  console.log(
+    `${what}: version ${r.version.version} (${r.version.trainingJob}); ${how}; recorded at ${r.record}`,
+  );
+}
+
+export function register(program: Command): void {
+  const model = program
+    .command("model")
+    .description(
+      "Inspect, pin, unpin or roll back the model a stack's SageMaker endpoint serves (uses AWS credentials)",
+    );
+
+  withCommon(
+    model
+      .command("status")
+      .description("Serving model, pin, and the registry's versions with their gate outcome"),
+  )
+    .option("--limit <n>", "versions to list", "10")
+    .action(async (flags: Common & { limit: string }) => {
+      const d = deps(flags);
+      const ctx = await stackContext(d, flags.endpoint, flags.bucket);
+      const [serving, pin, versions] = await Promise.all([
+        servingVersion(d, ctx),
+        readPin(d.s3, ctx.settings.artifactsBucket, ctx.settings.pinKey),
+        listVersions(d.sagemaker, ctx.settings.modelPackageGroup),
+      ]);
+      const rows = await Promise.all(
+        versions.slice(0, Number(flags.limit) || 10).map(async (v) => {
+          const pkg = await d.sagemaker.describeModelPackage({ ModelPackageName: v.arn });
+          const meta = pkg.CustomerMetadataProperties ?? {};
+          return {
+            version: v.version,
+            status: v.status,
+            training_job: versionFromPackage(pkg).trainingJob,
+            outcome: meta.outcome ?? "",
+            gate: Object.entries(meta)
+              .filter(([k]) => k.startsWith("challenger_") || k.startsWith("champion_"))
+              .map(([k, val]) => `${k}=${val}`)
+              .join(" "),
+          };
+        }),
+      );
+      const status = {
+        endpoint: flags.endpoint,
+        serving_model: ctx.serving.modelName,
+        serving_version: serving?.version ?? "bootstrap (not registered)",
+        endpoint_config: ctx.serving.endpointConfigName,
+        updating: ctx.serving.updating,
+        pin: pin ?? null,
+        versions: rows,
+      };
+      if (flags.json) {
+        console.log(JSON.stringify(status, null, 2));
+        return;
+      }
+      console.log(`endpoint        ${status.endpoint}${status.updating ? " (updating)" : ""}`);
+      console.log(`serving         ${status.serving_model} — version ${status.serving_version}`);
+      console.log(`endpoint config ${status.endpoint_config}`);
+      console.log(
+        `pin             ${pin ? `version ${pin.version} by ${pin.pinned_by} at ${pin.pinned_at}: ${pin.reason}` : "none"}`,
+      );
+      console.log("");
+      console.log("version  status                 outcome         training job / gate");
+      for (const r of rows) {
+        console.log(
+          `${String(r.version).padEnd(8)} ${r.status.padEnd(22)} ${r.outcome.padEnd(15)} ${r.training_job} ${r.gate}`,
+        );
+      }
+    });
+
+  withCommon(
+    model
+      .command("pin")
+      .description("Deploy a registered version and hold automatic promotions until `model unpin`"),
+  )
+    .requiredOption("--version <n>", "model registry version to serve", positiveInt)
+    .requiredOption("--reason <text>", "why (recorded with the pin)")
+    .option("--force", "pin even a Rejected version")
+    .action(async (flags: Common & { version: number; reason: string; force?: boolean }) => {
+      const d = deps(flags);
+      const ctx = await stackContext(d, flags.endpoint, flags.bucket);
+      report(flags, "pinned", await pinVersion(d, ctx, flags.version, flags.reason, flags.force));
+    });
+
+  withCommon(
+    model.command("unpin").description("Remove the pin; the next trained model goes through the gate again"),
+  )
+    .requiredOption("--reason <text>", "why (recorded)")
+    .action(async (flags: Common & { reason: string }) => {
+      const d = deps(flags);
+      const ctx = await stackContext(d, flags.endpoint, flags.bucket);
+      const pin = await unpin(d, ctx, flags.reason);
+      const msg = pin ? `unpinned (was version ${pin.version})` : "no pin was set";
+      console.log(flags.json ? JSON.stringify({ action: "unpin", was: pin ?? null }) : msg);
+    });
+
+  withCommon(
+    model
+      .command("rollback")
+      .description("Serve the previous Approved version and mark the current one Rejected"),
+  )
+    .requiredOption("--reason <text>", "why (recorded)")
+    .action(async (flags: Common & { reason: string }) => {
+      const d = deps(flags);
+      const ctx = await stackContext(d, flags.endpoint, flags.bucket);
+      report(flags, "rolled back", await rollback(d, ctx, flags.reason));
+    });
+}
