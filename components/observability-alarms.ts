@@ -27,7 +27,17 @@ export type FailureMode = (typeof FAILURE_MODES)[number];
 export const ACCURACY_ALL_GROUP = "__all__";
 
 /** Powertools' `service` dimension value of each publisher (docs/observability.md, metric catalogue). */
-export const SERVICES = { etl: "etl", promote: "promote", predict: "predict", retrain: "retrain" } as const;
+export const SERVICES = { promote: "promote", predict: "predict", retrain: "retrain" } as const;
+
+/** Metrics of the ETL job (etl/metrics.py, one PutMetricData per run), dimensioned by `JobName` only. */
+export const ETL_METRICS = {
+  recordsIn: "RecordsIn",
+  valid: "ValidEvents",
+  quarantined: "QuarantinedRecords",
+  duplicates: "DuplicateEvents",
+  demandRows: "DemandRowsWritten",
+  duration: "DurationSeconds",
+} as const;
 
 export interface MetricRef<V> {
   readonly namespace: string;
@@ -66,7 +76,8 @@ export interface MonitoredResources<V> {
   /** Firehose delivery stream names. `forecastLog` is the served-forecast log stream, when there is one. */
   readonly ingest: { readonly events: V; readonly forecastLog?: V };
   /** The Glue job's failure rule (EventBridge), created by the Observability component. */
-  readonly etl: { readonly failureRuleName: V };
+  /** The Glue job (its metrics' `JobName`) and its failure rule (EventBridge), created by Observability. */
+  readonly etl: { readonly jobName: V; readonly failureRuleName: V };
   /** The training-job failure rule (EventBridge), created by the Observability component. */
   readonly training: { readonly failureRuleName: V };
   readonly endpoint: { readonly name: V; readonly variantName: V };
@@ -146,7 +157,7 @@ export function alarmDefinitions<V>(
   });
 
   // ETL
-  const etlService = { service: SERVICES.etl };
+  const job = { JobName: r.etl.jobName };
   out.push(
     ruleAlarm("etl-failed", "etl", "A Glue ETL run failed, timed out or errored.", r.etl.failureRuleName),
   );
@@ -154,13 +165,14 @@ export function alarmDefinitions<V>(
   out.push({
     id: "etl-stalled",
     failureMode: "etl",
-    description: `Events kept arriving but no ETL run succeeded for ${t.etlStalledHours} h: forecasts are going stale.`,
+    description: `Events kept arriving but no ETL run completed for ${t.etlStalledHours} h: forecasts are going stale.`,
     math: {
-      expression: "IF(FILL(incoming, 0) > 0 AND FILL(succeeded, 0) == 0, 1, 0)",
-      label: "events arrived without a successful ETL run",
+      // Every completed run publishes RecordsIn once (0 when nothing was new): its sample count counts runs.
+      expression: "IF(FILL(incoming, 0) > 0 AND FILL(runs, 0) == 0, 1, 0)",
+      label: "events arrived without a completed ETL run",
       metrics: {
         incoming: firehose(r.ingest.events, "IncomingRecords", "Sum", stallPeriod),
-        succeeded: custom<V>("EtlRunSucceeded", etlService, "Sum", stallPeriod),
+        runs: custom<V>(ETL_METRICS.recordsIn, job, "SampleCount", stallPeriod),
       },
     },
     comparison: "GreaterThanOrEqualToThreshold",
@@ -172,8 +184,15 @@ export function alarmDefinitions<V>(
   out.push({
     id: "etl-quarantine-rate",
     failureMode: "etl",
-    description: `An ETL run quarantined more than ${pct(t.quarantineRate)} of the records it read.`,
-    metric: custom<V>("EtlQuarantineRate", etlService, "Maximum", HOUR),
+    description: `ETL runs quarantined more than ${pct(t.quarantineRate)} of the records they read in an hour.`,
+    math: {
+      expression: "IF(FILL(records, 0) > 0, FILL(quarantined, 0) / records, 0)",
+      label: "quarantined / records in",
+      metrics: {
+        records: custom<V>(ETL_METRICS.recordsIn, job, "Sum", HOUR),
+        quarantined: custom<V>(ETL_METRICS.quarantined, job, "Sum", HOUR),
+      },
+    },
     comparison: "GreaterThanThreshold",
     threshold: t.quarantineRate,
     evaluationPeriods: 1,
@@ -285,7 +304,7 @@ export function alarmDefinitions<V>(
   });
 
   // Accuracy against actuals
-  const overall = { service: SERVICES.etl, Group: ACCURACY_ALL_GROUP };
+  const overall = { JobName: r.etl.jobName, Group: ACCURACY_ALL_GROUP };
   out.push({
     id: "accuracy-wape",
     failureMode: "accuracy",

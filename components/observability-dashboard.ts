@@ -6,6 +6,7 @@
 import { METRICS_NAMESPACE } from "../functions/powertools";
 import {
   ACCURACY_ALL_GROUP,
+  ETL_METRICS,
   SERVICES,
   type AlarmThresholds,
   type MonitoredResources,
@@ -108,11 +109,11 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
     streams.map(([label, name]) =>
       line("AWS/Firehose", metric, { DeliveryStreamName: name }, { label, ...opts }),
     );
-  const etl = { service: SERVICES.etl };
+  const etl = { JobName: r.etl.jobName };
   const promote = { service: SERVICES.promote };
   const variant = { EndpointName: r.endpoint.name, VariantName: r.endpoint.variantName };
   const stage = { ApiName: r.api.name, Stage: r.api.stage };
-  const overall = { service: SERVICES.etl, Group: ACCURACY_ALL_GROUP };
+  const overall = { JobName: r.etl.jobName, Group: ACCURACY_ALL_GROUP };
   const functions = Object.entries(r.functions).sort(([a], [b]) => a.localeCompare(b));
 
   const rows = [
@@ -135,7 +136,7 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
         {
           title: "ETL runs",
           metrics: [
-            custom("EtlRunSucceeded", etl, { label: "succeeded" }),
+            custom(ETL_METRICS.recordsIn, etl, { stat: "SampleCount", label: "completed" }),
             line(
               "AWS/Events",
               "TriggeredRules",
@@ -148,17 +149,27 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
         {
           title: "Records per run",
           metrics: [
-            custom("EtlRecordsIn", etl, { label: "in" }),
-            custom("EtlQuarantined", etl, { label: "quarantined" }),
-            custom("EtlDuplicates", etl, { label: "duplicates" }),
-            custom("EtlDemandRowsWritten", etl, { label: "demand rows written" }),
+            custom(ETL_METRICS.recordsIn, etl, { label: "in" }),
+            custom(ETL_METRICS.valid, etl, { label: "valid" }),
+            custom(ETL_METRICS.quarantined, etl, { label: "quarantined" }),
+            custom(ETL_METRICS.duplicates, etl, { label: "duplicates" }),
+            custom(ETL_METRICS.demandRows, etl, { label: "demand rows written" }),
           ],
           period: 3600,
         },
         {
           title: "Quarantine rate",
-          metrics: [custom("EtlQuarantineRate", etl, { label: "quarantined / in" })],
-          stat: "Maximum",
+          metrics: [
+            [
+              {
+                expression: "IF(records > 0, quarantined / records, 0)",
+                label: "quarantined / in",
+                id: "rate",
+              },
+            ],
+            custom(ETL_METRICS.recordsIn, etl, { id: "records", visible: false }),
+            custom(ETL_METRICS.quarantined, etl, { id: "quarantined", visible: false }),
+          ],
           period: 3600,
           lines: [{ label: "alarm", value: t.quarantineRate }],
         },

@@ -209,7 +209,7 @@ export class Observability extends pulumi.ComponentResource {
         events: args.ingest.events.name,
         ...(args.ingest.forecastLog ? { forecastLog: args.ingest.forecastLog.name } : {}),
       },
-      etl: { failureRuleName: etlRule.name },
+      etl: { jobName: args.etl.job.name, failureRuleName: etlRule.name },
       training: { failureRuleName: trainingRule.name },
       endpoint: { name: args.endpoint.name, variantName: args.endpoint.variantName ?? "AllTraffic" },
       api: { name: args.api.name, stage: args.api.stageName },

@@ -12,7 +12,7 @@ import { dashboardBody } from "../../components/observability-dashboard";
 
 const resources: MonitoredResources<string> = {
   ingest: { events: "wc-events", forecastLog: "wc-forecasts" },
-  etl: { failureRuleName: "wc-etl-failed" },
+  etl: { jobName: "wc-etl", failureRuleName: "wc-etl-failed" },
   training: { failureRuleName: "wc-training-failed" },
   endpoint: { name: "wc-endpoint", variantName: "AllTraffic" },
   api: { name: "wc-api", stage: "v1" },
@@ -74,13 +74,19 @@ describe("alarmDefinitions", () => {
     expect(byId["accuracy-wape"].metric).toMatchObject({
       namespace: "Warecast",
       metricName: "ForecastWAPE",
-      dimensions: { service: "etl", Group: ACCURACY_ALL_GROUP },
+      dimensions: { JobName: "wc-etl", Group: ACCURACY_ALL_GROUP },
     });
-    expect(byId["etl-stalled"].math?.metrics.succeeded).toMatchObject({
+    // The ETL job's metrics (etl/metrics.py) carry only JobName; a completed run publishes RecordsIn once.
+    expect(byId["etl-stalled"].math?.metrics.runs).toEqual({
       namespace: "Warecast",
-      metricName: "EtlRunSucceeded",
-      dimensions: { service: "etl" },
+      metricName: "RecordsIn",
+      dimensions: { JobName: "wc-etl" },
+      stat: "SampleCount",
       period: 3 * 3600,
+    });
+    expect(byId["etl-quarantine-rate"].math?.metrics.quarantined).toMatchObject({
+      metricName: "QuarantinedRecords",
+      dimensions: { JobName: "wc-etl" },
     });
   });
 

@@ -59,7 +59,7 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
     const expected = alarmDefinitions(
       {
         ingest: { events: "e", forecastLog: "f" },
-        etl: { failureRuleName: "r" },
+        etl: { jobName: "j", failureRuleName: "r" },
         training: { failureRuleName: "r" },
         endpoint: { name: "n", variantName: "v" },
         api: { name: "a", stage: "s" },
@@ -84,7 +84,7 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
     expect(alarm("accuracy-wape")).toMatchObject({
       namespace: "Warecast",
       metricName: "ForecastWAPE",
-      dimensions: { service: "etl", Group: "__all__" },
+      dimensions: { JobName: `${prefix}-etl`, Group: "__all__" },
       statistic: "Maximum",
       threshold: Number(run().config["warecast:observabilityWapeThreshold"] ?? "0.5"),
     });
@@ -102,7 +102,7 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
     });
     expect(alarm("function-predict-errors").dimensions).toEqual({ FunctionName: `${prefix}-predict` });
     const stalled = alarm("etl-stalled").metricQueries as Inputs[];
-    expect(stalled.map((q) => q.id)).toEqual(["alarm", "incoming", "succeeded"]);
+    expect(stalled.map((q) => q.id)).toEqual(["alarm", "incoming", "runs"]);
     expect(stalled[0]).toMatchObject({
       returnData: true,
       expression: expect.stringContaining("FILL(incoming, 0)"),
