@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { register as importCommand } from "./import";
 import { register as ingest } from "./ingest";
+import { register as model } from "./model";
 import { register as policyCheck } from "./policy-check";
 import { register as serve } from "./serve";
 
 /** Each subcommand lives in its own module and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [ingest, importCommand, policyCheck, serve];
+export const commands: RegisterCommand[] = [ingest, importCommand, policyCheck, serve, model];
