@@ -226,11 +226,17 @@ function normalise(value: unknown, stack: string): unknown {
   return JSON.parse(s) as unknown;
 }
 
+/**
+ * The foundation's resources (the provider and everything under the Foundation component), keyed by type and
+ * normalised name. Other components assert their own per-stack differences in their tests.
+ */
 function index(run: StackRun): Map<string, RegisteredResource> {
-  return new Map(run.resources.map((r) => [`${r.type}::${String(normalise(r.name, run.stack))}`, r]));
+  const [foundation] = run.ofType("warecast:foundation:Foundation");
+  const own = [...run.ofType("pulumi:providers:aws"), foundation, ...run.descendantsOf(foundation.urn)];
+  return new Map(own.map((r) => [`${r.type}::${String(normalise(r.name, run.stack))}`, r]));
 }
 
-describe("prod differs from dev in exactly the configured ways", () => {
+describe("the foundation of prod differs from dev in exactly the configured ways", () => {
   it("adds only the third AZ, per-AZ NAT and access logging", () => {
     const d = index(dev);
     const p = index(prod);
