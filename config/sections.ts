@@ -301,6 +301,31 @@ export const sections = {
         max: 200,
         default: 5,
       }),
+      targetInvocationsPerInstance: integer({
+        description: "Instance mode: autoscaling target of invocations per instance per minute.",
+        min: 1,
+        max: 100000,
+        default: 100,
+      }),
+      blueGreen: boolean({
+        description:
+          "Instance mode: promotions deploy blue/green (canary, bake, then all traffic) and roll back automatically when the endpoint's error or latency alarm fires.",
+        default: false,
+      }),
+      canaryPercent: integer({
+        description:
+          "Blue/green: share of capacity that takes traffic first, in percent (100 = all at once).",
+        min: 1,
+        max: 100,
+        default: 25,
+      }),
+      bakeSeconds: integer({
+        description:
+          "Blue/green: seconds the canary (then the full fleet) is watched by the rollback alarms.",
+        min: 0,
+        max: 3600,
+        default: 600,
+      }),
     },
   },
   api: {
