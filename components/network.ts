@@ -75,25 +75,27 @@ export class Network extends pulumi.ComponentResource {
       child,
     );
 
-    const publicSubnets = plan.public.map((block, i) => {
-      const subnet = new aws.ec2.Subnet(
-        `${name}-public-${i + 1}`,
+    // No subnet maps public IPs: public subnets hold only NAT gateways, which have their own Elastic IPs.
+    const subnet = (tier: "public" | "private", block: string, i: number) =>
+      new aws.ec2.Subnet(
+        `${name}-${tier}-${i + 1}`,
         {
           vpcId,
           cidrBlock: block,
           availabilityZone: azs.names[i],
-          // Public subnets hold only NAT gateways, which have their own Elastic IPs.
           mapPublicIpOnLaunch: false,
-          tags: { Name: `${name}-public-${i + 1}`, tier: "public" },
+          tags: { Name: `${name}-${tier}-${i + 1}`, tier },
         },
         child,
       );
+    const publicSubnets = plan.public.map((block, i) => {
+      const s = subnet("public", block, i);
       new aws.ec2.RouteTableAssociation(
         `${name}-public-${i + 1}`,
-        { subnetId: subnet.id, routeTableId: publicRoutes.id },
+        { subnetId: s.id, routeTableId: publicRoutes.id },
         child,
       );
-      return subnet;
+      return s;
     });
 
     const natGateways = Array.from({ length: nat.count }, (_, i) => {
@@ -109,19 +111,7 @@ export class Network extends pulumi.ComponentResource {
       );
     });
 
-    const privateSubnets = plan.private.map((block, i) => {
-      return new aws.ec2.Subnet(
-        `${name}-private-${i + 1}`,
-        {
-          vpcId,
-          cidrBlock: block,
-          availabilityZone: azs.names[i],
-          mapPublicIpOnLaunch: false,
-          tags: { Name: `${name}-private-${i + 1}`, tier: "private" },
-        },
-        child,
-      );
-    });
+    const privateSubnets = plan.private.map((block, i) => subnet("private", block, i));
     const privateRouteTables = privateSubnets.map((subnet, i) => {
       const table = new aws.ec2.RouteTable(
         `${name}-private-rt-${i + 1}`,

@@ -1,6 +1,6 @@
 /** Plain unit tests of the foundation's pure modules: policy documents, subnet plan, NAT layout, names. */
 import { physicalName, stackPrefix } from "../../components/naming";
-import { INTERFACE_ENDPOINTS, natLayout, planSubnets } from "../../components/network-plan";
+import { natLayout, planSubnets } from "../../components/network-plan";
 import {
   KEY_ADMIN_ACTIONS,
   assumeRolePolicy,
@@ -178,24 +178,6 @@ describe("natLayout", () => {
     expect(forAll("none")).toEqual([0, [undefined, undefined, undefined]]);
     expect(forAll("single")).toEqual([1, [0, 0, 0]]);
     expect(forAll("perAz")).toEqual([3, [0, 1, 2]]);
-  });
-});
-
-describe("interface endpoints", () => {
-  it("cover every AWS API the private workloads call", () => {
-    for (const svc of [
-      "sagemaker.api",
-      "sagemaker.runtime",
-      "glue",
-      "logs",
-      "monitoring",
-      "kms",
-      "sts",
-      "kinesis-firehose",
-      "events",
-    ]) {
-      expect(Object.keys(INTERFACE_ENDPOINTS)).toContain(svc);
-    }
   });
 });
 

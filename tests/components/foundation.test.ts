@@ -3,6 +3,8 @@
  * between the two stacks. Both stacks run in this one file (the harness serialises runs and reloads the program).
  */
 import * as path from "node:path";
+import packageJson from "../../package.json";
+import { RUNTIME_PROVIDED_PACKAGES } from "../../components/private-function";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -368,6 +370,14 @@ describe("PrivateFunction (test program)", () => {
       "ReadRaw",
     ]);
     expect(doc.Statement[3].Resource).toMatch(/^arn:aws:s3:::.*raw\/\*$/);
+  });
+
+  it("leaves every AWS SDK v3 package of our dependencies out of the zip (the runtime ships them), and nothing else", () => {
+    const deps = Object.keys(packageJson.dependencies);
+    expect([...RUNTIME_PROVIDED_PACKAGES].sort()).toEqual(
+      deps.filter((d) => d.startsWith("@aws-sdk/")).sort(),
+    );
+    expect(RUNTIME_PROVIDED_PACKAGES.length).toBeGreaterThanOrEqual(5);
   });
 
   it("is created through the tagged provider too", () => {
