@@ -101,7 +101,9 @@ export class SecureBucket extends pulumi.ComponentResource {
       { forceDestroy: !protect, objectLockEnabled: false },
       { parent: this, protect, retainOnDelete: protect },
     );
-    const child = { parent: this };
+    // A retained bucket keeps its settings too: deleting them would leave it public-accessible, unencrypted by
+    // default and unversioned.
+    const child = { parent: this, retainOnDelete: protect };
     const bucketId = this.bucket.id;
 
     const pab = new aws.s3.BucketPublicAccessBlock(
@@ -164,7 +166,7 @@ export class SecureBucket extends pulumi.ComponentResource {
           })),
         ],
       },
-      { parent: this, dependsOn: [versioning] },
+      { ...child, dependsOn: [versioning] },
     );
     if (logging.enabled) {
       new aws.s3.BucketLogging(
@@ -196,7 +198,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         ),
       },
       // The public access block must exist first, or a policy with service principals may be rejected as public.
-      { parent: this, dependsOn: [pab] },
+      { ...child, dependsOn: [pab] },
     );
 
     this.name = this.bucket.id;

@@ -76,6 +76,13 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
         bucket: bucket.name,
         parent: SECURE_BUCKET,
       });
+      // storageProtect: prod protects and retains every bucket (and its settings); dev can be destroyed.
+      expect({ bucket: bucket.name, protect: bucket.protect, retain: bucket.retainOnDelete }).toEqual({
+        bucket: bucket.name,
+        protect: stack === "prod",
+        retain: stack === "prod",
+      });
+      expect(bucket.inputs.forceDestroy).toBe(stack !== "prod");
       const [sse] = attached(run(), SSE, bucket);
       const rule = (sse.inputs.rules as Record<string, Record<string, unknown>>[])[0];
       if (logTargets.has(bucket.id)) {
@@ -305,6 +312,11 @@ describe("the foundation of prod differs from dev in exactly the configured ways
         "Bucket.forceDestroy",
         "Bucket.<protect>",
         "Bucket.<retainOnDelete>",
+        "BucketPublicAccessBlock.<retainOnDelete>",
+        "BucketServerSideEncryptionConfiguration.<retainOnDelete>",
+        "BucketVersioning.<retainOnDelete>",
+        "BucketLifecycleConfiguration.<retainOnDelete>",
+        "BucketPolicy.<retainOnDelete>",
         "Key.deletionWindowInDays",
         "Key.<protect>",
         "Key.<retainOnDelete>",
