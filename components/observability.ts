@@ -218,7 +218,11 @@ export class Observability extends pulumi.ComponentResource {
 
     const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
     for (const def of alarmDefinitions(resources, thresholds)) {
-      alarms[def.id] = new aws.cloudwatch.MetricAlarm(`${name}-${def.id}`, this.alarmArgs(def), parent);
+      alarms[def.id] = new aws.cloudwatch.MetricAlarm(
+        `${name}-${def.id}`,
+        this.alarmArgs(args.namePrefix, def),
+        parent,
+      );
     }
     this.alarms = alarms;
 
@@ -321,8 +325,13 @@ export class Observability extends pulumi.ComponentResource {
     return rule;
   }
 
-  private alarmArgs(def: AlarmDefinition<pulumi.Input<string>>): aws.cloudwatch.MetricAlarmArgs {
+  private alarmArgs(
+    namePrefix: string,
+    def: AlarmDefinition<pulumi.Input<string>>,
+  ): aws.cloudwatch.MetricAlarmArgs {
     const common = {
+      // Readable in e-mails and the console, unique per stack, and the runbook's anchor is its suffix.
+      name: `${namePrefix}-${def.id}`,
       alarmDescription: `${def.description} Runbook: docs/operations.md#${def.id}`,
       comparisonOperator: def.comparison,
       threshold: def.threshold,

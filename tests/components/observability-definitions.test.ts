@@ -1,4 +1,6 @@
-/** The pure parts of observability: the alarm catalogue and the dashboard body. No Pulumi. */
+/** The pure parts of observability: the alarm catalogue, the dashboard body, the runbook. No Pulumi. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   ACCURACY_ALL_GROUP,
   DEFAULT_THRESHOLDS,
@@ -212,5 +214,26 @@ describe("failure event patterns", () => {
       TrainingJobName: [{ prefix: "wc-dev-train" }],
       TrainingJobStatus: ["Failed"],
     });
+  });
+});
+
+describe("docs/operations.md", () => {
+  it("has a runbook entry (heading or anchor) for every alarm id the descriptions link to", () => {
+    const doc = readFileSync(join(__dirname, "..", "..", "docs", "operations.md"), "utf8");
+    const ids = alarmDefinitions(
+      {
+        ...resources,
+        functions: {
+          predict: "f",
+          "glue-trigger": "f",
+          retrain: "f",
+          promote: "f",
+          "forecast-jobs-worker": "f",
+        },
+      },
+      DEFAULT_THRESHOLDS,
+    ).map((a) => a.id);
+    const missing = ids.filter((id) => !doc.includes(`### ${id}\n`) && !doc.includes(`<a id="${id}"></a>`));
+    expect(missing).toEqual([]);
   });
 });

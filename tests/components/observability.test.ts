@@ -70,6 +70,7 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
     expect(alarms.map((a) => a.name).sort()).toEqual(expected.map((d) => `wc-observability-${d.id}`).sort());
     for (const mode of FAILURE_MODES) expect(expected.some((d) => d.failureMode === mode)).toBe(true);
     for (const a of alarms) {
+      expect(a.inputs.name).toBe(a.name.replace("wc-observability-", `warecast-${stack}-`));
       expect(a.inputs.alarmActions).toEqual([topicArn()]);
       expect(a.inputs.okActions).toEqual([topicArn()]);
       expect(a.inputs.alarmDescription).toMatch(/Runbook: docs\/operations\.md#[a-z0-9-]+$/);
