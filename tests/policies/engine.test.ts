@@ -10,7 +10,9 @@ import {
   type PolicyInfo,
 } from "../../cli/policy-check/pack-config";
 import { buildReport, formatText } from "../../cli/policy-check/report";
+import { TAG_KEYS } from "../../components/provider";
 import { policies } from "../../policies/rules";
+import { stackConfig } from "../harness";
 import { check, PACK_DIR, resource, usePack } from "./support";
 
 usePack();
@@ -74,6 +76,59 @@ describe("pack config files", () => {
       expect(new Set(Object.values(levels).map((c) => c.enforcementLevel))).toEqual(
         new Set([stack === "prod" ? "mandatory" : "advisory"]),
       );
+    }
+  });
+});
+
+describe("values unknown during preview (the engine's sentinels)", () => {
+  const UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421";
+  const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+  test("a resource rule that reads one is reported by the SDK as advisory, even when mandatory", async () => {
+    const group = resource("aws:cloudwatch/logGroup:LogGroup", "g", {
+      name: "/g",
+      retentionInDays: UNKNOWN_NUMBER,
+    });
+    const findings = (await check([group])).filter((f) => f.policy === "log-retention-bounds");
+    expect(findings.map((f) => [f.enforcement, f.message])).toEqual([
+      [
+        "advisory",
+        "can't run policy 'log-retention-bounds' from policy pack 'warecast@v0.1.0' during preview: number value at .retentionInDays can't be known during preview",
+      ],
+    ]);
+  });
+  test("a stack rule skips an unknown reference instead of failing the whole rule", async () => {
+    const unknown = resource("aws:cloudwatch/logGroup:LogGroup", "unknown", {
+      name: "/u",
+      retentionInDays: 7,
+      kmsKeyId: UNKNOWN_STRING,
+    });
+    const missing = resource("aws:cloudwatch/logGroup:LogGroup", "missing", {
+      name: "/m",
+      retentionInDays: 7,
+    });
+    const findings = (await check([unknown, missing])).filter((f) => f.policy === "log-group-kms-stack-key");
+    expect(findings.map((f) => `${f.resource?.name}: ${f.message.split("\n")[1]}`)).toEqual([
+      "missing: kmsKeyId is not set; it must name the stack's KMS key",
+    ]);
+  });
+});
+
+describe("pack config mirrors the stack config", () => {
+  test("each stack's log retention lies within its pack bounds", () => {
+    for (const stack of ["dev", "prod"]) {
+      const days = Number(stackConfig(stack)["warecast:observabilityLogRetentionDays"]);
+      const bounds = loadPackConfig(configFile(stack))["log-retention-bounds"].properties as {
+        minDays: number;
+        maxDays: number;
+      };
+      expect(days).toBeGreaterThanOrEqual(bounds.minDays);
+      expect(days).toBeLessThanOrEqual(bounds.maxDays);
+    }
+  });
+  test("required tags are the provider's default tag keys", () => {
+    for (const stack of ["dev", "prod"]) {
+      const tags = (loadPackConfig(configFile(stack))["required-tags"].properties as { tags: string[] }).tags;
+      expect(tags).toEqual(Object.values(TAG_KEYS));
     }
   });
 });
