@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
 import { ConfigError, allSettings, coerce, loadStackConfig, sections } from "../../config";
 import { DOC_PATH, renderConfigDoc } from "../../config/render-doc";
-import { readProjectConfig, readStackFile, runStack, stackConfig } from "../harness";
+import { REPO_ROOT, readProjectConfig, readStackFile, runStack, stackConfig } from "../harness";
 
 const PROJECT = "warecast";
 
@@ -166,6 +167,36 @@ describe("loadStackConfig", () => {
 
   it("every section is exposed", () => {
     expect(Object.keys(load({}))).toEqual(Object.keys(sections));
+  });
+});
+
+describe("stacks differ by config only", () => {
+  /** The program's code: index.ts and everything under components/ and config/ (not the doc renderer, which lists the stack files). */
+  function programFiles(): string[] {
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? walk(path.join(dir, e.name))
+          : e.name.endsWith(".ts")
+            ? [path.join(dir, e.name)]
+            : [],
+      );
+    return [
+      path.join(REPO_ROOT, "index.ts"),
+      ...walk(path.join(REPO_ROOT, "components")),
+      ...walk(path.join(REPO_ROOT, "config")),
+    ].filter((f) => !f.endsWith(path.join("config", "render-doc.ts")));
+  }
+
+  it("no program code reads the stack name or compares with a stack's name", () => {
+    const offenders: string[] = [];
+    for (const file of programFiles()) {
+      const code = readFileSync(file, "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      if (/getStack\(\)|["'`](dev|prod)["'`]/.test(code)) offenders.push(path.relative(REPO_ROOT, file));
+    }
+    expect(offenders).toEqual([]);
   });
 });
 
