@@ -1,9 +1,14 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { closedDaysPath } from "../../functions/producer/importers/calendar";
-import { importFiles, WIDE_DEFAULTS, type ImportFormat } from "../../functions/producer/importers/import";
+import {
+  importFiles,
+  WIDE_DEFAULTS,
+  type ImportFormat,
+  type ImportSummary,
+} from "../../functions/producer/importers/import";
 import { addSinkOptions, sinkFromFlags, type SinkFlags } from "../producer/sink-options";
-import { exitOnLoss, formatSummary, RunReporter } from "../producer/report";
+import { runReported } from "../producer/report";
 
 interface ImportFlags extends SinkFlags {
   format: ImportFormat;
@@ -46,41 +51,37 @@ export function register(program: Command): void {
       : localRoot
         ? closedDaysPath(localRoot)
         : undefined;
-    const reporter = new RunReporter(flags);
-    let summary;
-    try {
-      summary = await importFiles(files, sink, {
-        format: flags.format,
-        warehouseId: flags.warehouse,
-        timeZone: flags.tz,
-        currency: flags.currency,
-        calendarFile,
-        maxInFlight: flags.maxInFlight,
-        onProgress: reporter.onProgress,
-        onReject: reporter.onReject,
-      });
-    } finally {
-      await reporter.close();
-    }
-    if (flags.json) {
-      process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-    } else {
-      const notes: string[] = [];
-      for (const f of summary.files) {
-        let line = `  ${f.file}: ${f.format}, ${f.rows.toLocaleString("en-US")} rows`;
-        if (f.format === "wide") {
-          line += `, ${f.warehouseId} ${f.firstDate ?? "?"}…${f.lastDate ?? "?"}, ${f.closedDays?.length ?? 0} closed day(s)`;
-          if (f.closedDays?.length)
-            line += ` (${f.closedDays.slice(0, 5).join(", ")}${f.closedDays.length > 5 ? ", …" : ""})`;
-        }
-        if (f.ignoredColumns.length) line += `; ignored columns: ${f.ignoredColumns.join(", ")}`;
-        notes.push(line);
-      }
-      if (summary.calendarFile) notes.push(`  closed days written to ${summary.calendarFile}`);
-      process.stdout.write(
-        formatSummary(`import → ${summary.sink}`, summary) + "\n" + notes.join("\n") + "\n",
-      );
-    }
-    exitOnLoss("import", summary, reporter.rejectFile);
+    const options = {
+      format: flags.format,
+      warehouseId: flags.warehouse,
+      timeZone: flags.tz,
+      currency: flags.currency,
+      calendarFile,
+      maxInFlight: flags.maxInFlight,
+    };
+    await runReported(
+      "import",
+      flags,
+      (live) => importFiles(files, sink, { ...options, ...live }),
+      fileNotes,
+    );
   });
+}
+
+/** Per file: layout, rows, and for wide files the warehouse, date span and closed days; then the calendar. */
+function fileNotes(summary: ImportSummary): string[] {
+  const notes: string[] = [];
+  for (const f of summary.files) {
+    let line = `  ${f.file}: ${f.format}, ${f.rows.toLocaleString("en-US")} rows`;
+    if (f.format === "wide") {
+      line += `, ${f.warehouseId} ${f.firstDate ?? "?"}…${f.lastDate ?? "?"}, ${f.closedDays?.length ?? 0} closed day(s)`;
+      if (f.closedDays?.length) {
+        line += ` (${f.closedDays.slice(0, 5).join(", ")}${f.closedDays.length > 5 ? ", …" : ""})`;
+      }
+    }
+    if (f.ignoredColumns.length) line += `; ignored columns: ${f.ignoredColumns.join(", ")}`;
+    notes.push(line);
+  }
+  if (summary.calendarFile) notes.push(`  closed days written to ${summary.calendarFile}`);
+  return notes;
 }

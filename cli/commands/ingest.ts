@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { ingestFiles } from "../../functions/producer/files";
 import type { InputFormat } from "../../functions/producer/input";
 import { addSinkOptions, sinkFromFlags, type SinkFlags } from "../producer/sink-options";
-import { exitOnLoss, formatSummary, RunReporter } from "../producer/report";
+import { runReported } from "../producer/report";
 
 interface IngestFlags extends SinkFlags {
   format?: InputFormat;
@@ -23,20 +23,8 @@ export function register(program: Command): void {
       throw new Error(`--format must be ndjson or csv, got "${flags.format}"`);
     }
     const { sink } = sinkFromFlags(flags);
-    const reporter = new RunReporter(flags);
-    let summary;
-    try {
-      summary = await ingestFiles(files, sink, {
-        format: flags.format,
-        maxInFlight: flags.maxInFlight,
-        onProgress: reporter.onProgress,
-        onReject: reporter.onReject,
-      });
-    } finally {
-      await reporter.close();
-    }
-    if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-    else process.stdout.write(formatSummary(`ingest → ${summary.sink}`, summary) + "\n");
-    exitOnLoss("ingest", summary, reporter.rejectFile);
+    await runReported("ingest", flags, (live) =>
+      ingestFiles(files, sink, { format: flags.format, maxInFlight: flags.maxInFlight, ...live }),
+    );
   });
 }

@@ -91,3 +91,28 @@ export function exitOnLoss(command: string, s: IngestSummary, rejectFile?: strin
   );
   process.exitCode = 1;
 }
+
+/**
+ * Runs a producer command: live reporting (progress, rejects, reject file) while `run` works, then the summary
+ * (text, with `notes` lines after it, or JSON with --json) and the exit status.
+ */
+export async function runReported<S extends IngestSummary>(
+  command: string,
+  flags: { progress: boolean; rejectFile?: string; json?: boolean },
+  run: (live: Pick<RunReporter, "onProgress" | "onReject">) => Promise<S>,
+  notes: (summary: S) => string[] = () => [],
+): Promise<void> {
+  const reporter = new RunReporter(flags);
+  let summary: S;
+  try {
+    summary = await run(reporter);
+  } finally {
+    await reporter.close();
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  else
+    process.stdout.write(
+      [formatSummary(`${command} → ${summary.sink}`, summary), ...notes(summary)].join("\n") + "\n",
+    );
+  exitOnLoss(command, summary, reporter.rejectFile);
+}

@@ -14,21 +14,25 @@ export interface IngestFilesOptions extends Omit<IngestOptions, "onProgress"> {
   readonly onProgress?: (progress: FileProgress) => void;
 }
 
+/** Reads one file's items, counting the bytes it pulls from disk into `counter`. */
+export type FileReader = (file: string, index: number, counter: ByteCounter) => AsyncIterable<InputItem>;
+
 /**
- * Reads, validates and sends every record of `files` (NDJSON or CSV, optionally gzipped) to `sink`, then closes
- * the sink. What `warecast ingest` runs; usable directly from local mode.
+ * Runs files through the producer (ingestItems) with `read`, reporting progress by bytes read of the files'
+ * total size, then closes the sink. The summary's time includes closing it. Shared by ingestFiles and the
+ * importers.
  */
-export async function ingestFiles(
+export async function runFiles(
   files: readonly string[],
+  read: FileReader,
   sink: EventSink,
-  opts: IngestFilesOptions = {},
-): Promise<IngestSummary & { readonly files: number }> {
+  opts: Omit<IngestOptions, "onProgress"> & { readonly onProgress?: (p: FileProgress) => void } = {},
+): Promise<IngestSummary> {
   if (files.length === 0) throw new Error("no input files given");
-  const sizes = await fileSizes(files);
+  const bytesTotal = (await fileSizes(files)).reduce((a, b) => a + b, 0);
   const counter: ByteCounter = { bytes: 0 };
-  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
   async function* all(): AsyncGenerator<InputItem> {
-    for (const f of files) yield* readInputFile(f, counter, opts.format);
+    for (const [i, f] of files.entries()) yield* read(f, i, counter);
   }
   const onProgress = opts.onProgress;
   const started = performance.now();
@@ -41,7 +45,25 @@ export async function ingestFiles(
   } finally {
     await sink.close();
   }
-  return { ...withElapsed(summary, performance.now() - started), files: files.length };
+  return withElapsed(summary, performance.now() - started);
+}
+
+/**
+ * Reads, validates and sends every record of `files` (NDJSON or CSV, optionally gzipped) to `sink`, then closes
+ * the sink. What `warecast ingest` runs; usable directly from local mode.
+ */
+export async function ingestFiles(
+  files: readonly string[],
+  sink: EventSink,
+  opts: IngestFilesOptions = {},
+): Promise<IngestSummary & { readonly files: number }> {
+  const summary = await runFiles(
+    files,
+    (f, _i, counter) => readInputFile(f, counter, opts.format),
+    sink,
+    opts,
+  );
+  return { ...summary, files: files.length };
 }
 
 /** The summary re-timed to include closing the sink (the local store's last flush), so records/s is honest. */

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import { parse as parseCsvSync } from "csv-parse/sync";
-import { fileSizes, type ByteCounter } from "../input";
-import { ingestItems, type IngestCounts, type IngestOptions, type IngestSummary } from "../ingest";
-import { withElapsed, type FileProgress } from "../files";
-import type { EventSink, InputItem } from "../types";
+import { runFiles, type FileProgress, type FileReader } from "../files";
+import { fileSizes } from "../input";
+import type { IngestOptions, IngestSummary } from "../ingest";
+import type { EventSink } from "../types";
 import { mergeClosedDays } from "./calendar";
 import { isLongHeader, readLongCsv, type LongCsvReport } from "./long-csv";
 import { isWideDailyHeader, readWideDaily, type WideDailyReport } from "./wide-daily";
@@ -83,47 +83,25 @@ export async function importFiles(
   if (files.length === 0) throw new Error("no input files given");
   if (opts.timeZone) checkTimeZone(opts.timeZone);
   const warehouseId = opts.warehouseId ?? WIDE_DEFAULTS.warehouseId;
-  const sizes = await fileSizes(files);
+  await fileSizes(files); // a missing file fails here, by name, before any detection or send
   const formats = await Promise.all(
     files.map((f) => (opts.format && opts.format !== "auto" ? opts.format : detectImportFormat(f))),
   );
-  const counter: ByteCounter = { bytes: 0 };
-  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
   const wideReports: (WideDailyReport | undefined)[] = [];
   const longReports: (LongCsvReport | undefined)[] = [];
 
-  async function* all(): AsyncGenerator<InputItem> {
-    for (const [i, file] of files.entries()) {
-      if (formats[i] === "wide") {
-        const report: WideDailyReport = { rows: 0, skus: [], closedDays: [], ignoredColumns: [] };
-        wideReports[i] = report;
-        const timeZone = opts.timeZone ?? WIDE_DEFAULTS.timeZone;
-        yield* readWideDaily(file, { warehouseId, timeZone }, report, counter);
-      } else {
-        const report: LongCsvReport = { rows: 0, ignoredColumns: [] };
-        longReports[i] = report;
-        yield* readLongCsv(
-          file,
-          { timeZone: opts.timeZone ?? "UTC", currency: opts.currency },
-          report,
-          counter,
-        );
-      }
+  const read: FileReader = (file, i, counter) => {
+    if (formats[i] === "wide") {
+      const report: WideDailyReport = { rows: 0, skus: [], closedDays: [], ignoredColumns: [] };
+      wideReports[i] = report;
+      const timeZone = opts.timeZone ?? WIDE_DEFAULTS.timeZone;
+      return readWideDaily(file, { warehouseId, timeZone }, report, counter);
     }
-  }
-
-  const onProgress = opts.onProgress;
-  const started = performance.now();
-  let summary: IngestSummary;
-  try {
-    summary = await ingestItems(all(), sink, {
-      ...opts,
-      onProgress:
-        onProgress && ((c: IngestCounts) => onProgress({ ...c, bytesRead: counter.bytes, bytesTotal })),
-    });
-  } finally {
-    await sink.close();
-  }
+    const report: LongCsvReport = { rows: 0, ignoredColumns: [] };
+    longReports[i] = report;
+    return readLongCsv(file, { timeZone: opts.timeZone ?? "UTC", currency: opts.currency }, report, counter);
+  };
+  const summary = await runFiles(files, read, sink, opts);
 
   const reports: FileImportReport[] = files.map((file, i) => {
     const wide = wideReports[i];
@@ -145,7 +123,7 @@ export async function importFiles(
       calendarFile = opts.calendarFile;
     }
   }
-  return { ...withElapsed(summary, performance.now() - started), files: reports, calendarFile };
+  return { ...summary, files: reports, calendarFile };
 }
 
 /** One file: see importFiles. */

@@ -26,6 +26,13 @@ export function isLongHeader(columns: readonly string[]): boolean {
   return LONG_REQUIRED.every((c) => have.has(c));
 }
 
+/** An optional non-negative number cell: undefined when empty, null when it is not one. */
+function optionalAmount(cell: string): number | undefined | null {
+  if (cell === "") return undefined;
+  const n = Number(cell);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
 const TRUE = new Set(["1", "true", "yes", "y"]);
 const FALSE = new Set(["0", "false", "no", "n"]);
 
@@ -74,8 +81,8 @@ export async function* readLongCsv(
       yield fail(`date "${date}" is not a date (expected YYYY-MM-DD)`);
       continue;
     }
-    const units = Number(cell("units_sold") || NaN);
-    if (!Number.isFinite(units) || units < 0) {
+    const units = optionalAmount(cell("units_sold"));
+    if (units === undefined || units === null) {
       yield fail(`units_sold "${cell("units_sold")}" is not a number ≥ 0`);
       continue;
     }
@@ -89,21 +96,15 @@ export async function* readLongCsv(
         continue;
       }
     }
-    let unitPrice: number | undefined;
-    if (cell("unit_price") !== "") {
-      unitPrice = Number(cell("unit_price"));
-      if (!Number.isFinite(unitPrice) || unitPrice < 0) {
-        yield fail(`unit_price "${cell("unit_price")}" is not a number ≥ 0`);
-        continue;
-      }
+    const unitPrice = optionalAmount(cell("unit_price"));
+    if (unitPrice === null) {
+      yield fail(`unit_price "${cell("unit_price")}" is not a number ≥ 0`);
+      continue;
     }
-    let onHand: number | undefined;
-    if (cell("on_hand") !== "") {
-      onHand = Number(cell("on_hand"));
-      if (!Number.isFinite(onHand) || onHand < 0) {
-        yield fail(`on_hand "${cell("on_hand")}" is not a number ≥ 0`);
-        continue;
-      }
+    const onHand = optionalAmount(cell("on_hand"));
+    if (onHand === null) {
+      yield fail(`on_hand "${cell("on_hand")}" is not a number ≥ 0`);
+      continue;
     }
     const key = `${warehouseId}\u0000${sku}\u0000${date}`;
     const first = seen.get(key);
