@@ -41,7 +41,7 @@ test("the workflow passes the GitHub workflow schema, and a broken copy does not
   const ok = lint(WORKFLOW);
   expect(ok.stdout + ok.stderr).toContain("ok -- validation done");
   expect(ok.status).toBe(0);
-  const broken = structuredClone(workflow) as { jobs: Record<string, Record<string, unknown>> };
+  const broken = structuredClone(workflow) as unknown as { jobs: Record<string, Record<string, unknown>> };
   broken.jobs.preview["runs-on"] = undefined;
   broken.jobs.preview["timeout-minutes"] = "soon";
   const file = path.join(mkdtempSync(path.join(tmpdir(), "wf-")), "broken.yml");
