@@ -1,0 +1,99 @@
+/**
+ * The whole stack (index.ts) under mocks, for each stack's config: every function, Glue job, API stage, Firehose
+ * stream and flow log writes to a log group of the stack, and every log group of the stack has the stack's retention
+ * and the stack key (they all come from components/log-group.ts). Components are covered as index.ts wires them.
+ */
+import { runStack, type RegisteredResource, type StackRun } from "../harness";
+
+type Inputs = Record<string, unknown>;
+const runs: Record<string, StackRun> = {};
+
+beforeAll(async () => {
+  runs.dev = await runStack("dev");
+  runs.prod = await runStack("prod");
+});
+
+/** Every log group of the stack, by name, and by the ARN the mocks give it. */
+function logGroups(run: StackRun): {
+  byName: Map<string, RegisteredResource>;
+  byArn: Map<string, RegisteredResource>;
+} {
+  const byName = new Map<string, RegisteredResource>();
+  const byArn = new Map<string, RegisteredResource>();
+  const region = run.config["aws:region"];
+  for (const g of run.ofType("aws:cloudwatch/logGroup:LogGroup")) {
+    const name = String(g.inputs.name);
+    byName.set(name, g);
+    byArn.set(`arn:aws:logs:${region}:123456789012:log-group:${name}`, g);
+  }
+  return { byName, byArn };
+}
+
+/** The log group each writer sends to, as `[writer, log group name or ARN, "name" | "arn"]`. */
+function writers(run: StackRun): [string, string | undefined, "name" | "arn"][] {
+  const out: [string, string | undefined, "name" | "arn"][] = [];
+  for (const fn of run.ofType("aws:lambda/function:Function")) {
+    const logging = fn.inputs.loggingConfig as Inputs | undefined;
+    out.push([
+      `function ${fn.name}`,
+      (logging?.logGroup as string) ?? `/aws/lambda/${String(fn.inputs.name)}`,
+      "name",
+    ]);
+  }
+  for (const job of run.ofType("aws:glue/job:Job")) {
+    const args = (job.inputs.defaultArguments ?? {}) as Record<string, string>;
+    expect([job.name, args["--enable-continuous-cloudwatch-log"]]).toEqual([job.name, "true"]);
+    out.push([`Glue job ${job.name}`, args["--continuous-log-logGroup"], "name"]);
+  }
+  for (const stage of run.ofType("aws:apigateway/stage:Stage")) {
+    const access = stage.inputs.accessLogSettings as Inputs | undefined;
+    out.push([`API stage ${stage.name}`, access?.destinationArn as string | undefined, "arn"]);
+  }
+  for (const stream of run.ofType("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")) {
+    const s3 = (stream.inputs.extendedS3Configuration ?? {}) as Inputs;
+    const logging = s3.cloudwatchLoggingOptions as Inputs | undefined;
+    expect([stream.name, logging?.enabled]).toEqual([stream.name, true]);
+    out.push([`Firehose stream ${stream.name}`, logging?.logGroupName as string | undefined, "name"]);
+  }
+  for (const flow of run.ofType("aws:ec2/flowLog:FlowLog")) {
+    out.push([`flow log ${flow.name}`, flow.inputs.logDestination as string | undefined, "arn"]);
+  }
+  return out;
+}
+
+describe.each(["dev", "prod"])("log groups of the whole stack (%s)", (stack) => {
+  const run = () => runs[stack];
+
+  it("gives every log group the stack's retention and the stack key", () => {
+    const groups = run().ofType("aws:cloudwatch/logGroup:LogGroup");
+    expect(groups.length).toBeGreaterThan(0);
+    const retention = Number(run().config["warecast:observabilityLogRetentionDays"]);
+    const key = run().outputs.kmsKeyArn;
+    expect(typeof key).toBe("string");
+    for (const g of groups) {
+      expect([g.name, g.inputs.retentionInDays, g.inputs.kmsKeyId]).toEqual([g.name, retention, key]);
+    }
+  });
+
+  it("sends every function, Glue job, API stage, Firehose stream and flow log to one of those log groups", () => {
+    const { byName, byArn } = logGroups(run());
+    const all = writers(run());
+    expect(all.length).toBeGreaterThan(0);
+    const orphans = all.filter(
+      ([, target, kind]) => !target || !(kind === "name" ? byName : byArn).has(target),
+    );
+    expect(orphans).toEqual([]);
+  });
+
+  it("gives each writer a log group of its own (each component creates its own)", () => {
+    const { byName, byArn } = logGroups(run());
+    const owner = new Map<string, string>();
+    for (const [writer, target, kind] of writers(run())) {
+      const group = target ? (kind === "name" ? byName : byArn).get(target) : undefined;
+      if (!group) continue;
+      const previous = owner.get(group.urn);
+      expect([writer, previous ?? writer]).toEqual([writer, writer]);
+      owner.set(group.urn, writer);
+    }
+  });
+});
