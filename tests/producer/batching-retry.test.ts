@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { Batcher } from "../../functions/producer/batcher";
 import { backoffDelay, DEFAULT_RETRY_POLICY } from "../../functions/producer/backoff";
 import { FirehoseSink, isRetryableError } from "../../functions/producer/firehose-sink";
@@ -224,5 +225,67 @@ describe("ingestItems with a Firehose sink", () => {
       },
     ]);
     expect(s.reasons).toEqual({ "failed: InternalFailure": 1 });
+  });
+});
+
+describe("properties (fast-check)", () => {
+  it("batches never pass the limits, and keep every record once, in order", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 1000 * 1024 }), { maxLength: 1200 }),
+        fc.integer({ min: 1, max: 600 }),
+        (sizes, maxRecords) => {
+          const limits = { ...FIREHOSE_LIMITS, maxRecordsPerBatch: maxRecords };
+          const b = new Batcher(limits);
+          const batches: EncodedRecord[][] = [];
+          sizes.forEach((size, i) => {
+            const full = b.add({ ref: { file: "p", line: i }, data: Buffer.allocUnsafe(size) });
+            if (full) batches.push(full);
+          });
+          const last = b.take();
+          if (last.length) batches.push(last);
+          for (const batch of batches) {
+            expect(batch.length).toBeGreaterThan(0);
+            expect(batch.length).toBeLessThanOrEqual(maxRecords);
+            expect(batch.reduce((n, r) => n + r.data.length, 0)).toBeLessThanOrEqual(
+              FIREHOSE_LIMITS.maxBatchBytes,
+            );
+          }
+          expect(batches.flat().map((r) => r.ref.line)).toEqual(sizes.map((_s, i) => i));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("whatever Firehose refuses and when, each record is delivered exactly once or reported failed, never both", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.func(fc.boolean()),
+        async (n, maxAttempts, refuses) => {
+          const fake = new FakeFirehose((call, records) =>
+            records.map((r) => (refuses(call, r) ? "ServiceUnavailableException" : undefined)),
+          );
+          const sink = new FirehoseSink({
+            client: fake,
+            streamName: "s",
+            retry: { ...DEFAULT_RETRY_POLICY, maxAttempts },
+            ...noSleep,
+          });
+          const batch = Array.from({ length: n }, (_, i) => rec(i));
+          const out = await sink.send(batch);
+          expect(out.delivered + out.failed.length).toBe(n);
+          expect(fake.accepted).toHaveLength(out.delivered);
+          const accepted = new Set(fake.accepted.map(Number));
+          expect(accepted.size).toBe(out.delivered);
+          for (const f of out.failed) expect(accepted.has(f.record.ref.line)).toBe(false);
+          expect(fake.calls.length).toBeLessThanOrEqual(maxAttempts);
+          expect(out.retried).toBe(fake.calls.slice(1).reduce((k, c) => k + c.length, 0));
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

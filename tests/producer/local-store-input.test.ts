@@ -194,3 +194,14 @@ describe("ingestFiles into the local store", () => {
     expect(fs.existsSync(path.join(dir, "raw"))).toBe(false);
   });
 });
+
+describe("local store failures", () => {
+  it("surfaces a disk error from the run instead of counting records as stored", async () => {
+    const notADir = path.join(dir, "file");
+    fs.writeFileSync(notADir, "x");
+    fs.writeFileSync(path.join(dir, "in.ndjson"), eventLine(1) + "\n");
+    await expect(
+      ingestFiles([path.join(dir, "in.ndjson")], new LocalStoreSink({ root: notADir })),
+    ).rejects.toThrow(/ENOTDIR/);
+  });
+});
