@@ -1,4 +1,5 @@
 /** CloudTrail, SageMaker, tag and retention rules, each on a compliant and a violating resource, through the real pack. */
+import { retrainSettings } from "../functions/model-fakes";
 import { doc } from "./fixtures";
 import { findingsOf, KEY_ARN, OTHER_KEY_ARN, PROVIDER, resource, STACK_KEY, urnOf, usePack } from "./support";
 
@@ -30,33 +31,9 @@ describe("CloudTrail", () => {
 });
 
 describe("SageMaker training (the retrain function's settings, built into a CreateTrainingJob request)", () => {
-  const settings = (overrides: Record<string, unknown> = {}) => ({
-    jobNamePrefix: "warecast-test-train",
-    roleArn: "arn:aws:iam::123456789012:role/warecast-sagemaker",
-    trainingImage: "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3",
-    sourceDirUri: "s3://artifacts/code/sourcedir.tar.gz",
-    entryPoint: "train.py",
-    hyperparameters: {},
-    instanceType: "ml.m5.large",
-    instanceCount: 1,
-    volumeSizeGb: 30,
-    spot: true,
-    maxRuntimeSeconds: 1800,
-    maxWaitSeconds: 3600,
-    processedBucket: "processed",
-    trainPrefix: "demand_daily/",
-    runsPrefix: "runs/",
-    artifactsBucket: "artifacts",
-    outputPrefix: "training/",
-    checkpointPrefix: "checkpoints/",
-    kmsKeyArn: KEY_ARN,
-    subnetIds: ["private-a-id", "private-b-id"],
-    securityGroupIds: ["sg-training"],
-    endpointName: "warecast-test",
-    region: "eu-west-1",
-    metricDefinitions: [{ Name: "wape", Regex: "wape=([0-9.]+)" }],
-    ...overrides,
-  });
+  // The function tests' own settings fixture, moved onto this test's stack key.
+  const settings = (overrides: Record<string, unknown> = {}) =>
+    retrainSettings({ kmsKeyArn: KEY_ARN, ...overrides });
   const retrain = (name: string, overrides: Record<string, unknown> = {}) =>
     resource("aws:lambda/function:Function", name, {
       runtime: "nodejs22.x",
