@@ -111,6 +111,9 @@ export async function ingestItems(
       reject({ stage: "invalid", ref: item.ref, reason: item.error ?? "no payload", raw: item.raw });
     } else {
       const problems = validate(item.value);
+      // One record per line is what keeps objects NDJSON; only hand-built payloads could break it.
+      if (/[\r\n]/.test(item.payload))
+        problems.push("record contains a line break (NDJSON needs one per line)");
       const data = problems.length === 0 ? Buffer.from(item.payload + "\n", "utf8") : undefined;
       const tooBig = data && batcher.oversize(data);
       if (!data || tooBig) {

@@ -185,6 +185,27 @@ describe("ingestItems with a Firehose sink", () => {
     expect(fake.accepted.every((r) => r.endsWith("}\n"))).toBe(true);
   });
 
+  it("rejects a payload with a line break (it would split into two NDJSON lines)", async () => {
+    const pretty = JSON.stringify(JSON.parse(eventLine(1)), null, 2);
+    const item: InputItem = {
+      ref: { file: "api", line: 1 },
+      raw: pretty,
+      value: JSON.parse(pretty),
+      payload: pretty,
+    };
+    async function* one() {
+      yield item;
+    }
+    const fake = new FakeFirehose();
+    const rejections: Rejection[] = [];
+    const s = await ingestItems(one(), new FirehoseSink({ client: fake, streamName: "s" }), {
+      onReject: (r) => rejections.push(r),
+    });
+    expect(s).toMatchObject({ read: 1, valid: 0, invalid: 1, sent: 0 });
+    expect(rejections[0].reason).toBe("record contains a line break (NDJSON needs one per line)");
+    expect(fake.calls).toEqual([]);
+  });
+
   it("rejects a record over 1,000 KiB as invalid instead of sending it", async () => {
     const big = eventLine(1, { attributes: { blob: "x".repeat(1000 * 1024) } });
     const fake = new FakeFirehose();
