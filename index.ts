@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Foundation } from "./components/foundation";
+import { AuditTrail } from "./components/audit-trail";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { stackPrefix } from "./components/naming";
 import { createAwsProvider } from "./components/provider";
@@ -46,6 +47,24 @@ const ingestion = new IngestionPipeline(
   opts,
 );
 
+// Audit: a multi-region trail into its own bucket; object-level S3 events on the data buckets when config says so.
+const audit = new AuditTrail(
+  `${namePrefix}-audit`,
+  {
+    key: foundation.encryption,
+    buckets: foundation.buckets,
+    trailName: `${namePrefix}-audit`,
+    retentionDays: cfg.observability.auditRetentionDays,
+    s3DataEvents: cfg.observability.cloudTrailS3DataEvents
+      ? {
+          enabled: true,
+          buckets: [foundation.rawBucket, foundation.processedBucket, foundation.artifactsBucket],
+        }
+      : { enabled: false },
+  },
+  opts,
+);
+
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
 export const kmsKeyArn = foundation.encryption.keyArn;
@@ -57,3 +76,5 @@ export const artifactsBucketName = foundation.artifactsBucket.name;
 export const accessLogBucketName = foundation.accessLogBucket?.name;
 export const ingestStreamName = ingestion.streamName;
 export const ingestProducerPolicyArn = ingestion.producerPolicyArn;
+export const auditTrailArn = audit.trailArn;
+export const auditBucketName = audit.bucket.name;
