@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { checkStack, packConfigFile } from "../policy-check";
+import * as path from "node:path";
+import { checkStack, packConfigFile, REPO_ROOT } from "../policy-check";
 import { formatText } from "../policy-check/report";
 
 interface PolicyCheckFlags {
@@ -28,6 +29,10 @@ export function register(program: Command): void {
       "type-check the pack while loading it, as `pulumi preview` does (slower; tsc covers it)",
     )
     .action(async (flags: PolicyCheckFlags) => {
+      const stackFile = path.join(REPO_ROOT, `Pulumi.${flags.stack}.yaml`);
+      if (!existsSync(stackFile)) {
+        throw new Error(`unknown stack "${flags.stack}": ${stackFile} does not exist (stacks: dev, prod)`);
+      }
       const configFile = flags.config ?? packConfigFile(flags.stack);
       if (!existsSync(configFile)) {
         throw new Error(`no policy pack config for stack "${flags.stack}": ${configFile} does not exist`);
