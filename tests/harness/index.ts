@@ -3,9 +3,10 @@
  * resource (type, name, urn, inputs, parent, provider, protect/retain options) and the resolved stack outputs.
  *
  * Used by component tests and by the offline policy check. Pulumi's runtime state is global per process, so runs
- * happen one after another (this module serialises them). Under jest the program is loaded with
- * `jest.isolateModules`, so one test file may run dev and prod in turn (`await runStack("dev")`, then
- * `await runStack("prod")`); outside jest, the project's own modules are evicted from the require cache first.
+ * happen one after another (this module serialises them). Under jest each run after the first calls
+ * `jest.resetModules()` before loading the program, so one test file may run dev and prod in turn
+ * (`await runStack("dev")`, then `await runStack("prod")`); test files must not import index.ts themselves.
+ * Outside jest, the project's own modules are evicted from the require cache first.
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -86,14 +87,19 @@ function providerUrn(ref: string): string | undefined {
   return at > 0 ? ref.slice(0, at) : ref;
 }
 
+/** Whether a program was loaded into this jest module registry (tests must not import index.ts themselves). */
+let programLoaded = false;
+
 function loadProgram(programPath: string): Record<string, unknown> {
   if (typeof jest !== "undefined") {
-    let mod: Record<string, unknown> = {};
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per run
-      mod = require(programPath) as Record<string, unknown>;
-    });
-    return mod;
+    // A fresh module registry per run, like isolateModules, but jest's main one: Pulumi's closure serializer
+    // looks modules up in require.cache, which under jest shows only the main registry, so a CallbackFunction
+    // that captures a node_modules package (zod, tar, the AWS SDK) serializes as `require(...)`, as in Node.
+    // The first run of a test file needs no reset: its registry is fresh (this saves reloading Pulumi, seconds).
+    if (programLoaded) jest.resetModules();
+    programLoaded = true;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per run
+    return require(programPath) as Record<string, unknown>;
   }
   for (const key of Object.keys(require.cache)) {
     if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`))
