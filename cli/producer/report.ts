@@ -73,6 +73,10 @@ export function formatSummary(title: string, s: IngestSummary): string {
   ];
   const width = Math.max(...rows.map(([, v]) => v.length));
   const lines = [title, ...rows.map(([k, v]) => `  ${k.padEnd(10)} ${v.padStart(width)}`)];
+  if (s.stopped) {
+    lines.push(`  stopped early: ${s.stopped.reason}`);
+    lines.push(`  input after ${s.stopped.after.file}:${s.stopped.after.line} was not read`);
+  }
   const reasons = Object.entries(s.reasons).sort((a, b) => b[1] - a[1]);
   if (reasons.length) {
     lines.push("  not delivered, by reason:");

@@ -67,6 +67,7 @@ export class FirehoseSink implements EventSink {
     let delivered = 0;
     let retried = 0;
     const failed: { record: EncodedRecord; reason: string }[] = [];
+    let fatal: string | undefined;
 
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > 1) {
@@ -83,9 +84,12 @@ export class FirehoseSink implements EventSink {
           }),
         );
       } catch (err) {
-        if (lastAttempt || !isRetryableError(err)) {
+        const retryable = isRetryableError(err);
+        if (lastAttempt || !retryable) {
           const reason = `${describeError(err)} (${afterAttempts(attempt)})`;
           for (const record of pending) failed.push({ record, reason });
+          // A call refused outright (no such stream, access denied, no region) will be refused every time.
+          if (!retryable) fatal = describeError(err);
           break;
         }
         continue;
@@ -114,7 +118,7 @@ export class FirehoseSink implements EventSink {
       }
       pending = next;
     }
-    return { delivered, retried, failed };
+    return { delivered, retried, failed, ...(fatal ? { fatal } : {}) };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Batcher } from "./batcher";
 import { FIREHOSE_LIMITS, type BatchLimits } from "./limits";
 import { createEventValidator, type EventValidator } from "./schema";
-import type { EncodedRecord, EventSink, InputItem, Rejection } from "./types";
+import type { EncodedRecord, EventSink, InputItem, Rejection, SourceRef } from "./types";
 
 /** Live counters, passed to `onProgress` as they change. */
 export interface IngestCounts {
@@ -26,6 +26,8 @@ export interface IngestSummary extends IngestCounts {
   readonly recordsPerSecond: number;
   /** Rejections by reason (first reason of each record), for the summary. */
   readonly reasons: Readonly<Record<string, number>>;
+  /** Why the run stopped before the end of its input (the sink refused everything); absent when it did not. */
+  readonly stopped?: { readonly reason: string; readonly after: SourceRef };
 }
 
 export interface IngestOptions {
@@ -79,6 +81,8 @@ export async function ingestItems(
 
   const inFlight = new Set<Promise<void>>();
   let sinkError: unknown;
+  let fatal: string | undefined;
+  let lastRef: SourceRef | undefined;
   const dispatch = async (batch: EncodedRecord[]) => {
     if (batch.length === 0) return;
     const p = sink
@@ -94,6 +98,7 @@ export async function ingestItems(
             raw: f.record.data.toString("utf8").trimEnd(),
           });
         }
+        fatal ??= outcome.fatal;
         opts.onProgress?.(counts);
       })
       .catch((err: unknown) => {
@@ -107,6 +112,7 @@ export async function ingestItems(
 
   for await (const item of items) {
     counts.read++;
+    lastRef = item.ref;
     if (item.error !== undefined || item.payload === undefined) {
       reject({ stage: "invalid", ref: item.ref, reason: item.error ?? "no payload", raw: item.raw });
     } else {
@@ -125,8 +131,17 @@ export async function ingestItems(
       }
     }
     if (counts.read % 5000 === 0) opts.onProgress?.(counts);
+    if (fatal) break;
   }
-  await dispatch(batcher.take());
+  if (fatal) {
+    // Validated but never offered to a sink that refuses everything: failed, so valid = sent + failed holds.
+    for (const record of batcher.take()) {
+      const raw = record.data.toString("utf8").trimEnd();
+      reject({ stage: "failed", ref: record.ref, reason: `not sent: ${fatal}`, raw });
+    }
+  } else {
+    await dispatch(batcher.take());
+  }
   await Promise.all(inFlight);
   if (sinkError) throw sinkError;
   opts.onProgress?.(counts);
@@ -138,5 +153,6 @@ export async function ingestItems(
     elapsedMs,
     recordsPerSecond: elapsedMs > 0 ? ((counts.sent + counts.failed) * 1000) / elapsedMs : 0,
     reasons,
+    ...(fatal && lastRef ? { stopped: { reason: fatal, after: lastRef } } : {}),
   };
 }

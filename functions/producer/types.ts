@@ -39,6 +39,11 @@ export interface BatchOutcome {
   /** Record re-sends made while delivering this batch (a record retried twice counts twice). */
   readonly retried: number;
   readonly failed: readonly { readonly record: EncodedRecord; readonly reason: string }[];
+  /**
+   * Set when the destination cannot take anything more (e.g. the stream does not exist, access denied): every
+   * later batch would fail the same way, so the producer stops reading input.
+   */
+  readonly fatal?: string;
 }
 
 /** A destination for validated records: Firehose, or the local store in Firehose's layout. */

@@ -152,6 +152,7 @@ describe("FirehoseSink", () => {
     expect(out2.failed).toHaveLength(10);
     expect(out2.failed[0].reason).toBe("ResourceNotFoundException: Stream s not found (after 1 attempt)");
     expect(fake2.calls).toHaveLength(1);
+    expect(out2.fatal).toBe("ResourceNotFoundException: Stream s not found");
   });
 });
 
@@ -183,6 +184,28 @@ describe("ingestItems with a Firehose sink", () => {
     expect(new Set(fake.accepted).size).toBe(fake.accepted.length);
     for (const call of fake.calls) expect(call.length).toBeLessThanOrEqual(500);
     expect(fake.accepted.every((r) => r.endsWith("}\n"))).toBe(true);
+  });
+
+  it("stops reading when the stream refuses every call, and accounts for every record it read", async () => {
+    const missing = Object.assign(new Error("Stream s not found"), { name: "ResourceNotFoundException" });
+    const fake = new FakeFirehose(() => missing);
+    const rejections: Rejection[] = [];
+    const lines = Array.from({ length: 2000 }, (_, i) => eventLine(i));
+    const sink = new FirehoseSink({ client: fake, streamName: "s", ...noSleep });
+    const s = await ingestItems(items(lines), sink, { onReject: (r) => rejections.push(r), maxInFlight: 1 });
+    // The first batch (500) fails while record 501 waits in the batcher; nothing after it is read.
+    expect(s).toMatchObject({ read: 501, valid: 501, invalid: 0, sent: 0, failed: 501 });
+    expect(s.stopped).toEqual({
+      reason: "ResourceNotFoundException: Stream s not found",
+      after: { file: "in.ndjson", line: 501 },
+    });
+    expect(fake.calls).toHaveLength(1);
+    expect(rejections[500]).toEqual({
+      stage: "failed",
+      ref: { file: "in.ndjson", line: 501 },
+      reason: "not sent: ResourceNotFoundException: Stream s not found",
+      raw: lines[500],
+    });
   });
 
   it("rejects a payload with a line break (it would split into two NDJSON lines)", async () => {

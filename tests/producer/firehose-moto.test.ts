@@ -136,6 +136,7 @@ describe("producer → Firehose (moto) → S3", () => {
     expect(s).toMatchObject({ read: 2, valid: 2, sent: 0, failed: 2 });
     expect(rejections.map((r) => r.stage)).toEqual(["failed", "failed"]);
     expect(rejections[0].reason).toMatch(/^ResourceNotFoundException/);
+    expect(s.stopped?.reason).toMatch(/^ResourceNotFoundException/);
   });
 
   it("`warecast ingest --stream` sends through the SDK's AWS_ENDPOINT_URL", async () => {
