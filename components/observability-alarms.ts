@@ -26,8 +26,11 @@ export type FailureMode = (typeof FAILURE_MODES)[number];
 /** The `Group` dimension value of the accuracy roll-up over all warehouses (etl/accuracy.py `ALL`). */
 export const ACCURACY_ALL_GROUP = "__all__";
 
-/** Powertools' `service` dimension value of each publisher (docs/observability.md, metric catalogue). */
-export const SERVICES = { promote: "promote", predict: "predict", retrain: "retrain" } as const;
+/**
+ * Powertools' `service` dimension value of each publisher: the name each component passes to
+ * `createObservability` (components/forecast-model.ts, components/prediction-api.ts). Keep them in step.
+ */
+export const SERVICES = { promote: "promote", predict: "warecast-predict", retrain: "retrain" } as const;
 
 /** Metrics of the ETL job (etl/metrics.py, one PutMetricData per run), dimensioned by `JobName` only. */
 export const ETL_METRICS = {
