@@ -214,6 +214,14 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     }
   });
 
+  it("makes every Lambda function a PrivateFunction (private subnets, own log group, X-Ray)", () => {
+    const offenders = run()
+      .ofType("aws:lambda/function:Function")
+      .filter((f) => !f.parent || run().byUrn(f.parent).type !== "warecast:foundation:PrivateFunction")
+      .map((f) => f.urn);
+    expect(offenders).toEqual([]);
+  });
+
   it("exports the bucket names and network ids", () => {
     expect(run().outputs).toMatchObject({
       region: "eu-west-1",
