@@ -7,6 +7,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { processJobMessage } from "../../functions/forecast-jobs-worker";
 import { createObservability, type Observability } from "../../functions/powertools";
 import { handlePredict } from "../../functions/predict";
+import { createApiAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
@@ -158,6 +159,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     onError: (err) => obs.logger.error("forecast job message failed", { error: err as Error }),
   });
   const deps = buildPredictDeps({
+    ajv: createApiAjv(),
     spec: options.spec ?? loadOpenApi(),
     config,
     processed: new FsObjectStore(path.join(workspace, "processed")),

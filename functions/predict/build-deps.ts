@@ -1,3 +1,4 @@
+import type Ajv from "ajv";
 import type { Observability } from "../powertools";
 import { ForecastJobs, type JobQueue } from "../forecast-jobs";
 import { validatePredictConfig, type PredictConfig } from "./config";
@@ -12,6 +13,8 @@ import { ApiSchemas, type OpenApiDoc } from "./spec";
 export interface PredictDepsInput {
   /** api/openapi.yaml, parsed. */
   readonly spec: OpenApiDoc;
+  /** A fresh ajv instance with formats (createApiAjv(); in Lambda built from required modules). */
+  readonly ajv: Ajv;
   readonly config: PredictConfig;
   /** The processed store: series_state/, item_master/, runs/. */
   readonly processed: ObjectStore;
@@ -30,7 +33,7 @@ export interface PredictDepsInput {
 export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
   return {
     config: validatePredictConfig(input.config),
-    schemas: new ApiSchemas(input.spec),
+    schemas: new ApiSchemas(input.spec, input.ajv),
     seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
     itemMaster: new ItemMasterReader(input.processed),
     endpoint: input.endpoint,

@@ -1,5 +1,5 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import type Ajv from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { ApiProblem, type FieldError } from "./problem";
 
 /** The parts of an OpenAPI 3.0 document this module reads. The document itself is api/openapi.yaml, parsed. */
@@ -49,15 +49,19 @@ function toFieldError(prefix: string, e: ErrorObject): FieldError {
   return { field: field || "/", message };
 }
 
-/** Validators compiled once from the spec's component schemas (ajv, with formats). */
+/**
+ * Validators compiled once from the spec's component schemas. The ajv instance is passed in (see ./ajv.ts,
+ * `createApiAjv`): code that Pulumi serializes into a Lambda must not capture ajv's module, which its closure
+ * serializer cannot handle; the Lambda requires ajv at cold start instead.
+ */
 export class ApiSchemas {
-  private readonly ajv: Ajv;
   private readonly cache = new Map<string, ValidateFunction>();
   private readonly fragments = new WeakMap<object, ValidateFunction>();
 
-  constructor(readonly spec: OpenApiDoc) {
-    this.ajv = new Ajv({ allErrors: true, strict: true });
-    addFormats(this.ajv);
+  constructor(
+    readonly spec: OpenApiDoc,
+    private readonly ajv: Ajv,
+  ) {
     // OpenAPI annotation keywords that are not JSON Schema.
     this.ajv.addVocabulary(["example", "xml", "externalDocs"]);
     this.ajv.addSchema({ $id: SCHEMA_ID, $defs: rewriteRefs(spec.components.schemas) });

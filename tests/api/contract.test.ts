@@ -1,8 +1,9 @@
 /** The spec itself: every example validates against its schema, every operation is implemented, refs resolve. */
+import { createApiAjv } from "../../functions/predict/ajv";
 import { ApiSchemas, HTTP_METHODS, routesOf } from "../../functions/predict/spec";
 import { spec } from "../functions/predict-support";
 
-const schemas = new ApiSchemas(spec);
+const schemas = new ApiSchemas(spec, createApiAjv());
 
 type Media = { schema?: object; examples?: Record<string, { $ref?: string; value?: unknown }> };
 

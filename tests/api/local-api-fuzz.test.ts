@@ -148,24 +148,20 @@ const validRecommendation = fc
   }));
 
 const validJob = fc.oneof(
-  fc
-    .subarray(["WH1", "WH2"], { minLength: 1 })
-    .map((w): Req => ({
-      method: "POST",
-      path: "/v1/forecast-jobs",
-      key: true,
-      valid: true,
-      body: { warehouse_ids: w, horizon: 7 },
-    })),
-  fc
-    .array(known, { minLength: 1, maxLength: 4 })
-    .map((s): Req => ({
-      method: "POST",
-      path: "/v1/forecast-jobs",
-      key: true,
-      valid: true,
-      body: { series: s.map(({ warehouse_id, sku }) => ({ warehouse_id, sku })) },
-    })),
+  fc.subarray(["WH1", "WH2"], { minLength: 1 }).map((w): Req => ({
+    method: "POST",
+    path: "/v1/forecast-jobs",
+    key: true,
+    valid: true,
+    body: { warehouse_ids: w, horizon: 7 },
+  })),
+  fc.array(known, { minLength: 1, maxLength: 4 }).map((s): Req => ({
+    method: "POST",
+    path: "/v1/forecast-jobs",
+    key: true,
+    valid: true,
+    body: { series: s.map(({ warehouse_id, sku }) => ({ warehouse_id, sku })) },
+  })),
 );
 
 const health = fc.constant<Req>({ method: "GET", path: "/v1/health", key: true, valid: true });
@@ -184,22 +180,18 @@ const invalid = fc.oneof(
       rawBody: fc.string(),
     })
     .map((r): Req => ({ method: "POST", ...r, key: true, valid: false })),
-  fc
-    .tuple(id, id, fc.string(), fc.string())
-    .map(([w, s, k, v]): Req => ({
-      method: "GET",
-      path: `/v1/forecasts/${w}/${s}?${new URLSearchParams({ [k]: v })}`,
-      key: true,
-      valid: false,
-    })),
-  fc
-    .string()
-    .map((j): Req => ({
-      method: "GET",
-      path: `/v1/forecast-jobs/${encodeURIComponent(j || "x")}`,
-      key: true,
-      valid: false,
-    })),
+  fc.tuple(id, id, fc.string(), fc.string()).map(([w, s, k, v]): Req => ({
+    method: "GET",
+    path: `/v1/forecasts/${w}/${s}?${new URLSearchParams({ [k]: v })}`,
+    key: true,
+    valid: false,
+  })),
+  fc.string().map((j): Req => ({
+    method: "GET",
+    path: `/v1/forecast-jobs/${encodeURIComponent(j || "x")}`,
+    key: true,
+    valid: false,
+  })),
   fc
     .record({
       series: fc.array(fc.record({ warehouse_id: id, sku: id }), { minLength: 1, maxLength: 5 }),
@@ -220,15 +212,13 @@ const invalid = fc.oneof(
       ),
     })
     .map((b): Req => ({ method: "POST", path: "/v1/recommendations", body: b, key: true, valid: false })),
-  fc
-    .array(known, { minLength: 4, maxLength: 8 })
-    .map((s): Req => ({
-      method: "POST",
-      path: "/v1/forecasts",
-      body: { series: s.map(({ warehouse_id, sku }) => ({ warehouse_id, sku })) },
-      key: true,
-      valid: false,
-    })),
+  fc.array(known, { minLength: 4, maxLength: 8 }).map((s): Req => ({
+    method: "POST",
+    path: "/v1/forecasts",
+    body: { series: s.map(({ warehouse_id, sku }) => ({ warehouse_id, sku })) },
+    key: true,
+    valid: false,
+  })),
   fc
     .tuple(fc.constantFrom("/v1/health", "/v1/forecasts/WH1/SKU-1"), fc.boolean())
     .map(([path]): Req => ({ method: "GET", path, key: false, valid: false })),

@@ -7,6 +7,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { createObservability } from "../../functions/powertools";
+import { createApiAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
@@ -229,6 +230,7 @@ export function makeTestDeps(
   const jobsStore = new MemoryObjectStore();
   const queue = new RecordingQueue();
   const deps = buildPredictDeps({
+    ajv: createApiAjv(),
     spec,
     config: { ...DEFAULT_PREDICT_CONFIG, ...config },
     processed,

@@ -1,0 +1,345 @@
+/**
+ * PredictionApi: the public REST API. A regional API Gateway REST API built from api/openapi.yaml (request
+ * validation and models from the spec, problem+json gateway responses), API keys and a usage plan with
+ * throttling and a daily quota, stage access logs to a KMS-encrypted log group, method metrics and X-Ray. Behind
+ * it the predict λ (private subnets; InvokeEndpoint on its own endpoint only) and, for bulk forecast jobs, an
+ * encrypted SQS queue and a worker λ, with job state and results in the API's own SecureBucket.
+ */
+import { createHash } from "node:crypto";
+import type Ajv from "ajv";
+import type addFormats from "ajv-formats";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSEvent, SQSBatchResponse } from "aws-lambda";
+import { parse as parseYaml } from "yaml";
+import { FirehoseClient } from "@aws-sdk/client-firehose";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsJobQueue } from "../functions/forecast-jobs";
+import { handleJobQueue } from "../functions/forecast-jobs-worker";
+import { createObservability } from "../functions/powertools";
+import { handlePredict } from "../functions/predict";
+import { buildPredictDeps } from "../functions/predict/build-deps";
+import { EndpointClient } from "../functions/predict/endpoint-client";
+import { S3ObjectStore } from "../functions/predict/object-store";
+import { parquetDecoder, type Hyparquet } from "../functions/predict/parquet";
+import { SinkServedForecastLog } from "../functions/predict/served-log";
+import { FirehoseSink } from "../functions/producer/firehose-sink";
+import {
+  DEFAULT_PREDICT_CONFIG,
+  validatePredictConfig,
+  type PredictConfig,
+} from "../functions/predict/config";
+import type { OpenApiDoc } from "../functions/predict/spec";
+import type { Encryption } from "./encryption";
+import type { IngestionPipeline } from "./ingestion-pipeline";
+import { createLogGroup, logGroupPath, type LogSettings } from "./log-group";
+import { keyUseStatement } from "./policy-documents";
+import {
+  ACCESS_LOG_FORMAT,
+  gatewayDocument,
+  predictStatements,
+  workerStatements,
+} from "./prediction-api-plan";
+import { PrivateFunction, type FunctionSettings } from "./private-function";
+import { SecureBucket } from "./secure-bucket";
+
+export const OPENAPI_FILE = path.join(__dirname, "..", "api", "openapi.yaml");
+
+export interface PredictionApiArgs {
+  /** Settings every function of the stack shares (Foundation.functions). Required. */
+  readonly functions: FunctionSettings;
+  /** Log settings (Foundation.logs) for the stage access log group. Required. */
+  readonly logs: LogSettings;
+  /** The stack key: job bucket, queue, function environments. Required. */
+  readonly key: Encryption;
+  /** Region of the stack. Required. */
+  readonly region: string;
+  /** The forecast endpoint (from the ForecastModel): its fixed name and ARN. Required. */
+  readonly endpoint: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
+  /** The processed bucket (series_state/, item_master/, runs/), read only. Required. */
+  readonly processedBucket: SecureBucket;
+  /** The served-forecast stream (an IngestionPipeline with purpose "forecasts"). Required. */
+  readonly forecastLog: IngestionPipeline;
+  /** Per API key: steady requests/s, burst and requests per day (stack config api.*). Required. */
+  readonly usage: { readonly rateLimit: number; readonly burstLimit: number; readonly dailyQuota: number };
+  /** Series per synchronous call; more answer 413. Default 100. */
+  readonly maxSeriesPerRequest?: number;
+  /** Reserved concurrency of the predict λ (-1 = unreserved). Default: functions.reservedConcurrency. */
+  readonly reservedConcurrency?: number;
+  /** Days job documents and results are kept. Default 7. */
+  readonly jobRetentionDays?: number;
+  /** Stage name, the first path segment of the URL. Default "api". */
+  readonly stageName?: string;
+}
+
+export class PredictionApi extends pulumi.ComponentResource {
+  public readonly restApi: aws.apigateway.RestApi;
+  public readonly stage: aws.apigateway.Stage;
+  public readonly predict: PrivateFunction<APIGatewayProxyEvent, APIGatewayProxyResult>;
+  public readonly jobWorker: PrivateFunction<SQSEvent, SQSBatchResponse>;
+  public readonly jobsBucket: SecureBucket;
+  public readonly jobsQueue: aws.sqs.Queue;
+  public readonly apiKey: aws.apigateway.ApiKey;
+  /** Base URL of the API, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/api */
+  public readonly url: pulumi.Output<string>;
+  public readonly apiKeyId: pulumi.Output<string>;
+
+  constructor(name: string, args: PredictionApiArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("warecast:api:PredictionApi", name, {}, opts);
+    const { rateLimit, burstLimit, dailyQuota } = args.usage;
+    if (!(rateLimit > 0 && burstLimit >= rateLimit && dailyQuota > 0)) {
+      throw new Error(
+        `PredictionApi ${name}: usage needs rateLimit > 0, burstLimit ≥ rateLimit and dailyQuota > 0; got ${JSON.stringify(args.usage)}`,
+      );
+    }
+    const jobRetentionDays = args.jobRetentionDays ?? 7;
+    if (!Number.isInteger(jobRetentionDays) || jobRetentionDays < 1) {
+      throw new Error(
+        `PredictionApi ${name}: jobRetentionDays must be a positive integer; got ${jobRetentionDays}`,
+      );
+    }
+    const stageName = args.stageName ?? "api";
+    const predictConfig: PredictConfig = validatePredictConfig({
+      ...DEFAULT_PREDICT_CONFIG,
+      maxSeriesPerRequest: args.maxSeriesPerRequest ?? DEFAULT_PREDICT_CONFIG.maxSeriesPerRequest,
+    });
+    const spec = parseYaml(fs.readFileSync(OPENAPI_FILE, "utf8")) as OpenApiDoc;
+    const child = { parent: this };
+
+    this.jobsBucket = new SecureBucket(
+      `${name}-jobs`,
+      {
+        key: args.key,
+        region: args.region,
+        expiry: [{ id: "expire-forecast-jobs", prefix: "forecast-jobs/", expireAfterDays: jobRetentionDays }],
+        noncurrentVersionDays: 1,
+      },
+      child,
+    );
+    const deadLetters = new aws.sqs.Queue(
+      `${name}-jobs-dlq`,
+      { kmsMasterKeyId: args.key.keyArn, messageRetentionSeconds: 14 * 86400 },
+      child,
+    );
+    const workerTimeout = 900;
+    this.jobsQueue = new aws.sqs.Queue(
+      `${name}-jobs`,
+      {
+        kmsMasterKeyId: args.key.keyArn,
+        // Longer than the worker's timeout, so a running message is not delivered twice.
+        visibilityTimeoutSeconds: workerTimeout + 60,
+        messageRetentionSeconds: 4 * 86400,
+        redrivePolicy: deadLetters.arn.apply((arn) =>
+          JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 }),
+        ),
+      },
+      child,
+    );
+
+    const policyInput = pulumi
+      .all([
+        args.endpoint.arn,
+        args.processedBucket.arn,
+        this.jobsBucket.arn,
+        this.jobsQueue.arn,
+        args.forecastLog.streamArn,
+        args.key.keyArn,
+      ])
+      .apply(([endpointArn, processedBucketArn, jobsBucketArn, jobsQueueArn, forecastStreamArn, keyArn]) => ({
+        input: { endpointArn, processedBucketArn, jobsBucketArn, jobsQueueArn, forecastStreamArn },
+        keyUse: keyUseStatement(keyArn, args.region, ["s3", "sqs", "firehose"]),
+      }));
+    const environment = {
+      ENDPOINT_NAME: args.endpoint.name,
+      PROCESSED_BUCKET: args.processedBucket.name,
+      JOBS_BUCKET: this.jobsBucket.name,
+      JOBS_QUEUE_URL: this.jobsQueue.url,
+      FORECAST_STREAM: args.forecastLog.streamName,
+      POWERTOOLS_METRICS_NAMESPACE: "Warecast",
+    };
+
+    this.predict = new PrivateFunction<APIGatewayProxyEvent, APIGatewayProxyResult>(
+      `${name}-predict`,
+      {
+        ...args.functions,
+        // Under API Gateway's 29 s: the endpoint budget (20 s) plus reads and logging.
+        timeoutSeconds: 28,
+        reservedConcurrency: args.reservedConcurrency ?? args.functions.reservedConcurrency,
+        description: "Warecast API: forecasts, recommendations, health and forecast jobs (api/openapi.yaml)",
+        environment,
+        policyStatements: policyInput.apply((p) => [...predictStatements(p.input), p.keyUse]),
+        callbackFactory: () => {
+          const deps = lambdaDeps(spec, predictConfig, "warecast-predict");
+          return (event: APIGatewayProxyEvent) => handlePredict(event, deps);
+        },
+      },
+      child,
+    );
+
+    this.jobWorker = new PrivateFunction<SQSEvent, SQSBatchResponse>(
+      `${name}-job-worker`,
+      {
+        ...args.functions,
+        timeoutSeconds: workerTimeout,
+        description:
+          "Warecast bulk forecast jobs: forecasts chunks of series from the jobs queue into NDJSON parts",
+        environment,
+        policyStatements: policyInput.apply((p) => [...workerStatements(p.input), p.keyUse]),
+        callbackFactory: () => {
+          const deps = lambdaDeps(spec, predictConfig, "warecast-forecast-jobs");
+          return (event: SQSEvent, context: { getRemainingTimeInMillis(): number }) =>
+            handleJobQueue(event, {
+              predict: deps,
+              jobs: deps.jobs,
+              chunkSize: predictConfig.maxSeriesPerRequest,
+              remainingMs: () => context.getRemainingTimeInMillis(),
+              handOverMs: 120_000,
+            });
+        },
+      },
+      child,
+    );
+    new aws.lambda.EventSourceMapping(
+      `${name}-jobs`,
+      {
+        eventSourceArn: this.jobsQueue.arn,
+        functionName: this.jobWorker.functionName,
+        batchSize: 1,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      child,
+    );
+
+    const body = this.predict.invokeArn.apply((uri) => JSON.stringify(gatewayDocument(spec, uri)));
+    this.restApi = new aws.apigateway.RestApi(
+      `${name}`,
+      {
+        description: "Warecast forecasts and replenishment advice",
+        body,
+        endpointConfiguration: { types: "REGIONAL" },
+        apiKeySource: "HEADER",
+        failOnWarnings: true,
+      },
+      child,
+    );
+    new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.predict.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${this.restApi.executionArn}/*/*`,
+      },
+      child,
+    );
+    const deployment = new aws.apigateway.Deployment(
+      `${name}`,
+      {
+        restApi: this.restApi.id,
+        // A new deployment whenever the imported document changes.
+        triggers: { document: body.apply((b) => createHash("sha256").update(b).digest("hex")) },
+      },
+      { parent: this, deleteBeforeReplace: false },
+    );
+    const accessLogs = createLogGroup(
+      `${name}-access`,
+      { ...args.logs, logGroupName: logGroupPath(args.logs.namePrefix, "apigateway", name) },
+      child,
+    );
+    this.stage = new aws.apigateway.Stage(
+      `${name}`,
+      {
+        restApi: this.restApi.id,
+        deployment: deployment.id,
+        stageName,
+        xrayTracingEnabled: true,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+      },
+      child,
+    );
+    new aws.apigateway.MethodSettings(
+      `${name}-all`,
+      {
+        restApi: this.restApi.id,
+        stageName: this.stage.stageName,
+        methodPath: "*/*",
+        settings: {
+          metricsEnabled: true,
+          throttlingRateLimit: rateLimit,
+          throttlingBurstLimit: burstLimit,
+        },
+      },
+      child,
+    );
+    const plan = new aws.apigateway.UsagePlan(
+      `${name}`,
+      {
+        description: "Warecast API clients",
+        apiStages: [{ apiId: this.restApi.id, stage: this.stage.stageName }],
+        throttleSettings: { rateLimit, burstLimit },
+        quotaSettings: { limit: dailyQuota, period: "DAY" },
+      },
+      child,
+    );
+    this.apiKey = new aws.apigateway.ApiKey(
+      `${name}-default`,
+      { description: "Default Warecast API client" },
+      child,
+    );
+    new aws.apigateway.UsagePlanKey(
+      `${name}-default`,
+      { keyId: this.apiKey.id, keyType: "API_KEY", usagePlanId: plan.id },
+      child,
+    );
+
+    this.url = this.stage.invokeUrl;
+    this.apiKeyId = this.apiKey.id;
+    this.registerOutputs({ url: this.url, apiKeyId: this.apiKeyId });
+  }
+}
+
+/**
+ * Builds the handler's dependencies inside the Lambda (called once per container from a callbackFactory).
+ * hyparquet and ajv are required here, not captured from imports: hyparquet is ESM-only (Node 22's require()
+ * loads it; jest would not), and Pulumi's closure serializer cannot capture ajv's default-export modules.
+ */
+function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string) {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const hyparquet = require("hyparquet") as Hyparquet;
+  const ajv = new (require("ajv").default as typeof Ajv)({ allErrors: true, strict: true });
+  (require("ajv-formats").default as typeof addFormats)(ajv);
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const env = (k: string): string => {
+    const v = process.env[k];
+    if (!v) throw new Error(`environment variable ${k} is not set`);
+    return v;
+  };
+  const obs = createObservability(serviceName);
+  const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
+  const firehose = obs.tracer.captureAWSv3Client(new FirehoseClient({}));
+  const runtime = obs.tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
+  const sqs = obs.tracer.captureAWSv3Client(new SQSClient({}));
+  const streamName = env("FORECAST_STREAM");
+  return buildPredictDeps({
+    spec,
+    ajv,
+    config,
+    processed: new S3ObjectStore(s3, env("PROCESSED_BUCKET")),
+    jobsStore: new S3ObjectStore(s3, env("JOBS_BUCKET")),
+    jobQueue: new SqsJobQueue(sqs, env("JOBS_QUEUE_URL")),
+    endpoint: new EndpointClient(runtime, {
+      endpointName: env("ENDPOINT_NAME"),
+      timeoutMs: config.endpointTimeoutMs,
+      maxAttempts: config.endpointMaxAttempts,
+      budgetMs: config.endpointBudgetMs,
+      retryAfterSeconds: config.retryAfterSeconds,
+    }),
+    servedLog: new SinkServedForecastLog(() => new FirehoseSink({ client: firehose, streamName })),
+    decodeParquet: parquetDecoder(hyparquet),
+    obs,
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * PredictionApi under mocks, dev and prod: the REST API is the spec plus integrations/validators/gateway
+ * responses, keys + usage plan from config, access logs to an encrypted group, metrics, X-Ray, private λ with a
+ * least-privilege role, and the jobs queue/worker.
+ */
+import * as path from "node:path";
+import { runStack, type RegisteredResource, type StackRun } from "../harness";
+import { spec } from "../functions/predict-support";
+
+const PROGRAM = path.join(__dirname, "programs", "prediction-api.ts");
+let dev: StackRun;
+let prod: StackRun;
+beforeAll(async () => {
+  dev = await runStack("dev", { program: PROGRAM });
+  prod = await runStack("prod", { program: PROGRAM });
+}, 120_000);
+
+type Stmt = { Sid?: string; Action: string | string[]; Resource: string | string[] };
+const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;
+const one = (run: StackRun, type: string): RegisteredResource => {
+  const all = run.ofType(type);
+  expect(all).toHaveLength(1);
+  return all[0];
+};
+const fn = (run: StackRun, suffix: string) =>
+  run.ofType("aws:lambda/function:Function").find((f) => f.name.endsWith(suffix))!;
+const statementsOf = (run: StackRun, suffix: string): Stmt[] => {
+  const policy = run
+    .ofType("aws:iam/rolePolicy:RolePolicy")
+    .find((p) => p.name.endsWith(`${suffix}-policy`))!;
+  return json(policy.inputs.policy).Statement as Stmt[];
+};
+
+describe.each(["dev", "prod"])("%s stack", (stack) => {
+  const run = () => (stack === "dev" ? dev : prod);
+
+  it("imports the spec as a regional REST API, with proxy integrations, validators and problem+json gateway responses", () => {
+    const api = one(run(), "aws:apigateway/restApi:RestApi");
+    expect(api.inputs.endpointConfiguration).toEqual({ types: "REGIONAL" });
+    expect(run().byUrn(api.parent!).type).toBe("warecast:api:PredictionApi");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form OpenAPI document
+    const doc = json(api.inputs.body) as Record<string, any>;
+    expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(spec.paths).sort());
+    expect(doc.components.schemas.ForecastRequest).toEqual(spec.components.schemas.ForecastRequest);
+    const post = doc.paths["/v1/forecasts"].post;
+    expect(post["x-amazon-apigateway-integration"]).toMatchObject({ type: "aws_proxy", httpMethod: "POST" });
+    expect(post["x-amazon-apigateway-integration"].uri).toContain(":lambda:path/2015-03-31/functions/");
+    expect(post["x-amazon-apigateway-request-validator"]).toBe("body-and-params");
+    expect(doc.paths["/v1/health"].get["x-amazon-apigateway-request-validator"]).toBe("params-only");
+    for (const item of Object.values(doc.paths) as Record<string, { security: unknown }>[]) {
+      for (const op of Object.values(item)) expect(op.security).toEqual([{ api_key: [] }]);
+    }
+    const responses = doc["x-amazon-apigateway-gateway-responses"];
+    expect(responses.INVALID_API_KEY.statusCode).toBe("403");
+    expect(responses.THROTTLED.responseParameters["gatewayresponse.header.Retry-After"]).toBe("'1'");
+    expect(responses.BAD_REQUEST_BODY.responseParameters["gatewayresponse.header.Content-Type"]).toBe(
+      "'application/problem+json'",
+    );
+    expect(JSON.stringify(doc)).not.toContain('"example"');
+  });
+
+  it("throttles and caps each key by the stack's config, and every method needs a key", () => {
+    const cfg = run().config;
+    const plan = one(run(), "aws:apigateway/usagePlan:UsagePlan");
+    expect(plan.inputs.throttleSettings).toEqual({
+      rateLimit: Number(cfg["warecast:apiRateLimit"]),
+      burstLimit: Number(cfg["warecast:apiBurstLimit"]),
+    });
+    expect(plan.inputs.quotaSettings).toEqual({
+      limit: Number(cfg["warecast:apiDailyQuota"]),
+      period: "DAY",
+    });
+    expect(one(run(), "aws:apigateway/usagePlanKey:UsagePlanKey").inputs.keyType).toBe("API_KEY");
+    const settings = one(run(), "aws:apigateway/methodSettings:MethodSettings").inputs.settings as Record<
+      string,
+      unknown
+    >;
+    expect(settings).toMatchObject({
+      metricsEnabled: true,
+      throttlingRateLimit: Number(cfg["warecast:apiRateLimit"]),
+    });
+  });
+
+  it("logs stage access to a KMS-encrypted group and traces with X-Ray", () => {
+    const stage = one(run(), "aws:apigateway/stage:Stage");
+    expect(stage.inputs.xrayTracingEnabled).toBe(true);
+    const dest = (stage.inputs.accessLogSettings as { destinationArn: string }).destinationArn;
+    const group = run()
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .find((g) => g.inputs.name === `/warecast/${stack}/apigateway/warecast-${stack}-api`)!;
+    expect(group.inputs.kmsKeyId).toMatch(/^arn:aws:kms:/);
+    expect(dest).toContain(`warecast-${stack}-api`);
+  });
+
+  it("runs predict in private subnets with X-Ray, and lets only API Gateway invoke it", () => {
+    const predict = fn(run(), "-api-predict");
+    expect(predict.inputs.tracingConfig).toEqual({ mode: "Active" });
+    expect((predict.inputs.vpcConfig as { subnetIds: string[] }).subnetIds.length).toBeGreaterThanOrEqual(2);
+    expect(predict.inputs.timeout).toBe(28);
+    const env = (predict.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env.ENDPOINT_NAME).toBe(`warecast-${stack}-forecast`);
+    const perm = one(run(), "aws:lambda/permission:Permission");
+    expect(perm.inputs).toMatchObject({
+      action: "lambda:InvokeFunction",
+      principal: "apigateway.amazonaws.com",
+    });
+  });
+
+  it("grants InvokeEndpoint on its own endpoint only, and reads only the processed prefixes it needs", () => {
+    const stmts = statementsOf(run(), "-api-predict");
+    const invoke = stmts.filter((s) => [s.Action].flat().some((a) => a.startsWith("sagemaker:")));
+    expect(invoke).toEqual([
+      {
+        Sid: "InvokeOwnEndpoint",
+        Effect: "Allow",
+        Action: "sagemaker:InvokeEndpoint",
+        Resource: `arn:aws:sagemaker:eu-west-1:123456789012:endpoint/warecast-${stack}-forecast`,
+      },
+    ]);
+    const reads = stmts.find((s) => s.Sid === "ReadProcessedPrefixes")!;
+    expect([reads.Resource].flat().map((r) => r.split("/").slice(1).join("/"))).toEqual([
+      "series_state/*",
+      "item_master/*",
+      "runs/*",
+    ]);
+    for (const s of stmts) {
+      for (const a of [s.Action].flat()) expect(a === "*" || a.endsWith(":*")).toBe(false);
+    }
+    expect(stmts.find((s) => s.Sid === "LogServedForecasts")!.Resource).toContain("forecast-log");
+  });
+
+  it("runs bulk jobs through an encrypted queue with a dead-letter queue and a 15-minute worker", () => {
+    const queues = run().ofType("aws:sqs/queue:Queue");
+    expect(queues).toHaveLength(2);
+    for (const q of queues) expect(q.inputs.kmsMasterKeyId).toMatch(/^arn:aws:kms:/);
+    const main = queues.find((q) => q.inputs.redrivePolicy)!;
+    expect(json(main.inputs.redrivePolicy).maxReceiveCount).toBe(5);
+    expect(main.inputs.visibilityTimeoutSeconds).toBe(960);
+    expect(fn(run(), "-api-job-worker").inputs.timeout).toBe(900);
+    const mapping = one(run(), "aws:lambda/eventSourceMapping:EventSourceMapping");
+    expect(mapping.inputs).toMatchObject({
+      batchSize: 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    expect(statementsOf(run(), "-api-job-worker").map((s) => s.Sid)).toContain("ConsumeJobs");
+  });
+});
+
+it("reserves predict concurrency where the stack config sets it", () => {
+  expect(fn(prod, "-api-predict").inputs.reservedConcurrentExecutions).toBe(
+    Number(prod.config["warecast:apiReservedConcurrency"]),
+  );
+});

@@ -1,0 +1,60 @@
+/** A test program: the foundation, the served-forecast stream and the PredictionApi, as index.ts wires them. */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "../../../config";
+import { Foundation } from "../../../components/foundation";
+import { IngestionPipeline } from "../../../components/ingestion-pipeline";
+import { PredictionApi } from "../../../components/prediction-api";
+import { createAwsProvider } from "../../../components/provider";
+
+const cfg = loadStackConfig();
+const provider = createAwsProvider("warecast-aws", cfg);
+const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
+const prefix = `warecast-${cfg.tags.environment}`;
+const foundation = new Foundation(
+  prefix,
+  {
+    region: cfg.aws.region,
+    namePrefix: prefix,
+    network: cfg.network,
+    storage: cfg.storage,
+    logRetentionDays: cfg.observability.logRetentionDays,
+    functions: cfg.lambda,
+  },
+  opts,
+);
+const forecastLog = new IngestionPipeline(
+  `${prefix}-forecast-log`,
+  {
+    bucket: foundation.rawBucket,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    logs: foundation.logs,
+    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+    purpose: "forecasts",
+    bucketNotifications: { enabled: false },
+  },
+  opts,
+);
+// The ForecastModel's endpoint, as typed outputs (its component is tested on its own).
+const endpointName = `${prefix}-forecast`;
+const api = new PredictionApi(
+  `${prefix}-api`,
+  {
+    functions: foundation.functions,
+    logs: foundation.logs,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    endpoint: {
+      name: endpointName,
+      arn: pulumi.output(`arn:aws:sagemaker:${cfg.aws.region}:123456789012:endpoint/${endpointName}`),
+    },
+    processedBucket: foundation.processedBucket,
+    forecastLog,
+    usage: { rateLimit: cfg.api.rateLimit, burstLimit: cfg.api.burstLimit, dailyQuota: cfg.api.dailyQuota },
+    maxSeriesPerRequest: cfg.api.maxSeriesPerRequest,
+    reservedConcurrency: cfg.api.reservedConcurrency,
+  },
+  opts,
+);
+
+export const apiUrl = api.url;
