@@ -45,7 +45,7 @@ export function register(program: Command): void {
     if (flags.currency && !/^[A-Z]{3}$/.test(flags.currency)) {
       throw new Error(`--currency must be an ISO 4217 code such as EUR, got "${flags.currency}"`);
     }
-    const { sink, localRoot } = sinkFromFlags(flags);
+    const { sink, localRoot } = await sinkFromFlags(flags);
     const calendarFile = flags.calendar
       ? path.resolve(flags.calendar)
       : localRoot

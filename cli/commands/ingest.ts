@@ -22,7 +22,7 @@ export function register(program: Command): void {
     if (flags.format && flags.format !== "ndjson" && flags.format !== "csv") {
       throw new Error(`--format must be ndjson or csv, got "${flags.format}"`);
     }
-    const { sink } = sinkFromFlags(flags);
+    const { sink } = await sinkFromFlags(flags);
     await runReported("ingest", flags, (live) =>
       ingestFiles(files, sink, { format: flags.format, maxInFlight: flags.maxInFlight, ...live }),
     );

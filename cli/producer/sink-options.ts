@@ -61,10 +61,14 @@ export function addSinkOptions(cmd: Command): Command {
 }
 
 /** Builds the sink the flags ask for: Firehose with `--stream`, else the local store. */
-export function sinkFromFlags(flags: SinkFlags): { sink: EventSink; localRoot?: string } {
+export async function sinkFromFlags(flags: SinkFlags): Promise<{ sink: EventSink; localRoot?: string }> {
   if (flags.local && flags.stream) throw new Error("give either --local DIR or --stream NAME, not both");
   if (flags.stream) {
     const client = new FirehoseClient({});
+    // Fail before reading any input, with the fix, rather than once per record.
+    const region = await client.config.region().catch(() => undefined);
+    if (!region)
+      throw new Error("--stream needs an AWS region: set AWS_REGION (or a region in your AWS profile)");
     const retry = { ...DEFAULT_RETRY_POLICY, maxAttempts: flags.maxAttempts };
     return { sink: new FirehoseSink({ client, streamName: flags.stream, retry }) };
   }

@@ -43,12 +43,12 @@ export interface IngestOptions {
   readonly limits?: BatchLimits;
 }
 
-/** Groups reasons like `/quantity must be >= 0` under one key for the summary table. */
+/** Groups reasons for the summary: `/quantity must be >= 0`, `InternalFailure`, `not valid JSON`. */
 function reasonKey(reason: string): string {
-  return reason
-    .split("; ")[0]
-    .replace(/ \(after \d+ attempts?\)$/, "")
-    .replace(/: .*$/, "");
+  const first = reason.split("; ")[0].replace(/ \(after \d+ attempts?\)$/, "");
+  const head = first.split(": ")[0];
+  // "Code: message" groups by code; a generic "Error: message" keeps its message.
+  return head === "Error" || head === "not sent" ? first : head;
 }
 
 /**
