@@ -1,0 +1,100 @@
+"""File access through Spark's Hadoop FileSystem: the same calls for a local directory and for s3:// in Glue.
+
+Only small things go through here (listings, manifests, the calendar); data is read and written by Spark.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+__all__ = ["ObjectInfo", "Storage", "root_uri"]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    """Path relative to the store's root, e.g. ``events/dt=2024-01-01/x.ndjson.gz``."""
+    size: int
+
+
+def root_uri(location: str) -> str:
+    """A local path becomes an absolute ``file:`` URI; URIs (s3://, file:) are kept."""
+    if "://" in location or location.startswith("file:"):
+        return location.rstrip("/")
+    return "file://" + os.path.abspath(location).rstrip("/")
+
+
+class Storage:
+    """One store (raw or processed) rooted at a directory or bucket prefix."""
+
+    def __init__(self, spark: SparkSession, location: str) -> None:
+        self.root = root_uri(location)
+        self.spark = spark
+        jvm = spark.sparkContext._jvm
+        self._jvm = jvm
+        self._Path = jvm.org.apache.hadoop.fs.Path
+        self._root_path = self._Path(self.root)
+        self._fs = self._root_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        self._root_prefix = self._root_path.toUri().getPath().rstrip("/")
+        # No .crc side files next to manifests in local mode (other readers list runs/ too).
+        self._fs.setWriteChecksum(False)
+
+    def uri(self, key: str = "") -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def exists(self, key: str) -> bool:
+        return bool(self._fs.exists(self._Path(self.uri(key))))
+
+    def list_files(self, prefix: str) -> list[ObjectInfo]:
+        """Every file under ``prefix`` (recursively), skipping hidden and temporary ones (``.x``, ``_x``)."""
+        path = self._Path(self.uri(prefix))
+        if not self._fs.exists(path):
+            return []
+        found = []
+        iterator = self._fs.listFiles(path, True)
+        while iterator.hasNext():
+            status = iterator.next()
+            full = status.getPath().toUri().getPath()
+            key = full[len(self._root_prefix) :].lstrip("/")
+            if any(part.startswith((".", "_")) for part in key.split("/")):
+                continue
+            found.append(ObjectInfo(key=key, size=int(status.getLen())))
+        return sorted(found, key=lambda o: o.key)
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Names of the directories directly under ``prefix``."""
+        path = self._Path(self.uri(prefix))
+        if not self._fs.exists(path):
+            return []
+        return sorted(s.getPath().getName() for s in self._fs.listStatus(path) if s.isDirectory())
+
+    def read_text(self, key: str) -> str:
+        stream = self._fs.open(self._Path(self.uri(key)))
+        try:
+            reader = self._jvm_reader(stream)
+            chunks = []
+            line = reader.readLine()
+            while line is not None:
+                chunks.append(line)
+                line = reader.readLine()
+            return "\n".join(chunks)
+        finally:
+            stream.close()
+
+    def write_text(self, key: str, text: str) -> None:
+        """Writes (replaces) a small object; S3 writes are atomic, and so is the local rename Hadoop does."""
+        stream = self._fs.create(self._Path(self.uri(key)), True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+    def delete(self, key: str) -> None:
+        """Deletes a file or a directory tree; a missing one is fine."""
+        self._fs.delete(self._Path(self.uri(key)), True)
+
+    def _jvm_reader(self, stream):
+        return self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))
