@@ -125,6 +125,18 @@ describe("pack config mirrors the stack config", () => {
       expect(days).toBeLessThanOrEqual(bounds.maxDays);
     }
   });
+  test("reserved-concurrency minimums are the stack's apiReservedConcurrency and lambdaReservedConcurrency", () => {
+    for (const stack of ["dev", "prod"]) {
+      const cfg = stackConfig(stack);
+      const api = Number(cfg["warecast:apiReservedConcurrency"] ?? -1);
+      const internal = Number(cfg["warecast:lambdaReservedConcurrency"] ?? -1);
+      const expected: Record<string, number> = {};
+      if (api >= 0) expected["-predict$"] = api;
+      if (internal >= 0) expected["-(retrain|promote|job-worker|trigger)$"] = internal;
+      const minimums = loadPackConfig(configFile(stack))["lambda-reserved-concurrency"].properties?.minimums;
+      expect(minimums).toEqual(expected);
+    }
+  });
   test("required tags are the provider's default tag keys", () => {
     for (const stack of ["dev", "prod"]) {
       const tags = (loadPackConfig(configFile(stack))["required-tags"].properties as { tags: string[] }).tags;
