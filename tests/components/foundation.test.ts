@@ -343,10 +343,22 @@ function bucketChildType(suffix: string): string {
   }[suffix]!;
 }
 
-describe("PrivateFunction (test program)", () => {
+describe("PrivateFunction (test program, prod with networkNat: none)", () => {
   let run: StackRun;
   beforeAll(async () => {
-    run = await runStack("prod", { program: path.join(__dirname, "programs", "private-function.ts") });
+    run = await runStack("prod", {
+      program: path.join(__dirname, "programs", "private-function.ts"),
+      overrides: { "warecast:networkNat": "none" },
+    });
+  });
+
+  it("has no NAT gateway, Elastic IP or private default route when networkNat is none", () => {
+    expect(run.ofType("aws:ec2/natGateway:NatGateway")).toEqual([]);
+    expect(run.ofType("aws:ec2/eip:Eip")).toEqual([]);
+    const routes = run.ofType("aws:ec2/route:Route").map((r) => r.name);
+    expect(routes).toEqual(["warecast-prod-network-public-default"]);
+    // AWS APIs stay reachable through the endpoints.
+    expect(run.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).toHaveLength(13);
   });
 
   it("runs in private subnets with a no-ingress security group, X-Ray, JSON logs to its own group, and config concurrency", () => {
