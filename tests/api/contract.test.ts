@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 /** The spec itself: every example validates against its schema, every operation is implemented, refs resolve. */
 import { createApiAjv } from "../../functions/predict/ajv";
 import { ApiSchemas, HTTP_METHODS, routesOf } from "../../functions/predict/spec";
@@ -42,6 +44,18 @@ function examples(): [string, object, unknown][] {
   }
   return out;
 }
+
+describe("docs/api.md", () => {
+  it("shows only examples that are in the spec (copied, not retyped)", () => {
+    const text = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "api.md"), "utf8");
+    const blocks = [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
+    const known = Object.values(spec.components.examples as Record<string, { value: unknown }>).map(
+      (e) => e.value,
+    );
+    expect(blocks.length).toBeGreaterThanOrEqual(8);
+    for (const b of blocks) expect(known).toContainEqual(b);
+  });
+});
 
 describe("api/openapi.yaml", () => {
   const all = examples();
