@@ -7,9 +7,9 @@
 import {
   SCHEDULE,
   boolean,
+  dateCalendar,
   decimal,
   integer,
-  isIsoDate,
   isTimeZone,
   keyValues,
   list,
@@ -175,13 +175,9 @@ export const sections = {
         expects: "warehouse_id=IANA time zone (e.g. WH1=America/Chicago)",
         default: [],
       }),
-      closedDays: list({
+      closedDays: dateCalendar({
         description:
-          "Days a warehouse is closed (flagged, not counted as zero demand); `*` means every warehouse.",
-        pattern: /^([A-Za-z0-9_.-]{1,64}|\*)=\d{4}-\d{2}-\d{2}$/,
-        check: (item) => isIsoDate(item.slice(item.indexOf("=") + 1)),
-        checkMessage: "not a real calendar date",
-        expects: "warehouse_id=YYYY-MM-DD or *=YYYY-MM-DD",
+          "Days a warehouse is closed (flagged, not counted as zero demand); `*` means every warehouse. Merged with calendar/closed-days.json in the raw store.",
         default: [],
         max: 5000,
       }),

@@ -134,6 +134,30 @@ export function list(
 }
 
 /**
+ * A closed-days calendar, declared as an array of `warehouse_id=YYYY-MM-DD` strings (`*` for every warehouse) and
+ * parsed into the shape of docs/architecture.md's `calendar/closed-days.json`: warehouse → sorted unique dates.
+ */
+export function dateCalendar(opts: Common & { readonly default?: string[]; readonly max?: number }) {
+  const base = list({
+    ...opts,
+    pattern: /^([A-Za-z0-9_.-]{1,64}|\*)=\d{4}-\d{2}-\d{2}$/,
+    check: (item) => isIsoDate(item.slice(item.indexOf("=") + 1)),
+    checkMessage: "not a real calendar date",
+    expects: "warehouse_id=YYYY-MM-DD or *=YYYY-MM-DD",
+  });
+  const schema = base.schema.transform((items) => {
+    const out: Record<string, string[]> = {};
+    for (const item of items) {
+      const eq = item.indexOf("=");
+      (out[item.slice(0, eq)] ??= []).push(item.slice(eq + 1));
+    }
+    for (const dates of Object.values(out)) dates.sort();
+    return out;
+  });
+  return { ...base, schema };
+}
+
+/**
  * A map, declared as an array of `name=value` strings (Pulumi's config schema has no object type), parsed into a
  * record. Names must be unique.
  */

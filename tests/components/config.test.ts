@@ -108,13 +108,13 @@ describe("loadStackConfig", () => {
       "warecast:modelPromotionTolerance": "0.1",
       "warecast:etlWarehouseTimeZones": '["WH1=America/Chicago","WH2=Europe/Berlin"]',
       "warecast:modelHyperparameters": '["learning_rate=0.05"]',
-      "warecast:etlClosedDays": '["*=2024-12-25","WH1=2024-01-01"]',
+      "warecast:etlClosedDays": '["*=2024-12-25","WH1=2024-05-01","WH1=2024-01-01"]',
     });
     expect(cfg.network).toEqual({ vpcCidr: "10.0.0.0/16", azCount: 2, nat: "single" });
     expect(cfg.etl.stateWindowDays).toBe(400);
     expect(cfg.etl.defaultTimeZone).toBe("UTC");
     expect(cfg.etl.warehouseTimeZones).toEqual({ WH1: "America/Chicago", WH2: "Europe/Berlin" });
-    expect(cfg.etl.closedDays).toEqual(["*=2024-12-25", "WH1=2024-01-01"]);
+    expect(cfg.etl.closedDays).toEqual({ "*": ["2024-12-25"], WH1: ["2024-01-01", "2024-05-01"] });
     expect(cfg.model.promotionTolerance).toBe(0.1);
     expect(cfg.model.hyperparameters).toEqual({ learning_rate: "0.05" });
     expect(cfg.observability.wapeThreshold).toBe(0.5);
