@@ -89,6 +89,21 @@ export interface MonitoredResources<V> {
   readonly functions: Readonly<Record<string, V>>;
 }
 
+/** Fires on the first period in breach; no data is fine (event-like metrics). */
+const FIRST_PERIOD = {
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  treatMissingData: "notBreaching",
+} as const;
+/** Fires after three periods in breach in a row (15 minutes of 5-minute periods). */
+const SUSTAINED = { evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching" } as const;
+/** Fires when two of the last three periods are in breach (bursty error counts). */
+const TWO_OF_THREE = {
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  treatMissingData: "notBreaching",
+} as const;
+
 const FIVE_MIN = 300;
 const HOUR = 3600;
 const DAY = 86400;
@@ -131,9 +146,7 @@ export function alarmDefinitions<V>(
       metric: firehose(stream, "DeliveryToS3.DataFreshness", "Maximum"),
       comparison: "GreaterThanThreshold",
       threshold: t.deliveryFreshnessSeconds,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: "notBreaching",
+      ...SUSTAINED,
     });
     out.push({
       id: `ingest-${id}-delivery`,
@@ -142,9 +155,7 @@ export function alarmDefinitions<V>(
       metric: firehose(stream, "DeliveryToS3.Success", "Minimum"),
       comparison: "LessThanThreshold",
       threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: "notBreaching",
+      ...SUSTAINED,
     });
   }
   out.push({
@@ -198,9 +209,7 @@ export function alarmDefinitions<V>(
     },
     comparison: "GreaterThanThreshold",
     threshold: t.quarantineRate,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   });
 
   // Training
@@ -215,9 +224,7 @@ export function alarmDefinitions<V>(
     metric: custom<V>("ModelNotPromoted", { service: SERVICES.promote }, "Sum", DAY),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: 1,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   });
 
   // Endpoint
@@ -236,9 +243,7 @@ export function alarmDefinitions<V>(
     metric: sagemaker("Invocation5XXErrors", "Sum"),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: t.endpointErrorsPer5Min,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 2,
-    treatMissingData: "notBreaching",
+    ...TWO_OF_THREE,
   });
   out.push({
     id: "endpoint-4xx",
@@ -247,9 +252,7 @@ export function alarmDefinitions<V>(
     metric: sagemaker("Invocation4XXErrors", "Sum"),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: t.endpointErrorsPer5Min,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 2,
-    treatMissingData: "notBreaching",
+    ...TWO_OF_THREE,
   });
   out.push({
     id: "endpoint-latency",
@@ -259,9 +262,7 @@ export function alarmDefinitions<V>(
     comparison: "GreaterThanThreshold",
     // ModelLatency is in microseconds.
     threshold: t.endpointLatencyP99Ms * 1000,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: "notBreaching",
+    ...SUSTAINED,
   });
   // API
   const stage = { ApiName: r.api.name, Stage: r.api.stage };
@@ -279,9 +280,7 @@ export function alarmDefinitions<V>(
     metric: apigw("Latency", "p99"),
     comparison: "GreaterThanThreshold",
     threshold: t.apiLatencyP99Ms,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: "notBreaching",
+    ...SUSTAINED,
   });
   out.push({
     id: "api-5xx",
@@ -290,9 +289,7 @@ export function alarmDefinitions<V>(
     metric: apigw("5XXError", "Average"),
     comparison: "GreaterThanThreshold",
     threshold: t.api5xxRate,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: "notBreaching",
+    ...SUSTAINED,
   });
   out.push({
     id: "api-4xx",
@@ -301,9 +298,7 @@ export function alarmDefinitions<V>(
     metric: apigw("4XXError", "Average"),
     comparison: "GreaterThanThreshold",
     threshold: t.api4xxRate,
-    evaluationPeriods: 3,
-    datapointsToAlarm: 3,
-    treatMissingData: "notBreaching",
+    ...SUSTAINED,
   });
 
   // Accuracy against actuals
@@ -315,9 +310,7 @@ export function alarmDefinitions<V>(
     metric: custom<V>("ForecastWAPE", overall, "Maximum", DAY),
     comparison: "GreaterThanThreshold",
     threshold: t.wape,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   });
   out.push({
     id: "accuracy-bias",
@@ -330,9 +323,7 @@ export function alarmDefinitions<V>(
     },
     comparison: "GreaterThanThreshold",
     threshold: t.bias,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   });
   out.push({
     id: "accuracy-log-failures",
@@ -341,9 +332,7 @@ export function alarmDefinitions<V>(
     metric: custom<V>("ServedForecastLogFailures", { service: SERVICES.predict }, "Sum", FIVE_MIN),
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: 1,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   });
 
   // Functions
@@ -361,9 +350,7 @@ export function alarmDefinitions<V>(
       },
       comparison: "GreaterThanOrEqualToThreshold",
       threshold: 1,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: "notBreaching",
+      ...FIRST_PERIOD,
     });
   }
   const ids = out.map((a) => a.id);
@@ -395,9 +382,7 @@ function ruleAlarm<V>(
     },
     comparison: "GreaterThanOrEqualToThreshold",
     threshold: 1,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    treatMissingData: "notBreaching",
+    ...FIRST_PERIOD,
   };
 }
 

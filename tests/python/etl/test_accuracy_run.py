@@ -11,6 +11,7 @@ import json
 from datetime import date
 
 import pytest
+from test_accuracy import served_row  # the same record builder as the transform tests
 
 from etl.accuracy import ALL
 from etl.accuracy_run import run_accuracy, served_log_keys
@@ -33,20 +34,6 @@ def test_served_log_keys_keeps_partitions_from_the_lead_window_on():
     ]
     with pytest.raises(ValueError, match="lead_days"):
         served_log_keys(keys, date(2024, 1, 2), lead_days=-1)
-
-
-def _record(request, wh, sku, target, mean, model="v1"):
-    return {
-        "served_at": "2024-01-01T09:00:00Z",
-        "request_id": request,
-        "model_version": model,
-        "warehouse_id": wh,
-        "sku": sku,
-        "target_date": target,
-        "step": 1,
-        "mean": mean,
-        "quantiles": {"0.5": mean},
-    }
 
 
 def _write_log(root, dt, name, records):
@@ -93,16 +80,18 @@ def test_run_accuracy_writes_the_rewritten_dates_and_reports_measured_rows(
         "2024-01-01",
         "a.ndjson.gz",
         [
-            _record("r1", "W1", "A", "2024-01-02", 10.0),
-            _record("r1", "W1", "A", "2024-01-02", 10.0),  # delivered twice
-            _record("r1", "W1", "B", "2024-01-02", 5.0),
-            _record("r2", "W2", "A", "2024-01-02", 4.0, model="v2"),
-            _record("r4", "W1", "A", "2024-01-03", 6.0),
-            _record("r5", "W1", "A", "not-a-date", 1.0),
+            served_row("r1", "v1", "W1", "A", "2024-01-02", 10.0),
+            served_row("r1", "v1", "W1", "A", "2024-01-02", 10.0),  # delivered twice
+            served_row("r1", "v1", "W1", "B", "2024-01-02", 5.0),
+            served_row("r2", "v2", "W2", "A", "2024-01-02", 4.0),
+            served_row("r4", "v1", "W1", "A", "2024-01-03", 6.0),
+            served_row("r5", "v1", "W1", "A", "not-a-date", 1.0),
         ],
     )
     # Outside the lead window: if it were read, W1/A's error on 2024-01-02 would change.
-    _write_log(raw_dir, "2023-06-01", "old.ndjson.gz", [_record("old", "W1", "A", "2024-01-02", 100.0)])
+    _write_log(
+        raw_dir, "2023-06-01", "old.ndjson.gz", [served_row("old", "v1", "W1", "A", "2024-01-02", 100.0)]
+    )
 
     raw, processed = Storage(spark, str(raw_dir)), Storage(spark, str(processed_dir))
     touched = spark.createDataFrame([("W1", "2024-01")], "warehouse_id string, from_month string")
