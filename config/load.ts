@@ -52,8 +52,11 @@ export const stackConfigSchema = baseSchema.superRefine(crossChecks);
 /** The validated stack config. Sections: aws, tags, network, storage, ingestion, etl, model, endpoint, api, observability, lambda. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
 
-/** Thrown when stack config is missing or malformed; `problems` has one line per bad key. */
-export class ConfigError extends Error {
+/**
+ * Thrown when stack config is missing or malformed; `problems` has one line per bad key. A Pulumi RunError, so the
+ * CLI prints the message alone, without a stack trace or program source.
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(readonly problems: readonly string[]) {
     super(
       `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`,

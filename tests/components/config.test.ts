@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, allSettings, coerce, loadStackConfig, sections } from "../../config";
 import { DOC_PATH, renderConfigDoc } from "../../config/render-doc";
 import { REPO_ROOT, readProjectConfig, readStackFile, runStack, stackConfig } from "../harness";
@@ -224,6 +225,8 @@ describe("the program", () => {
     )) as ConfigError & { registeredResources: unknown[] };
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe("ConfigError");
+    // The CLI prints a RunError's message without a stack trace.
+    expect(pulumi.RunError.isInstance(err)).toBe(true);
     expect(err.message).toContain('warecast:networkAzCount = "1": expected an integer from 2 to 6');
     expect(err.message).toContain("warecast:owner is not set");
     expect(err.registeredResources).toEqual([]);
