@@ -15,6 +15,9 @@ export const GLUE_JOB = "aws:glue/job:Job";
 export const SAGEMAKER_ENDPOINT_CONFIGURATION = "aws:sagemaker/endpointConfiguration:EndpointConfiguration";
 export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 export const SNS_TOPIC = "aws:sns/topic:Topic";
+export const SQS_QUEUE = "aws:sqs/queue:Queue";
+/** Declared here, not imported from lambda.ts, which imports this module. */
+const LAMBDA_FUNCTION_TYPE = "aws:lambda/function:Function";
 
 /** Every bucket whose `bucket` argument points at this bucket (by dependency, name output or id). */
 export function attachedTo(bucket: PolicyResource, candidates: PolicyResource[]): PolicyResource[] {
@@ -224,6 +227,24 @@ export const snsKms = keyedType(
     "cannot use); the key policy must allow cloudwatch.amazonaws.com to use it.",
 );
 
+export const sqsKms = keyedType(
+  "sqs-queue-kms-stack-key",
+  SQS_QUEUE,
+  "kmsMasterKeyId",
+  "SQS queues",
+  "Set kmsMasterKeyId on every aws.sqs.Queue (dead-letter queues included) to the stack key's ARN instead of " +
+    "SSE-SQS (sqsManagedSseEnabled); producers and consumers need kms:GenerateDataKey / kms:Decrypt on it.",
+);
+
+export const lambdaEnvironmentKms = keyedType(
+  "lambda-environment-kms-stack-key",
+  LAMBDA_FUNCTION_TYPE,
+  "kmsKeyArn",
+  "Lambda functions' environment variables",
+  "Create functions with the shared private-function helper, which passes the stack key as kmsKeyArn; settings " +
+    "such as bucket names, role ARNs and subnet IDs travel in the environment.",
+);
+
 export const encryptionPolicies = [
   s3KmsEncryption,
   firehoseKmsEncryption,
@@ -231,4 +252,6 @@ export const encryptionPolicies = [
   sagemakerEndpointKms,
   logGroupKms,
   snsKms,
+  sqsKms,
+  lambdaEnvironmentKms,
 ];

@@ -138,6 +138,22 @@ describe("single-key encryption rules", () => {
       'managed: kmsMasterKeyId is "alias/aws/sns", which is not the stack\'s KMS key',
     ]);
   });
+  test("sqs-queue-kms-stack-key: the stack key passes; SSE-SQS is reported", async () => {
+    const ok = resource("aws:sqs/queue:Queue", "jobs", { kmsMasterKeyId: KEY_ARN });
+    const sqsManaged = resource("aws:sqs/queue:Queue", "dlq", { sqsManagedSseEnabled: true });
+    expect(await findingsOf("sqs-queue-kms-stack-key", [STACK_KEY, ok])).toEqual([]);
+    expect(await findingsOf("sqs-queue-kms-stack-key", [STACK_KEY, sqsManaged])).toEqual([
+      "dlq: kmsMasterKeyId is not set; it must name the stack's KMS key",
+    ]);
+  });
+  test("lambda-environment-kms-stack-key: the stack key passes; the default Lambda key is reported", async () => {
+    const ok = resource("aws:lambda/function:Function", "ok", { runtime: "nodejs22.x", kmsKeyArn: KEY_ARN });
+    const plain = resource("aws:lambda/function:Function", "plain", { runtime: "nodejs22.x" });
+    expect(await findingsOf("lambda-environment-kms-stack-key", [STACK_KEY, ok])).toEqual([]);
+    expect(await findingsOf("lambda-environment-kms-stack-key", [STACK_KEY, plain])).toEqual([
+      "plain: kmsKeyArn is not set; it must name the stack's KMS key",
+    ]);
+  });
   test("a stack without a KMS key says so", async () => {
     const topic = resource("aws:sns/topic:Topic", "t", { kmsMasterKeyId: KEY_ARN });
     expect(await findingsOf("sns-topic-kms-stack-key", [topic])).toEqual([
