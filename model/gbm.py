@@ -1,0 +1,225 @@
+"""The global model: one gradient-boosted tree ensemble over all series, direct multi-step, with calibration.
+
+Rows are (series, origin, step) triples from many training origins; the target is demand at ``origin + step``
+divided by the series scale (model.features). Fitting, for a forecast made after history column ``end``:
+
+1. train on targets up to ``end - calibration_span``;
+2. forecast from calibration origins inside the last ``calibration_span`` periods and fit the residual
+   calibrator (model.calibration) on those out-of-sample errors;
+3. optionally refit on all targets up to ``end`` (the calibration then is slightly conservative).
+
+Stockout periods are censored demand: they are never targets, never residuals, and read as missing (not zero)
+in every feature, so a stockout does not pull the forecast down. Series that are too short or mostly zero
+use the fallbacks of model.fallback.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
+from model.calibration import ResidualCalibrator
+from model.distribution import Forecast
+from model.fallback import COLD_START, INTERMITTENT, classify, cold_start, intermittent
+from model.features import Arrays, FeatureConfig, arrays_of, build_features
+from model.panel import Panel, season_length
+
+__all__ = ["Hyperparameters", "GlobalModel", "METHOD"]
+
+METHOD = "global-gbm"
+
+
+@dataclass
+class Hyperparameters:
+    """Everything tunable, with the defaults `warecast tune` starts from (docs/model.md)."""
+
+    learning_rate: float = 0.06
+    max_iter: int = 300
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 100
+    l2_regularization: float = 1.0
+    max_features: float = 1.0
+    loss: str = "squared_error"
+    weight_power: float = 0.5
+    origin_stride: int = 0  # 0 = auto: about 150 training origins
+    max_train_origins: int = 150
+    calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly)
+    calibration_stride: int = 0  # 0 = auto: horizon // 4
+    refit: bool = False
+    debias: bool = False
+    floor: float = 0.2
+    n_bins: int = 6
+    step_groups: int = 3
+    min_history: int = 0  # 0 = auto: 4 seasons daily (28 days), 8 weeks weekly
+    intermittent_adi: float = 4.0
+    seed: int = 0
+    threads: int = 1  # OpenMP threads of the tree learner; 0 = all cores (a dedicated training instance)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Hyperparameters:
+        known = {f: values[f] for f in cls.__dataclass_fields__ if f in values}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"unknown hyperparameters {sorted(unknown)}")
+        out = cls()
+        for key, value in known.items():
+            default = getattr(out, key)
+            if isinstance(default, bool):
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            setattr(out, key, type(default)(value))
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class GlobalModel:
+    """Fitted global GBM + residual calibrator; implements the Forecaster protocol."""
+
+    config: FeatureConfig
+    params: Hyperparameters
+    version: str = "untrained"
+    kind: str = METHOD
+    estimator: HistGradientBoostingRegressor | None = None
+    calibrator: ResidualCalibrator | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def min_history(self) -> int:
+        return self.params.min_history or (28 if self.config.freq == "D" else 8)
+
+    def _estimator(self) -> HistGradientBoostingRegressor:
+        p = self.params
+        kwargs: dict[str, Any] = {}
+        if p.max_features < 1.0:
+            kwargs["max_features"] = p.max_features  # scikit-learn >= 1.4
+        return HistGradientBoostingRegressor(
+            loss=p.loss,
+            learning_rate=p.learning_rate,
+            max_iter=p.max_iter,
+            max_leaf_nodes=p.max_leaf_nodes,
+            min_samples_leaf=p.min_samples_leaf,
+            l2_regularization=p.l2_regularization,
+            early_stopping=False,
+            random_state=p.seed,
+            **kwargs,
+        )
+
+    def _rows(self, ar: Arrays, origins: np.ndarray, last_target: int) -> tuple[np.ndarray, ...]:
+        h = self.config.horizon
+        x, scale = build_features(ar, self.config, origins, h)
+        t = origins[:, None] + np.arange(1, h + 1)[None, :]
+        y = np.where((t <= last_target)[None], _target(ar, t), np.nan)
+        ok = np.isfinite(y)
+        w = np.broadcast_to(scale[:, :, None], y.shape) ** self.params.weight_power
+        return x[ok], (y / scale[:, :, None])[ok], w[ok]
+
+    def _fit_estimator(self, ar: Arrays, last_target: int) -> HistGradientBoostingRegressor:
+        p = self.params
+        first = max(self.config.level_window, season_length(self.config.freq))
+        stop = last_target - 1
+        if stop - first < 2:
+            raise ValueError(f"not enough history to train: targets end at column {last_target}")
+        stride = p.origin_stride or max(1, (stop - first) // p.max_train_origins)
+        origins = np.arange(stop, first - 1, -stride)[::-1]
+        x, y, w = self._rows(ar, origins, last_target)
+        if p.loss == "poisson":
+            y = np.maximum(y, 0.0)
+        est = self._estimator()
+        with threadpool_limits(limits=p.threads or None, user_api="openmp"):
+            est.fit(x, y, sample_weight=w)
+        return est
+
+    def fit(self, panel: Panel, end: int | None = None) -> GlobalModel:
+        """Fit on history columns ``<= end`` (default: all of ``panel``), calibrating on the last span."""
+        p = self.params
+        end = panel.n_periods - 1 if end is None else end
+        h = self.config.horizon
+        span = p.calibration_span or (2 * h if self.config.freq == "D" else h)
+        cstride = p.calibration_stride or max(1, h // 4)
+        ar = arrays_of(panel)
+        t0 = time.perf_counter()
+        self.estimator = self._fit_estimator(ar, end - span)
+        t1 = time.perf_counter()
+        origins = np.arange(end - span, end, cstride)
+        x, scale = build_features(ar, self.config, origins, h)
+        mu = self._mean(x, scale)
+        t = origins[:, None] + np.arange(1, h + 1)[None, :]
+        y = np.where((t <= end)[None], _target(ar, t), np.nan)
+        n, k = scale.shape
+        self.calibrator = ResidualCalibrator(p.n_bins, p.step_groups, p.floor).fit(
+            mu.reshape(n * k, h), y.reshape(n * k, h), scale.reshape(n * k)
+        )
+        t2 = time.perf_counter()
+        if p.refit:
+            self.estimator = self._fit_estimator(ar, end)
+        self.timings = {"fit_s": t1 - t0, "calibrate_s": t2 - t1, "refit_s": time.perf_counter() - t2}
+        return self
+
+    def _mean(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        assert self.estimator is not None
+        shape = x.shape[:3]
+        with threadpool_limits(limits=self.params.threads or None, user_api="openmp"):
+            pred = self.estimator.predict(x.reshape(-1, x.shape[-1])).reshape(shape)
+        return np.maximum(pred * scale[:, :, None], 0.0)
+
+    def predict(
+        self, panel: Panel, horizon: int, levels: np.ndarray, n_paths: int, rng: np.random.Generator
+    ) -> Forecast:
+        """Forecast ``horizon`` steps after the panel's last history column."""
+        if self.estimator is None or self.calibrator is None:
+            raise RuntimeError("the model is not fitted")
+        ar = arrays_of(_extend(panel, horizon))
+        o = np.array([panel.n_periods - 1])
+        x, scale = build_features(ar, self.config, o, horizon)
+        mu = self._mean(x, scale)[:, 0, :]
+        s = scale[:, 0]
+        if self.params.debias:
+            mu = np.maximum(mu + self.calibrator.mean_shift(mu, s), 0.0)
+        q = self.calibrator.quantiles(mu, s, levels)
+        paths = self.calibrator.paths(mu, s, n_paths, rng)
+        methods: list[str] = [METHOD] * panel.n_series
+        demand = panel.demand()
+        m = season_length(panel.freq)
+        kinds = classify(demand, self.min_history, self.params.intermittent_adi, 4 * m)
+        for i, kind in enumerate(kinds):
+            if kind is None:
+                continue
+            if kind == COLD_START:
+                out = cold_start(demand[i], horizon, levels, n_paths, rng)
+            else:
+                out = intermittent(demand[i], horizon, levels, n_paths, rng, 4 * m)
+            mu[i], q[i], paths[i] = out
+            methods[i] = kind if kind in (COLD_START, INTERMITTENT) else METHOD
+        return Forecast(mu, levels, q, paths, methods)
+
+
+def _target(ar: Arrays, t: np.ndarray) -> np.ndarray:
+    """Demand at target columns t (K, H) -> (N, K, H); NaN past the data or where unobserved/censored."""
+    idx = np.clip(t, 0, ar.z.shape[1] - 1)
+    out = ar.d[:, idx]
+    return np.where((t < ar.z.shape[1])[None], out, np.nan)
+
+
+def _extend(panel: Panel, horizon: int) -> Panel:
+    """Pad covariates to ``horizon`` future columns (unknown = NaN) so features can index them."""
+    need = panel.n_periods + horizon - panel.promo.shape[1]
+    if need <= 0:
+        return panel
+    pad = np.full((panel.n_series, need), np.nan)
+    return Panel(
+        ids=panel.ids,
+        freq=panel.freq,
+        end=panel.end,
+        y=panel.y,
+        stockout=panel.stockout,
+        promo=np.hstack([panel.promo, pad]),
+        price=np.hstack([panel.price, pad]),
+        meta=panel.meta,
+    )

@@ -1,0 +1,208 @@
+"""SageMaker script-mode training entry point: backtest, fit on all data, write the artifact.
+
+Inputs follow SageMaker's conventions, so the same command runs in the container and locally:
+    SM_CHANNEL_TRAIN      processed ``demand_daily`` Parquet (or a long CSV file / directory of them)
+    SM_CHANNEL_CHAMPION   optional: the deployed artifact (model.tar.gz or its extracted directory); it is
+                          scored on the SAME backtest windows, so the promote gate compares like with like
+    SM_MODEL_DIR          where the artifact layout is written (SageMaker packs it as model.tar.gz)
+    SM_OUTPUT_DATA_DIR    backtest table and load report
+    SM_HPS / --key value  hyperparameters (model.gbm.Hyperparameters plus freq, horizon, origins, version)
+    --checkpoint-dir      spot training: the finished backtest is kept there and reused after an interruption
+
+It prints ``metric name=value`` lines for SageMaker metric definitions (docs/model.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.artifact import load_forecaster, pack, unpack, write_model_dir
+from model.backtest import run_backtest
+from model.data import load_panel
+from model.features import FeatureConfig
+from model.gbm import GlobalModel, Hyperparameters
+from model.panel import Panel, default_horizon
+from model.report import table_text
+
+__all__ = ["main", "train", "parse_args", "load_champion", "fingerprint"]
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """Known options, and every other ``--key value`` merged over ``SM_HPS`` as hyperparameters."""
+    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--train", default=_env("SM_CHANNEL_TRAIN"), help="training data (SM_CHANNEL_TRAIN)")
+    parser.add_argument("--champion", default=_env("SM_CHANNEL_CHAMPION"), help="deployed artifact to score")
+    parser.add_argument("--model-dir", default=_env("SM_MODEL_DIR", "/opt/ml/model"))
+    parser.add_argument("--output-dir", default=_env("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
+    parser.add_argument("--checkpoint-dir", default=_env("WARECAST_CHECKPOINT_DIR", "/opt/ml/checkpoints"))
+    parser.add_argument("--pack", help="also write model.tar.gz here (local runs; SageMaker packs itself)")
+    args, rest = parser.parse_known_args(argv)
+    hps: dict[str, Any] = json.loads(_env("SM_HPS", "{}") or "{}")
+    key = None
+    for token in rest:
+        if token.startswith("--"):
+            key = token[2:].replace("-", "_")
+            hps[key] = True
+        elif key is not None:
+            hps[key] = token
+            key = None
+        else:
+            parser.error(f"unexpected argument {token!r}")
+    if not args.train:
+        parser.error("no training data: set SM_CHANNEL_TRAIN or pass --train")
+    return args, hps
+
+
+def fingerprint(panel: Panel, hps: dict[str, Any]) -> str:
+    """Hash of the data and settings: a checkpoint is reused only for exactly the same job."""
+    h = hashlib.sha256(json.dumps(hps, sort_keys=True, default=str).encode())
+    h.update(np.nan_to_num(panel.y, nan=-1.0).tobytes())
+    h.update(panel.stockout.tobytes())
+    h.update(np.nan_to_num(panel.promo, nan=-1.0).tobytes())
+    return h.hexdigest()[:16]
+
+
+def load_champion(path: str | None, work: Path):
+    """The champion forecaster from a channel directory, a model.tar.gz, or None."""
+    if not path:
+        return None
+    p = Path(path)
+    tar = p if p.is_file() else p / "model.tar.gz"
+    if tar.is_file():
+        return load_forecaster(unpack(tar, work / "champion"))
+    if (p / "feature_config.json").is_file():
+        return load_forecaster(p)
+    if p.is_dir() and not any(p.iterdir()):
+        return None
+    raise FileNotFoundError(f"champion channel {p} holds neither model.tar.gz nor an extracted artifact")
+
+
+def _data_path(train: str) -> Path:
+    p = Path(train)
+    if p.is_dir() and not any(p.rglob("*.parquet")):
+        files = sorted(p.glob("*.csv")) + sorted(p.glob("*.csv.gz"))
+        if len(files) != 1:
+            raise FileNotFoundError(f"{p}: expected Parquet files or exactly one CSV, found {len(files)} CSV")
+        return files[0]
+    return p
+
+
+def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
+    """Run the whole job; returns metrics.json's content."""
+    started = time.perf_counter()
+    freq = str(hps.pop("freq", "D"))
+    horizon = int(hps.pop("horizon", default_horizon(freq)))
+    n_origins = int(hps.pop("origins", 2))
+    do_backtest = str(hps.pop("backtest", "true")).lower() not in ("0", "false", "no")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    version = str(hps.pop("version", f"{stamp}-gbm"))
+    params = Hyperparameters.from_dict(hps)
+    config = FeatureConfig.default(freq, horizon)
+    panel, report = load_panel(_data_path(args.train), freq)
+    print(f"loaded {report.as_dict()}", flush=True)
+
+    def fit(p: Panel) -> GlobalModel:
+        return GlobalModel(config, params).fit(p)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        champion = load_champion(args.champion, Path(tmp))
+        checkpoint = Path(args.checkpoint_dir) / "backtest.json"
+        key = fingerprint(
+            panel,
+            {
+                **params.as_dict(),
+                "freq": freq,
+                "horizon": horizon,
+                "origins": n_origins,
+                "champion": getattr(champion, "version", None),
+            },
+        )
+        backtest: dict[str, Any] | None = None
+        if checkpoint.is_file():
+            saved = json.loads(checkpoint.read_text())
+            backtest = saved["backtest"] if saved.get("fingerprint") == key else None
+        if backtest is None and do_backtest:
+            backtest = run_backtest(panel, horizon, n_origins, fit, champion=champion, seed=params.seed)
+            if checkpoint.parent.is_dir():
+                checkpoint.write_text(json.dumps({"fingerprint": key, "backtest": backtest}))
+    t0 = time.perf_counter()
+    model = fit(panel)
+    model.version = version
+    # The backtest result sits at the top level (setup, metrics.model, metrics.champion): the promote gate
+    # reads it there (functions/model/gate.ts). Shape: docs/model.md.
+    metrics: dict[str, Any] = {
+        **(backtest or {}),
+        "model_version": version,
+        "model_kind": model.kind,
+        "primary_metric": "rmsse",
+        "champion_model": None
+        if champion is None
+        else {"model_version": champion.version, "model_kind": champion.kind},
+        "final_fit_s": time.perf_counter() - t0,
+        "total_s": time.perf_counter() - started,
+    }
+    window = {
+        "trained": True,
+        "first_date": report.first_date,
+        "last_date": report.last_date,
+        "series": report.series,
+        "periods": report.periods,
+        "rows_in": report.rows_in,
+        "rows_rejected": dict(report.rejected),
+        "rows_used": report.rows_out,
+    }
+    feature_config = {
+        "freq": freq,
+        "horizon": horizon,
+        "features": config.as_dict(),
+        "feature_names": config.names(),
+        "hyperparameters": params.as_dict(),
+    }
+    write_model_dir(Path(args.model_dir), model, feature_config, metrics, window)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "load_report.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    if backtest is not None:
+        text = table_text(backtest)
+        (out / "backtest.txt").write_text(text + "\n")
+        print(text, flush=True)
+        for name, row in backtest["metrics"].items():
+            for metric in ("rmsse", "mase", "wape", "coverage_80"):
+                if row.get(metric) is not None:
+                    print(f"metric {name}_{metric}={row[metric]:.6f}", flush=True)
+    if args.pack:
+        pack(Path(args.model_dir), Path(args.pack))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, hps = parse_args(argv)
+    try:
+        metrics = train(args, hps)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"training failed: {err}", file=sys.stderr)
+        failure = Path(os.environ.get("SM_OUTPUT_DIR", args.output_dir)) / "failure"
+        failure.parent.mkdir(parents=True, exist_ok=True)
+        failure.write_text(str(err) + "\n")
+        return 2
+    print(json.dumps({"model_version": metrics["model_version"], "total_s": round(metrics["total_s"], 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
