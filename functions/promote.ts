@@ -35,12 +35,13 @@ import type { Observability } from "./powertools";
  * does nothing.
  */
 
-export const TrainingJobEventSchema = z.object({
-  source: z.literal("aws.sagemaker"),
-  "detail-type": z.literal("SageMaker Training Job State Change"),
-  detail: z.object({ TrainingJobName: z.string().min(1), TrainingJobStatus: z.string() }),
-});
-export type TrainingJobEvent = z.infer<typeof TrainingJobEventSchema>;
+export const trainingJobEventSchema = () =>
+  z.object({
+    source: z.literal("aws.sagemaker"),
+    "detail-type": z.literal("SageMaker Training Job State Change"),
+    detail: z.object({ TrainingJobName: z.string().min(1), TrainingJobStatus: z.string() }),
+  });
+export type TrainingJobEvent = z.infer<ReturnType<typeof trainingJobEventSchema>>;
 
 export interface PromoteDeps {
   readonly sagemaker: SageMakerApi;
@@ -101,7 +102,7 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
   const { logger, metrics } = obs;
   const now = deps.now ?? (() => new Date());
 
-  const parsed = TrainingJobEventSchema.safeParse(event);
+  const parsed = trainingJobEventSchema().safeParse(event);
   if (!parsed.success) {
     const reason = `not a SageMaker training job state change: ${parsed.error.issues.map((i) => i.path.join(".") + " " + i.message).join("; ")}`;
     logger.warn("promote ignored event", { reason });

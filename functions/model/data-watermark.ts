@@ -28,10 +28,11 @@ export interface Watermark {
 }
 
 /** The part of a run manifest this decision reads; the rest of the manifest is the ETL's business. */
-const ManifestSchema = z.object({
-  run_id: z.string().optional(),
-  demand_rows_written: z.number().int().min(0),
-});
+const manifestSchema = () =>
+  z.object({
+    run_id: z.string().optional(),
+    demand_rows_written: z.number().int().min(0),
+  });
 
 export type NewDataVerdict =
   | { readonly due: true; readonly reason: string; readonly latest: ManifestRef; readonly newRuns: number }
@@ -110,7 +111,7 @@ export async function readRowsWritten(
   const bytes = await getObjectBytes(s3, bucket, ref.key);
   if (!bytes) return undefined;
   try {
-    const parsed = ManifestSchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+    const parsed = manifestSchema().safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
     return parsed.success ? parsed.data.demand_rows_written : undefined;
   } catch {
     return undefined;

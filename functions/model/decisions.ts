@@ -72,19 +72,20 @@ export async function writeOnce(s3: S3Api, bucket: string, key: string, body: un
 }
 
 /** The operator's pin: while present, promotions are recorded as held and the endpoint keeps this version. */
-export const PinSchema = z.object({
-  model_package_arn: z.string().min(1),
-  version: z.number().int().min(1),
-  pinned_at: z.string(),
-  pinned_by: z.string(),
-  reason: z.string(),
-});
-export type Pin = z.infer<typeof PinSchema>;
+export const pinSchema = () =>
+  z.object({
+    model_package_arn: z.string().min(1),
+    version: z.number().int().min(1),
+    pinned_at: z.string(),
+    pinned_by: z.string(),
+    reason: z.string(),
+  });
+export type Pin = z.infer<ReturnType<typeof pinSchema>>;
 
 export async function readPin(s3: S3Api, bucket: string, key: string): Promise<Pin | undefined> {
   const bytes = await getObjectBytes(s3, bucket, key);
   if (!bytes) return undefined;
-  const parsed = PinSchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+  const parsed = pinSchema().safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
   if (!parsed.success)
     throw new Error(`pin file s3://${bucket}/${key} is malformed: ${parsed.error.message}`);
   return parsed.data;

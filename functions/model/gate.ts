@@ -7,23 +7,24 @@ import type { Gate } from "./settings";
  * writes both into metrics.json. The gate reads them; it never re-scores anything.
  */
 
-const Scores = z.record(z.string(), z.number().nullable());
+const scores = () => z.record(z.string(), z.number().nullable());
 
 /**
  * The part of metrics.json the gate reads: model/backtest.py's result. `setup` names the windows, and
  * `metrics` has one row per method scored in that one backtest run, so `model` (the challenger) and `champion`
  * are on the same windows by construction (docs/model.md).
  */
-export const GateMetricsSchema = z.object({
-  model_version: z.string().optional(),
-  setup: z.object({
-    freq: z.string(),
-    horizon: z.number().int(),
-    windows: z.array(z.object({ origin: z.string() }).loose()).min(1),
-  }),
-  metrics: z.object({ model: Scores, champion: Scores.optional() }).loose(),
-});
-export type GateMetrics = z.infer<typeof GateMetricsSchema>;
+export const gateMetricsSchema = () =>
+  z.object({
+    model_version: z.string().optional(),
+    setup: z.object({
+      freq: z.string(),
+      horizon: z.number().int(),
+      windows: z.array(z.object({ origin: z.string() }).loose()).min(1),
+    }),
+    metrics: z.object({ model: scores(), champion: scores().optional() }).loose(),
+  });
+export type GateMetrics = z.infer<ReturnType<typeof gateMetricsSchema>>;
 
 /** What the decision record keeps of the windows. */
 export function evaluationWindows(m: GateMetrics): { freq: string; horizon: number; origins: string[] } {
@@ -49,7 +50,7 @@ export function parseGateMetrics(text: string): GateMetrics {
   } catch (err) {
     throw new Error(`metrics.json is not JSON: ${(err as Error).message}`);
   }
-  const parsed = GateMetricsSchema.safeParse(json);
+  const parsed = gateMetricsSchema().safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
     throw new Error(`metrics.json does not have the gate's fields: ${issues}`);

@@ -4,7 +4,7 @@ import { deployModel, type DeployResult } from "./deploy";
 import { compactTimestamp, parseS3Uri } from "./names";
 import { getObjectBytes, type S3Api, type SageMakerApi } from "./ports";
 import { getVersion, listVersions, versionFromPackage, type RegisteredVersion } from "./registry";
-import { PromoteSettingsSchema, parseSettings, type PromoteSettings } from "./settings";
+import { parseSettings, promoteSettingsSchema, type PromoteSettings } from "./settings";
 
 /**
  * What `warecast model pin | unpin | rollback | status` do, against the stack's endpoint. The operator names only
@@ -42,7 +42,7 @@ export async function stackContext(
       `s3://${artifacts}/${SETTINGS_KEY} not found: is ${artifacts} the artifacts bucket of the stack that owns ${endpointName}? (pass --bucket)`,
     );
   }
-  const settings = parseSettings(PromoteSettingsSchema, SETTINGS_KEY, Buffer.from(bytes).toString("utf8"));
+  const settings = parseSettings(promoteSettingsSchema(), SETTINGS_KEY, Buffer.from(bytes).toString("utf8"));
   if (settings.endpointName !== endpointName) {
     throw new Error(
       `${SETTINGS_KEY} in ${artifacts} belongs to endpoint ${settings.endpointName}, not ${endpointName}`,

@@ -5,119 +5,134 @@ import { MAX_PREFIX_LENGTH } from "./names";
  * The settings the ForecastModel component hands to the retrain and promote functions (one JSON environment
  * variable each). One schema per function, so a deploy that forgot a field fails at cold start with the field's
  * name instead of half-way through a training run.
+ *
+ * Schemas are built by functions, not held in module constants: the Lambda callbacks are serialized by value,
+ * and a zod object cannot be (its prototype chain holds native code). A function that calls `z` is fine: `z`
+ * comes from node_modules and is required at run time.
  */
 
-const s3Bucket = z.string().min(3);
-const arn = z.string().regex(/^arn:aws[a-z-]*:/, "expected an ARN");
-
-/** Where retraining reads, writes and how the training job runs. */
-export const RetrainSettingsSchema = z.object({
-  /** Training job names are `<prefix>-<yyyymmddhhmmss>`; the promote rule matches this prefix. */
-  jobNamePrefix: z
+const s3Bucket = () => z.string().min(3);
+const arn = () => z.string().regex(/^arn:aws[a-z-]*:/, "expected an ARN");
+/** Training job names are `<prefix>-<yyyymmddhhmmss>`; the promote rule matches this prefix. */
+const jobNamePrefix = () =>
+  z
     .string()
     .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/, "letters, digits and single hyphens")
-    .max(MAX_PREFIX_LENGTH),
-  roleArn: arn,
-  trainingImage: z.string().min(1),
-  /** S3 URI of sourcedir.tar.gz (model/ packaged at deploy time). */
-  sourceDirUri: z.string().startsWith("s3://"),
-  entryPoint: z.string().min(1),
-  /** Model hyperparameters from config, passed through to train.py (values are strings, as SageMaker requires). */
-  hyperparameters: z.record(z.string(), z.string()),
-  instanceType: z.string().startsWith("ml."),
-  instanceCount: z.number().int().min(1),
-  volumeSizeGb: z.number().int().min(1),
-  spot: z.boolean(),
-  maxRuntimeSeconds: z.number().int().min(60),
-  maxWaitSeconds: z.number().int().min(60),
-  processedBucket: s3Bucket,
-  /** Prefix of the training table in the processed bucket, e.g. `demand_daily/`. */
-  trainPrefix: z.string(),
-  /** Prefix of the ETL run manifests in the processed bucket, e.g. `runs/`. */
-  runsPrefix: z.string(),
-  artifactsBucket: s3Bucket,
-  /** Training output (model.tar.gz) goes under `s3://<artifacts>/<outputPrefix><job>/output/`. */
-  outputPrefix: z.string(),
-  /** Spot checkpoints go under `s3://<artifacts>/<checkpointPrefix><job>/`. */
-  checkpointPrefix: z.string(),
-  kmsKeyArn: arn,
-  subnetIds: z.array(z.string().min(1)).min(1),
-  securityGroupIds: z.array(z.string().min(1)).min(1),
-  /** The endpoint whose current model is the champion passed to training. */
-  endpointName: z.string().min(1),
-  region: z.string().min(1),
-  metricDefinitions: z.array(z.object({ Name: z.string().min(1), Regex: z.string().min(1) })).max(40),
-});
-export type RetrainSettings = z.infer<typeof RetrainSettingsSchema>;
+    .max(MAX_PREFIX_LENGTH);
 
-/** How a promoted model is served: serverless (no VPC) or instances (VPC, autoscaled by the component). */
-export const ServingSchema = z.discriminatedUnion("kind", [
+/** Where retraining reads, writes and how the training job runs. */
+export const retrainSettingsSchema = () =>
   z.object({
-    kind: z.literal("serverless"),
-    memorySizeMb: z.number().int().min(1024).max(6144),
-    maxConcurrency: z.number().int().min(1).max(200),
-  }),
-  z.object({
-    kind: z.literal("instance"),
+    jobNamePrefix: jobNamePrefix(),
+    roleArn: arn(),
+    trainingImage: z.string().min(1),
+    /** S3 URI of sourcedir.tar.gz (model/ packaged at deploy time). */
+    sourceDirUri: z.string().startsWith("s3://"),
+    entryPoint: z.string().min(1),
+    /** Model hyperparameters from config, passed through to train.py (values are strings, as SageMaker requires). */
+    hyperparameters: z.record(z.string(), z.string()),
     instanceType: z.string().startsWith("ml."),
-    minInstances: z.number().int().min(1),
+    instanceCount: z.number().int().min(1),
+    volumeSizeGb: z.number().int().min(1),
+    spot: z.boolean(),
+    maxRuntimeSeconds: z.number().int().min(60),
+    maxWaitSeconds: z.number().int().min(60),
+    processedBucket: s3Bucket(),
+    /** Prefix of the training table in the processed bucket, e.g. `demand_daily/`. */
+    trainPrefix: z.string(),
+    /** Prefix of the ETL run manifests in the processed bucket, e.g. `runs/`. */
+    runsPrefix: z.string(),
+    artifactsBucket: s3Bucket(),
+    /** Training output (model.tar.gz) goes under `s3://<artifacts>/<outputPrefix><job>/output/`. */
+    outputPrefix: z.string(),
+    /** Spot checkpoints go under `s3://<artifacts>/<checkpointPrefix><job>/`. */
+    checkpointPrefix: z.string(),
+    kmsKeyArn: arn(),
     subnetIds: z.array(z.string().min(1)).min(1),
     securityGroupIds: z.array(z.string().min(1)).min(1),
-  }),
-]);
-export type Serving = z.infer<typeof ServingSchema>;
+    /** The endpoint whose current model is the champion passed to training. */
+    endpointName: z.string().min(1),
+    region: z.string().min(1),
+    metricDefinitions: z.array(z.object({ Name: z.string().min(1), Regex: z.string().min(1) })).max(40),
+  });
+export type RetrainSettings = z.infer<ReturnType<typeof retrainSettingsSchema>>;
+
+/** How a promoted model is served: serverless (no VPC) or instances (VPC, autoscaled by the component). */
+export const servingSchema = () =>
+  z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("serverless"),
+      memorySizeMb: z.number().int().min(1024).max(6144),
+      maxConcurrency: z.number().int().min(1).max(200),
+    }),
+    z.object({
+      kind: z.literal("instance"),
+      instanceType: z.string().startsWith("ml."),
+      minInstances: z.number().int().min(1),
+      subnetIds: z.array(z.string().min(1)).min(1),
+      securityGroupIds: z.array(z.string().min(1)).min(1),
+    }),
+  ]);
+export type Serving = z.infer<ReturnType<typeof servingSchema>>;
 
 /** Blue/green with alarm-driven rollback (instance endpoints only; serverless updates replace at once). */
-export const DeploymentSchema = z.object({
-  blueGreen: z.boolean(),
-  /** Share of capacity that takes traffic first (canary), in percent. */
-  canaryPercent: z.number().int().min(1).max(100),
-  /** How long the canary bakes before all traffic shifts. */
-  waitSeconds: z.number().int().min(0).max(3600),
-  /** How long the old (blue) fleet is kept after the shift, for a fast rollback. */
-  terminationWaitSeconds: z.number().int().min(0).max(3600),
-  /** CloudWatch alarms that roll the update back when they fire during the deployment. */
-  rollbackAlarms: z.array(z.string().min(1)).max(10),
-});
-export type Deployment = z.infer<typeof DeploymentSchema>;
+export const deploymentSchema = () =>
+  z.object({
+    blueGreen: z.boolean(),
+    /** Share of capacity that takes traffic first (canary), in percent. */
+    canaryPercent: z.number().int().min(1).max(100),
+    /** How long the canary bakes before all traffic shifts. */
+    waitSeconds: z.number().int().min(0).max(3600),
+    /** How long the old (blue) fleet is kept after the shift, for a fast rollback. */
+    terminationWaitSeconds: z.number().int().min(0).max(3600),
+    /** CloudWatch alarms that roll the update back when they fire during the deployment. */
+    rollbackAlarms: z.array(z.string().min(1)).max(10),
+  });
+export type Deployment = z.infer<ReturnType<typeof deploymentSchema>>;
 
 /** Metric gate: which metric decides and how much better the challenger must be. */
-export const GateSchema = z.object({
-  /** A lower-is-better metric present for both champion and challenger in metrics.json. */
-  metric: z.string().min(1),
-  /**
-   * Relative tolerance: promote when challenger <= champion * (1 + tolerance). 0 asks for "at least as good";
-   * 0.02 lets a model trained on fresher data win within 2% backtest noise; a negative value asks for a margin.
-   */
-  tolerance: z.number().min(-0.5).max(0.5),
-});
-export type Gate = z.infer<typeof GateSchema>;
+export const gateSchema = () =>
+  z.object({
+    /** A lower-is-better metric present for both champion and challenger in metrics.json. */
+    metric: z.string().min(1),
+    /**
+     * Relative tolerance: promote when challenger <= champion * (1 + tolerance). 0 asks for "at least as good";
+     * 0.02 lets a model trained on fresher data win within 2% backtest noise; a negative value asks for a margin.
+     */
+    tolerance: z.number().min(-0.5).max(0.5),
+  });
+export type Gate = z.infer<ReturnType<typeof gateSchema>>;
 
-export const PromoteSettingsSchema = z.object({
-  jobNamePrefix: RetrainSettingsSchema.shape.jobNamePrefix,
-  artifactsBucket: s3Bucket,
-  /** Decision records go to `s3://<artifacts>/<decisionsPrefix><job>.json`. */
-  decisionsPrefix: z.string(),
-  /** The operator's pin lives at `s3://<artifacts>/<pinKey>`. */
-  pinKey: z.string().min(1),
-  endpointName: z.string().min(1),
-  modelPackageGroup: z.string().min(1),
-  roleArn: arn,
-  inferenceImage: z.string().min(1),
-  /** The inference entry point (SAGEMAKER_PROGRAM), e.g. `inference.py`. */
-  inferenceEntryPoint: z.string().min(1),
-  /**
-   * Where the container finds it (SAGEMAKER_SUBMIT_DIRECTORY). Artifacts carry their own code under `code/`, so
-   * this is `/opt/ml/model/code`: every version is served by the code that trained it.
-   */
-  inferenceCodeDir: z.string().min(1),
-  kmsKeyArn: arn,
-  region: z.string().min(1),
-  gate: GateSchema,
-  serving: ServingSchema,
-  deployment: DeploymentSchema,
-});
-export type PromoteSettings = z.infer<typeof PromoteSettingsSchema>;
+export const promoteSettingsSchema = () =>
+  z.object({
+    jobNamePrefix: jobNamePrefix(),
+    artifactsBucket: s3Bucket(),
+    /** Decision records go to `s3://<artifacts>/<decisionsPrefix><job>.json`. */
+    decisionsPrefix: z.string(),
+    /** The operator's pin lives at `s3://<artifacts>/<pinKey>`. */
+    pinKey: z.string().min(1),
+    endpointName: z.string().min(1),
+    modelPackageGroup: z.string().min(1),
+    roleArn: arn(),
+    inferenceImage: z.string().min(1),
+    /** The inference entry point (SAGEMAKER_PROGRAM), e.g. `inference.py`. */
+    inferenceEntryPoint: z.string().min(1),
+    /**
+     * Where the container finds it (SAGEMAKER_SUBMIT_DIRECTORY). Artifacts carry their own code under `code/`, so
+     * this is `/opt/ml/model/code`: every version is served by the code that trained it.
+     */
+    inferenceCodeDir: z.string().min(1),
+    kmsKeyArn: arn(),
+    region: z.string().min(1),
+    gate: gateSchema(),
+    serving: servingSchema(),
+    deployment: deploymentSchema(),
+  });
+export type PromoteSettings = z.infer<ReturnType<typeof promoteSettingsSchema>>;
+
+/** The schemas as values, for code that runs in the Pulumi program or tests (never inside a Lambda callback). */
+export const RetrainSettingsSchema = retrainSettingsSchema();
+export const PromoteSettingsSchema = promoteSettingsSchema();
 
 /** Parses a settings variable; the error names the variable and every bad field. */
 export function parseSettings<T>(schema: z.ZodType<T>, variable: string, raw: string | undefined): T {

@@ -90,6 +90,20 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           };
         case "aws:index/getRegion:getRegion":
           return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
+        case "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage": {
+          // SageMaker's framework images live in an AWS-owned registry per region.
+          const inputs = args.inputs as { repositoryName: string; imageTag?: string };
+          const registryId = "141502667606";
+          const repo = `${registryId}.dkr.ecr.${region}.amazonaws.com/${inputs.repositoryName}`;
+          return {
+            id: repo,
+            registryId,
+            repositoryName: inputs.repositoryName,
+            imageTag: inputs.imageTag,
+            region,
+            registryPath: inputs.imageTag ? `${repo}:${inputs.imageTag}` : repo,
+          };
+        }
         case "aws:index/getAvailabilityZones:getAvailabilityZones": {
           const letters = ["a", "b", "c", "d", "e", "f"];
           return {

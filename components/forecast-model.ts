@@ -1,0 +1,579 @@
+/**
+ * ForecastModel: storage, identity, retraining, promotion and the lifecycle of the stack's SageMaker endpoint.
+ *
+ * - Identity: a least-privilege SageMaker execution role, a security group for training and instance endpoints,
+ *   the model registry (a model package group). Artifacts live in the foundation's artifacts bucket.
+ * - Retraining: an EventBridge schedule → the retrain function (functions/retrain.ts), which starts a managed-spot
+ *   training job with checkpoints, VPC and KMS only when the ETL wrote data the last training did not see.
+ * - Promotion: "SageMaker Training Job State Change" (Completed) → the promote function (functions/promote.ts):
+ *   metric gate, registry, blue/green UpdateEndpoint, decision record.
+ * - Lifecycle: Pulumi owns the endpoint under a fixed name and creates it serving a bootstrap baseline built here
+ *   from model/ (no Python at deploy time). Promotions swap its endpoint config and `pulumi up` ignores that.
+ * See docs/model-operations.md.
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import { S3 } from "@aws-sdk/client-s3";
+import { SageMaker } from "@aws-sdk/client-sagemaker";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { SETTINGS_KEY } from "../functions/model/operator";
+import { inferenceEnvironment } from "../functions/model/deploy";
+import { VARIANT_NAME } from "../functions/model/endpoint-config";
+import { MAX_PREFIX_LENGTH } from "../functions/model/names";
+import {
+  parseSettings,
+  promoteSettingsSchema,
+  retrainSettingsSchema,
+  type Deployment,
+  type Gate,
+  type PromoteSettings,
+  type RetrainSettings,
+  type Serving,
+} from "../functions/model/settings";
+import { createObservability } from "../functions/powertools";
+import { handlePromote } from "../functions/promote";
+import { handleRetrain } from "../functions/retrain";
+import { accountContext } from "./account";
+import type { Encryption } from "./encryption";
+import {
+  ARTIFACT_PREFIXES,
+  executionRoleStatements,
+  promoteStatements,
+  retrainStatements,
+} from "./forecast-model/iam";
+import {
+  bootstrapArtifactEntries,
+  bootstrapVersion,
+  modelCodeHash,
+  sourceDirEntries,
+} from "./forecast-model/packaging";
+import {
+  bootstrapEndpointConfig,
+  endpointDeploymentConfig,
+  rollbackAlarmSpecs,
+  scalableResourceId,
+} from "./forecast-model/serving";
+import { writeTarGz } from "./forecast-model/tarball";
+import {
+  FRAMEWORK_IMAGE,
+  INFERENCE_CODE_DIR,
+  INFERENCE_ENTRY_POINT,
+  TRAINING_ENTRY_POINT,
+  TRAINING_MODULE,
+  metricDefinitions,
+} from "./forecast-model/training";
+import type { Network } from "./network";
+import { assumeRolePolicy, policyDocument } from "./policy-documents";
+import type { FunctionSettings } from "./private-function";
+import { PrivateFunction } from "./private-function";
+import type { SecureBucket } from "./secure-bucket";
+
+export interface TrainingOptions {
+  /** EventBridge schedule expression of the retrain check. Required. */
+  readonly schedule: string;
+  /** Training instance type. Required. */
+  readonly instanceType: string;
+  /** Training instances. Default 1. */
+  readonly instanceCount?: number;
+  /** ML storage volume per instance, GB. Default 30. */
+  readonly volumeSizeGb?: number;
+  /** Managed spot training (checkpoints are always configured). Required. */
+  readonly spot: boolean;
+  /** Stopping condition: maximum run time. Required. */
+  readonly maxRuntimeSeconds: number;
+  /** Stopping condition with spot: maximum wait including interruptions (≥ maxRuntimeSeconds). Required. */
+  readonly maxWaitSeconds: number;
+  /** Hyperparameters passed to model/train.py. Default none. */
+  readonly hyperparameters?: Readonly<Record<string, string>>;
+}
+
+export type EndpointOptions =
+  | {
+      readonly kind: "serverless";
+      /** Memory per worker, MiB. */
+      readonly memorySizeMb: number;
+      readonly maxConcurrency: number;
+    }
+  | {
+      readonly kind: "instance";
+      readonly instanceType: string;
+      /** Autoscaling floor (and the initial fleet). */
+      readonly minInstances: number;
+      /** Autoscaling ceiling. */
+      readonly maxInstances: number;
+      /** Autoscaling target: invocations per instance per minute. */
+      readonly targetInvocationsPerInstance: number;
+      /** Blue/green promotions with rollback on the guardrail alarms; `enabled: false` switches it off. */
+      readonly blueGreen: {
+        readonly enabled: boolean;
+        readonly canaryPercent: number;
+        readonly bakeSeconds: number;
+      };
+      /** Guardrail alarm thresholds. Default { errorsPerMinute: 1, latencyP99Ms: 2000 }. */
+      readonly rollbackAlarms?: { readonly errorsPerMinute: number; readonly latencyP99Ms: number };
+    };
+
+export interface ForecastModelArgs {
+  /** Region of the stack. Required. */
+  readonly region: string;
+  /** Stack name prefix (e.g. `warecast-dev`); the endpoint, registry and jobs are `<prefix>-forecast…`. Required. */
+  readonly namePrefix: string;
+  /** Stack key: training output and volumes, instance endpoint volumes, uploads. Required. */
+  readonly key: Encryption;
+  /** Private subnets of training jobs, instance endpoints and the functions. Required. */
+  readonly network: Network;
+  /** Models, checkpoints, code, decision records (Foundation.artifactsBucket). Required. */
+  readonly artifactsBucket: SecureBucket;
+  /** The ETL's tables: demand_daily/ (training data) and runs/ (new-data check) (Foundation.processedBucket). Required. */
+  readonly processedBucket: SecureBucket;
+  /** Shared function settings (Foundation.functions). Required. */
+  readonly functions: FunctionSettings;
+  /** Retraining. Required. */
+  readonly training: TrainingOptions;
+  /** Metric gate. Default { metric: "wape", tolerance: 0.02 }. */
+  readonly gate?: Gate;
+  /** Serving: serverless (no VPC) or autoscaled instances in the VPC. Required. */
+  readonly endpoint: EndpointOptions;
+  /** The Python model package to train and serve. Default `<repo>/model`. */
+  readonly modelSourceDir?: string;
+}
+
+const PREFIX = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+
+export class ForecastModel extends pulumi.ComponentResource {
+  /** Fixed per stack: IAM, policies and the predict function name it. */
+  public readonly endpointName: string;
+  public readonly endpoint: aws.sagemaker.Endpoint;
+  public readonly modelPackageGroupName: pulumi.Output<string>;
+  public readonly artifactsBucketName: pulumi.Output<string>;
+  /** Training jobs are `<jobNamePrefix>-<yyyymmddhhmmss>`. */
+  public readonly jobNamePrefix: string;
+  public readonly executionRole: aws.iam.Role;
+  public readonly retrain: PrivateFunction;
+  /** Logs one `promotion decision` line per completed training (Observability reads the gate scores from it). */
+  public readonly promote: PrivateFunction;
+  /** The bootstrap model's version label (every response of the bootstrap model carries it). */
+  public readonly bootstrapVersion: string;
+
+  constructor(name: string, args: ForecastModelArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("warecast:model:ForecastModel", name, {}, opts);
+    const child = { parent: this };
+    if (!PREFIX.test(args.namePrefix)) {
+      throw new Error(
+        `ForecastModel ${name}: namePrefix must be 3-30 of [a-z0-9-]; got "${args.namePrefix}"`,
+      );
+    }
+    const t = args.training;
+    if (t.spot && t.maxWaitSeconds < t.maxRuntimeSeconds) {
+      throw new Error(
+        `ForecastModel ${name}: training.maxWaitSeconds (${t.maxWaitSeconds}) must be ≥ maxRuntimeSeconds (${t.maxRuntimeSeconds}) with spot`,
+      );
+    }
+    const ep = args.endpoint;
+    if (ep.kind === "instance" && ep.minInstances > ep.maxInstances) {
+      throw new Error(
+        `ForecastModel ${name}: endpoint.minInstances (${ep.minInstances}) must be ≤ maxInstances`,
+      );
+    }
+    const gate: Gate = args.gate ?? { metric: "wape", tolerance: 0.02 };
+    const modelDir = args.modelSourceDir ?? path.join(__dirname, "..", "model");
+    const prefix = `${args.namePrefix}-forecast`;
+    if (prefix.length > MAX_PREFIX_LENGTH) throw new Error(`ForecastModel ${name}: "${prefix}" is too long`);
+    this.endpointName = prefix;
+    this.jobNamePrefix = prefix;
+    const ctx = accountContext(this, args.region);
+    const image = aws.sagemaker.getPrebuiltEcrImageOutput(
+      { repositoryName: FRAMEWORK_IMAGE.repository, imageTag: FRAMEWORK_IMAGE.tag, region: args.region },
+      { parent: this },
+    );
+
+    // Identity.
+    this.executionRole = new aws.iam.Role(
+      `${name}-sagemaker`,
+      {
+        description: `SageMaker execution role of ${prefix}: training jobs and the endpoint's containers`,
+        assumeRolePolicy: ctx.apply((c) =>
+          JSON.stringify(assumeRolePolicy("sagemaker.amazonaws.com", c.accountId)),
+        ),
+      },
+      child,
+    );
+    const registry = new aws.sagemaker.ModelPackageGroup(
+      `${name}-registry`,
+      { modelPackageGroupName: prefix, modelPackageGroupDescription: `Trained forecast models of ${prefix}` },
+      child,
+    );
+    const iamContext = pulumi
+      .all([
+        ctx,
+        args.key.keyArn,
+        args.artifactsBucket.arn,
+        args.processedBucket.arn,
+        this.executionRole.arn,
+        image,
+      ])
+      .apply(([c, keyArn, artifactsArn, processedArn, roleArn, img]) => ({
+        ...c,
+        keyArn,
+        artifactsBucketArn: artifactsArn,
+        processedBucketArn: processedArn,
+        prefix,
+        endpointName: prefix,
+        modelPackageGroup: prefix,
+        executionRoleArn: roleArn,
+        imageRepositoryArn: `arn:${c.partition}:ecr:${c.region}:${img.registryId}:repository/${img.repositoryName}`,
+      }));
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-sagemaker`,
+      {
+        role: this.executionRole.id,
+        policy: iamContext.apply((c) => JSON.stringify(policyDocument(executionRoleStatements(c)))),
+      },
+      child,
+    );
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sagemaker`,
+      {
+        vpcId: args.network.vpcId,
+        description: `${prefix}: training jobs and endpoint instances; HTTPS out, traffic between its own members`,
+        ingress: [
+          { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
+        ],
+        egress: [
+          {
+            description: "HTTPS to AWS APIs",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ["0.0.0.0/0"],
+          },
+          { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
+        ],
+      },
+      child,
+    );
+
+    // Code and the bootstrap model, written at deploy time; content-addressed keys.
+    const codeHash = modelCodeHash(modelDir);
+    const build = path.join(os.tmpdir(), "warecast-build", prefix);
+    const sourceFile = path.join(build, "sourcedir.tar.gz");
+    const sourceHash = writeTarGz(
+      sourceFile,
+      sourceDirEntries(modelDir, TRAINING_ENTRY_POINT, TRAINING_MODULE),
+    );
+    this.bootstrapVersion = bootstrapVersion(codeHash);
+    const bootstrapFile = path.join(build, "bootstrap-model.tar.gz");
+    const bootstrapHash = writeTarGz(
+      bootstrapFile,
+      bootstrapArtifactEntries(modelDir, this.bootstrapVersion),
+    );
+    const upload = (id: string, key: string, file: string) =>
+      new aws.s3.BucketObjectv2(
+        `${name}-${id}`,
+        {
+          bucket: args.artifactsBucket.name,
+          key,
+          source: new pulumi.asset.FileAsset(file),
+          contentType: "application/gzip",
+          serverSideEncryption: "aws:kms",
+          kmsKeyId: args.key.keyArn,
+        },
+        child,
+      );
+    const sourceKey = `${ARTIFACT_PREFIXES.code}sourcedir-${sourceHash.slice(0, 16)}.tar.gz`;
+    const bootstrapKey = `${ARTIFACT_PREFIXES.bootstrap}model-${bootstrapHash.slice(0, 16)}.tar.gz`;
+    const sourceObject = upload("sourcedir", sourceKey, sourceFile);
+    const bootstrapObject = upload("bootstrap-artifact", bootstrapKey, bootstrapFile);
+    const s3Uri = (key: string) => pulumi.interpolate`s3://${args.artifactsBucket.name}/${key}`;
+
+    // Serving and deployment settings, shared by Pulumi's bootstrap config and the promote function.
+    const serving: pulumi.Output<Serving> = pulumi
+      .all([pulumi.all(args.network.privateSubnetIds), securityGroup.id])
+      .apply(([subnetIds, sgId]): Serving =>
+        ep.kind === "serverless"
+          ? { kind: "serverless", memorySizeMb: ep.memorySizeMb, maxConcurrency: ep.maxConcurrency }
+          : {
+              kind: "instance",
+              instanceType: ep.instanceType,
+              minInstances: ep.minInstances,
+              subnetIds,
+              securityGroupIds: [sgId],
+            },
+      );
+    const alarmSpecs =
+      ep.kind === "instance" && ep.blueGreen.enabled
+        ? rollbackAlarmSpecs(prefix, ep.rollbackAlarms ?? { errorsPerMinute: 1, latencyP99Ms: 2000 })
+        : [];
+    const deployment: Deployment = {
+      blueGreen: ep.kind === "instance" && ep.blueGreen.enabled,
+      canaryPercent: ep.kind === "instance" ? ep.blueGreen.canaryPercent : 100,
+      waitSeconds: ep.kind === "instance" ? ep.blueGreen.bakeSeconds : 0,
+      terminationWaitSeconds: ep.kind === "instance" ? ep.blueGreen.bakeSeconds : 0,
+      rollbackAlarms: alarmSpecs.map((a) => a.name),
+    };
+    const alarms = alarmSpecs.map(
+      (a) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-rollback-${a.id}`,
+          {
+            name: a.name,
+            alarmDescription: a.description,
+            namespace: "AWS/SageMaker",
+            metricName: a.metricName,
+            dimensions: { EndpointName: prefix, VariantName: VARIANT_NAME },
+            ...(a.statistic ? { statistic: a.statistic } : { extendedStatistic: a.extendedStatistic }),
+            period: 60,
+            evaluationPeriods: 2,
+            datapointsToAlarm: 2,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: a.threshold,
+            treatMissingData: "notBreaching",
+          },
+          child,
+        ),
+    );
+
+    // The endpoint, first serving the bootstrap baseline.
+    const bootstrapModel = new aws.sagemaker.Model(
+      `${name}-bootstrap`,
+      {
+        name: `${prefix}-bootstrap-${codeHash.slice(0, 8)}`,
+        executionRoleArn: this.executionRole.arn,
+        primaryContainer: {
+          image: image.registryPath,
+          modelDataUrl: s3Uri(bootstrapKey),
+          environment: inferenceEnvironment(INFERENCE_ENTRY_POINT, INFERENCE_CODE_DIR, args.region),
+        },
+        // Serverless endpoints cannot attach to a VPC.
+        vpcConfig:
+          ep.kind === "instance"
+            ? { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] }
+            : undefined,
+      },
+      { parent: this, dependsOn: [rolePolicy, bootstrapObject] },
+    );
+    const bootstrapConfig = pulumi
+      .all([serving, args.key.keyArn, bootstrapModel.name])
+      .apply(([s, keyArn, model]) => bootstrapEndpointConfig(s, keyArn, model));
+    const endpointConfig = new aws.sagemaker.EndpointConfiguration(
+      `${name}-bootstrap`,
+      {
+        name: bootstrapConfig.name,
+        productionVariants: bootstrapConfig.productionVariants,
+        kmsKeyArn: bootstrapConfig.apply((c) => c.kmsKeyArn),
+      },
+      child,
+    );
+    const deploymentConfig = serving.apply((s) => endpointDeploymentConfig(s, deployment));
+    this.endpoint = new aws.sagemaker.Endpoint(
+      `${name}-endpoint`,
+      {
+        name: prefix,
+        endpointConfigName: endpointConfig.name,
+        deploymentConfig:
+          deploymentConfig as pulumi.Output<aws.types.input.sagemaker.EndpointDeploymentConfig>,
+      },
+      // Promotions and pins swap the endpoint config outside Pulumi; `pulumi up` must never swap it back.
+      { parent: this, dependsOn: alarms, ignoreChanges: ["endpointConfigName"] },
+    );
+
+    if (ep.kind === "instance") {
+      const target = new aws.appautoscaling.Target(
+        `${name}-scaling`,
+        {
+          serviceNamespace: "sagemaker",
+          scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+          resourceId: scalableResourceId(prefix),
+          minCapacity: ep.minInstances,
+          maxCapacity: ep.maxInstances,
+        },
+        { parent: this, dependsOn: [this.endpoint] },
+      );
+      new aws.appautoscaling.Policy(
+        `${name}-scaling`,
+        {
+          policyType: "TargetTrackingScaling",
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          targetTrackingScalingPolicyConfiguration: {
+            targetValue: ep.targetInvocationsPerInstance,
+            predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+            scaleInCooldown: 300,
+            scaleOutCooldown: 60,
+          },
+        },
+        child,
+      );
+    }
+
+    // Retraining.
+    const retrainSettings: pulumi.Output<RetrainSettings> = pulumi
+      .all([
+        this.executionRole.arn,
+        image.registryPath,
+        s3Uri(sourceKey),
+        args.processedBucket.name,
+        args.artifactsBucket.name,
+        args.key.keyArn,
+        pulumi.all(args.network.privateSubnetIds),
+        securityGroup.id,
+      ])
+      .apply(([roleArn, trainingImage, sourceDirUri, processed, artifacts, keyArn, subnetIds, sgId]) => ({
+        jobNamePrefix: prefix,
+        roleArn,
+        trainingImage,
+        sourceDirUri,
+        entryPoint: TRAINING_ENTRY_POINT,
+        hyperparameters: { ...(t.hyperparameters ?? {}) },
+        instanceType: t.instanceType,
+        instanceCount: t.instanceCount ?? 1,
+        volumeSizeGb: t.volumeSizeGb ?? 30,
+        spot: t.spot,
+        maxRuntimeSeconds: t.maxRuntimeSeconds,
+        maxWaitSeconds: t.maxWaitSeconds,
+        processedBucket: processed,
+        trainPrefix: "demand_daily/",
+        runsPrefix: "runs/",
+        artifactsBucket: artifacts,
+        outputPrefix: ARTIFACT_PREFIXES.training,
+        checkpointPrefix: ARTIFACT_PREFIXES.checkpoints,
+        kmsKeyArn: keyArn,
+        subnetIds,
+        securityGroupIds: [sgId],
+        endpointName: prefix,
+        region: args.region,
+        metricDefinitions: metricDefinitions(),
+      }));
+    this.retrain = new PrivateFunction(
+      `${name}-retrain`,
+      {
+        ...args.functions,
+        description: `${prefix}: starts a spot training job when the ETL has new data (functions/retrain.ts)`,
+        environment: { WARECAST_RETRAIN_SETTINGS: retrainSettings.apply((s) => JSON.stringify(s)) },
+        policyStatements: iamContext.apply(retrainStatements),
+        callbackFactory: () => {
+          const settings = parseSettings(
+            retrainSettingsSchema(),
+            "WARECAST_RETRAIN_SETTINGS",
+            process.env.WARECAST_RETRAIN_SETTINGS,
+          );
+          const obs = createObservability("retrain");
+          const deps = {
+            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
+            s3: obs.tracer.captureAWSv3Client(new S3({})),
+            settings,
+            obs,
+          };
+          return () => handleRetrain(deps);
+        },
+      },
+      { parent: this, dependsOn: [sourceObject] },
+    );
+    const schedule = new aws.cloudwatch.EventRule(
+      `${name}-retrain-schedule`,
+      { description: `${prefix}: retrain check`, scheduleExpression: t.schedule },
+      child,
+    );
+    this.invokeOn(`${name}-retrain`, schedule, this.retrain);
+
+    // Promotion.
+    const promoteSettings: pulumi.Output<PromoteSettings> = pulumi
+      .all([args.artifactsBucket.name, this.executionRole.arn, image.registryPath, args.key.keyArn, serving])
+      .apply(([artifacts, roleArn, inferenceImage, keyArn, s]) => ({
+        jobNamePrefix: prefix,
+        artifactsBucket: artifacts,
+        decisionsPrefix: ARTIFACT_PREFIXES.decisions,
+        pinKey: `${ARTIFACT_PREFIXES.control}pin.json`,
+        endpointName: prefix,
+        modelPackageGroup: prefix,
+        roleArn,
+        inferenceImage,
+        inferenceEntryPoint: INFERENCE_ENTRY_POINT,
+        inferenceCodeDir: INFERENCE_CODE_DIR,
+        kmsKeyArn: keyArn,
+        region: args.region,
+        gate,
+        serving: s,
+        deployment,
+      }));
+    const promoteJson = promoteSettings.apply((s) => JSON.stringify(s));
+    // The operator's CLI (warecast model pin/rollback) deploys with exactly these settings.
+    new aws.s3.BucketObjectv2(
+      `${name}-promote-settings`,
+      {
+        bucket: args.artifactsBucket.name,
+        key: SETTINGS_KEY,
+        content: promoteJson,
+        contentType: "application/json",
+        serverSideEncryption: "aws:kms",
+        kmsKeyId: args.key.keyArn,
+      },
+      child,
+    );
+    this.promote = new PrivateFunction(
+      `${name}-promote`,
+      {
+        ...args.functions,
+        description: `${prefix}: metric gate, registry and blue/green deploy of completed training jobs (functions/promote.ts)`,
+        environment: { WARECAST_PROMOTE_SETTINGS: promoteJson },
+        policyStatements: iamContext.apply(promoteStatements),
+        callbackFactory: () => {
+          const settings = parseSettings(
+            promoteSettingsSchema(),
+            "WARECAST_PROMOTE_SETTINGS",
+            process.env.WARECAST_PROMOTE_SETTINGS,
+          );
+          const obs = createObservability("promote");
+          const deps = {
+            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
+            s3: obs.tracer.captureAWSv3Client(new S3({})),
+            settings,
+            obs,
+          };
+          return (event: unknown) => handlePromote(event, deps);
+        },
+      },
+      { parent: this, dependsOn: [registry] },
+    );
+    const completed = new aws.cloudwatch.EventRule(
+      `${name}-training-completed`,
+      {
+        description: `${prefix}: a training job of this stack completed`,
+        eventPattern: JSON.stringify({
+          source: ["aws.sagemaker"],
+          "detail-type": ["SageMaker Training Job State Change"],
+          detail: { TrainingJobStatus: ["Completed"], TrainingJobName: [{ prefix: `${prefix}-` }] },
+        }),
+      },
+      child,
+    );
+    this.invokeOn(`${name}-promote`, completed, this.promote);
+
+    this.modelPackageGroupName = registry.modelPackageGroupName;
+    this.artifactsBucketName = args.artifactsBucket.name;
+    this.registerOutputs({
+      endpointName: this.endpointName,
+      modelPackageGroupName: this.modelPackageGroupName,
+      artifactsBucketName: this.artifactsBucketName,
+      jobNamePrefix: this.jobNamePrefix,
+      bootstrapVersion: this.bootstrapVersion,
+    });
+  }
+
+  /** An EventBridge rule → function target, with the permission for this rule only. */
+  private invokeOn(name: string, rule: aws.cloudwatch.EventRule, fn: PrivateFunction): void {
+    new aws.cloudwatch.EventTarget(name, { rule: rule.name, arn: fn.arn }, { parent: this });
+    new aws.lambda.Permission(
+      name,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.functionName,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.arn,
+      },
+      { parent: this },
+    );
+  }
+}

@@ -1,0 +1,42 @@
+import type { StackConfig } from "../../config";
+import type { EndpointOptions, TrainingOptions } from "../forecast-model";
+import type { Gate } from "../../functions/model/settings";
+
+/**
+ * ForecastModel's options from the stack config (the model and endpoint sections). Stacks differ by these
+ * values only: dev is serverless without blue/green, prod runs autoscaled instances with blue/green.
+ */
+export function forecastModelOptions(cfg: Pick<StackConfig, "model" | "endpoint">): {
+  training: TrainingOptions;
+  gate: Gate;
+  endpoint: EndpointOptions;
+} {
+  const m = cfg.model;
+  const e = cfg.endpoint;
+  return {
+    training: {
+      schedule: m.retrainSchedule,
+      instanceType: m.trainingInstanceType,
+      spot: m.spot,
+      maxRuntimeSeconds: m.maxRuntimeSeconds,
+      maxWaitSeconds: m.maxWaitSeconds,
+      hyperparameters: { freq: m.frequency, horizon: String(m.horizon), ...m.hyperparameters },
+    },
+    gate: { metric: "wape", tolerance: m.promotionTolerance },
+    endpoint:
+      e.mode === "serverless"
+        ? {
+            kind: "serverless",
+            memorySizeMb: e.serverlessMemoryMiB,
+            maxConcurrency: e.serverlessMaxConcurrency,
+          }
+        : {
+            kind: "instance",
+            instanceType: e.instanceType,
+            minInstances: e.minInstances,
+            maxInstances: e.maxInstances,
+            targetInvocationsPerInstance: e.targetInvocationsPerInstance,
+            blueGreen: { enabled: e.blueGreen, canaryPercent: e.canaryPercent, bakeSeconds: e.bakeSeconds },
+          },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Training-side constants the component hands to the retrain function: the framework container and the metric
+ * definitions SageMaker scrapes from train.py's log.
+ */
+
+/**
+ * The SageMaker scikit-learn framework container the model code targets (requirements pin scikit-learn 1.4.2 to
+ * match it): it has numpy/pandas/scipy/scikit-learn preinstalled, so nothing is pip-installed at start-up in the
+ * private subnets. The same image serves (model_fn/input_fn/predict_fn/output_fn).
+ */
+export const FRAMEWORK_IMAGE = { repository: "sagemaker-scikit-learn", tag: "1.4-2-cpu-py3" } as const;
+
+/** Script-mode entry points: the sourcedir's top-level script, and the module it runs. */
+export const TRAINING_ENTRY_POINT = "train.py";
+export const TRAINING_MODULE = "model.train";
+/** Every artifact carries its inference code under code/ (model/artifact.py). */
+export const INFERENCE_ENTRY_POINT = "inference.py";
+export const INFERENCE_CODE_DIR = "/opt/ml/model/code";
+
+/** Gate metrics (lower is better) scraped per scored method; train.py prints `warecast-metric <method>.<metric>=<v>`. */
+export const SCRAPED_METRICS = ["wape", "rmsse", "mase", "pinball"] as const;
+export const SCORED_METHODS = ["model", "champion", "seasonal_naive"] as const;
+
+/** SageMaker metric definitions: `backtest:<method>:<metric>` from train.py's `warecast-metric` log lines. */
+export function metricDefinitions(): { Name: string; Regex: string }[] {
+  return SCORED_METHODS.flatMap((method) =>
+    SCRAPED_METRICS.map((metric) => ({
+      Name: `backtest:${method}:${metric}`,
+      Regex: `warecast-metric ${method}\\.${metric}=([-+0-9.eE]+)`,
+    })),
+  );
+}

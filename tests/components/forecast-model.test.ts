@@ -1,0 +1,353 @@
+/**
+ * ForecastModel under mocks, dev and prod (tests/components/programs/forecast-model.ts wires it as index.ts does):
+ * the endpoint's lifecycle (fixed name, bootstrap model, ignoreChanges), serving per stack (serverless vs
+ * autoscaled instances with blue/green), the training request the retrain function will send (spot, checkpoint,
+ * VPC, KMS), the schedule and the completion rule, and the scope of every role.
+ */
+import * as path from "node:path";
+import { buildTrainingJobRequest } from "../../functions/model/training-job";
+import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
+import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
+
+const PROGRAM = path.join(__dirname, "programs", "forecast-model.ts");
+const REGION = "eu-west-1";
+const IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3";
+
+let dev: StackRun;
+let prod: StackRun;
+beforeAll(async () => {
+  dev = await runStack("dev", { program: PROGRAM });
+  prod = await runStack("prod", { program: PROGRAM });
+}, 240_000);
+
+type Stmt = { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown };
+const json = <T>(v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as T;
+const one = (run: StackRun, type: string, suffix = ""): RegisteredResource => {
+  const hits = run.ofType(type).filter((r) => r.name.endsWith(suffix));
+  expect(hits.map((h) => h.name)).toHaveLength(1);
+  return hits[0];
+};
+const env = (run: StackRun, fn: string) =>
+  (
+    one(run, "aws:lambda/function:Function", `-model-${fn}`).inputs.environment as {
+      variables: Record<string, string>;
+    }
+  ).variables;
+const retrainSettings = (run: StackRun) =>
+  json<RetrainSettings>(env(run, "retrain").WARECAST_RETRAIN_SETTINGS);
+const promoteSettings = (run: StackRun) =>
+  json<PromoteSettings>(env(run, "promote").WARECAST_PROMOTE_SETTINGS);
+const statements = (run: StackRun, policySuffix: string) =>
+  json<{ Statement: Stmt[] }>(one(run, "aws:iam/rolePolicy:RolePolicy", policySuffix).inputs.policy)
+    .Statement;
+const sid = (list: Stmt[], id: string) => {
+  const s = list.find((x) => x.Sid === id);
+  if (!s) throw new Error(`no statement ${id} in ${list.map((x) => x.Sid).join(", ")}`);
+  return s;
+};
+const keyArn = (run: StackRun) =>
+  `arn:aws:kms:${REGION}:${MOCK_ACCOUNT_ID}:key/${run.ofType("aws:kms/key:Key")[0].id}`;
+const privateSubnetIds = (run: StackRun) =>
+  run
+    .ofType("aws:ec2/subnet:Subnet")
+    .filter((s) => (s.inputs.tags as Record<string, string>).tier === "private")
+    .map((s) => s.id);
+const sagemakerSg = (run: StackRun) => one(run, "aws:ec2/securityGroup:SecurityGroup", "-model-sagemaker").id;
+
+describe.each(["dev", "prod"])("%s stack", (stack) => {
+  const run = () => (stack === "dev" ? dev : prod);
+  const prefix = `warecast-${stack}-forecast`;
+
+  it("owns the endpoint under a fixed name and never reverts a promotion's endpoint config", () => {
+    const endpoint = one(run(), "aws:sagemaker/endpoint:Endpoint");
+    expect(endpoint.inputs.name).toBe(prefix);
+    expect(endpoint.ignoreChanges).toEqual(["endpointConfigName"]);
+    const config = one(run(), "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+    expect(endpoint.inputs.endpointConfigName).toBe(config.inputs.name);
+    expect(run().outputs).toMatchObject({
+      forecastEndpointName: prefix,
+      modelPackageGroupName: prefix,
+      artifactsBucketName: `warecast-${stack}-artifacts`,
+    });
+    expect(one(run(), "aws:sagemaker/modelPackageGroup:ModelPackageGroup").inputs.modelPackageGroupName).toBe(
+      prefix,
+    );
+  });
+
+  it("first serves the bootstrap baseline built from model/, with its code inside the artifact", () => {
+    const model = one(run(), "aws:sagemaker/model:Model", "-model-bootstrap");
+    const bootstrap = one(run(), "aws:s3/bucketObjectv2:BucketObjectv2", "-bootstrap-artifact");
+    expect(bootstrap.inputs).toMatchObject({
+      bucket: `warecast-${stack}-artifacts`,
+      serverSideEncryption: "aws:kms",
+      kmsKeyId: keyArn(run()),
+    });
+    expect(bootstrap.inputs.key).toMatch(/^bootstrap\/model-[0-9a-f]{16}\.tar\.gz$/);
+    expect(model.inputs.name).toMatch(new RegExp(`^${prefix}-bootstrap-[0-9a-f]{8}$`));
+    expect(model.inputs.primaryContainer).toEqual({
+      image: IMAGE,
+      modelDataUrl: `s3://warecast-${stack}-artifacts/${bootstrap.inputs.key as string}`,
+      environment: {
+        SAGEMAKER_PROGRAM: "inference.py",
+        SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
+        SAGEMAKER_REGION: REGION,
+        SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+      },
+    });
+    expect(run().outputs.bootstrapVersion).toMatch(/^bootstrap-[0-9a-f]{12}$/);
+  });
+
+  it("sends spot training with checkpoints, a max wait, private subnets, KMS and metric definitions", () => {
+    const s = retrainSettings(run());
+    const req = buildTrainingJobRequest(s, {
+      jobName: `${prefix}-20261128030000`,
+      data: { key: "runs/r.json", lastModified: new Date(0) },
+      champion: { endpointConfigName: "c", modelName: "m", modelDataUrl: "s3://a/m.tar.gz", updating: false },
+    });
+    const [runtime, wait] = stack === "dev" ? [1800, 3600] : [7200, 14400];
+    expect(req.EnableManagedSpotTraining).toBe(true);
+    expect(req.StoppingCondition).toEqual({ MaxRuntimeInSeconds: runtime, MaxWaitTimeInSeconds: wait });
+    expect(req.CheckpointConfig).toEqual({
+      S3Uri: `s3://warecast-${stack}-artifacts/checkpoints/${prefix}-20261128030000/`,
+      LocalPath: "/opt/ml/checkpoints",
+    });
+    expect(req.VpcConfig).toEqual({
+      Subnets: privateSubnetIds(run()),
+      SecurityGroupIds: [sagemakerSg(run())],
+    });
+    expect(req.OutputDataConfig).toEqual({
+      S3OutputPath: `s3://warecast-${stack}-artifacts/training/`,
+      KmsKeyId: keyArn(run()),
+    });
+    expect(req.ResourceConfig?.VolumeKmsKeyId).toBe(keyArn(run()));
+    expect(req.ResourceConfig?.InstanceType).toBe(stack === "dev" ? "ml.m5.large" : "ml.m5.xlarge");
+    expect(req.AlgorithmSpecification?.TrainingImage).toBe(IMAGE);
+    expect(req.AlgorithmSpecification?.MetricDefinitions).toContainEqual({
+      Name: "backtest:model:wape",
+      Regex: "warecast-metric model\\.wape=([-+0-9.eE]+)",
+    });
+    expect(req.HyperParameters).toMatchObject({ freq: "D", horizon: "28", sagemaker_program: '"train.py"' });
+    const source = one(run(), "aws:s3/bucketObjectv2:BucketObjectv2", "-model-sourcedir");
+    expect(s.sourceDirUri).toBe(`s3://warecast-${stack}-artifacts/${source.inputs.key as string}`);
+    expect(source.inputs.key).toMatch(/^code\/sourcedir-[0-9a-f]{16}\.tar\.gz$/);
+  });
+
+  it("checks for new data on the configured schedule, and promotes on this stack's completed training jobs", () => {
+    const schedule = one(run(), "aws:cloudwatch/eventRule:EventRule", "-retrain-schedule");
+    expect(schedule.inputs.scheduleExpression).toBe("cron(0 3 ? * MON *)");
+    const retrainFn = one(run(), "aws:lambda/function:Function", "-model-retrain");
+    const target = one(run(), "aws:cloudwatch/eventTarget:EventTarget", "-model-retrain");
+    expect(target.inputs).toMatchObject({
+      rule: `warecast-${stack}-model-retrain-schedule`,
+      arn: `arn:aws:lambda:${REGION}:${MOCK_ACCOUNT_ID}:function:${retrainFn.id}`,
+    });
+    const permission = one(run(), "aws:lambda/permission:Permission", "-model-retrain");
+    expect(permission.inputs).toMatchObject({
+      principal: "events.amazonaws.com",
+      action: "lambda:InvokeFunction",
+    });
+    expect(permission.inputs.sourceArn).toMatch(new RegExp(`/warecast-${stack}-model-retrain-schedule$`));
+    const completed = one(run(), "aws:cloudwatch/eventRule:EventRule", "-training-completed");
+    expect(json(completed.inputs.eventPattern)).toEqual({
+      source: ["aws.sagemaker"],
+      "detail-type": ["SageMaker Training Job State Change"],
+      detail: { TrainingJobStatus: ["Completed"], TrainingJobName: [{ prefix: `${prefix}-` }] },
+    });
+    expect(retrainSettings(run()).jobNamePrefix).toBe(prefix);
+    expect(promoteSettings(run()).gate).toEqual({ metric: "wape", tolerance: 0.02 });
+  });
+
+  it("gives the operator CLI the promote function's exact settings", () => {
+    const file = one(run(), "aws:s3/bucketObjectv2:BucketObjectv2", "-promote-settings");
+    expect(file.inputs).toMatchObject({
+      key: "control/promote-settings.json",
+      serverSideEncryption: "aws:kms",
+    });
+    expect(json(file.inputs.content)).toEqual(promoteSettings(run()));
+  });
+
+  it("scopes the SageMaker execution role to its prefixes, key, image, logs and ENIs", () => {
+    const role = one(run(), "aws:iam/role:Role", "-model-sagemaker");
+    expect(
+      json<{ Statement: { Principal: unknown; Condition: unknown }[] }>(role.inputs.assumeRolePolicy)
+        .Statement,
+    ).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "sagemaker.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": MOCK_ACCOUNT_ID } },
+      },
+    ]);
+    const st = statements(run(), "-model-sagemaker");
+    const artifacts = `arn:aws:s3:::warecast-${stack}-artifacts`;
+    expect(st.map((s) => s.Sid)).toEqual([
+      "ListTrainingData",
+      "ReadTrainingData",
+      "ListArtifacts",
+      "ReadArtifacts",
+      "WriteModelsAndCheckpoints",
+      "PruneCheckpoints",
+      "UseStackKey",
+      "GrantKeyToSageMakerVolumes",
+      "EcrLogin",
+      "PullFrameworkImage",
+      "SageMakerLogs",
+      "SageMakerMetrics",
+      "VpcNetworkInterfaces",
+    ]);
+    expect(sid(st, "ReadTrainingData").Resource).toBe(
+      `arn:aws:s3:::warecast-${stack}-processed/demand_daily/*`,
+    );
+    expect(sid(st, "WriteModelsAndCheckpoints").Resource).toEqual([
+      `${artifacts}/training/*`,
+      `${artifacts}/checkpoints/*`,
+    ]);
+    expect(sid(st, "PullFrameworkImage").Resource).toBe(
+      `arn:aws:ecr:${REGION}:141502667606:repository/sagemaker-scikit-learn`,
+    );
+    expect(sid(st, "UseStackKey").Resource).toBe(keyArn(run()));
+    // Only list-only or unscopable actions may name "*".
+    const wide = st.filter((s) => s.Resource === "*").map((s) => s.Sid);
+    expect(wide).toEqual(["EcrLogin", "SageMakerMetrics", "VpcNetworkInterfaces"]);
+    for (const s of st) expect([s.Action].flat().some((a) => a.endsWith(":*"))).toBe(false);
+  });
+
+  it("lets the functions act only on this stack's jobs, models, configs, endpoint and registry", () => {
+    const sm = (r: string) => `arn:aws:sagemaker:${REGION}:${MOCK_ACCOUNT_ID}:${r}`;
+    const roleArn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${one(run(), "aws:iam/role:Role", "-model-sagemaker").id}`;
+    const retrain = statements(run(), "-model-retrain-policy");
+    expect(sid(retrain, "StartTrainingJobs")).toMatchObject({
+      Action: ["sagemaker:CreateTrainingJob", "sagemaker:AddTags", "sagemaker:ListTags"],
+      Resource: sm(`training-job/${prefix}-*`),
+    });
+    expect(sid(retrain, "PassExecutionRoleToSageMaker")).toEqual({
+      Sid: "PassExecutionRoleToSageMaker",
+      Effect: "Allow",
+      Action: "iam:PassRole",
+      Resource: roleArn,
+      Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
+    });
+    expect(sid(retrain, "ReadRunManifests").Resource).toBe(`arn:aws:s3:::warecast-${stack}-processed/runs/*`);
+    const promote = statements(run(), "-model-promote-policy");
+    expect(sid(promote, "DeployModels").Resource).toEqual([
+      sm(`model/${prefix}-*`),
+      sm(`endpoint-config/${prefix}-*`),
+      sm(`endpoint/${prefix}`),
+    ]);
+    expect(sid(promote, "RecordDecisions")).toMatchObject({
+      Action: "s3:PutObject",
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts/decisions/*`,
+    });
+    expect(sid(promote, "RegisterModels").Resource).toEqual([
+      sm(`model-package-group/${prefix}`),
+      sm(`model-package/${prefix}/*`),
+    ]);
+  });
+});
+
+describe("per-stack serving", () => {
+  it("dev: serverless, outside the VPC, no blue/green, no autoscaling", () => {
+    const config = one(dev, "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+    const model = one(dev, "aws:sagemaker/model:Model", "-model-bootstrap");
+    expect(config.inputs.productionVariants).toEqual([
+      {
+        variantName: "AllTraffic",
+        modelName: model.inputs.name,
+        serverlessConfig: { memorySizeInMb: 2048, maxConcurrency: 2 },
+      },
+    ]);
+    expect(config.inputs.kmsKeyArn).toBeUndefined();
+    expect(model.inputs.vpcConfig).toBeUndefined();
+    expect(one(dev, "aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig).toBeUndefined();
+    expect(dev.ofType("aws:appautoscaling/target:Target")).toHaveLength(0);
+    expect(
+      dev.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.includes("-model-")),
+    ).toHaveLength(0);
+    expect(promoteSettings(dev).serving).toEqual({
+      kind: "serverless",
+      memorySizeMb: 2048,
+      maxConcurrency: 2,
+    });
+    expect(promoteSettings(dev).deployment.blueGreen).toBe(false);
+  });
+
+  it("prod: two+ instances in the VPC with KMS, autoscaling, and blue/green with alarm rollback", () => {
+    const config = one(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+    const model = one(prod, "aws:sagemaker/model:Model", "-model-bootstrap");
+    expect(config.inputs.productionVariants).toEqual([
+      {
+        variantName: "AllTraffic",
+        modelName: model.inputs.name,
+        instanceType: "ml.m5.large",
+        initialInstanceCount: 2,
+      },
+    ]);
+    expect(config.inputs.kmsKeyArn).toBe(keyArn(prod));
+    expect(model.inputs.vpcConfig).toEqual({
+      subnets: privateSubnetIds(prod),
+      securityGroupIds: [sagemakerSg(prod)],
+    });
+    const alarms = ["warecast-prod-forecast-rollback-5xx", "warecast-prod-forecast-rollback-latency"];
+    expect(one(prod, "aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig).toEqual({
+      blueGreenUpdatePolicy: {
+        trafficRoutingConfiguration: {
+          type: "CANARY",
+          canarySize: { type: "CAPACITY_PERCENT", value: 25 },
+          waitIntervalInSeconds: 600,
+        },
+        terminationWaitInSeconds: 600,
+      },
+      autoRollbackConfiguration: { alarms: alarms.map((alarmName) => ({ alarmName })) },
+    });
+    const guardrails = prod
+      .ofType("aws:cloudwatch/metricAlarm:MetricAlarm")
+      .filter((a) => a.name.includes("-model-rollback-"));
+    expect(guardrails.map((a) => a.inputs.name).sort()).toEqual(alarms);
+    for (const a of guardrails) {
+      expect(a.inputs.dimensions).toEqual({
+        EndpointName: "warecast-prod-forecast",
+        VariantName: "AllTraffic",
+      });
+    }
+    expect(one(prod, "aws:appautoscaling/target:Target").inputs).toMatchObject({
+      serviceNamespace: "sagemaker",
+      scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+      resourceId: "endpoint/warecast-prod-forecast/variant/AllTraffic",
+      minCapacity: 2,
+      maxCapacity: 6,
+    });
+    expect(
+      one(prod, "aws:appautoscaling/policy:Policy").inputs.targetTrackingScalingPolicyConfiguration,
+    ).toEqual({
+      targetValue: 100,
+      predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+      scaleInCooldown: 300,
+      scaleOutCooldown: 60,
+    });
+    expect(promoteSettings(prod).serving).toEqual({
+      kind: "instance",
+      instanceType: "ml.m5.large",
+      minInstances: 2,
+      subnetIds: privateSubnetIds(prod),
+      securityGroupIds: [sagemakerSg(prod)],
+    });
+    expect(promoteSettings(prod).deployment).toEqual({
+      blueGreen: true,
+      canaryPercent: 25,
+      waitSeconds: 600,
+      terminationWaitSeconds: 600,
+      rollbackAlarms: alarms,
+    });
+  });
+
+  it("the same stack config with blue/green off deploys prod-sized instances without guardrails", async () => {
+    const run = await runStack("prod", {
+      program: PROGRAM,
+      overrides: { "warecast:endpointBlueGreen": "false" },
+    });
+    expect(one(run, "aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig).toBeUndefined();
+    expect(promoteSettings(run).deployment).toMatchObject({ blueGreen: false, rollbackAlarms: [] });
+    expect(run.ofType("aws:appautoscaling/target:Target")).toHaveLength(1);
+  }, 120_000);
+});
