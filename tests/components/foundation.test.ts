@@ -4,7 +4,10 @@
  */
 import * as path from "node:path";
 import packageJson from "../../package.json";
+import { Encryption } from "../../components/encryption";
+import { createLogGroup } from "../../components/log-group";
 import { RUNTIME_PROVIDED_PACKAGES } from "../../components/private-function";
+import { SecureBucket } from "../../components/secure-bucket";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
 const BUCKET = "aws:s3/bucket:Bucket";
@@ -416,5 +419,33 @@ describe("PrivateFunction (test program, prod with networkNat: none)", () => {
     const [provider] = run.ofType("pulumi:providers:aws");
     const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     expect(custom.filter((r) => r.provider !== provider.urn).map((r) => r.urn)).toEqual([]);
+  });
+});
+
+describe("foundation components reject bad arguments, naming the argument", () => {
+  // Mocks are set by the runs above; these constructors throw before declaring any child.
+  const key = () => new Encryption("k", { region: "eu-west-1", alias: "warecast-test" });
+
+  it("SecureBucket", () => {
+    expect(() => new SecureBucket("b1", { region: "eu-west-1" })).toThrow(
+      'SecureBucket b1: key is required for kind "data"',
+    );
+    expect(
+      () => new SecureBucket("b2", { region: "eu-west-1", key: key(), noncurrentVersionDays: 0 }),
+    ).toThrow("SecureBucket b2: noncurrentVersionDays must be a positive integer; got 0");
+    const expiry = [
+      { id: "x", prefix: "a/", expireAfterDays: 1 },
+      { id: "x", prefix: "b/", expireAfterDays: 1 },
+    ];
+    expect(() => new SecureBucket("b3", { region: "eu-west-1", key: key(), expiry })).toThrow(
+      'SecureBucket b3: expiry rule ids must be unique; "x" repeats',
+    );
+  });
+
+  it("Encryption and createLogGroup", () => {
+    expect(() => new Encryption("k2", { region: "eu-west-1", alias: "aws/s3" })).toThrow("alias must be");
+    expect(() => createLogGroup("g", { key: key(), retentionDays: 10, namePrefix: "/w" })).toThrow(
+      "createLogGroup g: retentionDays must be one of 1, 3, 5, 7, 14",
+    );
   });
 });
