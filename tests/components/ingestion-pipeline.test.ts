@@ -187,4 +187,4 @@ it("is part of the stack (index.ts), with its stream, the raw bucket and the pro
   expect(run.outputs.ingestProducerPolicyArn).toMatch(
     /^arn:aws:iam::123456789012:policy\/warecast-dev-ingest-producer/,
   );
-});
+}, 300_000);
