@@ -11,10 +11,11 @@ const PROGRAM = path.join(__dirname, "programs", "ingestion-pipelines.ts");
 
 let dev: StackRun;
 let prod: StackRun;
+// Two stack runs under mocks: with the whole suite in parallel on 2 shared cores they can pass jest's 60 s.
 beforeAll(async () => {
   dev = await runStack("dev", { program: PROGRAM });
   prod = await runStack("prod", { program: PROGRAM });
-});
+}, 300_000);
 
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;
 type Stmt = { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown };
