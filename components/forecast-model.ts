@@ -282,7 +282,8 @@ export class ForecastModel extends pulumi.ComponentResource {
         child,
       );
     const sourceKey = `${ARTIFACT_PREFIXES.code}sourcedir-${sourceHash.slice(0, 16)}.tar.gz`;
-    const bootstrapKey = `${ARTIFACT_PREFIXES.bootstrap}model-${bootstrapHash.slice(0, 16)}.tar.gz`;
+    // Named model.tar.gz, like a training job's output: train.py finds the champion channel's file by that name.
+    const bootstrapKey = `${ARTIFACT_PREFIXES.bootstrap}${bootstrapHash.slice(0, 16)}/model.tar.gz`;
     const sourceObject = upload("sourcedir", sourceKey, sourceFile);
     const bootstrapObject = upload("bootstrap-artifact", bootstrapKey, bootstrapFile);
     const s3Uri = (key: string) => pulumi.interpolate`s3://${args.artifactsBucket.name}/${key}`;

@@ -17,16 +17,16 @@ export const TRAINING_MODULE = "model.train";
 export const INFERENCE_ENTRY_POINT = "inference.py";
 export const INFERENCE_CODE_DIR = "/opt/ml/model/code";
 
-/** Gate metrics (lower is better) scraped per scored method; train.py prints `warecast-metric <method>.<metric>=<v>`. */
-export const SCRAPED_METRICS = ["wape", "rmsse", "mase", "pinball"] as const;
+/** What train.py prints per scored method: `metric <method>_<metric>=<value>` (model/train.py). */
+export const SCRAPED_METRICS = ["wape", "rmsse", "mase", "coverage_80"] as const;
 export const SCORED_METHODS = ["model", "champion", "seasonal_naive"] as const;
 
-/** SageMaker metric definitions: `backtest:<method>:<metric>` from train.py's `warecast-metric` log lines. */
+/** SageMaker metric definitions `backtest:<method>:<metric>`, scraped from train.py's log. */
 export function metricDefinitions(): { Name: string; Regex: string }[] {
   return SCORED_METHODS.flatMap((method) =>
     SCRAPED_METRICS.map((metric) => ({
       Name: `backtest:${method}:${metric}`,
-      Regex: `warecast-metric ${method}\\.${metric}=([-+0-9.eE]+)`,
+      Regex: `metric ${method}_${metric}=([-+0-9.eE]+)`,
     })),
   );
 }

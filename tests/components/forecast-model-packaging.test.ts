@@ -15,6 +15,7 @@ import {
   sourceDirEntries,
 } from "../../components/forecast-model/packaging";
 import { tarGzBytes, writeTarGz } from "../../components/forecast-model/tarball";
+import { metricDefinitions } from "../../components/forecast-model/training";
 import { readTarMembers } from "../../functions/model/artifact";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -116,5 +117,25 @@ describe("sourcedir", () => {
     expect(() => sourceDirEntries(path.join(ROOT, "docs"), "train.py", "model.train")).toThrow(
       /no __init__.py/,
     );
+  });
+});
+
+describe("metric definitions", () => {
+  it("match the lines train.py prints, and only those", () => {
+    // The format string in model/train.py that the regexes follow.
+    expect(fs.readFileSync(path.join(MODEL_DIR, "train.py"), "utf8")).toContain(
+      'print(f"metric {name}_{metric}={row[metric]:.6f}"',
+    );
+    const defs = metricDefinitions();
+    const scrape = (line: string) =>
+      defs
+        .filter((d) => new RegExp(d.Regex).test(line))
+        .map((d) => [d.Name, new RegExp(d.Regex).exec(line)?.[1]]);
+    expect(scrape("metric model_wape=0.312500")).toEqual([["backtest:model:wape", "0.312500"]]);
+    expect(scrape("metric champion_coverage_80=0.791000")).toEqual([
+      ["backtest:champion:coverage_80", "0.791000"],
+    ]);
+    expect(scrape("metric seasonal_naive_empirical_wape=0.5")).toEqual([]);
+    expect(new Set(defs.map((d) => d.Name)).size).toBe(defs.length);
   });
 });

@@ -82,7 +82,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       serverSideEncryption: "aws:kms",
       kmsKeyId: keyArn(run()),
     });
-    expect(bootstrap.inputs.key).toMatch(/^bootstrap\/model-[0-9a-f]{16}\.tar\.gz$/);
+    expect(bootstrap.inputs.key).toMatch(/^bootstrap\/[0-9a-f]{16}\/model\.tar\.gz$/);
     expect(model.inputs.name).toMatch(new RegExp(`^${prefix}-bootstrap-[0-9a-f]{8}$`));
     expect(model.inputs.primaryContainer).toEqual({
       image: IMAGE,
@@ -124,7 +124,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect(req.AlgorithmSpecification?.TrainingImage).toBe(IMAGE);
     expect(req.AlgorithmSpecification?.MetricDefinitions).toContainEqual({
       Name: "backtest:model:wape",
-      Regex: "warecast-metric model\\.wape=([-+0-9.eE]+)",
+      Regex: "metric model_wape=([-+0-9.eE]+)",
     });
     expect(req.HyperParameters).toMatchObject({ freq: "D", horizon: "28", sagemaker_program: '"train.py"' });
     const source = one(run(), "aws:s3/bucketObjectv2:BucketObjectv2", "-model-sourcedir");
