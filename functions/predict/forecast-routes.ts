@@ -24,16 +24,30 @@ export function resolveOptions(
   return { horizon: h, quantiles: q };
 }
 
-/** 413 when a synchronous call carries more series than the stack allows. */
-export function checkSeriesLimit(deps: PredictDeps, count: number): void {
-  const limit = deps.config.maxSeriesPerRequest;
-  if (count > limit) {
-    throw new ApiProblem(
-      "tooLarge",
-      `${count} series in one call; at most ${limit} are allowed. Use POST /v1/forecast-jobs for bulk forecasts.`,
-      { limit },
-    );
+/**
+ * The JSON body, validated against `schema`. The array `field` is counted first, so a batch over `limit` gets a
+ * 413 (`tooMany` says why), not a 400 about its 5,000th item.
+ */
+export function parseCountedBody<T>(
+  deps: PredictDeps,
+  event: ApiEvent,
+  schema: string,
+  field: string,
+  limit: number,
+  tooMany: (count: number) => string,
+): T {
+  const raw = jsonBody(event);
+  const listed = (raw as Record<string, unknown> | null)?.[field];
+  if (Array.isArray(listed) && listed.length > limit) {
+    throw new ApiProblem("tooLarge", tooMany(listed.length), { limit });
   }
+  return deps.schemas.parse<T>(schema, raw, "/body");
+}
+
+/** 413 text of the synchronous routes. */
+export function tooManyForOneCall(limit: number): (count: number) => string {
+  return (count) =>
+    `${count} series in one call; at most ${limit} are allowed. Use POST /v1/forecast-jobs for bulk forecasts.`;
 }
 
 async function answer(
@@ -64,11 +78,15 @@ export async function createForecasts(
   event: ApiEvent,
   ctx: RequestContext,
 ): Promise<ApiResult> {
-  const raw = jsonBody(event);
-  // The limit is checked before full validation so a huge batch gets 413, not a 400 about its 5,000th item.
-  const count = (raw as { series?: unknown })?.series;
-  if (Array.isArray(count)) checkSeriesLimit(deps, count.length);
-  const body = deps.schemas.parse<ForecastRequestBody>("ForecastRequest", raw, "/body");
+  const limit = deps.config.maxSeriesPerRequest;
+  const body = parseCountedBody<ForecastRequestBody>(
+    deps,
+    event,
+    "ForecastRequest",
+    "series",
+    limit,
+    tooManyForOneCall(limit),
+  );
   const options = resolveOptions(deps, body.horizon, body.quantiles, "/body");
   return answer(deps, ctx, body.series, options, "/body/series");
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ForecastJobs } from "../forecast-jobs";
 import type { PredictDeps, RequestContext } from "./deps";
-import { resolveOptions } from "./forecast-routes";
+import { parseCountedBody, resolveOptions } from "./forecast-routes";
 import { loadStates } from "./forecast-service";
-import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
+import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, invalidField, type SeriesKey } from "./problem";
 import type { ForecastJobRequestBody } from "./types";
 
@@ -12,15 +12,15 @@ export async function createForecastJob(
   event: ApiEvent,
   ctx: RequestContext,
 ): Promise<ApiResult> {
-  const raw = jsonBody(event);
-  const listed = (raw as { series?: unknown })?.series;
   const limit = deps.config.maxSeriesPerJob;
-  if (Array.isArray(listed) && listed.length > limit) {
-    throw new ApiProblem("tooLarge", `${listed.length} series in one job; at most ${limit} are allowed.`, {
-      limit,
-    });
-  }
-  const body = deps.schemas.parse<ForecastJobRequestBody>("ForecastJobRequest", raw, "/body");
+  const body = parseCountedBody<ForecastJobRequestBody>(
+    deps,
+    event,
+    "ForecastJobRequest",
+    "series",
+    limit,
+    (count) => `${count} series in one job; at most ${limit} are allowed.`,
+  );
   if ((body.series === undefined) === (body.warehouse_ids === undefined)) {
     throw invalidField("/body", "must give exactly one of warehouse_ids and series");
   }

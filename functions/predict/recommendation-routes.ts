@@ -1,8 +1,8 @@
 import { RISK_GRID, recommend, type DemandDistribution, type ReplenishmentInputs } from "../replenishment";
 import type { PredictDeps, RequestContext } from "./deps";
-import { checkSeriesLimit } from "./forecast-routes";
+import { parseCountedBody, tooManyForOneCall } from "./forecast-routes";
 import { forecast, loadStates, logServed, servedRecords, toSeriesForecasts } from "./forecast-service";
-import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
+import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, type FieldError } from "./problem";
 import { seriesKey } from "./series-state";
 import type { RecommendationItemBody, RecommendationRequestBody } from "./types";
@@ -77,10 +77,15 @@ export async function createRecommendations(
   event: ApiEvent,
   ctx: RequestContext,
 ): Promise<ApiResult> {
-  const raw = jsonBody(event);
-  const items = (raw as { items?: unknown })?.items;
-  if (Array.isArray(items)) checkSeriesLimit(deps, items.length);
-  const body = deps.schemas.parse<RecommendationRequestBody>("RecommendationRequest", raw, "/body");
+  const limit = deps.config.maxSeriesPerRequest;
+  const body = parseCountedBody<RecommendationRequestBody>(
+    deps,
+    event,
+    "RecommendationRequest",
+    "items",
+    limit,
+    tooManyForOneCall(limit),
+  );
 
   const states = await loadStates(deps, body.items);
   const resolved = await Promise.all(
