@@ -1,0 +1,199 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type {
+  GetJobRunsCommandInput,
+  GetJobRunsCommandOutput,
+  StartJobRunCommandInput,
+  StartJobRunCommandOutput,
+} from "@aws-sdk/client-glue";
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import type { Observability } from "./powertools";
+
+/**
+ * The glue-trigger function: starts the ETL job when raw events land, without ever running it twice at once.
+ *
+ * It receives three kinds of EventBridge events:
+ * - S3 "Object Created" under the raw bucket's `events/` prefix: start the job unless a run is in progress. Data
+ *   that lands during a run is not lost: the run's completion (below) picks it up.
+ * - Glue "Glue Job State Change" of our job to SUCCEEDED: start again at once when raw objects arrived after that
+ *   run started (it may not have seen them), so late-landing data is processed without waiting for more data.
+ *   Failed runs are not retried in a loop; the safety-net schedule and the next object retry them.
+ * - the safety-net schedule ("Scheduled Event"): start the job unless a run is in progress.
+ *
+ * Duplicated events are harmless: a second delivery finds the run in progress (or Glue refuses a second one with
+ * ConcurrentRunsExceededException: the job's max concurrency is 1), and a run with nothing new to read commits
+ * an empty manifest (the job keeps its own record of processed objects).
+ */
+
+export interface GlueApi {
+  getJobRuns(input: GetJobRunsCommandInput): Promise<GetJobRunsCommandOutput>;
+  startJobRun(input: StartJobRunCommandInput): Promise<StartJobRunCommandOutput>;
+}
+
+export interface S3ListApi {
+  listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
+}
+
+export interface GlueTriggerSettings {
+  /** The ETL job's name. */
+  readonly jobName: string;
+  /** The raw bucket. */
+  readonly rawBucket: string;
+  /** Prefix of raw events, `events/`. */
+  readonly eventsPrefix: string;
+}
+
+export interface GlueTriggerDeps {
+  readonly glue: GlueApi;
+  readonly s3: S3ListApi;
+  readonly settings: GlueTriggerSettings;
+  readonly obs: Observability;
+}
+
+/** The EventBridge envelope fields this function reads. */
+export interface TriggerEvent {
+  readonly id?: string;
+  readonly source?: string;
+  readonly "detail-type"?: string;
+  readonly time?: string;
+  readonly detail?: {
+    readonly bucket?: { readonly name?: string };
+    readonly object?: { readonly key?: string };
+    readonly jobName?: string;
+    readonly jobRunId?: string;
+    readonly state?: string;
+  };
+}
+
+export type TriggerResult =
+  | { readonly action: "started"; readonly jobRunId: string; readonly reason: string }
+  | { readonly action: "skipped"; readonly reason: string };
+
+/** Glue run states in which a new run must not start. */
+const ACTIVE = new Set(["STARTING", "RUNNING", "STOPPING", "WAITING"]);
+
+/** Starts the job unless one of its runs is active; Glue's own concurrency limit settles any race. */
+async function startUnlessRunning(deps: GlueTriggerDeps, reason: string): Promise<TriggerResult> {
+  const { glue, settings } = deps;
+  const runs = await glue.getJobRuns({ JobName: settings.jobName, MaxResults: 10 });
+  const active = (runs.JobRuns ?? []).find((r) => r.JobRunState && ACTIVE.has(r.JobRunState));
+  if (active) {
+    return {
+      action: "skipped",
+      reason: `run ${active.Id} is ${active.JobRunState}; its completion re-checks`,
+    };
+  }
+  try {
+    const started = await glue.startJobRun({ JobName: settings.jobName });
+    return { action: "started", jobRunId: started.JobRunId ?? "", reason };
+  } catch (err) {
+    if (errorName(err) === "ConcurrentRunsExceededException") {
+      return {
+        action: "skipped",
+        reason: "another trigger started a run first (ConcurrentRunsExceededException)",
+      };
+    }
+    throw err;
+  }
+}
+
+/** True when a raw event object was written after `since` (keys sort by their dt= arrival date). */
+async function newerObjectExists(deps: GlueTriggerDeps, since: Date): Promise<boolean> {
+  const { s3, settings } = deps;
+  const day = since.toISOString().slice(0, 10);
+  let token: string | undefined;
+  do {
+    const page = await s3.listObjectsV2({
+      Bucket: settings.rawBucket,
+      Prefix: settings.eventsPrefix,
+      // Objects that arrived since the run started sit in partitions dated that day or later.
+      StartAfter: `${settings.eventsPrefix}dt=${day}`,
+      ContinuationToken: token,
+    });
+    if ((page.Contents ?? []).some((o) => o.LastModified && new Date(o.LastModified) > since)) return true;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return false;
+}
+
+async function afterRun(deps: GlueTriggerDeps, event: TriggerEvent): Promise<TriggerResult> {
+  const { jobName, jobRunId, state } = event.detail ?? {};
+  if (jobName !== deps.settings.jobName) return { action: "skipped", reason: `not our job (${jobName})` };
+  if (state !== "SUCCEEDED")
+    return { action: "skipped", reason: `run ${jobRunId} ended ${state}; not retried here` };
+  const runs = await deps.glue.getJobRuns({ JobName: jobName, MaxResults: 10 });
+  const run = (runs.JobRuns ?? []).find((r) => r.Id === jobRunId);
+  const since = run?.StartedOn ? new Date(run.StartedOn) : event.time ? new Date(event.time) : undefined;
+  if (!since) return { action: "skipped", reason: `run ${jobRunId} has no start time to compare with` };
+  if (!(await newerObjectExists(deps, since))) {
+    return { action: "skipped", reason: `no raw object arrived after run ${jobRunId} started` };
+  }
+  return startUnlessRunning(deps, `raw objects arrived during run ${jobRunId}`);
+}
+
+async function route(deps: GlueTriggerDeps, event: TriggerEvent): Promise<TriggerResult> {
+  const kind = event["detail-type"];
+  if (kind === "Object Created") {
+    const key = event.detail?.object?.key ?? "";
+    // EventBridge spells keys URL-encoded (spaces as +).
+    const decoded = decodeURIComponent(key.replace(/\+/g, " "));
+    if (
+      event.detail?.bucket?.name !== deps.settings.rawBucket ||
+      !decoded.startsWith(deps.settings.eventsPrefix)
+    ) {
+      return {
+        action: "skipped",
+        reason: `not a raw event object: ${event.detail?.bucket?.name}/${decoded}`,
+      };
+    }
+    return startUnlessRunning(deps, `object created: ${decoded}`);
+  }
+  if (kind === "Glue Job State Change") return afterRun(deps, event);
+  if (kind === "Scheduled Event") return startUnlessRunning(deps, "safety-net schedule");
+  return { action: "skipped", reason: `unexpected event ${event.source}/${kind}` };
+}
+
+/**
+ * Handles one EventBridge event. Throttling and other transient errors are rethrown after the SDK's own retries,
+ * so Lambda's asynchronous retry (and the next event or schedule) tries again; nothing is swallowed silently.
+ */
+export async function handleGlueTrigger(event: TriggerEvent, deps: GlueTriggerDeps): Promise<TriggerResult> {
+  const { logger, metrics } = deps.obs;
+  try {
+    const result = await route(deps, event);
+    logger.info(`glue trigger ${result.action}`, {
+      ...result,
+      eventId: event.id,
+      detailType: event["detail-type"],
+    });
+    metrics.addMetric(
+      result.action === "started" ? "EtlRunsStarted" : "EtlTriggersSkipped",
+      MetricUnit.Count,
+      1,
+    );
+    return result;
+  } catch (err) {
+    logger.error("glue trigger failed", {
+      eventId: event.id,
+      error: err as Error,
+      throttled: isThrottling(err),
+    });
+    metrics.addMetric("EtlTriggerErrors", MetricUnit.Count, 1);
+    throw err;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "name" in err
+    ? String((err as { name: unknown }).name)
+    : undefined;
+}
+
+/** Glue and S3 throttling errors (the SDK already retried them with backoff). */
+export function isThrottling(err: unknown): boolean {
+  const name = errorName(err) ?? "";
+  return ["ThrottlingException", "TooManyRequestsException", "SlowDown", "RequestLimitExceeded"].includes(
+    name,
+  );
+}
