@@ -188,6 +188,8 @@ async function measure(
   };
 }
 
+// The benchmark measures the API, not EMF lines on stdout.
+process.env.POWERTOOLS_METRICS_DISABLED = "true";
 const quietObs = () => ({
   logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
   metrics: new Metrics({ namespace: "Warecast", serviceName: "bench" }),

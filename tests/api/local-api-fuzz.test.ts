@@ -7,7 +7,7 @@ import * as fc from "fast-check";
 import { startLocalApi, type LocalApi } from "../../cli/local-api/server";
 import { MemoryServedForecastLog } from "../../functions/predict/served-log";
 import { responseErrors } from "./conformance";
-import { FakeEndpoint, makeTestDeps } from "../functions/predict-support";
+import { FakeEndpoint, makeTestDeps, quietObservability } from "../functions/predict-support";
 import { addDays } from "../../functions/predict/forecast-service";
 
 const RUNS = 1200;
@@ -243,6 +243,7 @@ beforeAll(async () => {
     endpoint: new FakeEndpoint(),
     servedLog: new MemoryServedForecastLog(),
     config: { maxSeriesPerRequest: 3 },
+    obs: quietObservability(),
   });
 });
 

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { createObservability } from "../../functions/powertools";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createObservability, type Observability } from "../../functions/powertools";
 import { createApiAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
@@ -35,6 +36,14 @@ endpointAjv.addSchema(
 const EP = "https://warecast.dev/schemas/endpoint.schema.json";
 export const validateEndpointRequest = endpointAjv.getSchema(`${EP}#/$defs/request`)!;
 export const validateEndpointResponse = endpointAjv.getSchema(`${EP}#/$defs/response`)!;
+
+/** Powertools with the logger at WARN: the tests' output keeps errors and warnings only. */
+export function quietObservability(): Observability {
+  return {
+    ...createObservability("warecast-api-test"),
+    logger: new Logger({ serviceName: "warecast-api-test", logLevel: "WARN" }),
+  };
+}
 
 export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, { body: Uint8Array; etag: number; at: Date }>();
@@ -239,7 +248,7 @@ export function makeTestDeps(
     endpoint,
     servedLog,
     decodeParquet: loadParquetDecoder(),
-    obs: createObservability("warecast-api-test"),
+    obs: quietObservability(),
   });
   return { deps, endpoint, servedLog, processed, jobsStore, queue, workspace };
 }
