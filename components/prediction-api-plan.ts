@@ -62,12 +62,25 @@ function gatewayResponses(): Record<string, unknown> {
   return out;
 }
 
-/** Drops what API Gateway's model import does not take (examples) from schemas, deep. */
-function stripExamples(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(stripExamples);
+const SCHEMA_REF = "#/components/schemas/";
+
+/**
+ * What API Gateway's import takes: refs to responses, headers, parameters and examples inlined (it resolves only
+ * schema refs, which become its models), and `example(s)` dropped (not supported).
+ */
+function forGateway(node: unknown, spec: OpenApiDoc): unknown {
+  if (Array.isArray(node)) return node.map((n) => forGateway(n, spec));
   if (node === null || typeof node !== "object") return node;
+  const ref = (node as { $ref?: unknown }).$ref;
+  if (typeof ref === "string" && !ref.startsWith(SCHEMA_REF)) {
+    let target: unknown = spec;
+    for (const part of ref.replace(/^#\//, "").split("/")) target = (target as Record<string, unknown>)[part];
+    if (target === undefined) throw new Error(`unresolved $ref ${ref} in api/openapi.yaml`);
+    return forGateway(target, spec);
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) if (k !== "example") out[k] = stripExamples(v);
+  for (const [k, v] of Object.entries(node))
+    if (k !== "example" && k !== "examples") out[k] = forGateway(v, spec);
   return out;
 }
 
@@ -77,9 +90,11 @@ export const REQUEST_VALIDATORS = {
 } as const;
 
 /**
- * The document API Gateway imports: api/openapi.yaml unchanged in its paths and schemas (the single source),
- * plus, per operation, a Lambda proxy integration and a request validator (body + parameters when there is a
- * body), the API key source, and problem+json gateway responses. `invokeUri` is the function's invoke ARN.
+ * The document API Gateway imports: api/openapi.yaml's paths and schemas (the single source), with non-schema
+ * refs inlined and examples dropped, plus, per operation, a Lambda proxy integration and a request validator
+ * (body + parameters when there is a body), the API key source, and problem+json gateway responses.
+ * `invokeUri` is the function's invoke ARN. API Gateway's draft-4 models ignore a few keywords (e.g.
+ * additionalProperties, with an import warning); the predict function validates the full schema with ajv anyway.
  */
 export function gatewayDocument(spec: OpenApiDoc, invokeUri: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
@@ -102,14 +117,19 @@ export function gatewayDocument(spec: OpenApiDoc, invokeUri: string): Record<str
     }
     paths[path] = outItem;
   }
-  const { servers: _servers, ...rest } = spec as Record<string, unknown>;
-  return stripExamples({
-    ...rest,
-    paths,
-    "x-amazon-apigateway-api-key-source": "HEADER",
-    "x-amazon-apigateway-request-validators": REQUEST_VALIDATORS,
-    "x-amazon-apigateway-gateway-responses": gatewayResponses(),
-  }) as Record<string, unknown>;
+  const { servers: _servers, components, ...rest } = spec as Record<string, unknown>;
+  const { schemas, securitySchemes } = components as Record<string, unknown>;
+  return forGateway(
+    {
+      ...rest,
+      components: { schemas, securitySchemes },
+      paths,
+      "x-amazon-apigateway-api-key-source": "HEADER",
+      "x-amazon-apigateway-request-validators": REQUEST_VALIDATORS,
+      "x-amazon-apigateway-gateway-responses": gatewayResponses(),
+    },
+    spec,
+  ) as Record<string, unknown>;
 }
 
 /** Stage access log format: one JSON line per request (fields the dashboard and audits use). */

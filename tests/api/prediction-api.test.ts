@@ -56,7 +56,16 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect(responses.BAD_REQUEST_BODY.responseParameters["gatewayresponse.header.Content-Type"]).toBe(
       "'application/problem+json'",
     );
-    expect(JSON.stringify(doc)).not.toContain('"example"');
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain('"example"');
+    // Only schema refs remain (API Gateway turns them into models); responses, headers, parameters are inlined.
+    expect(
+      [...text.matchAll(/"\$ref":"([^"]+)"/g)].every((m) => m[1].startsWith("#/components/schemas/")),
+    ).toBe(true);
+    expect(doc.paths["/v1/forecasts"].post.responses["503"].headers["Retry-After"].schema).toEqual({
+      type: "integer",
+      minimum: 1,
+    });
   });
 
   it("throttles and caps each key by the stack's config, and every method needs a key", () => {
