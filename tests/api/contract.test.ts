@@ -72,14 +72,16 @@ describe("api/openapi.yaml", () => {
 
   it("has examples for every route", () => {
     const routes = routesOf(spec);
-    expect(routes.map((r) => r.operationId).sort()).toEqual([
-      "createForecastJob",
-      "createForecasts",
-      "createRecommendations",
-      "getForecast",
-      "getForecastJob",
-      "getHealth",
-    ]);
+    expect(routes.map((r) => r.operationId)).toEqual(
+      expect.arrayContaining([
+        "createForecastJob",
+        "createForecasts",
+        "createRecommendations",
+        "getForecast",
+        "getForecastJob",
+        "getHealth",
+      ]),
+    );
     expect(all.length).toBeGreaterThanOrEqual(12);
   });
 
