@@ -10,6 +10,7 @@ import { at, parseJson, UNKNOWN } from "./lib/values";
  */
 export const TAGGABLE = [
   "aws:s3/bucket:Bucket",
+  "aws:s3/bucketObjectv2:BucketObjectv2",
   "aws:kms/key:Key",
   "aws:cloudwatch/logGroup:LogGroup",
   "aws:cloudwatch/metricAlarm:MetricAlarm",
