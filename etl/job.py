@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from etl.accuracy_run import run_accuracy
 from etl.calendar import CALENDAR_KEY, merge_closed_days, parse_calendar
 from etl.demand import DEMAND_COLUMNS, closed_days_frame, daily_demand
 from etl.events import (
@@ -154,7 +155,8 @@ def _process(spark, opts, raw, processed, run_id, committed, objects, closed_day
     if valid:
         rewrite = _rewrite_demand(spark, opts, processed, run_id, committed, new_events, closed_days)
         counts.update(_measure_demand(spark, processed, rewrite))
-        # Accuracy against actuals (etl/accuracy.py) reads the rewritten demand here.
+        # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
+        counts["accuracy"] = run_accuracy(spark, raw, processed, rewrite.starts)
         counts["series_state_rows"] = _write_state(spark, opts, processed, run_id, rewrite)
         rewrite.demand.unpersist()
     else:
@@ -335,6 +337,16 @@ def _start(opts: JobOptions) -> tuple[SparkSession, Callable[[], None]]:
     return glue.spark_session, job.commit
 
 
+def _register_partitions(spark: SparkSession, database: str) -> None:
+    """Adds new partitions to the catalog tables (Athena reads them). The data is committed already, so a
+    failure here is logged as a warning, not a failed run; the next run repairs the catalog again."""
+    for table in ("demand_daily", "series_state", "quarantine"):
+        try:
+            spark.sql(f"MSCK REPAIR TABLE `{database}`.`{table}`")
+        except Exception as err:  # noqa: BLE001 - any catalog error leaves the committed data valid
+            log.warning("catalog partitions of %s.%s not registered: %s", database, table, err)
+
+
 def main(argv: Sequence[str] | None = None) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     opts = parse_args(sys.argv[1:] if argv is None else argv)
@@ -349,6 +361,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
         publish_metrics(
             boto3.client("cloudwatch"), opts.metrics_namespace, manifest, opts.job_name or "warecast-etl"
         )
+    if opts.catalog_database:
+        _register_partitions(spark, opts.catalog_database)
     summary = {k: manifest[k] for k in ("run_id", "mode", "records_in", "valid", "quarantined", "duplicates")}
     log.info("manifest %s", json.dumps(summary))
     finish()

@@ -11,11 +11,12 @@ import json
 from datetime import date
 
 import pytest
-from test_accuracy import served_row  # the same record builder as the transform tests
 
 from etl.accuracy import ALL
 from etl.accuracy_run import run_accuracy, served_log_keys
 from etl.storage import Storage
+from tests.python.etl.conftest import event
+from tests.python.etl.test_accuracy import served_row
 
 pytestmark = pytest.mark.spark
 
@@ -139,3 +140,80 @@ def test_run_accuracy_without_a_served_log_reports_the_dates_and_writes_nothing(
     assert section["dates"] == ["2024-01-02", "2024-01-02"]
     assert section["rows"] == [] and section["status"]["evaluated"] == 0
     assert not processed.exists("accuracy")
+
+
+def test_run_metrics_carry_the_accuracy_rows_in_the_same_call():
+    from etl.metrics import metric_data
+
+    manifest = {
+        "records_in": 10,
+        "valid": 9,
+        "quarantined": 1,
+        "duplicates": 0,
+        "demand_rows_written": 4,
+        "partitions_rewritten": 1,
+        "duration_seconds": 12.5,
+        "finished_at": "2024-01-04T06:30:00.000Z",
+        "accuracy": {
+            "rows": [
+                {"date": "2024-01-02", "group": "W1", "n": 2, "wape": 7 / 18, "bias": -3 / 18},
+                {"date": "2024-01-02", "group": ALL, "n": 3, "wape": 7 / 22, "bias": -3 / 22},
+            ]
+        },
+    }
+    data = metric_data(manifest, "warecast-dev-etl")
+    assert [d["MetricName"] for d in data[:7]] == [
+        "RecordsIn",
+        "ValidEvents",
+        "QuarantinedRecords",
+        "DuplicateEvents",
+        "DemandRowsWritten",
+        "PartitionsRewritten",
+        "DurationSeconds",
+    ]
+    accuracy = data[7:]
+    assert [(d["MetricName"], d["Dimensions"][1]["Value"]) for d in accuracy] == [
+        ("ForecastWAPE", ALL),
+        ("ForecastBias", ALL),
+        ("ForecastsEvaluated", ALL),
+        ("ForecastWAPE", "W1"),
+        ("ForecastBias", "W1"),
+        ("ForecastsEvaluated", "W1"),
+    ]
+    assert accuracy[0]["Dimensions"][0] == {"Name": "JobName", "Value": "warecast-dev-etl"}
+    assert accuracy[0]["Timestamp"] == "2024-01-04T06:30:00Z"
+    assert accuracy[0]["Value"] == pytest.approx(7 / 22)
+    # Without an accuracy section (no valid events, or no served log) the run metrics stand alone.
+    assert len(metric_data({k: v for k, v in manifest.items() if k != "accuracy"}, "j")) == 7
+
+
+def test_an_etl_run_scores_the_forecasts_served_for_the_days_it_writes(
+    raw_store, run_job, processed, tmp_path
+):
+    """etl/job.py calls the step. By hand: 03-01 forecast 4 vs 2 sold, 03-02 forecast 3 vs 3 sold."""
+    raw_store.put(
+        "a",
+        [
+            event("e1", "sale", "2024-03-01T10:00:00Z", quantity=2),
+            event("e2", "sale", "2024-03-02T10:00:00Z", quantity=3),
+        ],
+    )
+    _write_log(
+        tmp_path / "raw",
+        "2024-02-29",
+        "f.ndjson.gz",
+        [
+            served_row("r1", "v1", "W1", "S1", "2024-03-01", 4.0),
+            served_row("r1", "v1", "W1", "S1", "2024-03-02", 3.0),
+            served_row("r1", "v1", "W1", "S1", "2024-03-03", 9.0),  # no actual yet
+        ],
+    )
+    manifest = run_job()
+    section = manifest["accuracy"]
+    assert section["dates"] == ["2024-03-01", "2024-03-02"]
+    assert section["status"] == {"evaluated": 2, "closed": 0, "stockout": 0, "no_actual": 0}
+    overall = {r["date"]: r for r in section["rows"] if r["group"] == ALL}
+    assert (overall["2024-03-01"]["wape"], overall["2024-03-01"]["bias"]) == (1.0, 1.0)
+    assert (overall["2024-03-02"]["wape"], overall["2024-03-02"]["bias"]) == (0.0, 0.0)
+    runs = list((processed / "runs").glob("*.json"))
+    assert json.loads(runs[0].read_text())["accuracy"] == section
