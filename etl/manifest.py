@@ -98,7 +98,8 @@ def check_counts(counts: Mapping[str, Any]) -> None:
 
 def write_manifest(processed: Storage, manifest: Mapping[str, Any]) -> str:
     key = f"{RUNS_PREFIX}{manifest['run_id']}.json"
-    processed.write_text(key, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    # One line: Athena's JSON SerDe reads one object per line.
+    processed.write_text(key, json.dumps(manifest) + "\n")
     return processed.uri(key)
 
 

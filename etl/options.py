@@ -45,6 +45,8 @@ class JobOptions:
     """CloudWatch namespace for run metrics; None = metrics go only to the manifest (local mode)."""
     job_name: str | None = None
     """Glue job name (set by Glue); also the metrics dimension."""
+    catalog_database: str | None = None
+    """Glue catalog database whose processed tables get their new partitions registered (Glue only)."""
 
 
 def parse_args(argv: Sequence[str]) -> JobOptions:
@@ -60,6 +62,7 @@ def parse_args(argv: Sequence[str]) -> JobOptions:
     parser.add_argument("--default-time-zone", default="UTC")
     parser.add_argument("--state-window-days", default="400")
     parser.add_argument("--metrics-namespace", default=None)
+    parser.add_argument("--catalog-database", default=None)
     parser.add_argument("--JOB_NAME", dest="job_name", default=None)
     args, _glue_arguments = parser.parse_known_args(list(argv))
 
@@ -86,6 +89,7 @@ def parse_args(argv: Sequence[str]) -> JobOptions:
         state_window_days=window,
         metrics_namespace=args.metrics_namespace or None,
         job_name=args.job_name,
+        catalog_database=args.catalog_database or None,
     )
 
 

@@ -1,0 +1,194 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Command } from "commander";
+
+/** Repository root: etl/ is run from here, as a process (the CLI never imports Python). */
+const repoRoot = path.resolve(__dirname, "..", "..");
+const venv = path.join(repoRoot, ".venv");
+
+export interface EtlOptions {
+  /** Raw store (Firehose's layout). Default `.warecast/raw`. */
+  readonly raw: string;
+  /** Processed store. Default `.warecast/processed`. */
+  readonly processed: string;
+  /** Rebuild every table from all raw objects. */
+  readonly reprocess?: boolean;
+  /** Closed-days calendar file; default `<raw>/calendar/closed-days.json` when present. */
+  readonly calendar?: string;
+  /** `warehouse_id=IANA zone` pairs, comma-separated. */
+  readonly timeZones?: string;
+  /** Zone of warehouses not in `timeZones`. Default UTC. */
+  readonly defaultTimeZone?: string;
+  /** Extra closed days: `warehouse_id=YYYY-MM-DD` or `*=YYYY-MM-DD`, comma-separated. */
+  readonly closedDays?: string;
+  /** Days per series in series_state. Default 400. */
+  readonly stateWindowDays?: string;
+  /** Spark master. Default local[2]: the machine has 2 cores. */
+  readonly master?: string;
+}
+
+/**
+ * The lean local Spark: 2 cores, few shuffle partitions (the data is a few MB), no UI or progress bars, warnings
+ * only, loopback networking.
+ */
+export function sparkSubmitArgs(opts: EtlOptions): string[] {
+  const conf = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.extraJavaOptions": `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
+  };
+  const job = [
+    "--raw",
+    path.resolve(opts.raw),
+    "--processed",
+    path.resolve(opts.processed),
+    "--schema",
+    path.join(repoRoot, "schemas", "event.schema.json"),
+  ];
+  const optional: [string, string | undefined][] = [
+    ["--calendar", opts.calendar && path.resolve(opts.calendar)],
+    ["--time-zones", opts.timeZones],
+    ["--default-time-zone", opts.defaultTimeZone],
+    ["--closed-days", opts.closedDays],
+    ["--state-window-days", opts.stateWindowDays],
+  ];
+  for (const [flag, value] of optional) if (value !== undefined) job.push(flag, value);
+  if (opts.reprocess) job.push("--reprocess", "true");
+  return [
+    "--master",
+    opts.master ?? "local[2]",
+    "--driver-memory",
+    "2g",
+    ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
+    path.join(repoRoot, "etl", "job.py"),
+    ...job,
+  ];
+}
+
+/** spark-submit from the venv's pyspark, with that venv's Python and the repo on PYTHONPATH (etl.* imports). */
+export function sparkEnv(): NodeJS.ProcessEnv {
+  const lib = path.join(venv, "lib");
+  const pythonDir = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith("python3")) : undefined;
+  if (!pythonDir) throw new Error(`no Python venv at ${venv}: run scripts/setup.sh`);
+  const python = path.join(venv, "bin", "python");
+  return {
+    SPARK_HOME: path.join(lib, pythonDir, "site-packages", "pyspark"),
+    PYSPARK_PYTHON: python,
+    PYSPARK_DRIVER_PYTHON: python,
+    PYTHONPATH: repoRoot,
+  };
+}
+
+/** A run manifest as etl/manifest.py writes it (the fields this command reports). */
+export interface RunManifest {
+  readonly run_id: string;
+  readonly mode: string;
+  readonly duration_seconds: number;
+  readonly objects: readonly { key: string; size: number }[];
+  readonly records_in: number;
+  readonly valid: number;
+  readonly quarantined: number;
+  readonly quarantined_by_reason: Record<string, number>;
+  readonly duplicates: number;
+  readonly duplicates_by_kind: Record<string, number>;
+  readonly demand_rows_written: number;
+  readonly partitions_rewritten: number;
+  readonly series_state_rows: number;
+}
+
+function manifestKeys(processed: string): Set<string> {
+  const dir = path.join(processed, "runs");
+  return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
+}
+
+/** Runs the Glue script locally through spark-submit and returns the manifest the run committed. */
+export async function runEtl(opts: EtlOptions): Promise<RunManifest> {
+  if (!fs.existsSync(opts.raw))
+    throw new Error(`--raw ${opts.raw}: no such directory (run \`warecast import\` first)`);
+  const before = manifestKeys(opts.processed);
+  const submit = path.join(venv, "bin", "spark-submit");
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(submit, sparkSubmitArgs(opts), {
+      cwd: repoRoot,
+      env: { ...process.env, ...sparkEnv() },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`the ETL job failed (spark-submit exited with code ${code})`)),
+    );
+  });
+  const created = [...manifestKeys(opts.processed)].filter((k) => !before.has(k)).sort();
+  const newest = created.at(-1);
+  if (!newest) throw new Error(`the ETL job exited without writing a manifest under ${opts.processed}/runs`);
+  return JSON.parse(fs.readFileSync(path.join(opts.processed, "runs", newest), "utf8")) as RunManifest;
+}
+
+/** The manifest's counts, one per line, as `warecast etl` prints them. */
+export function formatManifest(m: RunManifest): string {
+  const reasons = Object.entries(m.quarantined_by_reason)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  const dupes = Object.entries(m.duplicates_by_kind)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return [
+    `run ${m.run_id} (${m.mode}, ${m.duration_seconds.toFixed(1)} s): ${m.objects.length} raw object(s)`,
+    `  records in      ${m.records_in}`,
+    `  valid           ${m.valid}`,
+    `  quarantined     ${m.quarantined}${reasons ? ` (${reasons})` : ""}`,
+    `  duplicates      ${m.duplicates}${dupes ? ` (${dupes})` : ""}`,
+    `  demand rows     ${m.demand_rows_written} in ${m.partitions_rewritten} partition(s)`,
+    `  series state    ${m.series_state_rows}`,
+  ].join("\n");
+}
+
+interface EtlFlags {
+  raw: string;
+  processed: string;
+  reprocess?: boolean;
+  calendar?: string;
+  timeZones?: string;
+  defaultTimeZone?: string;
+  closedDays?: string;
+  stateWindowDays?: string;
+  master?: string;
+}
+
+/** `warecast etl`: the Glue job's script on the local stores, through spark-submit. */
+export function register(program: Command): void {
+  program
+    .command("etl")
+    .description(
+      "Run the ETL job (etl/job.py, the Glue script) locally with spark-submit: new raw events → demand_daily, series_state, quarantine and a run manifest",
+    )
+    .option("--raw <dir>", "raw store (Firehose's layout)", ".warecast/raw")
+    .option("--processed <dir>", "processed store", ".warecast/processed")
+    .option("--reprocess", "rebuild every table from all raw objects")
+    .option(
+      "--calendar <file>",
+      "closed-days calendar (default: <raw>/calendar/closed-days.json when present)",
+    )
+    .option("--time-zones <list>", "warehouse_id=IANA zone, comma-separated (business dates)")
+    .option("--default-time-zone <zone>", "zone of warehouses not in --time-zones", "UTC")
+    .option(
+      "--closed-days <list>",
+      "extra closed days: warehouse_id=YYYY-MM-DD or *=YYYY-MM-DD, comma-separated",
+    )
+    .option("--state-window-days <n>", "days of history per series in series_state", "400")
+    .option("--master <master>", "Spark master", "local[2]")
+    .action(async (flags: EtlFlags) => {
+      if (flags.stateWindowDays !== undefined && !/^[1-9][0-9]*$/.test(flags.stateWindowDays)) {
+        throw new Error(`--state-window-days must be a positive integer, got "${flags.stateWindowDays}"`);
+      }
+      const manifest = await runEtl(flags);
+      console.log(formatManifest(manifest));
+    });
+}

@@ -1,0 +1,327 @@
+/**
+ * EtlPipeline: raw events → processed tables, on Glue, started when data lands.
+ * - the Glue job (etl/job.py, Glue 5.0) with its code uploaded from etl/, the event schema shipped next to it,
+ *   a security configuration (KMS for S3, logs and bookmarks), continuous logs, job metrics, a timeout and
+ *   max concurrency 1;
+ * - a least-privilege role: its buckets' prefixes, its catalog database, its key;
+ * - a Glue database with catalog tables for raw events and the processed tables;
+ * - the glue-trigger function (functions/glue-trigger.ts) on raw Object Created events, on its own job's successful
+ *   runs (data that landed during a run) and on a safety-net schedule.
+ * The processed bucket belongs to the Foundation (other components read it); this component only writes to it.
+ */
+import { Glue } from "@aws-sdk/client-glue";
+import { S3 } from "@aws-sdk/client-s3";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { handleGlueTrigger, type GlueTriggerSettings, type TriggerEvent } from "../functions/glue-trigger";
+import { createObservability } from "../functions/powertools";
+import { accountContext } from "./account";
+import type { Encryption } from "./encryption";
+import {
+  CATALOG_TABLES,
+  CODE_PREFIX,
+  EVENTS_PREFIX,
+  databaseName,
+  glueRoleStatements,
+  jobArguments,
+  jobSucceededPattern,
+  objectCreatedPattern,
+  storageFormat,
+  tableParameters,
+  triggerStatements,
+} from "./etl-plan";
+import type { IngestionPipeline } from "./ingestion-pipeline";
+import { physicalName } from "./naming";
+import { assumeRolePolicy, policyDocument } from "./policy-documents";
+import { PrivateFunction, type FunctionSettings } from "./private-function";
+import type { SecureBucket } from "./secure-bucket";
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const GLUE_WORKER_TYPES = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] as const;
+
+export interface EtlJobSettings {
+  /** Glue worker type. Required (config etlWorkerType, default G.1X). */
+  readonly workerType: (typeof GLUE_WORKER_TYPES)[number];
+  /** Workers: the fixed count, or the ceiling with auto scaling. Required (config, default 10). */
+  readonly maxWorkers: number;
+  /** Glue auto scaling up to maxWorkers. Required (config, default true). */
+  readonly autoScaling: boolean;
+  /** Run timeout in minutes. Required (config, default 60). */
+  readonly timeoutMinutes: number;
+}
+
+export interface EtlPipelineArgs {
+  /** Stack name prefix (`warecast-dev`): the job's fixed name derives from it. Required. */
+  readonly namePrefix: string;
+  /** AWS region. Required. */
+  readonly region: string;
+  /** The stack key: S3 objects, logs and bookmarks are encrypted with it. Required. */
+  readonly key: Encryption;
+  /** The raw bucket (Firehose writes events/dt=…/). Required. */
+  readonly rawBucket: SecureBucket;
+  /** The ingestion pipeline: it owns the raw bucket's EventBridge notifications the trigger listens to. Required. */
+  readonly ingestion: IngestionPipeline;
+  /** The processed bucket (Foundation's): the job's tables. Required. */
+  readonly processedBucket: SecureBucket;
+  /** Where the job's code is uploaded (under etl/). Required. */
+  readonly codeBucket: SecureBucket;
+  /** Function settings shared by the stack (network, key, logs). Required. */
+  readonly functions: FunctionSettings;
+  /** Glue capacity and timeout. Required. */
+  readonly job: EtlJobSettings;
+  /** Business dates: the default zone and warehouse_id → zone. Default UTC, no overrides. */
+  readonly timeZones?: { readonly default: string; readonly byWarehouse: Readonly<Record<string, string>> };
+  /** Closed days from config: warehouse_id (or `*`) → YYYY-MM-DD dates, merged with the raw store's calendar. Default none. */
+  readonly closedDays?: Readonly<Record<string, readonly string[]>>;
+  /** Days per series in series_state. Default 400. */
+  readonly stateWindowDays?: number;
+  /** EventBridge schedule that runs the job even without new objects. Default `rate(1 day)`. */
+  readonly safetyNetSchedule?: string;
+}
+
+export class EtlPipeline extends pulumi.ComponentResource {
+  public readonly job: aws.glue.Job;
+  public readonly jobName: pulumi.Output<string>;
+  public readonly role: aws.iam.Role;
+  public readonly database: aws.glue.CatalogDatabase;
+  public readonly databaseName: pulumi.Output<string>;
+  public readonly trigger: PrivateFunction;
+
+  constructor(name: string, args: EtlPipelineArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("warecast:etl:EtlPipeline", name, {}, opts);
+    const { job: capacity } = args;
+    if (!GLUE_WORKER_TYPES.includes(capacity.workerType)) {
+      throw new Error(`EtlPipeline ${name}: job.workerType must be one of ${GLUE_WORKER_TYPES.join(", ")}`);
+    }
+    if (!Number.isInteger(capacity.maxWorkers) || capacity.maxWorkers < 2) {
+      throw new Error(
+        `EtlPipeline ${name}: job.maxWorkers must be an integer ≥ 2; got ${capacity.maxWorkers}`,
+      );
+    }
+    if (!Number.isInteger(capacity.timeoutMinutes) || capacity.timeoutMinutes < 1) {
+      throw new Error(
+        `EtlPipeline ${name}: job.timeoutMinutes must be a positive integer; got ${capacity.timeoutMinutes}`,
+      );
+    }
+    const stateWindowDays = args.stateWindowDays ?? 400;
+    const zones = args.timeZones ?? { default: "UTC", byWarehouse: {} };
+    const child = { parent: this };
+    const ctx = accountContext(this, args.region);
+    const jobName = physicalName([args.namePrefix, "etl"], 255);
+    const dbName = databaseName(args.namePrefix);
+
+    // Code: the entry script, the etl package (--extra-py-files) and the event schema (--extra-files).
+    const code = (key: string, source: pulumi.asset.Asset | pulumi.asset.Archive) =>
+      new aws.s3.BucketObjectv2(
+        `${name}-code-${key.replace(/[^a-z0-9]+/gi, "-")}`,
+        {
+          bucket: args.codeBucket.name,
+          key: `${CODE_PREFIX}${key}`,
+          source,
+          serverSideEncryption: "aws:kms",
+          kmsKeyId: args.key.keyArn,
+        },
+        child,
+      );
+    const script = code("job.py", new pulumi.asset.FileAsset(path.join(REPO_ROOT, "etl", "job.py")));
+    const pkg = code(
+      "etl.zip",
+      new pulumi.asset.AssetArchive({ etl: new pulumi.asset.FileArchive(path.join(REPO_ROOT, "etl")) }),
+    );
+    const schema = code(
+      "event.schema.json",
+      new pulumi.asset.FileAsset(path.join(REPO_ROOT, "schemas", "event.schema.json")),
+    );
+
+    this.database = new aws.glue.CatalogDatabase(
+      `${name}-db`,
+      { name: dbName, description: `${args.namePrefix}: raw events and the ETL's processed tables` },
+      child,
+    );
+    for (const table of CATALOG_TABLES) {
+      const bucket = table.bucket === "raw" ? args.rawBucket : args.processedBucket;
+      const location = pulumi.interpolate`s3://${bucket.name}/${table.prefix}`;
+      const format = storageFormat(table.format);
+      new aws.glue.CatalogTable(
+        `${name}-table-${table.name}`,
+        {
+          name: table.name,
+          databaseName: this.database.name,
+          tableType: "EXTERNAL_TABLE",
+          parameters: location.apply((l) => tableParameters(table, l)),
+          partitionKeys: table.partitionKeys.map((k) => ({ ...k })),
+          storageDescriptor: {
+            location,
+            inputFormat: format.inputFormat,
+            outputFormat: format.outputFormat,
+            serDeInfo: { serializationLibrary: format.serializationLibrary, parameters: format.parameters },
+            columns: table.columns.map((col) => ({ ...col })),
+          },
+        },
+        child,
+      );
+    }
+
+    this.role = new aws.iam.Role(
+      `${name}-glue-role`,
+      {
+        description: `Glue ETL job role of ${args.namePrefix}`,
+        assumeRolePolicy: ctx.apply((c) =>
+          JSON.stringify(assumeRolePolicy("glue.amazonaws.com", c.accountId)),
+        ),
+      },
+      child,
+    );
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-glue-policy`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([ctx, args.rawBucket.arn, args.processedBucket.arn, args.codeBucket.arn, args.key.keyArn])
+          .apply(([c, raw, processed, codeArn, keyArn]) =>
+            JSON.stringify(
+              policyDocument(
+                glueRoleStatements({
+                  ...c,
+                  rawBucketArn: raw,
+                  processedBucketArn: processed,
+                  codeBucketArn: codeArn,
+                  keyArn,
+                  databaseName: dbName,
+                }),
+              ),
+            ),
+          ),
+      },
+      child,
+    );
+
+    const security = new aws.glue.SecurityConfiguration(
+      `${name}-security`,
+      {
+        name: physicalName([args.namePrefix, "etl"], 255),
+        encryptionConfiguration: {
+          s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: args.key.keyArn },
+          cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: args.key.keyArn },
+          jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: args.key.keyArn },
+        },
+      },
+      child,
+    );
+
+    const defaultArguments = pulumi
+      .all([args.rawBucket.name, args.processedBucket.name, args.codeBucket.name])
+      .apply(([raw, processed, codeBucket]) =>
+        jobArguments({
+          rawBucket: raw,
+          processedBucket: processed,
+          codeBucket,
+          databaseName: dbName,
+          defaultTimeZone: zones.default,
+          warehouseTimeZones: zones.byWarehouse,
+          closedDays: args.closedDays ?? {},
+          stateWindowDays,
+          autoScaling: capacity.autoScaling,
+        }),
+      );
+    this.job = new aws.glue.Job(
+      `${name}-job`,
+      {
+        name: jobName,
+        description: `${args.namePrefix}: raw events → demand_daily, series_state, quarantine, runs (etl/job.py)`,
+        roleArn: this.role.arn,
+        glueVersion: "5.0",
+        command: {
+          name: "glueetl",
+          pythonVersion: "3",
+          scriptLocation: pulumi.interpolate`s3://${args.codeBucket.name}/${CODE_PREFIX}job.py`,
+        },
+        workerType: capacity.workerType,
+        numberOfWorkers: capacity.maxWorkers,
+        timeout: capacity.timeoutMinutes,
+        maxRetries: 0,
+        executionProperty: { maxConcurrentRuns: 1 },
+        securityConfiguration: security.name,
+        defaultArguments,
+      },
+      { parent: this, dependsOn: [rolePolicy, script, pkg, schema] },
+    );
+    this.jobName = this.job.name;
+
+    const settings: pulumi.Output<GlueTriggerSettings> = pulumi
+      .all([this.job.name, args.rawBucket.name])
+      .apply(([job, raw]) => ({ jobName: job, rawBucket: raw, eventsPrefix: EVENTS_PREFIX }));
+    this.trigger = new PrivateFunction(
+      `${name}-trigger`,
+      {
+        ...args.functions,
+        description: `${args.namePrefix}: starts the ETL job when raw events land (functions/glue-trigger.ts)`,
+        environment: { WARECAST_GLUE_TRIGGER_SETTINGS: settings.apply((s) => JSON.stringify(s)) },
+        policyStatements: pulumi
+          .all([ctx, this.job.name, args.rawBucket.arn])
+          .apply(([c, job, raw]) => triggerStatements({ ...c, jobName: job, rawBucketArn: raw })),
+        callbackFactory: () => {
+          const parsed = JSON.parse(process.env.WARECAST_GLUE_TRIGGER_SETTINGS ?? "") as GlueTriggerSettings;
+          const obs = createObservability("glue-trigger");
+          const deps = {
+            glue: obs.tracer.captureAWSv3Client(new Glue({})),
+            s3: obs.tracer.captureAWSv3Client(new S3({})),
+            settings: parsed,
+            obs,
+          };
+          return (event: TriggerEvent) => handleGlueTrigger(event, deps);
+        },
+      },
+      child,
+    );
+
+    const rules: [string, aws.cloudwatch.EventRuleArgs][] = [
+      [
+        "object-created",
+        {
+          description: `${args.namePrefix}: raw events landed`,
+          eventPattern: args.rawBucket.name.apply((b) => JSON.stringify(objectCreatedPattern(b))),
+        },
+      ],
+      [
+        "job-succeeded",
+        {
+          description: `${args.namePrefix}: an ETL run succeeded (re-check for data that landed during it)`,
+          eventPattern: this.job.name.apply((j) => JSON.stringify(jobSucceededPattern(j))),
+        },
+      ],
+      [
+        "safety-net",
+        {
+          description: `${args.namePrefix}: ETL safety-net schedule`,
+          scheduleExpression: args.safetyNetSchedule ?? "rate(1 day)",
+        },
+      ],
+    ];
+    for (const [suffix, ruleArgs] of rules) {
+      const rule = new aws.cloudwatch.EventRule(`${name}-${suffix}`, ruleArgs, {
+        parent: this,
+        dependsOn: [args.ingestion],
+      });
+      new aws.cloudwatch.EventTarget(`${name}-${suffix}`, { rule: rule.name, arn: this.trigger.arn }, child);
+      new aws.lambda.Permission(
+        `${name}-${suffix}`,
+        {
+          action: "lambda:InvokeFunction",
+          function: this.trigger.functionName,
+          principal: "events.amazonaws.com",
+          sourceArn: rule.arn,
+        },
+        child,
+      );
+    }
+
+    this.databaseName = this.database.name;
+    this.registerOutputs({
+      jobName: this.jobName,
+      databaseName: this.databaseName,
+      triggerFunctionName: this.trigger.functionName,
+    });
+  }
+}

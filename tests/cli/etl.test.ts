@@ -1,0 +1,67 @@
+import * as path from "node:path";
+import { formatManifest, sparkEnv, sparkSubmitArgs, type RunManifest } from "../../cli/commands/etl";
+
+const repo = path.resolve(__dirname, "..", "..");
+
+describe("warecast etl", () => {
+  it("runs the Glue script itself through a lean local spark-submit, passing only the options given", () => {
+    const args = sparkSubmitArgs({
+      raw: "ws/raw",
+      processed: "ws/processed",
+      reprocess: true,
+      timeZones: "W1=Europe/Rome",
+    });
+    expect(args.slice(0, 4)).toEqual(["--master", "local[2]", "--driver-memory", "2g"]);
+    expect(args).toContain("spark.ui.enabled=false");
+    expect(args).toContain("spark.sql.shuffle.partitions=4");
+    const script = args.indexOf(path.join(repo, "etl", "job.py"));
+    expect(args.slice(script + 1)).toEqual([
+      "--raw",
+      path.resolve("ws/raw"),
+      "--processed",
+      path.resolve("ws/processed"),
+      "--schema",
+      path.join(repo, "schemas", "event.schema.json"),
+      "--time-zones",
+      "W1=Europe/Rome",
+      "--reprocess",
+      "true",
+    ]);
+  });
+
+  it("uses the venv's pyspark and Python, with the repository on PYTHONPATH", () => {
+    const env = sparkEnv();
+    expect(env.PYSPARK_PYTHON).toBe(path.join(repo, ".venv", "bin", "python"));
+    expect(env.SPARK_HOME).toMatch(/\.venv\/lib\/python3\.\d+\/site-packages\/pyspark$/);
+    expect(env.PYTHONPATH).toBe(repo);
+  });
+
+  it("prints the manifest's measured counts", () => {
+    const manifest: RunManifest = {
+      run_id: "r1",
+      mode: "incremental",
+      duration_seconds: 12.34,
+      objects: [{ key: "events/dt=2024-01-01/a.ndjson.gz", size: 10 }],
+      records_in: 10,
+      valid: 7,
+      quarantined: 2,
+      quarantined_by_reason: { invalid_json: 1, "pattern:sku": 1 },
+      duplicates: 1,
+      duplicates_by_kind: { within_run: 1, earlier_runs: 0 },
+      demand_rows_written: 5,
+      partitions_rewritten: 2,
+      series_state_rows: 3,
+    };
+    expect(formatManifest(manifest)).toBe(
+      [
+        "run r1 (incremental, 12.3 s): 1 raw object(s)",
+        "  records in      10",
+        "  valid           7",
+        "  quarantined     2 (invalid_json 1, pattern:sku 1)",
+        "  duplicates      1 (within_run 1, earlier_runs 0)",
+        "  demand rows     5 in 2 partition(s)",
+        "  series state    3",
+      ].join("\n"),
+    );
+  });
+});
