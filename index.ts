@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Foundation } from "./components/foundation";
 import { AuditTrail } from "./components/audit-trail";
+import { ForecastModel } from "./components/forecast-model";
+import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { stackPrefix } from "./components/naming";
 import { createAwsProvider } from "./components/provider";
@@ -65,6 +67,22 @@ const audit = new AuditTrail(
   opts,
 );
 
+// The model: retraining on SageMaker spot, metric-gated promotion, and the endpoint (bootstrap model on day one).
+const model = new ForecastModel(
+  `${namePrefix}-model`,
+  {
+    region: cfg.aws.region,
+    namePrefix,
+    key: foundation.encryption,
+    network: foundation.network,
+    artifactsBucket: foundation.artifactsBucket,
+    processedBucket: foundation.processedBucket,
+    functions: foundation.functions,
+    ...forecastModelOptions(cfg),
+  },
+  opts,
+);
+
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
 export const kmsKeyArn = foundation.encryption.keyArn;
@@ -78,3 +96,6 @@ export const ingestStreamName = ingestion.streamName;
 export const ingestProducerPolicyArn = ingestion.producerPolicyArn;
 export const auditTrailArn = audit.trailArn;
 export const auditBucketName = audit.bucket.name;
+export const forecastEndpointName = model.endpointName;
+export const modelPackageGroupName = model.modelPackageGroupName;
+export const modelBootstrapVersion = model.bootstrapVersion;

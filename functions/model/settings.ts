@@ -21,7 +21,7 @@ const jobNamePrefix = () =>
     .max(MAX_PREFIX_LENGTH);
 
 /** Where retraining reads, writes and how the training job runs. */
-export const retrainSettingsSchema = () =>
+const retrainSchema = () =>
   z.object({
     jobNamePrefix: jobNamePrefix(),
     roleArn: arn(),
@@ -55,10 +55,10 @@ export const retrainSettingsSchema = () =>
     region: z.string().min(1),
     metricDefinitions: z.array(z.object({ Name: z.string().min(1), Regex: z.string().min(1) })).max(40),
   });
-export type RetrainSettings = z.infer<ReturnType<typeof retrainSettingsSchema>>;
+export type RetrainSettings = z.infer<ReturnType<typeof retrainSchema>>;
 
 /** How a promoted model is served: serverless (no VPC) or instances (VPC, autoscaled by the component). */
-export const servingSchema = () =>
+const servingSchemaOf = () =>
   z.discriminatedUnion("kind", [
     z.object({
       kind: z.literal("serverless"),
@@ -73,10 +73,10 @@ export const servingSchema = () =>
       securityGroupIds: z.array(z.string().min(1)).min(1),
     }),
   ]);
-export type Serving = z.infer<ReturnType<typeof servingSchema>>;
+export type Serving = z.infer<ReturnType<typeof servingSchemaOf>>;
 
 /** Blue/green with alarm-driven rollback (instance endpoints only; serverless updates replace at once). */
-export const deploymentSchema = () =>
+const deploymentSchemaOf = () =>
   z.object({
     blueGreen: z.boolean(),
     /** Share of capacity that takes traffic first (canary), in percent. */
@@ -88,10 +88,10 @@ export const deploymentSchema = () =>
     /** CloudWatch alarms that roll the update back when they fire during the deployment. */
     rollbackAlarms: z.array(z.string().min(1)).max(10),
   });
-export type Deployment = z.infer<ReturnType<typeof deploymentSchema>>;
+export type Deployment = z.infer<ReturnType<typeof deploymentSchemaOf>>;
 
 /** Metric gate: which metric decides and how much better the challenger must be. */
-export const gateSchema = () =>
+const gateSchemaOf = () =>
   z.object({
     /** A lower-is-better metric present for both champion and challenger in metrics.json. */
     metric: z.string().min(1),
@@ -101,9 +101,9 @@ export const gateSchema = () =>
      */
     tolerance: z.number().min(-0.5).max(0.5),
   });
-export type Gate = z.infer<ReturnType<typeof gateSchema>>;
+export type Gate = z.infer<ReturnType<typeof gateSchemaOf>>;
 
-export const promoteSettingsSchema = () =>
+const promoteSchema = () =>
   z.object({
     jobNamePrefix: jobNamePrefix(),
     artifactsBucket: s3Bucket(),
@@ -124,18 +124,38 @@ export const promoteSettingsSchema = () =>
     inferenceCodeDir: z.string().min(1),
     kmsKeyArn: arn(),
     region: z.string().min(1),
-    gate: gateSchema(),
-    serving: servingSchema(),
-    deployment: deploymentSchema(),
+    gate: gateSchemaOf(),
+    serving: servingSchemaOf(),
+    deployment: deploymentSchemaOf(),
   });
-export type PromoteSettings = z.infer<ReturnType<typeof promoteSettingsSchema>>;
+export type PromoteSettings = z.infer<ReturnType<typeof promoteSchema>>;
 
-/** The schemas as values, for code that runs in the Pulumi program or tests (never inside a Lambda callback). */
-export const RetrainSettingsSchema = retrainSettingsSchema();
-export const PromoteSettingsSchema = promoteSettingsSchema();
+/*
+ * Exports are functions and plain objects only. A callback captures this module's exports object, so a zod
+ * instance here would be serialized with it (and cannot be); the builders above are not exported for the same
+ * reason: the exported names below refer to them, never the other way round.
+ */
+export const retrainSettingsSchema = retrainSchema;
+export const promoteSettingsSchema = promoteSchema;
+export const servingSchema = servingSchemaOf;
+export const deploymentSchema = deploymentSchemaOf;
+export const gateSchema = gateSchemaOf;
+
+/** `safeParse` of the retrain settings (the policy pack checks the function's settings with it). */
+export const RetrainSettingsSchema = {
+  safeParse: (value: unknown) => retrainSchema().safeParse(value),
+};
+/** `safeParse` of the promote settings. */
+export const PromoteSettingsSchema = {
+  safeParse: (value: unknown) => promoteSchema().safeParse(value),
+};
 
 /** Parses a settings variable; the error names the variable and every bad field. */
-export function parseSettings<T>(schema: z.ZodType<T>, variable: string, raw: string | undefined): T {
+export function parseSettings<T>(
+  schema: Pick<z.ZodType<T>, "safeParse">,
+  variable: string,
+  raw: string | undefined,
+): T {
   if (raw === undefined || raw === "") throw new Error(`${variable} is not set`);
   let json: unknown;
   try {
