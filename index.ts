@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Foundation } from "./components/foundation";
 import { AuditTrail } from "./components/audit-trail";
+import { etlPipelineOptions } from "./components/etl-options";
+import { EtlPipeline } from "./components/etl-pipeline";
 import { ForecastModel } from "./components/forecast-model";
 import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
@@ -45,6 +47,23 @@ const ingestion = new IngestionPipeline(
     region: cfg.aws.region,
     logs: foundation.logs,
     buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+  },
+  opts,
+);
+
+// ETL: raw events → processed tables on Glue, started by the trigger λ when events land.
+const etl = new EtlPipeline(
+  `${namePrefix}-etl`,
+  {
+    namePrefix,
+    region: cfg.aws.region,
+    key: foundation.encryption,
+    rawBucket: foundation.rawBucket,
+    ingestion,
+    processedBucket: foundation.processedBucket,
+    codeBucket: foundation.artifactsBucket,
+    functions: foundation.functions,
+    ...etlPipelineOptions(cfg),
   },
   opts,
 );
@@ -94,6 +113,9 @@ export const artifactsBucketName = foundation.artifactsBucket.name;
 export const accessLogBucketName = foundation.accessLogBucket?.name;
 export const ingestStreamName = ingestion.streamName;
 export const ingestProducerPolicyArn = ingestion.producerPolicyArn;
+export const etlJobName = etl.jobName;
+export const etlDatabaseName = etl.databaseName;
+export const etlTriggerFunctionName = etl.trigger.functionName;
 export const auditTrailArn = audit.trailArn;
 export const auditBucketName = audit.bucket.name;
 export const forecastEndpointName = model.endpointName;
