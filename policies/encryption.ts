@@ -1,5 +1,11 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { stackKeyProblem, stackPolicy, type WarecastPolicy } from "./lib/policy";
+import {
+  resourcePolicy,
+  stackKeyProblem,
+  stackPolicy,
+  type ResourceRule,
+  type WarecastPolicy,
+} from "./lib/policy";
 import { ofType, resolveRef } from "./lib/stack";
 import { at, list, read, str, UNKNOWN } from "./lib/values";
 
@@ -245,7 +251,26 @@ export const lambdaEnvironmentKms = keyedType(
     "such as bucket names, role ARNs and subnet IDs travel in the environment.",
 );
 
+export const kmsKeyRotation: ResourceRule = resourcePolicy(
+  {
+    name: "kms-key-rotation",
+    description: "The stack's symmetric customer-managed KMS keys rotate automatically (enableKeyRotation).",
+    remediationSteps:
+      "Set enableKeyRotation: true (and rotationPeriodInDays if yearly is too slow) on the aws.kms.Key; the " +
+      "Encryption component does this.",
+    severity: "medium",
+  },
+  ["aws:kms/key:Key"],
+  (props, _args, report) => {
+    const spec = props.customerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
+    if (spec === "SYMMETRIC_DEFAULT" && props.enableKeyRotation !== true) {
+      report("does not rotate (enableKeyRotation is not true)");
+    }
+  },
+);
+
 export const encryptionPolicies = [
+  kmsKeyRotation,
   s3KmsEncryption,
   firehoseKmsEncryption,
   glueKmsEncryption,

@@ -154,6 +154,17 @@ describe("single-key encryption rules", () => {
       "plain: kmsKeyArn is not set; it must name the stack's KMS key",
     ]);
   });
+  test("kms-key-rotation: a rotating key passes; a symmetric key without rotation is reported", async () => {
+    const asymmetric = resource("aws:kms/key:Key", "signing", {
+      customerMasterKeySpec: "RSA_2048",
+      keyUsage: "SIGN_VERIFY",
+    });
+    expect(await findingsOf("kms-key-rotation", [STACK_KEY, asymmetric])).toEqual([]);
+    const still = resource("aws:kms/key:Key", "still", { enableKeyRotation: false });
+    expect(await findingsOf("kms-key-rotation", [still])).toEqual([
+      "still: does not rotate (enableKeyRotation is not true)",
+    ]);
+  });
   test("a stack without a KMS key says so", async () => {
     const topic = resource("aws:sns/topic:Topic", "t", { kmsMasterKeyId: KEY_ARN });
     expect(await findingsOf("sns-topic-kms-stack-key", [topic])).toEqual([
