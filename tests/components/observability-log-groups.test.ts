@@ -42,8 +42,13 @@ function writers(run: StackRun): [string, string | undefined, "name" | "arn"][] 
   }
   for (const job of run.ofType("aws:glue/job:Job")) {
     const args = (job.inputs.defaultArguments ?? {}) as Record<string, string>;
-    expect([job.name, args["--enable-continuous-cloudwatch-log"]]).toEqual([job.name, "true"]);
-    out.push([`Glue job ${job.name}`, args["--continuous-log-logGroup"], "name"]);
+    // Glue 5.0 always logs, to `<prefix>/output` (stdout/stderr) and `<prefix>/error` (driver, Spark, Glue
+    // logger); without a custom prefix those are Glue's shared `/aws-glue/jobs/…` groups, outside the stack.
+    const prefix = args["--custom-logGroup-prefix"];
+    for (const stream of ["output", "error"]) {
+      const writer = `Glue job ${job.name} (${stream}${prefix === undefined ? ": no --custom-logGroup-prefix" : ""})`;
+      out.push([writer, prefix === undefined ? undefined : `${prefix}/${stream}`, "name"]);
+    }
   }
   for (const stage of run.ofType("aws:apigateway/stage:Stage")) {
     const access = stage.inputs.accessLogSettings as Inputs | undefined;
