@@ -10,11 +10,6 @@ export function ofType(resources: PolicyResource[], ...types: string[]): PolicyR
   return resources.filter((r) => types.includes(r.type));
 }
 
-/** The resource's logical name plus type, as findings name it. */
-export function label(r: PolicyResource): string {
-  return `${r.type} "${r.name}"`;
-}
-
 /** Resolution of a reference property: a target it points at, unknown until deploy, or nothing in the stack. */
 export type Resolution =
   { kind: "resolved"; target: PolicyResource } | { kind: "unknown" } | { kind: "unresolved"; value: string };
