@@ -15,6 +15,7 @@ import { EtlPipeline } from "./components/etl-pipeline";
 import { ForecastModel } from "./components/forecast-model";
 import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
+import { PredictionApi } from "./components/prediction-api";
 import { stackPrefix } from "./components/naming";
 import { createAwsProvider } from "./components/provider";
 
@@ -102,6 +103,39 @@ const model = new ForecastModel(
   opts,
 );
 
+// Served forecasts: a second stream into the raw bucket under forecasts/ (joined with actuals for accuracy).
+const forecastLog = new IngestionPipeline(
+  `${namePrefix}-forecast-log`,
+  {
+    bucket: foundation.rawBucket,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    logs: foundation.logs,
+    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+    purpose: "forecasts",
+    bucketNotifications: { enabled: false },
+  },
+  opts,
+);
+
+// The public API (api/openapi.yaml): keys and usage plan per stack, predict λ on the model's endpoint.
+const api = new PredictionApi(
+  `${namePrefix}-api`,
+  {
+    functions: foundation.functions,
+    logs: foundation.logs,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    endpoint: { name: model.endpointName, arn: model.endpoint.arn },
+    processedBucket: foundation.processedBucket,
+    forecastLog,
+    usage: { rateLimit: cfg.api.rateLimit, burstLimit: cfg.api.burstLimit, dailyQuota: cfg.api.dailyQuota },
+    maxSeriesPerRequest: cfg.api.maxSeriesPerRequest,
+    reservedConcurrency: cfg.api.reservedConcurrency,
+  },
+  opts,
+);
+
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
 export const kmsKeyArn = foundation.encryption.keyArn;
@@ -121,3 +155,6 @@ export const auditBucketName = audit.bucket.name;
 export const forecastEndpointName = model.endpointName;
 export const modelPackageGroupName = model.modelPackageGroupName;
 export const modelBootstrapVersion = model.bootstrapVersion;
+export const forecastLogStreamName = forecastLog.streamName;
+export const apiUrl = api.url;
+export const apiKeyId = api.apiKeyId;
