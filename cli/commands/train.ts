@@ -84,7 +84,9 @@ export function register(program: Command): void {
       const workspace = path.resolve(flags.workspace);
       const data = path.resolve(flags.data ?? path.join(workspace, "processed", "demand_daily"));
       if (!fs.existsSync(data)) {
-        throw new Error(`no training data at ${data}: run the ETL first or pass --data`);
+        throw new Error(
+          `no training data at ${data}: run \`warecast etl\` first (it writes processed/demand_daily), or pass --data`,
+        );
       }
       const artifacts = path.join(workspace, "artifacts");
       const version = newVersion();
