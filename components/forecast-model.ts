@@ -17,10 +17,12 @@ import { S3 } from "@aws-sdk/client-s3";
 import { SageMaker } from "@aws-sdk/client-sagemaker";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import { SETTINGS_KEY } from "../functions/model/operator";
 import { inferenceEnvironment } from "../functions/model/deploy";
 import { VARIANT_NAME } from "../functions/model/endpoint-config";
 import { MAX_PREFIX_LENGTH } from "../functions/model/names";
+import type { ModelHandlerDeps } from "../functions/model/ports";
 import {
   parseSettings,
   promoteSettingsSchema,
@@ -140,6 +142,25 @@ export interface ForecastModelArgs {
 }
 
 const PREFIX = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+
+/**
+ * Runs once per Lambda container (inside a callbackFactory): settings from the environment, traced clients,
+ * Powertools. The schema is passed as its builder because a zod instance cannot be serialized into the Lambda.
+ */
+function handlerDeps<S>(
+  service: string,
+  variable: string,
+  schema: () => Pick<z.ZodType<S>, "safeParse">,
+): ModelHandlerDeps<S> {
+  const settings = parseSettings(schema(), variable, process.env[variable]);
+  const obs = createObservability(service);
+  return {
+    sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
+    s3: obs.tracer.captureAWSv3Client(new S3({})),
+    settings,
+    obs,
+  };
+}
 
 export class ForecastModel extends pulumi.ComponentResource {
   /** Fixed per stack: IAM, policies and the predict function name it. */
@@ -455,18 +476,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         environment: { WARECAST_RETRAIN_SETTINGS: retrainSettings.apply((s) => JSON.stringify(s)) },
         policyStatements: iamContext.apply(retrainStatements),
         callbackFactory: () => {
-          const settings = parseSettings(
-            retrainSettingsSchema(),
-            "WARECAST_RETRAIN_SETTINGS",
-            process.env.WARECAST_RETRAIN_SETTINGS,
-          );
-          const obs = createObservability("retrain");
-          const deps = {
-            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
-            s3: obs.tracer.captureAWSv3Client(new S3({})),
-            settings,
-            obs,
-          };
+          const deps = handlerDeps("retrain", "WARECAST_RETRAIN_SETTINGS", retrainSettingsSchema);
           return () => handleRetrain(deps);
         },
       },
@@ -521,18 +531,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         environment: { WARECAST_PROMOTE_SETTINGS: promoteJson },
         policyStatements: iamContext.apply(promoteStatements),
         callbackFactory: () => {
-          const settings = parseSettings(
-            promoteSettingsSchema(),
-            "WARECAST_PROMOTE_SETTINGS",
-            process.env.WARECAST_PROMOTE_SETTINGS,
-          );
-          const obs = createObservability("promote");
-          const deps = {
-            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
-            s3: obs.tracer.captureAWSv3Client(new S3({})),
-            settings,
-            obs,
-          };
+          const deps = handlerDeps("promote", "WARECAST_PROMOTE_SETTINGS", promoteSettingsSchema);
           return (event: unknown) => handlePromote(event, deps);
         },
       },

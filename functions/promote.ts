@@ -21,12 +21,10 @@ import {
   type GateMetrics,
   type GateVerdict,
 } from "./model/gate";
-import { modelName } from "./model/names";
-import { getObjectBytes, type S3Api, type SageMakerApi } from "./model/ports";
+import { modelName, parseS3Uri } from "./model/names";
+import { getObjectBytes, type ModelHandlerDeps, type S3Api } from "./model/ports";
 import { buildModelPackage } from "./model/registry";
 import type { PromoteSettings } from "./model/settings";
-import { parseS3Uri } from "./model/names";
-import type { Observability } from "./powertools";
 
 /**
  * The promote function: on "SageMaker Training Job State Change" (Completed) for one of our jobs, read
@@ -43,13 +41,7 @@ export const trainingJobEventSchema = () =>
   });
 export type TrainingJobEvent = z.infer<ReturnType<typeof trainingJobEventSchema>>;
 
-export interface PromoteDeps {
-  readonly sagemaker: SageMakerApi;
-  readonly s3: S3Api;
-  readonly settings: PromoteSettings;
-  readonly obs: Observability;
-  readonly now?: () => Date;
-}
+export type PromoteDeps = ModelHandlerDeps<PromoteSettings>;
 
 export type PromoteResult =
   | { readonly handled: false; readonly reason: string }

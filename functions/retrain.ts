@@ -8,23 +8,16 @@ import {
   type Watermark,
 } from "./model/data-watermark";
 import { trainingJobName } from "./model/names";
-import type { S3Api, SageMakerApi } from "./model/ports";
+import type { ModelHandlerDeps, SageMakerApi } from "./model/ports";
 import type { RetrainSettings } from "./model/settings";
 import { buildTrainingJobRequest } from "./model/training-job";
-import type { Observability } from "./powertools";
 
 /**
  * The retrain function: on its schedule, start one SageMaker training job when the ETL has written demand rows
  * that the last completed training did not see, and no training of ours is already running.
  */
 
-export interface RetrainDeps {
-  readonly sagemaker: SageMakerApi;
-  readonly s3: S3Api;
-  readonly settings: RetrainSettings;
-  readonly obs: Observability;
-  readonly now?: () => Date;
-}
+export type RetrainDeps = ModelHandlerDeps<RetrainSettings>;
 
 export type RetrainResult =
   | {

@@ -80,6 +80,17 @@ async function recordOperator(
   return key;
 }
 
+/** The record fields of a deployed version. */
+function deployed(v: RegisteredVersion, deploy: DeployResult) {
+  return {
+    version: v.version,
+    model_package_arn: v.arn,
+    model_name: v.spec.modelName,
+    endpoint_config: deploy.endpointConfig,
+    deploy: deploy.action,
+  };
+}
+
 export interface ActionResult {
   readonly version: RegisteredVersion;
   readonly deploy: DeployResult;
@@ -123,14 +134,7 @@ export async function pinVersion(
     Body: `${JSON.stringify(pin, null, 2)}\n`,
     ContentType: "application/json",
   });
-  const record = await recordOperator(deps, s, "pin", {
-    reason,
-    version: v.version,
-    model_package_arn: v.arn,
-    model_name: v.spec.modelName,
-    endpoint_config: deploy.endpointConfig,
-    deploy: deploy.action,
-  });
+  const record = await recordOperator(deps, s, "pin", { reason, ...deployed(v, deploy) });
   return { version: v, deploy, record };
 }
 
@@ -187,11 +191,7 @@ export async function rollback(deps: OperatorDeps, ctx: StackContext, reason: st
   const record = await recordOperator(deps, s, "rollback", {
     reason,
     from_version: current.version,
-    version: v.version,
-    model_package_arn: v.arn,
-    model_name: v.spec.modelName,
-    endpoint_config: deploy.endpointConfig,
-    deploy: deploy.action,
+    ...deployed(v, deploy),
   });
   return { version: v, deploy, record };
 }

@@ -39,6 +39,8 @@ import type {
   PutObjectCommandOutput,
 } from "@aws-sdk/client-s3";
 
+import type { Observability } from "../powertools";
+
 /**
  * The slices of the AWS SDK v3 aggregated clients (`new SageMaker()`, `new S3()`) that the model functions use.
  * The real clients satisfy these structurally; tests pass fakes that implement only these methods.
@@ -67,6 +69,16 @@ export interface S3Api {
   getObject(input: GetObjectCommandInput): Promise<GetObjectCommandOutput>;
   putObject(input: PutObjectCommandInput): Promise<PutObjectCommandOutput>;
   deleteObject(input: DeleteObjectCommandInput): Promise<DeleteObjectCommandOutput>;
+}
+
+/** What the retrain and promote handlers receive: their clients, settings and Powertools, injected. */
+export interface ModelHandlerDeps<S> {
+  readonly sagemaker: SageMakerApi;
+  readonly s3: S3Api;
+  readonly settings: S;
+  readonly obs: Observability;
+  /** The clock (tests pin it). Default: the system clock. */
+  readonly now?: () => Date;
 }
 
 /** The error name AWS SDK v3 gives a service exception (e.g. `ValidationException`, `NoSuchKey`). */
