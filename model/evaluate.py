@@ -69,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"data": report, **result}, indent=2))
     else:
+        reasons = ", ".join(f"{k}: {v}" for k, v in report["rejected"].items())
         rejected = sum(report["rejected"].values())
         print(
-            f"data: {report['rows_in']} rows in, {rejected} rejected {report['rejected'] or ''}, "
+            f"data: {report['rows_in']} rows in, {rejected} rejected{f' ({reasons})' if reasons else ''}, "
             f"{report['rows_out']} used; {report['series']} series x {report['periods']} periods"
         )
         print(table_text(result))

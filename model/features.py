@@ -32,6 +32,7 @@ class FeatureConfig:
     season_lags: tuple[int, ...]
     year: int
     promo_window: int = 182
+    scale_floor: float = 0.3
     calendar: bool = True
     promo: bool = True
     price: bool = True
@@ -40,7 +41,16 @@ class FeatureConfig:
     @classmethod
     def default(cls, freq: str, horizon: int) -> FeatureConfig:
         if freq == "D":
-            return cls(freq, horizon, 28, (1, 2, 3, 4, 5, 6, 7), (7, 14, 56, 112), (7, 14, 21, 28), 364)
+            return cls(
+                freq,
+                horizon,
+                112,
+                (1, 2, 3, 4, 5, 6, 7),
+                (7, 14, 28, 56),
+                (7, 14, 21, 28),
+                364,
+                promo_window=364,
+            )
         return cls(freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52)
 
     def as_dict(self) -> dict[str, object]:
@@ -58,7 +68,7 @@ class FeatureConfig:
         if self.promo:
             out += ["promo_t", "promo_prev", "promo_next", "promo_run", "promo_days_week", "promo_share"]
             out += ["promo_level", "base_level", "promo_candidate", "promo_level_recent", "base_level_recent"]
-            out += ["days_since_promo", "promo_left", "promo_lags"]
+            out += ["days_since_promo", "promo_left", "promo_lags", "last_episode_level", "season_index_base"]
         if self.price:
             out += ["rel_price"]
         return out
@@ -160,6 +170,20 @@ def _window(cs: np.ndarray, cnt: np.ndarray, stop: np.ndarray, length: int) -> n
         return np.where(n > 0, total / np.maximum(n, 1e-12), np.nan)
 
 
+def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
+    """Mean demand over the latest promo run that started at or before each origin, (N, K)."""
+    last = ar.last_promo[:, o]  # (N, K), -1e9 when there was no promo
+    has = last >= 0
+    end = np.where(has, last, 0).astype(np.int64)
+    length = np.take_along_axis(ar.run, end, axis=1)
+    stop = np.minimum(end + 1, o[None, :] + 1)
+    start = np.maximum(end + 1 - length.astype(np.int64), 0)
+    total = np.take_along_axis(ar.cpd, stop, axis=1) - np.take_along_axis(ar.cpd, start, axis=1)
+    count = np.take_along_axis(ar.cpn, stop, axis=1) - np.take_along_axis(ar.cpn, start, axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
+
+
 def _nanmean0(x: np.ndarray) -> np.ndarray:
     """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
     n = np.isfinite(x).sum(axis=0)
@@ -181,8 +205,9 @@ def build_features(
     year = cfg.year
 
     scale = _window(ar.ca, ar.cn, stop, cfg.level_window)
-    longer = _window(ar.ca, ar.cn, stop, 4 * year)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, longer)
+    longer = _window(ar.ca, ar.cn, stop, year)
+    # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the year's.
+    scale = np.fmax(scale, cfg.scale_floor * longer)
     scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)  # (N, K)
     s3 = scale[:, :, None]
 
@@ -251,14 +276,21 @@ def build_features(
         # Only the known part of the current promo run counts: nothing past origin + horizon is read.
         left = np.minimum(_take(ar.run_fwd, t), (oo + horizon - t + 1)[None])
         lags = _take(ar.cp, stop[:, None] + 0 * t) - _take(ar.cp, stop[:, None] - 7 + 0 * t)
+        episode = _last_episode(ar, o) / scale
+        # The series' own within-season profile on non-promo periods (promo days would drown it).
+        back = np.stack([hist(t - m * (kmin + j)[None, :]) for j in range(16)], axis=0)
+        back_promo = np.stack([_take(ar.promo, t - m * (kmin + j)[None, :]) for j in range(16)], axis=0)
+        profile = _nanmean0(np.where(back_promo > 0, np.nan, back))
+        with np.errstate(all="ignore"):
+            season_index = profile / (base_recent[:, :, None] * scale[:, :, None])
         if not ar.has_promo:
-            p_t = p_next = run = week = cand = left = lags = np.full(p_t.shape, np.nan)
-            share = promo_level = base_level = promo_recent = base_recent = since = np.full(
+            p_t = p_next = run = week = cand = left = lags = season_index = np.full(p_t.shape, np.nan)
+            share = promo_level = base_level = promo_recent = base_recent = since = episode = np.full(
                 scale.shape, np.nan
             )
         cols += [p_t, _take(ar.promo, t - 1), p_next, run, week, per_origin(share)]
         cols += [per_origin(promo_level), per_origin(base_level), cand, per_origin(promo_recent)]
-        cols += [per_origin(base_recent), per_origin(since), left, lags]
+        cols += [per_origin(base_recent), per_origin(since), left, lags, per_origin(episode), season_index]
     if cfg.price:
         ref = _window(ar.cpr, ar.cprn, stop, cfg.level_window)
         p = _take(ar.price, t)

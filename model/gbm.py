@@ -16,7 +16,7 @@ use the fallbacks of model.fallback.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,17 +48,27 @@ class Hyperparameters:
     weight_power: float = 0.5
     origin_stride: int = 0  # 0 = auto: about 150 training origins
     max_train_origins: int = 150
+    first_origin: int = 0  # 0 = auto: the later of level_window and one season (yearly lags exist from there)
     calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly)
     calibration_stride: int = 0  # 0 = auto: horizon // 4
     refit: bool = False
+    bagging: int = 1  # ensemble members, each on a different phase of training origins
     debias: bool = False
     floor: float = 0.2
     n_bins: int = 6
     step_groups: int = 3
     min_history: int = 0  # 0 = auto: 4 seasons daily (28 days), 8 weeks weekly
     intermittent_adi: float = 4.0
+    target_clip: float = 30.0
     seed: int = 0
     threads: int = 1  # OpenMP threads of the tree learner; 0 = all cores (a dedicated training instance)
+
+    @classmethod
+    def for_freq(cls, freq: str, **overrides: Any) -> Hyperparameters:
+        """The defaults chosen on the benchmark (bench/accuracy) for daily or weekly data."""
+        base: dict[str, Any] = dict(_DEFAULTS.get(freq, {}))
+        base.update(overrides)
+        return cls.from_dict(base)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Hyperparameters:
@@ -78,6 +88,13 @@ class Hyperparameters:
         return asdict(self)
 
 
+#: Per-frequency defaults over the dataclass defaults (docs/model.md explains how they were chosen).
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "D": {"loss": "poisson"},
+    "W": {},
+}
+
+
 @dataclass
 class GlobalModel:
     """Fitted global GBM + residual calibrator; implements the Forecaster protocol."""
@@ -86,7 +103,7 @@ class GlobalModel:
     params: Hyperparameters
     version: str = "untrained"
     kind: str = METHOD
-    estimator: HistGradientBoostingRegressor | None = None
+    estimator: list[HistGradientBoostingRegressor] | None = None
     calibrator: ResidualCalibrator | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -116,25 +133,36 @@ class GlobalModel:
         x, scale = build_features(ar, self.config, origins, h)
         t = origins[:, None] + np.arange(1, h + 1)[None, :]
         y = np.where((t <= last_target)[None], _target(ar, t), np.nan)
+        # Clipped ratios: one freak period of a tiny series must not dominate a squared loss.
+        y = (
+            np.clip(y / scale[:, :, None], -self.params.target_clip, self.params.target_clip)
+            * scale[:, :, None]
+        )
         ok = np.isfinite(y)
         w = np.broadcast_to(scale[:, :, None], y.shape) ** self.params.weight_power
         return x[ok], (y / scale[:, :, None])[ok], w[ok]
 
-    def _fit_estimator(self, ar: Arrays, last_target: int) -> HistGradientBoostingRegressor:
+    def _fit_estimator(self, ar: Arrays, last_target: int) -> list[HistGradientBoostingRegressor]:
+        """``bagging`` ensembles, each on its own phase of training origins and its own seed."""
         p = self.params
-        first = max(self.config.level_window, season_length(self.config.freq))
+        first = p.first_origin or max(self.config.level_window, season_length(self.config.freq))
         stop = last_target - 1
         if stop - first < 2:
             raise ValueError(f"not enough history to train: targets end at column {last_target}")
         stride = p.origin_stride or max(1, (stop - first) // p.max_train_origins)
-        origins = np.arange(stop, first - 1, -stride)[::-1]
-        x, y, w = self._rows(ar, origins, last_target)
-        if p.loss == "poisson":
-            y = np.maximum(y, 0.0)
-        est = self._estimator()
-        with threadpool_limits(limits=p.threads or None, user_api="openmp"):
-            est.fit(x, y, sample_weight=w)
-        return est
+        members = []
+        for b in range(max(p.bagging, 1)):
+            phase = (b * stride) // max(p.bagging, 1)
+            origins = np.arange(stop - phase, first - 1, -stride)[::-1]
+            x, y, w = self._rows(ar, origins, last_target)
+            if p.loss == "poisson":
+                y = np.maximum(y, 0.0)
+            est = self._estimator()
+            est.set_params(random_state=p.seed + b)
+            with threadpool_limits(limits=p.threads or None, user_api="openmp"):
+                est.fit(x, y, sample_weight=w)
+            members.append(est)
+        return members
 
     def fit(self, panel: Panel, end: int | None = None) -> GlobalModel:
         """Fit on history columns ``<= end`` (default: all of ``panel``), calibrating on the last span."""
@@ -166,7 +194,8 @@ class GlobalModel:
         assert self.estimator is not None
         shape = x.shape[:3]
         with threadpool_limits(limits=self.params.threads or None, user_api="openmp"):
-            pred = self.estimator.predict(x.reshape(-1, x.shape[-1])).reshape(shape)
+            flat = x.reshape(-1, x.shape[-1])
+            pred = np.mean([est.predict(flat) for est in self.estimator], axis=0).reshape(shape)
         return np.maximum(pred * scale[:, :, None], 0.0)
 
     def predict(
@@ -213,13 +242,4 @@ def _extend(panel: Panel, horizon: int) -> Panel:
     if need <= 0:
         return panel
     pad = np.full((panel.n_series, need), np.nan)
-    return Panel(
-        ids=panel.ids,
-        freq=panel.freq,
-        end=panel.end,
-        y=panel.y,
-        stockout=panel.stockout,
-        promo=np.hstack([panel.promo, pad]),
-        price=np.hstack([panel.price, pad]),
-        meta=panel.meta,
-    )
+    return replace(panel, promo=np.hstack([panel.promo, pad]), price=np.hstack([panel.price, pad]))

@@ -1,0 +1,100 @@
+"""train.py end to end on a small CSV: SageMaker env vars in, artifact + metrics.json (with champion) out,
+and the trained model served through the inference handler."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+import jsonschema
+import numpy as np
+import pytest
+
+from model.bootstrap import build_bootstrap
+from model.inference import invoke, model_fn
+from model.train import main
+
+HPS = {"freq": "D", "horizon": 7, "origins": 2, "max_iter": 40, "max_train_origins": 20, "version": "t-1"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, long_df):
+    root = tmp_path_factory.mktemp("train")
+    csv = root / "data.csv"
+    df = long_df.copy()
+    df.loc[df.index[:3], "units_sold"] = "lots"  # bad rows are rejected and counted, not fatal
+    df.to_csv(csv, index=False)
+    champion = build_bootstrap(root / "champion", version="bootstrap-v0")
+    env = {
+        "SM_CHANNEL_TRAIN": str(csv),
+        "SM_CHANNEL_CHAMPION": str(champion),
+        "SM_MODEL_DIR": str(root / "model"),
+        "SM_OUTPUT_DATA_DIR": str(root / "output"),
+        "SM_HPS": json.dumps(HPS),
+    }
+    (root / "ckpt").mkdir()  # SageMaker creates the checkpoint directory when checkpointing is on
+    mp = pytest.MonkeyPatch()
+    for key, value in env.items():
+        mp.setenv(key, value)
+    code = main(["--checkpoint-dir", str(root / "ckpt"), "--pack", str(root / "model.tar.gz")])
+    mp.undo()
+    assert code == 0
+    return root
+
+
+def test_artifact_layout(trained):
+    with tarfile.open(trained / "model.tar.gz") as tar:
+        names = set(tar.getnames())
+    expected = {"model_version", "feature_config.json", "metrics.json", "training_window.json", "model.pkl"}
+    assert expected | {"code/inference.py", "code/model/inference.py"} <= names
+    config = json.loads((trained / "model" / "feature_config.json").read_text())
+    assert config["model_kind"] == "global-gbm" and config["model_version"] == "t-1"
+    assert len(config["feature_names"]) > 20
+
+
+def test_metrics_score_model_and_champion_on_the_same_windows(trained):
+    metrics = json.loads((trained / "model" / "metrics.json").read_text())
+    assert metrics["setup"]["horizon"] == 7 and len(metrics["setup"]["windows"]) == 2
+    rows = metrics["metrics"]
+    assert {"model", "champion", "seasonal_naive", "naive", "ets"} <= set(rows)
+    assert rows["model"]["points"] == rows["champion"]["points"] > 0
+    assert metrics["champion_model"] == {"model_version": "bootstrap-v0", "model_kind": "bootstrap-baseline"}
+    window = json.loads((trained / "model" / "training_window.json").read_text())
+    assert window["rows_rejected"] == {"units_sold_not_a_number": 3}
+    assert window["rows_in"] == window["rows_used"] + 3
+
+
+def test_checkpoint_keeps_the_backtest(trained):
+    saved = json.loads((trained / "ckpt" / "backtest.json").read_text())
+    metrics = json.loads((trained / "model" / "metrics.json").read_text())
+    assert saved["backtest"]["metrics"] == metrics["metrics"]
+
+
+def test_trained_model_round_trip(trained, endpoint_schema):
+    model = model_fn(str(trained / "model"))
+    rng = np.random.default_rng(0)
+    units = rng.poisson(8, 200).astype(float).tolist()
+    request = {
+        "horizon": 10,
+        "quantiles": [0.1, 0.5, 0.9],
+        "windows": [{"name": "lt", "start": 1, "end": 7}],
+        "num_samples": 2,
+        "series": [
+            {
+                "id": "A",
+                "history": {"start": "2018-01-01", "units": units, "promo": [False] * 200},
+                "future": {"promo": [True, True, False]},
+            },
+            {"id": "B", "history": {"start": "2018-07-01", "units": [1, 2]}},
+        ],
+    }
+    status, body = invoke(model, json.dumps(request).encode(), "application/json", "application/json")
+    assert status == 200
+    resp = json.loads(body)
+    jsonschema.validate(resp, {**endpoint_schema, "$ref": "#/$defs/response"})
+    assert resp["model_kind"] == "global-gbm" and resp["model_version"] == "t-1"
+    a, b = resp["series"]
+    assert a["method"] == "global-gbm" and b["method"] == "cold-start"
+    assert a["forecast"][0]["mean"] > a["forecast"][2]["mean"]  # promo on steps 1-2 lifts them
+    q = a["windows"][0]["quantiles"]
+    assert 0 <= q["0.1"] <= q["0.5"] <= q["0.9"]
