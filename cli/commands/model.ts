@@ -27,11 +27,17 @@ interface Common {
   json?: boolean;
 }
 
+/** How the commands get their AWS clients; tests replace `create` with fakes. */
+export const awsClients = {
+  create(region: string | undefined): Pick<OperatorDeps, "sagemaker" | "s3"> {
+    return { sagemaker: new SageMaker({ region }), s3: new S3({ region }) };
+  },
+};
+
 function deps(flags: Common): OperatorDeps {
   const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   return {
-    sagemaker: new SageMaker({ region }),
-    s3: new S3({ region }),
+    ...awsClients.create(region),
     actor: process.env.WARECAST_ACTOR ?? `${os.userInfo().username}@${os.hostname()}`,
   };
 }

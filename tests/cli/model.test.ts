@@ -1,0 +1,108 @@
+/**
+ * `warecast model …` end to end through commander, with fake AWS clients (the operator logic itself is tested in
+ * tests/functions/promote-operator.test.ts): argument checks, JSON and text output, and the recorded actor.
+ */
+import { buildProgram } from "../../cli/main";
+import { awsClients } from "../../cli/commands/model";
+import { handlePromote } from "../../functions/promote";
+import { TAG_CHAMPION_MODEL } from "../../functions/model/data-watermark";
+import { SETTINGS_KEY } from "../../functions/model/operator";
+import { tarGzBytes } from "../../components/forecast-model/tarball";
+import {
+  FakeS3,
+  FakeSageMaker,
+  metricsJson,
+  promoteSettings,
+  quietObservability,
+} from "../functions/model-fakes";
+
+const JOB = "warecast-dev-forecast-20261101030000";
+let s3: FakeS3;
+let sm: FakeSageMaker;
+const original = awsClients.create;
+
+beforeEach(async () => {
+  s3 = new FakeS3();
+  sm = new FakeSageMaker();
+  sm.seedEndpoint("warecast-dev-forecast", "bootstrap-model", "s3://artifacts/bootstrap/abc/model.tar.gz");
+  const settings = promoteSettings();
+  s3.put("artifacts", SETTINGS_KEY, JSON.stringify(settings));
+  sm.addJob(JOB, "Completed", new Date(), [{ Key: TAG_CHAMPION_MODEL, Value: "bootstrap-model" }], {
+    OutputDataConfig: { S3OutputPath: "s3://artifacts/training/" },
+  });
+  s3.put(
+    "artifacts",
+    `training/${JOB}/output/model.tar.gz`,
+    tarGzBytes([{ path: "metrics.json", content: metricsJson(0.3, 0.4) }]),
+  );
+  await handlePromote(
+    {
+      source: "aws.sagemaker",
+      "detail-type": "SageMaker Training Job State Change",
+      detail: { TrainingJobName: JOB, TrainingJobStatus: "Completed" },
+    },
+    { sagemaker: sm.api(), s3: s3.api(), settings, obs: quietObservability() },
+  );
+  awsClients.create = () => ({ sagemaker: sm.api(), s3: s3.api() });
+  process.env.WARECAST_ACTOR = "ci-test";
+});
+afterEach(() => {
+  awsClients.create = original;
+  delete process.env.WARECAST_ACTOR;
+  jest.restoreAllMocks();
+});
+
+async function run(...args: string[]): Promise<string> {
+  const lines: string[] = [];
+  jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(a.join(" ")));
+  await buildProgram()
+    .exitOverride()
+    .parseAsync(["node", "warecast", "model", ...args]);
+  return lines.join("\n");
+}
+
+describe("warecast model", () => {
+  it("status --json shows the serving version and the registry with gate outcomes", async () => {
+    const out = JSON.parse(await run("status", "--endpoint", "warecast-dev-forecast", "--json")) as Record<
+      string,
+      unknown
+    >;
+    expect(out).toMatchObject({
+      endpoint: "warecast-dev-forecast",
+      serving_model: JOB,
+      serving_version: 1,
+      pin: null,
+      versions: [{ version: 1, status: "Approved", training_job: JOB, outcome: "promoted" }],
+    });
+  });
+
+  it("pin prints what it did and records the actor; unpin removes it", async () => {
+    const text = await run(
+      "pin",
+      "--endpoint",
+      "warecast-dev-forecast",
+      "--version",
+      "1",
+      "--reason",
+      "freeze",
+    );
+    expect(text).toMatch(
+      /^pinned: version 1 \(warecast-dev-forecast-20261101030000\); endpoint already serving/,
+    );
+    expect(JSON.parse(s3.text("artifacts", "control/pin.json") ?? "{}")).toMatchObject({
+      pinned_by: "ci-test",
+    });
+    expect(await run("unpin", "--endpoint", "warecast-dev-forecast", "--reason", "done")).toBe(
+      "unpinned (was version 1)",
+    );
+  });
+
+  it("rejects a bad --version before calling AWS, and explains a rollback with nowhere to go", async () => {
+    await expect(run("pin", "--endpoint", "e", "--version", "two", "--reason", "x")).rejects.toThrow(
+      '--version must be a registry version number ≥ 1, got "two"',
+    );
+    await expect(run("rollback", "--endpoint", "warecast-dev-forecast", "--reason", "x")).rejects.toThrow(
+      "no Approved version older than 1 to roll back to",
+    );
+  });
+});
