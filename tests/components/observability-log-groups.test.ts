@@ -8,10 +8,11 @@ import { runStack, type RegisteredResource, type StackRun } from "../harness";
 type Inputs = Record<string, unknown>;
 const runs: Record<string, StackRun> = {};
 
+// The whole program, twice (every function's closure is serialized): minutes on a busy 2-core machine.
 beforeAll(async () => {
   runs.dev = await runStack("dev");
   runs.prod = await runStack("prod");
-});
+}, 600_000);
 
 /** Every log group of the stack, by name, and by the ARN the mocks give it. */
 function logGroups(run: StackRun): {
