@@ -373,7 +373,8 @@ export class ForecastModel extends pulumi.ComponentResource {
             ? { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] }
             : undefined,
       },
-      { parent: this, dependsOn: [rolePolicy, bootstrapObject] },
+      // Its name is fixed (the code hash), so a replacement must delete the old model first.
+      { parent: this, dependsOn: [rolePolicy, bootstrapObject], deleteBeforeReplace: true },
     );
     const bootstrapConfig = pulumi
       .all([serving, args.key.keyArn, bootstrapModel.name])
@@ -396,8 +397,11 @@ export class ForecastModel extends pulumi.ComponentResource {
         deploymentConfig:
           deploymentConfig as pulumi.Output<aws.types.input.sagemaker.EndpointDeploymentConfig>,
       },
-      // Promotions and pins swap the endpoint config outside Pulumi; `pulumi up` must never swap it back.
-      { parent: this, dependsOn: alarms, ignoreChanges: ["endpointConfigName"] },
+      // Promotions and pins swap the endpoint config outside Pulumi; `pulumi up` must never swap it back. The
+      // provider's in-place update sends UpdateEndpoint with the config name it has in state (the bootstrap one),
+      // so no input that triggers that call may change either: the deployment policy is applied by the promote
+      // function on every promotion, and here it is creation-only.
+      { parent: this, dependsOn: alarms, ignoreChanges: ["endpointConfigName", "deploymentConfig"] },
     );
 
     if (ep.kind === "instance") {

@@ -61,7 +61,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
   it("owns the endpoint under a fixed name and never reverts a promotion's endpoint config", () => {
     const endpoint = one(run(), "aws:sagemaker/endpoint:Endpoint");
     expect(endpoint.inputs.name).toBe(prefix);
-    expect(endpoint.ignoreChanges).toEqual(["endpointConfigName"]);
+    expect(endpoint.ignoreChanges).toEqual(["endpointConfigName", "deploymentConfig"]);
     const config = one(run(), "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
     expect(endpoint.inputs.endpointConfigName).toBe(config.inputs.name);
     expect(run().outputs).toMatchObject({
