@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { PredictDeps, RequestContext } from "./predict/deps";
+import { getAccuracy } from "./predict/accuracy-route";
 import { createForecasts, getForecast } from "./predict/forecast-routes";
 import { getHealth } from "./predict/health-route";
 import { header, problemResult, type ApiEvent, type ApiResult } from "./predict/http";
 import { createForecastJob, getForecastJob } from "./predict/job-routes";
+import { getModel } from "./predict/model-route";
 import { ApiProblem, PROBLEMS, problemType } from "./predict/problem";
 import { createRecommendations } from "./predict/recommendation-routes";
+import { getSeriesHistory, listSeries } from "./predict/series-routes";
 import { routesOf, type Route } from "./predict/spec";
 
 export type { PredictDeps } from "./predict/deps";
@@ -25,6 +28,10 @@ const OPERATIONS: Record<string, RouteHandler> = {
   getHealth: (d, _e, c) => getHealth(d, c),
   createForecastJob: (d, e, c) => createForecastJob(d, e, c),
   getForecastJob,
+  listSeries: (d, e) => listSeries(d, e),
+  getSeriesHistory: (d, e, _c, p) => getSeriesHistory(d, e, p),
+  getModel: (d, _e, c) => getModel(d, c),
+  getAccuracy: (d, e) => getAccuracy(d, e),
 };
 
 const routeCache = new WeakMap<object, Route[]>();

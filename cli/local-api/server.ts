@@ -12,6 +12,7 @@ import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
 import { EndpointClient, type ForecastEndpoint } from "../../functions/predict/endpoint-client";
+import { storeModelMetrics } from "../../functions/predict/model-route";
 import { problemResult, type ApiResult } from "../../functions/predict/http";
 import { PROBLEMS, problemType, type ProblemKind } from "../../functions/predict/problem";
 import { SinkServedForecastLog, type ServedForecastLog } from "../../functions/predict/served-log";
@@ -72,7 +73,8 @@ export function toProxyEvent(
     multiValueHeaders[k] = values;
   }
   const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  // No prototype: a parameter named like an Object method ("valueOf") must not hit the inherited function.
+  const multiQuery: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [k, v] of url.searchParams) {
     query[k] = v;
     (multiQuery[k] ??= []).push(v);
@@ -178,6 +180,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       ),
     decodeParquet: loadParquetDecoder(),
     obs,
+    // `warecast train` writes runs/<version>/model/ (docs/architecture.md): GET /v1/model reads its metrics.json.
+    modelMetrics: storeModelMetrics(
+      new FsObjectStore(path.join(workspace, "artifacts")),
+      (version) => `runs/${version}/model/metrics.json`,
+    ),
   });
   queue.attach((m) =>
     processJobMessage(m, {

@@ -5,6 +5,7 @@ import { validatePredictConfig, type PredictConfig } from "./config";
 import type { PredictDeps } from "./deps";
 import type { ForecastEndpoint } from "./endpoint-client";
 import { ItemMasterReader } from "./item-master";
+import type { ModelMetricsSource } from "./model-route";
 import type { ObjectStore } from "./object-store";
 import { SeriesStateReader, type ParquetDecoder } from "./series-state";
 import type { ServedForecastLog } from "./served-log";
@@ -25,6 +26,8 @@ export interface PredictDepsInput {
   readonly servedLog: ServedForecastLog;
   readonly decodeParquet: ParquetDecoder;
   readonly obs: Observability;
+  /** The served model's metrics.json, for GET /v1/model (optional). */
+  readonly modelMetrics?: ModelMetricsSource;
   /** Lifetime of presigned job result links. Default 3600 s. */
   readonly linkTtlSeconds?: number;
 }
@@ -41,5 +44,7 @@ export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
     processed: input.processed,
     jobs: new ForecastJobs(input.jobsStore, input.jobQueue, { linkTtlSeconds: input.linkTtlSeconds ?? 3600 }),
     obs: input.obs,
+    decodeParquet: input.decodeParquet,
+    ...(input.modelMetrics ? { modelMetrics: input.modelMetrics } : {}),
   };
 }

@@ -4,7 +4,8 @@ import type { ForecastEndpoint } from "./endpoint-client";
 import type { ForecastJobs } from "../forecast-jobs";
 import type { ItemMasterReader } from "./item-master";
 import type { ObjectStore } from "./object-store";
-import type { SeriesStateReader } from "./series-state";
+import type { ModelMetricsSource } from "./model-route";
+import type { ParquetDecoder, SeriesStateReader } from "./series-state";
 import type { ServedForecastLog } from "./served-log";
 import type { ApiSchemas } from "./spec";
 
@@ -20,6 +21,10 @@ export interface PredictDeps {
   /** The processed store (ETL run manifests under runs/). */
   readonly processed: ObjectStore;
   readonly jobs: ForecastJobs;
+  /** Decodes Parquet from the processed store (series_state, accuracy). */
+  readonly decodeParquet: ParquetDecoder;
+  /** The served model's metrics.json (GET /v1/model); without it the route answers without a backtest. */
+  readonly modelMetrics?: ModelMetricsSource;
   readonly obs: Observability;
   readonly now?: () => Date;
   readonly newId?: () => string;

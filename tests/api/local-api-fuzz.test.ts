@@ -166,6 +166,22 @@ const validJob = fc.oneof(
 
 const health = fc.constant<Req>({ method: "GET", path: "/v1/health", key: true, valid: true });
 
+/** The dashboard's reads: series list, history, model, accuracy. */
+const validRead = fc
+  .oneof(
+    fc.constantFrom(
+      "/v1/series",
+      "/v1/series?warehouse_id=WH2",
+      "/v1/model",
+      "/v1/accuracy",
+      "/v1/accuracy?days=3",
+    ),
+    fc
+      .tuple(known, fc.option(fc.integer({ min: 1, max: 3660 }), { nil: undefined }))
+      .map(([s, d]) => `/v1/series/${s.warehouse_id}/${s.sku}/history${d === undefined ? "" : `?days=${d}`}`),
+  )
+  .map((path): Req => ({ method: "GET", path, key: true, valid: true }));
+
 const invalid = fc.oneof(
   fc
     .record({
@@ -219,8 +235,22 @@ const invalid = fc.oneof(
     key: true,
     valid: false,
   })),
+  fc.tuple(id, id, fc.string(), fc.string()).map(([w, s, k, v]): Req => ({
+    method: "GET",
+    path: `/v1/series/${w}/${s}/history?${new URLSearchParams({ [k]: v })}`,
+    key: true,
+    valid: false,
+  })),
   fc
-    .tuple(fc.constantFrom("/v1/health", "/v1/forecasts/WH1/SKU-1"), fc.boolean())
+    .tuple(fc.constantFrom("/v1/series", "/v1/accuracy"), fc.string(), fc.string())
+    .map(([path, k, v]): Req => ({
+      method: "GET",
+      path: `${path}?${new URLSearchParams({ [k]: v })}`,
+      key: true,
+      valid: false,
+    })),
+  fc
+    .tuple(fc.constantFrom("/v1/health", "/v1/forecasts/WH1/SKU-1", "/v1/series", "/v1/model"), fc.boolean())
     .map(([path]): Req => ({ method: "GET", path, key: false, valid: false })),
 );
 
@@ -230,6 +260,7 @@ const request = fc.oneof(
   { arbitrary: validRecommendation, weight: 3 },
   { arbitrary: validJob, weight: 1 },
   { arbitrary: health, weight: 1 },
+  { arbitrary: validRead, weight: 2 },
   { arbitrary: invalid, weight: 6 },
 );
 
