@@ -124,6 +124,7 @@ const api = new PredictionApi(
   {
     functions: foundation.functions,
     logs: foundation.logs,
+    buckets: foundation.buckets,
     key: foundation.encryption,
     region: cfg.aws.region,
     endpoint: { name: model.endpointName, arn: model.endpoint.arn },

@@ -45,7 +45,7 @@ import {
   workerStatements,
 } from "./prediction-api-plan";
 import { PrivateFunction, type FunctionSettings } from "./private-function";
-import { SecureBucket } from "./secure-bucket";
+import { SecureBucket, type BucketSettings } from "./secure-bucket";
 
 export const OPENAPI_FILE = path.join(__dirname, "..", "api", "openapi.yaml");
 
@@ -54,7 +54,9 @@ export interface PredictionApiArgs {
   readonly functions: FunctionSettings;
   /** Log settings (Foundation.logs) for the stage access log group. Required. */
   readonly logs: LogSettings;
-  /** The stack key: job bucket, queue, function environments. Required. */
+  /** Bucket settings every SecureBucket of the stack shares (Foundation.buckets): key, protection, logging. Required. */
+  readonly buckets: BucketSettings;
+  /** The stack key: queue, function environments. Required. */
   readonly key: Encryption;
   /** Region of the stack. Required. */
   readonly region: string;
@@ -113,10 +115,8 @@ export class PredictionApi extends pulumi.ComponentResource {
     this.jobsBucket = new SecureBucket(
       `${name}-jobs`,
       {
-        key: args.key,
-        region: args.region,
+        ...args.buckets,
         expiry: [{ id: "expire-forecast-jobs", prefix: "forecast-jobs/", expireAfterDays: jobRetentionDays }],
-        noncurrentVersionDays: 1,
       },
       child,
     );

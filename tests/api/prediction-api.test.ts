@@ -155,6 +155,12 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
   });
 });
 
+it("protects the jobs bucket where the stack protects storage (prod), not in dev", () => {
+  const jobs = (run: StackRun) =>
+    run.ofType("aws:s3/bucket:Bucket").find((b) => b.name.endsWith("-api-jobs"))!;
+  expect([jobs(dev).protect, jobs(prod).protect]).toEqual([false, true]);
+});
+
 it("reserves predict concurrency where the stack config sets it", () => {
   expect(fn(prod, "-api-predict").inputs.reservedConcurrentExecutions).toBe(
     Number(prod.config["warecast:apiReservedConcurrency"]),

@@ -42,6 +42,7 @@ const api = new PredictionApi(
   {
     functions: foundation.functions,
     logs: foundation.logs,
+    buckets: foundation.buckets,
     key: foundation.encryption,
     region: cfg.aws.region,
     endpoint: {
