@@ -13,6 +13,7 @@ import { Glue } from "@aws-sdk/client-glue";
 import { S3 } from "@aws-sdk/client-s3";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { handleGlueTrigger, type GlueTriggerSettings, type TriggerEvent } from "../functions/glue-trigger";
 import { createObservability } from "../functions/powertools";
@@ -125,9 +126,18 @@ export class EtlPipeline extends pulumi.ComponentResource {
         child,
       );
     const script = code("job.py", new pulumi.asset.FileAsset(path.join(REPO_ROOT, "etl", "job.py")));
+    // Only the package's sources (no __pycache__): the archive's hash changes only when the code does.
+    const sources = fs
+      .readdirSync(path.join(REPO_ROOT, "etl"))
+      .filter((f) => f.endsWith(".py"))
+      .sort();
     const pkg = code(
       "etl.zip",
-      new pulumi.asset.AssetArchive({ etl: new pulumi.asset.FileArchive(path.join(REPO_ROOT, "etl")) }),
+      new pulumi.asset.AssetArchive(
+        Object.fromEntries(
+          sources.map((f) => [`etl/${f}`, new pulumi.asset.FileAsset(path.join(REPO_ROOT, "etl", f))]),
+        ),
+      ),
     );
     const schema = code(
       "event.schema.json",
