@@ -16,10 +16,12 @@ const SECURE_BUCKET = "warecast:foundation:SecureBucket";
 
 let dev: StackRun;
 let prod: StackRun;
+// The whole stack serializes several Lambda callbacks per run; on a loaded 2-core machine a run takes tens of seconds.
+const STACK_RUN_TIMEOUT_MS = 300_000;
 beforeAll(async () => {
   dev = await runStack("dev");
   prod = await runStack("prod");
-});
+}, 2 * STACK_RUN_TIMEOUT_MS);
 
 function parseJson(value: unknown): Record<string, unknown> {
   return typeof value === "string"
@@ -353,7 +355,7 @@ describe("PrivateFunction (test program, prod with networkNat: none)", () => {
       program: path.join(__dirname, "programs", "private-function.ts"),
       overrides: { "warecast:networkNat": "none" },
     });
-  });
+  }, STACK_RUN_TIMEOUT_MS);
 
   it("has no NAT gateway, Elastic IP or private default route when networkNat is none", () => {
     expect(run.ofType("aws:ec2/natGateway:NatGateway")).toEqual([]);
