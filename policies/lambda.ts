@@ -1,18 +1,18 @@
 import { LOG_GROUP } from "./encryption";
 import { resourcePolicy, stackPolicy, type ResourceRule, type WarecastPolicy } from "./lib/policy";
 import { ofType, resolveRef } from "./lib/stack";
+import { publicSubnets, SUBNET } from "./network";
 import { at, isSet, list, str, UNKNOWN } from "./lib/values";
 
 /** Lambda functions: private networking, bounded logs, reserved concurrency where the stack asks for it. */
 
 export const LAMBDA_FUNCTION = "aws:lambda/function:Function";
-export const SUBNET = "aws:ec2/subnet:Subnet";
 
 export const lambdaPrivateSubnets: WarecastPolicy = stackPolicy(
   {
     name: "lambda-private-subnets",
     description:
-      "Every Lambda function is attached to the VPC (subnets and security groups), and none of its subnets maps public IPs.",
+      "Every Lambda function is attached to the VPC (subnets and security groups), and none of its subnets is public (a default route to an internet gateway, or public IPs on launch).",
     remediationSteps:
       "Create functions with the shared private-subnet CallbackFunction helper, or set vpcConfig.subnetIds to the " +
       "Network's private subnet IDs and vpcConfig.securityGroupIds to a security group without public ingress.",
@@ -20,20 +20,26 @@ export const lambdaPrivateSubnets: WarecastPolicy = stackPolicy(
   },
   ({ resources }, report) => {
     const subnets = ofType(resources, SUBNET);
+    const exposed = publicSubnets(resources);
     for (const fn of ofType(resources, LAMBDA_FUNCTION)) {
       if (!isSet(fn.props, "vpcConfig.subnetIds")) {
         report(fn, "has no vpcConfig.subnetIds; it runs outside the VPC");
         continue;
       }
       if (!isSet(fn.props, "vpcConfig.securityGroupIds")) report(fn, "has no vpcConfig.securityGroupIds");
+      // The function's subnets: by the engine's dependencies of vpcConfig, or by matching the listed ids.
+      const own = new Set((fn.propertyDependencies?.vpcConfig ?? []).filter((d) => d.type === SUBNET));
       const ids = list(fn.props, "vpcConfig.subnetIds");
-      if (ids === UNKNOWN) continue;
-      ids.forEach((_, i) => {
-        const ref = resolveRef(fn, `vpcConfig.subnetIds.${i}`, subnets, ["id", "subnetId", "arn"]);
-        if (ref.kind === "resolved" && at(ref.target.props, "mapPublicIpOnLaunch") === true) {
-          report(fn, `subnet ${ref.target.name} maps public IPs on launch; use a private subnet`);
-        }
-      });
+      if (ids !== UNKNOWN) {
+        ids.forEach((_, i) => {
+          const ref = resolveRef(fn, `vpcConfig.subnetIds.${i}`, subnets, ["id", "subnetId", "arn"]);
+          if (ref.kind === "resolved") own.add(ref.target);
+        });
+      }
+      for (const subnet of own) {
+        const why = exposed.get(subnet);
+        if (why) report(fn, `subnet ${subnet.name} is public (it ${why}); use a private subnet`);
+      }
     }
   },
 );

@@ -19,6 +19,7 @@ export const TAGGABLE = [
   "aws:sqs/queue:Queue",
   "aws:budgets/budget:Budget",
   "aws:lambda/function:Function",
+  "aws:lambda/eventSourceMapping:EventSourceMapping",
   "aws:iam/role:Role",
   "aws:iam/policy:Policy",
   "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",

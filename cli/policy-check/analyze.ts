@@ -21,6 +21,8 @@ export interface CheckResource {
   readonly urn: string;
   readonly type: string;
   readonly name: string;
+  /** Provider-assigned id (used to link references; the engine does not send it to policies). */
+  readonly id?: string;
   readonly parent?: string;
   readonly custom: boolean;
   /** URN of the provider resource (a `pulumi:providers:*` resource in the same list), or undefined for the default. */
@@ -30,6 +32,8 @@ export interface CheckResource {
   readonly outputs?: Record<string, unknown>;
   readonly protect?: boolean;
   readonly ignoreChanges?: readonly string[];
+  /** URNs this resource depends on, per top-level input property (what the engine records at registration). */
+  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Finding {
@@ -194,6 +198,13 @@ export async function runPolicyCheck(opts: CheckOptions): Promise<CheckRun> {
       res.setType(r.type).setName(r.name).setUrn(r.urn).setOptions(options(r));
       res.setProperties(await toStruct(r.urn, r.outputs ?? r.inputs));
       if (r.parent) res.setParent(r.parent);
+      const deps = r.propertyDependencies ?? {};
+      res.setDependenciesList([...new Set(Object.values(deps).flat())]);
+      for (const [prop, urns] of Object.entries(deps)) {
+        const pd = new pb.AnalyzerPropertyDependencies();
+        pd.setUrnsList([...urns]);
+        res.getPropertydependenciesMap().set(prop, pd);
+      }
       const provider = await providerOf(r);
       if (provider) res.setProvider(provider);
       list.push(res);

@@ -34,6 +34,42 @@ function outputsOf(r: RegisteredResource, mocks: ReturnType<typeof createMocks>)
   return (result as { state?: Record<string, unknown> }).state ?? r.inputs;
 }
 
+/** Every string inside a value (nested objects and arrays included). */
+function stringsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (value && typeof value === "object") for (const v of Object.values(value)) stringsIn(v, out);
+  return out;
+}
+
+/**
+ * The engine records which resources each input property came from; the harness does not. Under the mocks an
+ * input equal to a resource's id or ARN came from that resource. Mock ids derive from logical names, which two
+ * resources of different types may share (a subnet and its route table association), so a value links to every
+ * resource that owns it; rules look for the type they need. Returns the resources with `propertyDependencies`.
+ */
+export function linkDependencies(resources: readonly CheckResource[]): CheckResource[] {
+  const owners = new Map<string, string[]>();
+  const own = (value: unknown, urn: string) => {
+    if (typeof value === "string" && value !== "") owners.set(value, [...(owners.get(value) ?? []), urn]);
+  };
+  for (const r of resources) {
+    if (!r.custom) continue;
+    own(r.id, r.urn);
+    own(r.outputs?.arn, r.urn);
+  }
+  return resources.map((r) => {
+    const deps: Record<string, string[]> = {};
+    for (const [prop, value] of Object.entries(r.inputs)) {
+      const urns = stringsIn(value)
+        .flatMap((v) => owners.get(v) ?? [])
+        .filter((u) => u !== r.urn);
+      if (urns.length > 0) deps[prop] = [...new Set(urns)];
+    }
+    return { ...r, propertyDependencies: deps };
+  });
+}
+
 export async function loadStackGraph(stack: string, root: string): Promise<StackGraph> {
   const run = await runStack(stack);
   const region = run.config["aws:region"] ?? "eu-west-1";
@@ -48,17 +84,20 @@ export async function loadStackGraph(stack: string, root: string): Promise<Stack
     stack,
     project: projectName(root),
     defaultProviders,
-    resources: run.resources.map((r) => ({
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      parent: r.parent,
-      custom: r.custom,
-      provider: r.provider,
-      inputs: r.inputs,
-      outputs: outputsOf(r, mocks),
-      protect: r.protect,
-      ignoreChanges: r.ignoreChanges,
-    })),
+    resources: linkDependencies(
+      run.resources.map((r) => ({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        custom: r.custom,
+        provider: r.provider,
+        inputs: r.inputs,
+        id: r.id,
+        outputs: outputsOf(r, mocks),
+        protect: r.protect,
+        ignoreChanges: r.ignoreChanges,
+      })),
+    ),
   };
 }

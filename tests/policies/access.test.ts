@@ -1,4 +1,5 @@
 /** IAM, Lambda, network and API Gateway rules, each on a compliant and a violating resource, through the real pack. */
+import type { CheckResource } from "../../cli/policy-check/analyze";
 import { doc } from "./fixtures";
 import { findingsOf, KEY_ARN, resource, STACK_KEY, usePack } from "./support";
 
@@ -91,8 +92,8 @@ describe("IAM", () => {
 });
 
 describe("Lambda", () => {
-  const fn = (name: string, inputs: Record<string, unknown>) =>
-    resource("aws:lambda/function:Function", name, { runtime: "nodejs22.x", ...inputs }, { name });
+  const fn = (name: string, inputs: Record<string, unknown>, extra: Partial<CheckResource> = {}) =>
+    resource("aws:lambda/function:Function", name, { runtime: "nodejs22.x", ...inputs }, { name }, extra);
   const vpc = { subnetIds: ["private-a-id"], securityGroupIds: ["sg-id"] };
   const subnet = (name: string, mapPublicIpOnLaunch: boolean) =>
     resource(
@@ -123,8 +124,54 @@ describe("Lambda", () => {
       ]),
     ).toEqual([
       "outside: has no vpcConfig.subnetIds; it runs outside the VPC",
-      "public: subnet public-a maps public IPs on launch; use a private subnet",
+      "public: subnet public-a is public (it maps public IPs on launch); use a private subnet",
       "no-sg: has no vpcConfig.securityGroupIds",
+    ]);
+  });
+
+  test("lambda-private-subnets: a subnet whose route table sends 0.0.0.0/0 to an internet gateway is public", async () => {
+    // Linked by the engine's property dependencies, as in a real preview where ids are still unknown.
+    const edge = subnet("edge", false);
+    const inner = subnet("inner", false);
+    const igw = resource("aws:ec2/internetGateway:InternetGateway", "igw", { vpcId: "vpc" });
+    const table = resource("aws:ec2/routeTable:RouteTable", "public-routes", { vpcId: "vpc" });
+    const route = resource(
+      "aws:ec2/route:Route",
+      "default",
+      { destinationCidrBlock: "0.0.0.0/0" },
+      {},
+      {
+        propertyDependencies: { routeTableId: [table.urn], gatewayId: [igw.urn] },
+      },
+    );
+    const assoc = resource(
+      "aws:ec2/routeTableAssociation:RouteTableAssociation",
+      "edge-assoc",
+      {},
+      {},
+      {
+        propertyDependencies: { subnetId: [edge.urn], routeTableId: [table.urn] },
+      },
+    );
+    const inVpc = (name: string, target: typeof edge) =>
+      fn(
+        name,
+        { vpcConfig: { securityGroupIds: ["sg-id"], subnetIds: ["unknown-at-preview"] } },
+        { propertyDependencies: { vpcConfig: [target.urn] } },
+      );
+    expect(
+      await findingsOf("lambda-private-subnets", [
+        edge,
+        inner,
+        igw,
+        table,
+        route,
+        assoc,
+        inVpc("edge-fn", edge),
+        inVpc("inner-fn", inner),
+      ]),
+    ).toEqual([
+      "edge-fn: subnet edge is public (it routes to an internet gateway (public-routes)); use a private subnet",
     ]);
   });
 
