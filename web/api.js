@@ -8,10 +8,12 @@ export class ApiError extends Error {
   }
 }
 
+const seg = (s) => encodeURIComponent(s);
+
 export class WarecastApi {
   /** @param {{apiBase: string, apiKey: string}} config */
   constructor(config) {
-    this.base = config.apiBase.replace(/\/$/, "");
+    this.base = (config.apiBase ?? "").replace(/\/$/, "");
     this.key = config.apiKey;
   }
 
@@ -26,35 +28,47 @@ export class WarecastApi {
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = { detail: text.slice(0, 200) };
+    }
     if (!res.ok) throw new ApiError(data, res.status);
     return data;
   }
 
+  /** GET /v1/health → {status, model: {version, kind}, data: {last_run_finished_at, stale}} */
   health() {
     return this.request("GET", "/v1/health");
   }
 
+  /** GET /v1/series → {series: [{warehouse_id, sku, first_date, last_date, on_hand}]} */
   series() {
     return this.request("GET", "/v1/series");
   }
 
-  forecast(warehouseId, sku, historyDays) {
-    const q = new URLSearchParams({ history_days: String(historyDays) });
-    return this.request(
-      "GET",
-      `/v1/forecasts/${encodeURIComponent(warehouseId)}/${encodeURIComponent(sku)}?${q.toString()}`,
-    );
+  /** GET /v1/series/{w}/{s}/history → {last_date, on_hand, days: [{date, units, stockout, closed, promo, price}]} */
+  history(warehouseId, sku, days) {
+    return this.request("GET", `/v1/series/${seg(warehouseId)}/${seg(sku)}/history?days=${days}`);
   }
 
+  /** GET /v1/forecasts/{w}/{s} → {model_version, forecasts: [{method, points: [{date, step, mean, quantiles}]}]} */
+  forecast(warehouseId, sku, horizon) {
+    return this.request("GET", `/v1/forecasts/${seg(warehouseId)}/${seg(sku)}?horizon=${horizon}`);
+  }
+
+  /** POST /v1/recommendations → {recommendations: [...]}, one per item in order. */
   recommendations(items) {
     return this.request("POST", "/v1/recommendations", { items });
   }
 
+  /** GET /v1/model → {model_version, model_kind, backtest?: {methods: [...]}, backtest_detail?} */
   model() {
     return this.request("GET", "/v1/model");
   }
 
+  /** GET /v1/accuracy → {rows: [{date, group, n, wape, bias, ...}]} */
   accuracy() {
     return this.request("GET", "/v1/accuracy");
   }

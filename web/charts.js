@@ -6,6 +6,7 @@ const BAND = "rgba(47, 111, 237, 0.16)";
 const GREY = "#9aa6b8";
 const RED = "#d64545";
 const GREEN = "#2e9d5b";
+const PROMO = "#f0b429";
 
 /** Index of the quantile key closest to q in a {"0.1": v, ...} map, as a string key. */
 export function quantileKey(quantiles, q) {
@@ -17,8 +18,10 @@ export function quantileKey(quantiles, q) {
 }
 
 /**
- * Demand chart: history bars, stockout markers, forecast mean and the P10–P90 band.
- * history: [{date, units, stockout, closed}], forecast: [{date, mean, quantiles}]
+ * Demand chart: history bars (promo days highlighted, closed days left out), stockout markers, forecast mean
+ * and the P10–P90 band.
+ * history: GET /v1/series/{w}/{s}/history `days` [{date, units, stockout, closed, promo}];
+ * forecast: GET /v1/forecasts/{w}/{s} `forecasts[0].points` [{date, mean, quantiles}]
  */
 export function demandChartConfig(history, forecast) {
   const labels = [...history.map((h) => h.date), ...forecast.map((f) => f.date)];
@@ -40,7 +43,7 @@ export function demandChartConfig(history, forecast) {
             0,
             m,
           ),
-          backgroundColor: GREY,
+          backgroundColor: history.map((h) => (h.promo ? PROMO : GREY)),
           barPercentage: 1,
           categoryPercentage: 0.9,
           order: 3,
@@ -49,7 +52,7 @@ export function demandChartConfig(history, forecast) {
           label: "Stockout day",
           type: "line",
           data: pad(
-            history.map((h) => (h.stockout ? h.units : null)),
+            history.map((h) => (h.stockout ? (h.units ?? 0) : null)),
             0,
             m,
           ),
@@ -109,7 +112,7 @@ export function demandChartConfig(history, forecast) {
       animation: false,
       interaction: { mode: "index", intersect: false },
       plugins: {
-        legend: { labels: { filter: (item) => item.text !== "P10" } },
+        legend: { position: "bottom", labels: { boxWidth: 12, filter: (item) => item.text !== "P10" } },
       },
       scales: {
         x: { ticks: { maxTicksLimit: 12, autoSkip: true } },
@@ -120,12 +123,12 @@ export function demandChartConfig(history, forecast) {
 }
 
 /**
- * Projected inventory position: start from on hand + on order and subtract cumulative mean demand; the
- * reorder point and order-up-to level are flat lines in the same units.
+ * Projected inventory position: start from the recommendation's inventory position (on hand + on order) and
+ * subtract cumulative mean demand; the reorder point and order-up-to level are flat lines in the same units.
  */
 export function stockChartConfig(forecast, rec) {
   const labels = forecast.map((f) => f.date);
-  const start = Number(rec.on_hand ?? 0) + Number(rec.on_order ?? 0);
+  const start = Number(rec.inventory_position ?? 0);
   let cum = 0;
   const projected = forecast.map((f) => {
     cum += f.mean;
@@ -168,6 +171,7 @@ export function stockChartConfig(forecast, rec) {
       maintainAspectRatio: false,
       animation: false,
       interaction: { mode: "index", intersect: false },
+      plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
       scales: {
         x: { ticks: { maxTicksLimit: 10 } },
         y: { beginAtZero: true, title: { display: true, text: "units" } },

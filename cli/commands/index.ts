@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as backtest } from "./backtest";
+import { register as demo } from "./demo";
 import { register as etl } from "./etl";
 import { register as importCommand } from "./import";
 import { register as ingest } from "./ingest";
@@ -13,6 +14,7 @@ import { register as tune } from "./tune";
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  demo,
   etl,
   ingest,
   importCommand,
