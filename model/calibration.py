@@ -65,7 +65,32 @@ class ResidualCalibrator:
         # Unobserved steps of a trajectory take a fresh rank, drawn once here so paths stay reproducible.
         fill = np.random.default_rng(0).random(pit.shape)
         self.pit = np.where(np.isfinite(pit), pit, fill)
+        steps = np.broadcast_to(np.arange(1, horizon + 1)[None, :], mu.shape)
+        self._recalibrate(mu[ok], y[ok], np.broadcast_to(scale[:, None], mu.shape)[ok], steps[ok])
         return self
+
+    def _recalibrate(self, mu: np.ndarray, y: np.ndarray, scale: np.ndarray, steps: np.ndarray) -> None:
+        """Level recalibration for what clipping at 0 and discrete demand do to coverage.
+
+        With many zero-demand periods, P10 is often 0 and every zero counts as covered, so nominal intervals
+        cover too much. On the calibration points, measure for a grid of levels how often the actual falls
+        below the forecast quantile (ties count half: the mid-distribution), and invert that map to predict.
+        """
+        grid = np.linspace(0.01, 0.99, 99)
+        self.grid = grid
+        q = self._raw_quantiles(mu, scale, grid, steps)  # (M, G)
+        # Mid-distribution rate: a tie (e.g. zero demand at a zero quantile) counts half below, half above.
+        below = (y[:, None] < q).mean(axis=0) + 0.5 * (y[:, None] == q).mean(axis=0)
+        self.lower_rate = self.upper_rate = np.maximum.accumulate(below)
+        self.recalibrated = True
+
+    def _levels(self, levels: np.ndarray) -> np.ndarray:
+        """Nominal levels -> the levels whose empirical rate on the calibration points equals them."""
+        if not getattr(self, "recalibrated", False):
+            return levels
+        low = np.interp(levels, self.lower_rate, self.grid)
+        high = np.interp(levels, self.upper_rate, self.grid)
+        return np.clip(np.where(levels < 0.5, low, high), self.grid[0], self.grid[-1])
 
     def _cell_map(self, mu: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._bin(mu), np.broadcast_to(self._group(steps), mu.shape)
@@ -82,13 +107,19 @@ class ResidualCalibrator:
     def quantiles(self, mu: np.ndarray, scale: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Marginal quantiles (N, H, Q) for means ``mu`` (N, H) of series with ``scale`` (N,)."""
         steps = np.arange(1, mu.shape[1] + 1)[None, :]
+        return self._raw_quantiles(mu, np.broadcast_to(scale[:, None], mu.shape), self._levels(levels), steps)
+
+    def _raw_quantiles(
+        self, mu: np.ndarray, scale: np.ndarray, levels: np.ndarray, steps: np.ndarray
+    ) -> np.ndarray:
+        """Quantiles at exactly ``levels``; ``scale`` has the shape of ``mu``, ``steps`` broadcasts to it."""
         bins, groups = self._cell_map(mu, steps)
         rq = np.zeros(mu.shape + (levels.size,))
         for (b, g), values in self.cells.items():
             cell = (bins == b) & (groups == g)
             if cell.any():
                 rq[cell] = np.quantile(values, levels)[None, :]
-        d = self._denominator(mu, scale[:, None])
+        d = self._denominator(mu, scale)
         return tidy_quantiles(mu[..., None] + d[..., None] * rq)
 
     def paths(self, mu: np.ndarray, scale: np.ndarray, n_paths: int, rng: np.random.Generator) -> np.ndarray:

@@ -38,7 +38,7 @@ def backtest_file(
     data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load ``data`` and run the backtest; returns (result, load report)."""
-    params = Hyperparameters.from_dict(hp)
+    params = Hyperparameters.for_freq(freq, **hp)
     config = FeatureConfig.default(freq, horizon)
     panel, report = load_panel(data, freq)
 

@@ -38,8 +38,8 @@ METHOD = "global-gbm"
 class Hyperparameters:
     """Everything tunable, with the defaults `warecast tune` starts from (docs/model.md)."""
 
-    learning_rate: float = 0.06
-    max_iter: int = 300
+    learning_rate: float = 0.08
+    max_iter: int = 200
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 100
     l2_regularization: float = 1.0
@@ -90,8 +90,8 @@ class Hyperparameters:
 
 #: Per-frequency defaults over the dataclass defaults (docs/model.md explains how they were chosen).
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "D": {"loss": "poisson"},
-    "W": {},
+    "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
+    "W": {"loss": "squared_error", "refit": False, "max_train_origins": 60},
 }
 
 

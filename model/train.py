@@ -111,7 +111,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     do_backtest = str(hps.pop("backtest", "true")).lower() not in ("0", "false", "no")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     version = str(hps.pop("version", f"{stamp}-gbm"))
-    params = Hyperparameters.from_dict(hps)
+    params = Hyperparameters.for_freq(freq, **hps)
     config = FeatureConfig.default(freq, horizon)
     panel, report = load_panel(_data_path(args.train), freq)
     print(f"loaded {report.as_dict()}", flush=True)

@@ -55,7 +55,7 @@ def tune(
         candidates.append({**base, **{k: v[rng.integers(len(v))] for k, v in SPACE.items()}})
     results = []
     for i, cand in enumerate(candidates):
-        params = Hyperparameters.from_dict(cand)
+        params = Hyperparameters.for_freq(panel.freq, **cand)
         res = run_backtest(
             cut,
             horizon,

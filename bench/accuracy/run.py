@@ -106,24 +106,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy.run", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="all", choices=[*SETUPS, "all"])
     parser.add_argument("--write", action="store_true", help="update bench/accuracy/RESULTS.md")
+    parser.add_argument("--skip-run", action="store_true", help="only rebuild RESULTS.md from bench/out/")
     args = parser.parse_args(argv)
     names = list(SETUPS) if args.dataset == "all" else [args.dataset]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    sections = []
     for name in names:
         if name == "walmart" and not WALMART.exists():
             raise SystemExit(f"walmart data not found at {WALMART} (evaluation-only, read from ../shared)")
+        if args.skip_run:
+            continue
         result = run(name)
         (out / f"accuracy-{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-        sections.append(_section(name, result))
-        print(sections[-1], flush=True)
+        print(_section(name, result), flush=True)
     if args.write:
+        # The table holds every dataset measured (each run writes its JSON to bench/out/).
+        sections = [
+            _section(name, json.loads((out / f"accuracy-{name}.json").read_text()))
+            for name in SETUPS
+            if (out / f"accuracy-{name}.json").exists()
+        ]
         head = (
             f"# Accuracy benchmark results\n\nMeasured {dt.date.today()} on {platform.machine()} "
-            f"({platform.python_version()}), `python -m bench.accuracy.run --write`. Model: the defaults of "
-            "model.gbm.Hyperparameters.for_freq. Metrics: docs/model.md. `vs sn` = change against seasonal "
-            "naive in the same backtest (negative = lower error).\n"
+            f"(Python {platform.python_version()}), `python -m bench.accuracy.run --write`. Model: the "
+            "defaults of model.gbm.Hyperparameters.for_freq. Metrics: docs/model.md. `vs sn` = change "
+            "against seasonal naive in the same backtest (negative = lower error).\n"
         )
         Path(ROOT / "bench" / "accuracy" / "RESULTS.md").write_text(
             head + "\n" + "\n\n".join(sections) + "\n"
