@@ -1,25 +1,11 @@
 /** A test program: the foundation plus one PrivateFunction, under the same tagged provider as index.ts. */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
-import { Foundation } from "../../../components/foundation";
 import { PrivateFunction } from "../../../components/private-function";
-import { createAwsProvider } from "../../../components/provider";
+import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
-const provider = createAwsProvider("warecast-aws", cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-const foundation = new Foundation(
-  `warecast-${cfg.tags.environment}`,
-  {
-    region: cfg.aws.region,
-    namePrefix: `warecast-${cfg.tags.environment}`,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+const { opts, foundation } = createStackBase(cfg);
 
 const fn = new PrivateFunction(
   "echo",
