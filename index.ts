@@ -17,7 +17,9 @@ import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { PredictionApi } from "./components/prediction-api";
 import { stackPrefix } from "./components/naming";
-import { createAwsProvider } from "./components/provider";
+import { Observability } from "./components/observability";
+import { TAG_KEYS, createAwsProvider } from "./components/provider";
+import { VARIANT_NAME } from "./functions/model/endpoint-config";
 
 const cfg = loadStackConfig();
 const project = pulumi.getProject();
@@ -137,6 +139,36 @@ const api = new PredictionApi(
   opts,
 );
 
+// Observability: alarms on every failure mode to one KMS topic, the dashboard, metric filters on the components' own
+// log groups (it creates none), and the monthly cost budget. Runbook: docs/operations.md.
+const observability = new Observability(
+  `${namePrefix}-observability`,
+  {
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    namePrefix,
+    alarmEmails: cfg.observability.alarmEmails,
+    thresholds: { wape: cfg.observability.wapeThreshold, bias: cfg.observability.biasThreshold },
+    ingest: { events: ingestion.stream, forecastLog: forecastLog.stream },
+    etl: { job: etl.job },
+    training: { jobNamePrefix: model.jobNamePrefix, decisionLogGroup: model.promote.logGroup },
+    endpoint: { name: model.endpointName, variantName: VARIANT_NAME },
+    api: { name: api.restApi.name, stageName: api.stage.stageName },
+    functions: {
+      "glue-trigger": etl.trigger,
+      retrain: model.retrain,
+      promote: model.promote,
+      predict: api.predict,
+      "forecast-jobs-worker": api.jobWorker,
+    },
+    budget: {
+      monthlyLimitUsd: cfg.observability.monthlyBudgetUsd,
+      costTag: { key: TAG_KEYS.environment, value: cfg.tags.environment },
+    },
+  },
+  opts,
+);
+
 export const region = cfg.aws.region;
 export const environment = cfg.tags.environment;
 export const kmsKeyArn = foundation.encryption.keyArn;
@@ -159,3 +191,5 @@ export const modelBootstrapVersion = model.bootstrapVersion;
 export const forecastLogStreamName = forecastLog.streamName;
 export const apiUrl = api.url;
 export const apiKeyId = api.apiKeyId;
+export const alarmTopicArn = observability.topicArn;
+export const dashboardName = observability.dashboardName;

@@ -103,3 +103,50 @@ describe.each(["dev", "prod"])("log groups of the whole stack (%s)", (stack) => 
     }
   });
 });
+
+describe.each(["dev", "prod"])("observability of the whole stack (%s)", (stack) => {
+  const run = () => runs[stack];
+  const alarms = () => run().ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+  const ours = () =>
+    alarms().filter((a) => String(a.inputs.name).startsWith(`warecast-${stack}-`) && a.inputs.alarmActions);
+
+  it("alarms on the errors of every function of the stack, and counts ERROR lines in each one's log group", () => {
+    const functions = run().ofType("aws:lambda/function:Function");
+    expect(functions.length).toBeGreaterThanOrEqual(5);
+    const watched = ours()
+      .filter((a) => a.inputs.namespace === "AWS/Lambda")
+      .map((a) => (a.inputs.dimensions as Inputs).FunctionName);
+    // The mocks name an auto-named function after its logical name.
+    expect([...watched].sort()).toEqual(functions.map((f) => f.name).sort());
+    const filtered = new Set(
+      run()
+        .ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+        .filter((f) => (f.inputs.metricTransformation as Inputs).name === "LoggedErrors")
+        .map((f) => f.inputs.logGroupName),
+    );
+    for (const fn of functions) expect(filtered.has((fn.inputs.loggingConfig as Inputs).logGroup)).toBe(true);
+  });
+
+  it("watches the stack's own streams, Glue job, endpoint and API stage", () => {
+    const dims = ours().flatMap((a) => [
+      a.inputs.dimensions as Inputs | undefined,
+      ...((a.inputs.metricQueries as Inputs[] | undefined) ?? []).map(
+        (q) => (q.metric as Inputs | undefined)?.dimensions as Inputs | undefined,
+      ),
+    ]);
+    const values = (key: string) => new Set(dims.filter((d) => d && key in d).map((d) => d![key]));
+    const streams = run()
+      .ofType("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+      .map((s) => s.name);
+    expect([...values("DeliveryStreamName")].sort()).toEqual([...streams].sort());
+    expect([...values("JobName")]).toEqual(
+      run()
+        .ofType("aws:glue/job:Job")
+        .map((j) => j.inputs.name),
+    );
+    expect([...values("EndpointName")]).toEqual([run().outputs.forecastEndpointName]);
+    const stage = run().ofType("aws:apigateway/stage:Stage")[0];
+    expect([...values("Stage")]).toEqual([stage.inputs.stageName]);
+    expect(run().outputs.alarmTopicArn).toEqual(expect.stringContaining(":sns:"));
+  });
+});
