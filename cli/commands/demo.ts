@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { backtestTable, timingTable, type StageTiming } from "../demo/report";
 import { BUNDLED_DATA, cleanWorkspace, importStageArgs, latestMetrics, runCommand } from "../demo/stages";
-import { servingText, startServing, stopOnSignal } from "./serve";
+import { port, servingText, startServing, stopOnSignal } from "./serve";
 
 interface DemoFlags {
   workspace: string;
@@ -13,13 +13,6 @@ interface DemoFlags {
   port: string;
   endpointPort: string;
   origins: string;
-}
-
-function portOf(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);
-  return n;
 }
 
 const out = (s: string) => process.stdout.write(s + "\n");
@@ -82,7 +75,7 @@ export function register(program: Command): void {
       const workspace = path.resolve(flags.workspace);
       const data = path.resolve(flags.data ?? BUNDLED_DATA);
       const ports = flags.serve
-        ? { port: portOf(flags.port, "--port"), endpointPort: portOf(flags.endpointPort, "--endpoint-port") }
+        ? { port: port(flags.port, "--port"), endpointPort: port(flags.endpointPort, "--endpoint-port") }
         : undefined;
       // Fails here, before anything is deleted, when the file is unreadable or of no accepted form.
       const first = await importStageArgs(data, workspace);

@@ -11,7 +11,8 @@ interface ServeFlags {
   endpointPort: string;
 }
 
-function port(value: string, flag: string): number {
+/** A port flag's value (0 = any free port), or an error naming the flag. */
+export function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);

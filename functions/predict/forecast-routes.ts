@@ -121,18 +121,23 @@ export function parseForecastQuery(
   return out;
 }
 
-export async function getForecast(
-  deps: PredictDeps,
-  event: ApiEvent,
-  ctx: RequestContext,
-  params: Record<string, string>,
-): Promise<ApiResult> {
+/** The `{warehouseId}/{sku}` path parameters of a per-series route, or a 400 naming the bad one. */
+export function checkSeriesPath(deps: PredictDeps, params: Record<string, string>): void {
   const errors = [
     ...deps.schemas.errors("Id", params.warehouseId, "/path/warehouseId"),
     ...deps.schemas.errors("Id", params.sku, "/path/sku"),
   ];
   if (errors.length > 0)
     throw new ApiProblem("invalid", "The path does not match the API contract.", { errors });
+}
+
+export async function getForecast(
+  deps: PredictDeps,
+  event: ApiEvent,
+  ctx: RequestContext,
+  params: Record<string, string>,
+): Promise<ApiResult> {
+  checkSeriesPath(deps, params);
   const query = parseForecastQuery(deps, event.queryStringParameters);
   const options = resolveOptions(deps, query.horizon, query.quantiles, "/query");
   return answer(deps, ctx, [{ warehouse_id: params.warehouseId, sku: params.sku }], options, "/path");

@@ -1,4 +1,5 @@
 import type { PredictDeps } from "./deps";
+import { checkSeriesPath } from "./forecast-routes";
 import { addDays } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, type FieldError } from "./problem";
@@ -53,12 +54,7 @@ export async function getSeriesHistory(
   event: ApiEvent,
   params: Record<string, string>,
 ): Promise<ApiResult> {
-  const errors = [
-    ...deps.schemas.errors("Id", params.warehouseId, "/path/warehouseId"),
-    ...deps.schemas.errors("Id", params.sku, "/path/sku"),
-  ];
-  if (errors.length > 0)
-    throw new ApiProblem("invalid", "The path does not match the API contract.", { errors });
+  checkSeriesPath(deps, params);
   const { days } = intQuery(event, { days: { min: 1, max: 3660 } });
   const key = { warehouse_id: params.warehouseId, sku: params.sku };
   const state = (await deps.seriesState.get([key])).get(`${key.warehouse_id}/${key.sku}`);
