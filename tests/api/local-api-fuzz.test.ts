@@ -276,7 +276,7 @@ beforeAll(async () => {
     config: { maxSeriesPerRequest: 3 },
     obs: quietObservability(),
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await api.jobsIdle();
@@ -317,4 +317,4 @@ it(`answers ${RUNS} generated requests: no 5xx, all per spec, valid ones 2xx`, a
   expect(seen.valid).toBeGreaterThan(300);
   // Both kinds of outcome occurred: the generator is not trivially all-valid or all-invalid.
   expect([...seen.byStatus.keys()].some((s) => s >= 400)).toBe(true);
-});
+}, 600_000);

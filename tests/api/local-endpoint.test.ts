@@ -24,7 +24,7 @@ beforeAll(async () => {
   expect(bootstrap).toBe(true);
   endpoint = await startEndpointProcess(artifact, 0);
   api = await startLocalApi({ workspace, port: 0, endpointUrl: endpoint.url, obs: quietObservability() });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await api?.close();

@@ -138,7 +138,7 @@ beforeAll(async () => {
     decodeParquet: loadParquetDecoder(),
     obs: createObservability("warecast-api-moto"),
   });
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await moto?.stop();

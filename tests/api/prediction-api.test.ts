@@ -13,7 +13,7 @@ let prod: StackRun;
 beforeAll(async () => {
   dev = await runStack("dev", { program: PROGRAM });
   prod = await runStack("prod", { program: PROGRAM });
-}, 120_000);
+}, 400_000);
 
 type Stmt = { Sid?: string; Action: string | string[]; Resource: string | string[] };
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;
