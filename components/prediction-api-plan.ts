@@ -156,9 +156,9 @@ export interface PredictPolicyInput {
   readonly forecastStreamArn: string;
 }
 
-/** Reads of the processed bucket: series_state, the item master and ETL run manifests only. */
+/** Reads of the processed bucket: series_state, the item master, ETL run manifests and the accuracy table only. */
 function processedReadStatements(bucketArn: string): PolicyStatement[] {
-  const prefixes = ["series_state/", "item_master/", "runs/"];
+  const prefixes = ["series_state/", "item_master/", "runs/", "accuracy/"];
   return [
     {
       Sid: "ListProcessedPrefixes",

@@ -131,6 +131,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       "series_state/*",
       "item_master/*",
       "runs/*",
+      "accuracy/*",
     ]);
     for (const s of stmts) {
       for (const a of [s.Action].flat()) expect(a === "*" || a.endsWith(":*")).toBe(false);
