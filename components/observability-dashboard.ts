@@ -45,6 +45,11 @@ function line(
   return [namespace, metricName, ...Object.entries(dims).flat(), opts];
 }
 
+/** The count of failure events an EventBridge failure rule matched, drawn in red. */
+function failedRuns(ruleName: string): MetricLine {
+  return line("AWS/Events", "TriggeredRules", { RuleName: ruleName }, { label: "failed", color: "#d62728" });
+}
+
 function custom(metricName: string, dims: Record<string, string>, opts: Record<string, unknown>): MetricLine {
   return line(METRICS_NAMESPACE, metricName, dims, opts);
 }
@@ -137,12 +142,7 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
           title: "ETL runs",
           metrics: [
             custom(ETL_METRICS.recordsIn, etl, { stat: "SampleCount", label: "completed" }),
-            line(
-              "AWS/Events",
-              "TriggeredRules",
-              { RuleName: r.etl.failureRuleName },
-              { label: "failed", color: "#d62728" },
-            ),
+            failedRuns(r.etl.failureRuleName),
           ],
           period: 3600,
         },
@@ -182,12 +182,7 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
           title: "Training runs",
           metrics: [
             custom("RetrainStarted", { service: SERVICES.retrain }, { label: "started" }),
-            line(
-              "AWS/Events",
-              "TriggeredRules",
-              { RuleName: r.training.failureRuleName },
-              { label: "failed", color: "#d62728" },
-            ),
+            failedRuns(r.training.failureRuleName),
           ],
           period: 86400,
         },

@@ -8,18 +8,11 @@ import {
   alarmDefinitions,
   glueJobFailurePattern,
   trainingJobFailurePattern,
-  type MonitoredResources,
 } from "../../components/observability-alarms";
 import { dashboardBody } from "../../components/observability-dashboard";
+import { sampleResources } from "./fixtures/monitored-resources";
 
-const resources: MonitoredResources<string> = {
-  ingest: { events: "wc-events", forecastLog: "wc-forecasts" },
-  etl: { jobName: "wc-etl", failureRuleName: "wc-etl-failed" },
-  training: { failureRuleName: "wc-training-failed" },
-  endpoint: { name: "wc-endpoint", variantName: "AllTraffic" },
-  api: { name: "wc-api", stage: "v1" },
-  functions: { predict: "wc-predict-fn", promote: "wc-promote-fn" },
-};
+const resources = sampleResources;
 
 describe("alarmDefinitions", () => {
   const alarms = alarmDefinitions(resources, DEFAULT_THRESHOLDS);

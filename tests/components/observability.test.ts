@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { alarmDefinitions, DEFAULT_THRESHOLDS, FAILURE_MODES } from "../../components/observability-alarms";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
+import { sampleResources } from "./fixtures/monitored-resources";
 
 const program = path.join(__dirname, "fixtures", "observability-program.ts");
 const runs: Record<string, StackRun> = {};
@@ -56,17 +57,8 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
 
   it("has one alarm per catalogue entry, every failure mode covered, each wired to the topic for ALARM and OK", () => {
     const alarms = run().ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
-    const expected = alarmDefinitions(
-      {
-        ingest: { events: "e", forecastLog: "f" },
-        etl: { jobName: "j", failureRuleName: "r" },
-        training: { failureRuleName: "r" },
-        endpoint: { name: "n", variantName: "v" },
-        api: { name: "a", stage: "s" },
-        functions: { predict: "p", promote: "q" },
-      },
-      DEFAULT_THRESHOLDS,
-    );
+    // The fixture program has the same parts and function ids as the sample.
+    const expected = alarmDefinitions(sampleResources, DEFAULT_THRESHOLDS);
     expect(alarms.map((a) => a.name).sort()).toEqual(expected.map((d) => `wc-observability-${d.id}`).sort());
     for (const mode of FAILURE_MODES) expect(expected.some((d) => d.failureMode === mode)).toBe(true);
     for (const a of alarms) {
