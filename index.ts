@@ -6,9 +6,7 @@
  * default tags. Components take what they need from `foundation` (key, network, buckets, log and function
  * settings) and from their own config section.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
-import { Foundation } from "./components/foundation";
 import { AuditTrail } from "./components/audit-trail";
 import { etlPipelineOptions } from "./components/etl-options";
 import { EtlPipeline } from "./components/etl-pipeline";
@@ -16,30 +14,14 @@ import { ForecastModel } from "./components/forecast-model";
 import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { PredictionApi } from "./components/prediction-api";
-import { stackPrefix } from "./components/naming";
 import { Observability } from "./components/observability";
-import { TAG_KEYS, createAwsProvider } from "./components/provider";
+import { TAG_KEYS } from "./components/provider";
+import { createStackBase } from "./components/stack-base";
 import { VARIANT_NAME } from "./functions/model/endpoint-config";
 
 const cfg = loadStackConfig();
-const project = pulumi.getProject();
-const namePrefix = stackPrefix(project, cfg.tags.environment);
-
-const provider = createAwsProvider(`${project}-aws`, cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-
-const foundation = new Foundation(
-  namePrefix,
-  {
-    region: cfg.aws.region,
-    namePrefix,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+// The tagged provider (every resource goes through it via `opts`) and the Foundation: key, network, buckets.
+const { namePrefix, opts, foundation } = createStackBase(cfg);
 
 // Warehouse events: Firehose → raw bucket events/dt=…/ (owns the raw bucket's EventBridge notifications).
 const ingestion = new IngestionPipeline(
