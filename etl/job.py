@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.accuracy_run import run_accuracy
-from etl.calendar import CALENDAR_KEY, merge_closed_days, parse_calendar
+from etl.closed_days import CALENDAR_KEY, merge_closed_days, parse_calendar
 from etl.demand import DEMAND_COLUMNS, closed_days_frame, daily_demand
 from etl.events import (
     EVENT_SCHEMA,
@@ -74,13 +75,16 @@ def run(
     started = clock()
     run_id = new_run_id(started)
     raw, processed = Storage(spark, opts.raw), Storage(spark, opts.processed)
+    # Inputs that can be wrong are read before anything is deleted (a reprocess drops the tables).
+    closed_days = _closed_days(raw, opts)
+    compiled = compile_schema(_read_schema(spark, opts.schema))
 
     history = [] if opts.reprocess else committed_manifests(processed)
     committed = [m["run_id"] for m in history]
     _clear(processed, opts.reprocess, committed)
     done = {o["key"] for m in history for o in m.get("objects", [])}
-    objects = [o for o in raw.list_files(EVENTS_PREFIX) if o.key not in done]
-    closed_days = _closed_days(raw, opts)
+    # docs/architecture.md: readers match *.ndjson.gz under events/ and ignore anything else.
+    objects = [o for o in raw.list_files(EVENTS_PREFIX) if o.key.endswith(".ndjson.gz") and o.key not in done]
     log.info(
         "run %s: %d new raw objects (%s)",
         run_id,
@@ -90,7 +94,7 @@ def run(
 
     counts = _empty_counts()
     if objects:
-        counts = _process(spark, opts, raw, processed, run_id, committed, objects, closed_days)
+        counts = _process(spark, opts, raw, processed, run_id, committed, objects, closed_days, compiled)
     check_counts(counts)
 
     manifest = build_manifest(
@@ -112,16 +116,32 @@ def run(
     return manifest
 
 
-def _process(spark, opts, raw, processed, run_id, committed, objects, closed_days) -> dict[str, Any]:
-    compiled = compile_schema(_read_schema(spark, opts.schema))
+class _Steps:
+    """Logs how long each step took (the run's profile in the job's log)."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+
+    def done(self, step: str) -> None:
+        now = time.monotonic()
+        log.info("step %s: %.1f s", step, now - self._last)
+        self._last = now
+
+
+def _process(
+    spark, opts, raw, processed, run_id, committed, objects, closed_days, compiled
+) -> dict[str, Any]:
+    steps = _Steps()
     lines = read_lines(spark, [raw.uri(o.key) for o in objects], raw.root)
     validated = validate(lines, compiled).persist(StorageLevel.MEMORY_AND_DISK)
     records_in = validated.count()
+    steps.done("read and validate")
 
     quarantine = quarantine_rows(validated).withColumn("run_id", F.lit(run_id))
     quarantine.select("run_id", *QUARANTINE_COLUMNS).coalesce(1).write.mode("overwrite").partitionBy(
         "run_id"
     ).parquet(processed.uri("quarantine"))
+    steps.done("quarantine")
 
     events = clean_events(validated, opts.time_zones, opts.default_time_zone)
     marked = dedupe(events, _read_events(spark, processed, committed).select("event_id")).persist()
@@ -133,6 +153,7 @@ def _process(spark, opts, raw, processed, run_id, committed, objects, closed_day
     unique.repartition("warehouse_id").write.mode("overwrite").partitionBy("run_id", "warehouse_id").parquet(
         processed.uri("events_clean")
     )
+    steps.done("dedupe and events_clean")
 
     # Measured from what was written: read the run's partitions back.
     written_quarantine = _read_partitioned(spark, processed, "quarantine", QUARANTINE_SCHEMA).filter(
@@ -143,6 +164,7 @@ def _process(spark, opts, raw, processed, run_id, committed, objects, closed_day
     }
     new_events = _read_events(spark, processed, [run_id])
     valid = new_events.count()
+    steps.done("count written")
 
     counts: dict[str, Any] = {
         "records_in": records_in,
@@ -155,9 +177,12 @@ def _process(spark, opts, raw, processed, run_id, committed, objects, closed_day
     if valid:
         rewrite = _rewrite_demand(spark, opts, processed, run_id, committed, new_events, closed_days)
         counts.update(_measure_demand(spark, processed, rewrite))
+        steps.done("demand_daily")
         # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
         counts["accuracy"] = run_accuracy(spark, raw, processed, rewrite.starts)
+        steps.done("accuracy")
         counts["series_state_rows"] = _write_state(spark, opts, processed, run_id, rewrite)
+        steps.done("series_state")
         rewrite.demand.unpersist()
     else:
         counts.update(_empty_counts(only_demand=True))

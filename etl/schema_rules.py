@@ -157,14 +157,8 @@ class _Parsed:
         return F.from_json(line, schema, _JSON_OPTIONS)
 
     def prepare(self, df: DataFrame, line: Column) -> DataFrame:
-        # get_json_object("$") is null exactly when the text is not one JSON value; trailing text after an
-        # object is also rejected (Spark's reader would ignore it, strict JSON parsers do not).
-        json_ok = F.get_json_object(line, "$").isNotNull() & (
-            ~line.rlike(r"^\s*[{]") | line.rlike(r"[}]\s*$")
-        )
         first = df.withColumns(
             {
-                "_wc_json_ok": json_ok,
                 "_wc_map": F.from_json(line, T.MapType(T.StringType(), T.StringType()), _JSON_OPTIONS),
                 "_wc_str": self._struct_of(line, T.StringType()),
                 "_wc_dbl": self._struct_of(line, T.DoubleType()),
@@ -175,8 +169,14 @@ class _Parsed:
         opens = F.lit(False)
         for name in self.names:
             opens = opens | F.coalesce(F.substring(self.strings[name], 1, 1).isin("{", "["), F.lit(False))
+        # An object parsed: it must also end the line (Spark's parser ignores trailing text, strict JSON does
+        # not). Else get_json_object("$") tells other JSON values (not_object) from text that is not JSON.
+        json_ok = F.when(self.map.isNotNull(), line.rlike(r"[}]\s*$")).otherwise(
+            F.get_json_object(line, "$").isNotNull()
+        )
         second = first.withColumns(
             {
+                "_wc_json_ok": json_ok,
                 "_wc_obj": F.when(opens, self._struct_of(line, T.MapType(T.StringType(), T.StringType()))),
                 "_wc_arr": F.when(opens, self._struct_of(line, T.ArrayType(T.StringType()))),
             }

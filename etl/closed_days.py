@@ -1,5 +1,7 @@
 """Closed days: the calendar file the importer writes, plus the days listed in the stack config.
 
+(Not named calendar.py: spark-submit puts etl/ first on sys.path, where it would shadow the standard library.)
+
 The file is ``calendar/closed-days.json`` in the raw store (docs/architecture.md, "Closed-days calendar"): a
 JSON object mapping each warehouse_id to the YYYY-MM-DD dates it was closed, e.g.
 ``{"IT-PASTA-1": ["2014-04-20", "2014-04-21"]}``. Config entries use ``*`` for every warehouse.
