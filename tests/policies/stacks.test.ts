@@ -1,10 +1,12 @@
 /** The dev and prod stacks, as index.ts declares them under mocks, pass the pack with no mandatory violation. */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { checkStack, PACK_DIR, packConfigFile, REPO_ROOT as ROOT } from "../../cli/policy-check";
-import { runPolicyCheck } from "../../cli/policy-check/analyze";
+import { PACK_DIR, packConfigFile, REPO_ROOT as ROOT } from "../../cli/policy-check";
+import { buildReport } from "../../cli/policy-check/report";
+import { runPolicyCheck, type CheckResource } from "../../cli/policy-check/analyze";
+import { startAnalyzer, type AnalyzerProcess } from "../../cli/policy-check/analyzer-process";
 import { loadPackConfig } from "../../cli/policy-check/pack-config";
-import { linkDependencies, loadStackGraph } from "../../cli/policy-check/stack-graph";
+import { linkDependencies, loadStackGraph, type StackGraph } from "../../cli/policy-check/stack-graph";
 import { TAGGABLE } from "../../policies/tags";
 
 /** True when the @pulumi/aws resource's Args declare `tags` (what `required-tags` must then check). */
@@ -17,13 +19,32 @@ function takesTags(type: string): boolean {
   return /\n {4}tags\?:/.test(dts.slice(dts.indexOf("Args {")));
 }
 
-beforeAll(() => {
+// One pack process and one run of index.ts per stack for the whole file: both are the slow parts.
+let analyzer: AnalyzerProcess;
+const graphs = new Map<string, Promise<StackGraph>>();
+function graphOf(stack: string): Promise<StackGraph> {
+  if (!graphs.has(stack)) graphs.set(stack, loadStackGraph(stack, ROOT));
+  return graphs.get(stack)!;
+}
+beforeAll(async () => {
   process.env.TS_NODE_TRANSPILE_ONLY = "true";
-});
+  analyzer = await startAnalyzer(PACK_DIR);
+}, 120_000);
+afterAll(() => analyzer?.close());
 
 describe.each(["dev", "prod"])("stack %s", (stack) => {
   test("has no mandatory violation and checks every resource the program declares", async () => {
-    const report = await checkStack(stack);
+    const graph = await graphOf(stack);
+    const run = await runPolicyCheck({
+      packDir: PACK_DIR,
+      stack,
+      project: graph.project,
+      config: loadPackConfig(packConfigFile(stack)),
+      resources: graph.resources,
+      defaultProviders: graph.defaultProviders,
+      analyzer,
+    });
+    const report = buildReport(stack, run, graph.resources);
     const mandatory = report.findings.filter((f) => f.enforcement === "mandatory");
     expect(mandatory).toEqual([]);
     // Every advisory finding is listed, with its justification, in docs/policies.md.
@@ -49,23 +70,56 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
   }, 180_000);
 });
 
-describe("the real dev graph, broken on purpose", () => {
-  test("a function moved into a public subnet is found through the reconstructed dependencies", async () => {
-    const graph = await loadStackGraph("dev", ROOT);
-    const byType = (t: string) => graph.resources.filter((r) => r.type === t);
-    // The subnet whose route table sends 0.0.0.0/0 to the internet gateway, found as the pack would find it.
+describe("the real prod graph, broken on purpose: each rule still finds what it guards", () => {
+  let graph: StackGraph;
+  beforeAll(async () => {
+    graph = await graphOf("prod");
+  }, 180_000);
+
+  const byType = (t: string) => graph.resources.filter((r) => r.type === t);
+  /** Applies `change` to the inputs and outputs of every resource of the types (null drops them), then relinks. */
+  function broken(
+    types: readonly string[],
+    change: (props: Record<string, unknown>) => Record<string, unknown> | null,
+  ) {
+    return linkDependencies(
+      graph.resources.flatMap((r) => {
+        if (!types.includes(r.type)) return [r];
+        const inputs = change({ ...r.inputs });
+        return inputs === null
+          ? []
+          : [{ ...r, inputs, outputs: change({ ...(r.outputs ?? r.inputs) }) ?? {} }];
+      }),
+    );
+  }
+  async function findings(resources: CheckResource[]): Promise<Record<string, number>> {
+    const run = await runPolicyCheck({
+      packDir: PACK_DIR,
+      stack: "prod",
+      project: graph.project,
+      config: loadPackConfig(packConfigFile("prod")),
+      resources,
+      defaultProviders: graph.defaultProviders,
+      analyzer,
+    });
+    const counts: Record<string, number> = {};
+    for (const f of run.findings)
+      counts[`${f.enforcement} ${f.policy}`] = (counts[`${f.enforcement} ${f.policy}`] ?? 0) + 1;
+    return counts;
+  }
+
+  test("a function moved into a public subnet", async () => {
     const publicTables = byType("aws:ec2/route:Route")
-      .filter(
-        (r) => r.inputs.destinationCidrBlock === "0.0.0.0/0" && String(r.inputs.gatewayId ?? "").length > 0,
-      )
+      .filter((r) => r.inputs.destinationCidrBlock === "0.0.0.0/0" && typeof r.inputs.gatewayId === "string")
       .map((r) => r.inputs.routeTableId);
-    const publicAssociation = byType("aws:ec2/routeTableAssociation:RouteTableAssociation").find((a) =>
+    const association = byType("aws:ec2/routeTableAssociation:RouteTableAssociation").find((a) =>
       publicTables.includes(a.inputs.routeTableId),
     );
-    const publicSubnet = graph.resources.find((r) => r.id === publicAssociation?.inputs.subnetId);
+    const publicSubnet = graph.resources.find(
+      (r) => r.type === "aws:ec2/subnet:Subnet" && r.id === association?.inputs.subnetId,
+    );
+    expect(publicSubnet).toBeDefined();
     const fn = byType("aws:lambda/function:Function")[0];
-    expect(publicSubnet?.type).toBe("aws:ec2/subnet:Subnet");
-    expect(fn).toBeDefined();
     const moved = linkDependencies(
       graph.resources.map((r) =>
         r.urn === fn.urn
@@ -79,23 +133,62 @@ describe("the real dev graph, broken on purpose", () => {
           : r,
       ),
     );
-    const run = await runPolicyCheck({
-      packDir: PACK_DIR,
-      stack: "dev",
-      project: graph.project,
-      config: loadPackConfig(packConfigFile("dev")),
-      resources: moved,
-      defaultProviders: graph.defaultProviders,
+    expect(await findings(moved)).toEqual({ "mandatory lambda-private-subnets": 1 });
+  });
+
+  const drop = () => null;
+  test.each([
+    [
+      "a Glue job without its security configuration",
+      ["aws:glue/job:Job"],
+      (p: Record<string, unknown>) => ({ ...p, securityConfiguration: undefined }),
+      { "mandatory glue-security-configuration-kms": 1 },
+    ],
+    [
+      "the alarm topic on the AWS managed key",
+      ["aws:sns/topic:Topic"],
+      (p: Record<string, unknown>) => ({ ...p, kmsMasterKeyId: "alias/aws/sns" }),
+      { "mandatory sns-topic-kms-stack-key": 1 },
+    ],
+    [
+      "the endpoint without blue/green rollback",
+      ["aws:sagemaker/endpoint:Endpoint"],
+      (p: Record<string, unknown>) => ({ ...p, deploymentConfig: undefined }),
+      { "mandatory sagemaker-endpoint-rollback": 1 },
+    ],
+    [
+      "a trail in one region",
+      ["aws:cloudtrail/trail:Trail"],
+      (p: Record<string, unknown>) => ({ ...p, isMultiRegionTrail: false }),
+      { "mandatory cloudtrail-multi-region-validated": 1 },
+    ],
+    [
+      "no method settings (the usage plan still throttles)",
+      ["aws:apigateway/methodSettings:MethodSettings"],
+      drop,
+      {},
+    ],
+    [
+      "no usage plan and no method settings",
+      ["aws:apigateway/usagePlan:UsagePlan", "aws:apigateway/methodSettings:MethodSettings"],
+      drop,
+      { "mandatory apigw-stage-throttling": 1 },
+    ],
+  ] as const)("%s", async (_label, types, change, expected) => {
+    expect(await findings(broken(types, change))).toEqual(expected);
+  });
+
+  test("retraining on demand instead of spot", async () => {
+    const resources = broken(["aws:lambda/function:Function"], (p) => {
+      const env = p.environment as { variables?: Record<string, string> } | undefined;
+      const raw = env?.variables?.WARECAST_RETRAIN_SETTINGS;
+      if (!raw) return p;
+      const settings = { ...JSON.parse(raw), spot: false };
+      return {
+        ...p,
+        environment: { variables: { ...env.variables, WARECAST_RETRAIN_SETTINGS: JSON.stringify(settings) } },
+      };
     });
-    const findings = run.findings.filter((f) => f.policy === "lambda-private-subnets");
-    expect(findings.map((f) => [f.enforcement, f.resource?.name, f.message.split("\n")[1]])).toEqual([
-      [
-        "advisory",
-        fn.name,
-        expect.stringMatching(
-          new RegExp(`^subnet ${publicSubnet!.name} is public \\(it routes to an internet gateway`),
-        ),
-      ],
-    ]);
-  }, 180_000);
+    expect(await findings(resources)).toEqual({ "mandatory sagemaker-training-spot-checkpoint": 2 });
+  });
 });
