@@ -74,14 +74,15 @@ class ResidualCalibrator:
 
         With many zero-demand periods, P10 is often 0 and every zero counts as covered, so nominal intervals
         cover too much. On the calibration points, measure for a grid of levels how often the actual falls
-        below the forecast quantile (ties count half: the mid-distribution), and invert that map to predict.
+        below (lower levels) or at/below (upper levels) the forecast quantile, and invert that map.
         """
         grid = np.linspace(0.01, 0.99, 99)
         self.grid = grid
         q = self._raw_quantiles(mu, scale, grid, steps)  # (M, G)
-        # Mid-distribution rate: a tie (e.g. zero demand at a zero quantile) counts half below, half above.
-        below = (y[:, None] < q).mean(axis=0) + 0.5 * (y[:, None] == q).mean(axis=0)
-        self.lower_rate = self.upper_rate = np.maximum.accumulate(below)
+        # The rates the inclusive interval [q_lo, q_hi] is judged by: below a lower quantile is a miss, at or
+        # below an upper one is covered (docs/model.md lists what the other tie rules measured).
+        self.lower_rate = np.maximum.accumulate((y[:, None] < q).mean(axis=0))
+        self.upper_rate = np.maximum.accumulate((y[:, None] <= q).mean(axis=0))
         self.recalibrated = True
 
     def _levels(self, levels: np.ndarray) -> np.ndarray:
