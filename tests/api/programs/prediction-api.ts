@@ -1,27 +1,12 @@
 /** A test program: the foundation, the served-forecast stream and the PredictionApi, as index.ts wires them. */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
-import { Foundation } from "../../../components/foundation";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
 import { PredictionApi } from "../../../components/prediction-api";
-import { createAwsProvider } from "../../../components/provider";
+import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
-const provider = createAwsProvider("warecast-aws", cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-const prefix = `warecast-${cfg.tags.environment}`;
-const foundation = new Foundation(
-  prefix,
-  {
-    region: cfg.aws.region,
-    namePrefix: prefix,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const forecastLog = new IngestionPipeline(
   `${prefix}-forecast-log`,
   {

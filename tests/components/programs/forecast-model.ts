@@ -1,27 +1,11 @@
 /** A test program: the foundation plus the ForecastModel, wired as index.ts wires them. */
-import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
 import { ForecastModel } from "../../../components/forecast-model";
 import { forecastModelOptions } from "../../../components/forecast-model/options";
-import { Foundation } from "../../../components/foundation";
-import { createAwsProvider } from "../../../components/provider";
+import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
-const provider = createAwsProvider("warecast-aws", cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-const prefix = `warecast-${cfg.tags.environment}`;
-const foundation = new Foundation(
-  prefix,
-  {
-    region: cfg.aws.region,
-    namePrefix: prefix,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const model = new ForecastModel(
   `${prefix}-model`,
   {

@@ -1,26 +1,10 @@
 /** A test program: the foundation plus the two IngestionPipelines a stack has (events, served forecasts). */
-import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
-import { Foundation } from "../../../components/foundation";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
-import { createAwsProvider } from "../../../components/provider";
+import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
-const provider = createAwsProvider("warecast-aws", cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-const prefix = `warecast-${cfg.tags.environment}`;
-const foundation = new Foundation(
-  prefix,
-  {
-    region: cfg.aws.region,
-    namePrefix: prefix,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const shared = {
   bucket: foundation.rawBucket,
   key: foundation.encryption,
