@@ -1,0 +1,219 @@
+"""ETL benchmark: events/s of the local job (`warecast etl`: etl/job.py through spark-submit, local[2]) on 1M
+and 5M events, against DuckDB doing the same aggregation in the same run, and Spark's fixed start-up cost.
+
+    nice -n 10 .venv/bin/python -m bench.etl.run [--sizes 1000000,5000000] [--write bench/etl/RESULTS.md]
+
+Data: synthetic contract events (sales with promo and price, returns, receipts, inventory counts), 1% of
+them re-sent (duplicate event_id) and 0.5% malformed, gzip NDJSON objects of 250k events under events/dt=…/
+in bench/out/etl/ (regenerated when missing). "fixed cost" is a job run on an empty raw store: JVM, session,
+listing, manifest. DuckDB's side reads the same objects, keeps the lines that parse and carry the required
+fields, dedupes by event_id, dates events in UTC, aggregates per (warehouse, sku, day), zero-fills each series
+and writes Parquet partitioned like demand_daily; it does not evaluate the full schema, stock balances or
+series_state, so it is a lower bound for the work the job does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "bench" / "out" / "etl"
+PER_OBJECT = 250_000
+
+
+def generate(root: Path, n: int, seed: int = 7) -> None:
+    """n raw lines in Firehose's layout: ~118 SKUs × 4 warehouses, one day of events per (warehouse, sku)."""
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    series = [(f"W{w}", f"SKU-{s:03d}") for w in range(4) for s in range(118)]
+    lines: list[str] = []
+    obj = 0
+
+    def flush() -> None:
+        nonlocal obj, lines
+        key = root / "events" / f"dt=2024-01-{1 + obj % 28:02d}" / f"bench-{obj:04d}.ndjson.gz"
+        key.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(key, "wt", encoding="utf-8", compresslevel=1) as handle:
+            handle.write("\n".join(lines) + "\n")
+        obj += 1
+        lines = []
+
+    for i in range(n):
+        roll = rng.random()
+        if roll < 0.005:
+            lines.append('{"event_id": "broken",')
+        elif roll < 0.015 and i > 0:
+            lines.append(lines[-1] if lines else '{"x": 1}')
+        else:
+            wh, sku = series[i % len(series)]
+            day = start + timedelta(days=(i // len(series)) // 3, hours=rng.randint(6, 20))
+            kind = rng.choices(["sale", "return", "receipt", "inventory_snapshot"], [90, 3, 3, 4])[0]
+            record = {
+                "schema_version": 1,
+                "event_id": f"e{i}",
+                "event_type": kind,
+                "occurred_at": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "warehouse_id": wh,
+                "sku": sku,
+            }
+            if kind == "inventory_snapshot":
+                record["on_hand"] = rng.randint(0, 200)
+            else:
+                record["quantity"] = rng.randint(1, 5)
+            if kind == "sale":
+                record["unit_price"] = round(rng.uniform(1, 3), 2)
+                record["promo"] = rng.random() < 0.1
+            lines.append(json.dumps(record, separators=(",", ":")))
+        if len(lines) == PER_OBJECT:
+            flush()
+    if lines:
+        flush()
+
+
+def run_spark(raw: Path, processed: Path) -> tuple[float, dict]:
+    """Wall time of `warecast etl` (spark-submit of the job, exactly as users run it) and its manifest."""
+    shutil.rmtree(processed, ignore_errors=True)
+    cmd = [str(REPO / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
+    t0 = time.monotonic()
+    subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.monotonic() - t0
+    manifest = json.loads(next((processed / "runs").glob("*.json")).read_text())
+    return seconds, manifest
+
+
+DUCKDB_SQL = """
+CREATE OR REPLACE TABLE lines AS
+  SELECT * FROM read_json('{glob}', format='newline_delimited', ignore_errors=true, columns={{
+    'event_id': 'VARCHAR', 'event_type': 'VARCHAR', 'occurred_at': 'VARCHAR',
+    'warehouse_id': 'VARCHAR', 'sku': 'VARCHAR', 'quantity': 'DOUBLE', 'on_hand': 'DOUBLE',
+    'unit_price': 'DOUBLE', 'promo': 'BOOLEAN'}});
+CREATE OR REPLACE TABLE events AS
+  SELECT *, CAST(CAST(occurred_at AS TIMESTAMPTZ) AS DATE) AS date FROM lines
+  WHERE event_id IS NOT NULL AND event_type IS NOT NULL AND occurred_at IS NOT NULL
+    AND warehouse_id IS NOT NULL AND sku IS NOT NULL
+  QUALIFY row_number() OVER (PARTITION BY event_id) = 1;
+CREATE OR REPLACE TABLE daily AS
+  SELECT warehouse_id, sku, date,
+    sum(CASE WHEN event_type = 'sale' THEN quantity ELSE 0 END) AS units_sold,
+    sum(CASE WHEN event_type = 'return' THEN quantity ELSE 0 END) AS units_returned,
+    bool_or(coalesce(promo, false)) AS promo,
+    sum(CASE WHEN event_type = 'sale' THEN quantity * unit_price END)
+      / nullif(sum(CASE WHEN event_type = 'sale' AND unit_price IS NOT NULL THEN quantity END), 0)
+      AS avg_unit_price,
+    count(*) AS event_count
+  FROM events GROUP BY ALL;
+COPY (
+  WITH spans AS (SELECT warehouse_id, sku, min(date) AS first, max(date) AS last FROM daily GROUP BY ALL),
+  days AS (
+    SELECT warehouse_id, sku, CAST(unnest(generate_series(first, last, INTERVAL 1 DAY)) AS DATE) AS date
+    FROM spans
+  )
+  SELECT warehouse_id, sku, date, coalesce(units_sold, 0) AS units_sold,
+         coalesce(units_returned, 0) AS units_returned, coalesce(promo, false) AS promo, avg_unit_price,
+         coalesce(event_count, 0) AS event_count, strftime(date, '%Y-%m') AS month
+  FROM days LEFT JOIN daily USING (warehouse_id, sku, date)
+) TO '{out}' (FORMAT parquet, PARTITION_BY (warehouse_id, month), OVERWRITE_OR_IGNORE);
+"""
+
+
+def run_duckdb(raw: Path, out: Path) -> tuple[float, int]:
+    import duckdb
+
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.monotonic()
+    con = duckdb.connect()
+    con.execute("SET threads = 2; SET TimeZone = 'UTC'")
+    con.execute(DUCKDB_SQL.format(glob=f"{raw}/events/*/*.ndjson.gz", out=out))
+    seconds = time.monotonic() - t0
+    valid = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
+    return seconds, valid
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    return (
+        f"nproc {os.cpu_count()}, {cpu}, {mem:.1f} GiB RAM, {java}, Python {platform.python_version()}, "
+        f"Linux {platform.release()}; load average at start {load}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000000,5000000")
+    parser.add_argument("--write", default=None, help="write the results table to this Markdown file")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    header = machine()
+
+    empty = OUT / "empty" / "raw"
+    (empty / "events").mkdir(parents=True, exist_ok=True)
+    fixed, _ = run_spark(empty, OUT / "empty" / "processed")
+    rows = []
+    for n in sizes:
+        raw = OUT / f"n{n}" / "raw"
+        if not (raw / "events").exists():
+            # Generated beside and renamed into place: an interrupted run never leaves a partial data set.
+            partial = raw.with_name("raw.partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, n)
+            partial.rename(raw)
+        spark_s, manifest = run_spark(raw, OUT / f"n{n}" / "processed")
+        duck_s, duck_valid = run_duckdb(raw, OUT / f"n{n}" / "duckdb")
+        rows.append((n, spark_s, manifest, duck_s, duck_valid))
+        print(f"{n}: spark {spark_s:.1f} s, duckdb {duck_s:.1f} s", flush=True)
+        # Written after every size, so a long run leaves its finished rows behind.
+        text = _report(header, fixed, rows)
+        if args.write:
+            Path(args.write).write_text(text)
+    print(text)
+
+
+def _report(header: str, fixed: float, rows: list) -> str:
+    lines = [
+        "# ETL benchmark (bench/etl/run.py)",
+        "",
+        "Generated by `nice -n 10 .venv/bin/python -m bench.etl.run --write bench/etl/RESULTS.md` on "
+        f"{datetime.now(UTC):%Y-%m-%dT%H:%MZ}.",
+        f"Machine: {header}.",
+        "The machine is shared: absolute times are noisy; the ratios within one run are the result.",
+        "",
+        "Spark's fixed cost (the job on an empty raw store: JVM start, session, listing, manifest): "
+        f"**{fixed:.1f} s**.",
+        "",
+        "| events | spark-submit s | events/s | events/s minus fixed cost | DuckDB s | DuckDB events/s "
+        "| Spark ÷ DuckDB time | valid (job / DuckDB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for n, spark_s, manifest, duck_s, duck_valid in rows:
+        # Under changing load the fixed cost can exceed a later run's whole time: then there is no net rate.
+        net = f"{n / (spark_s - fixed):,.0f}" if spark_s > fixed else "n/a"
+        lines.append(
+            f"| {n:,} | {spark_s:.1f} | {n / spark_s:,.0f} | {net} | {duck_s:.1f} "
+            f"| {n / duck_s:,.0f} | {spark_s / duck_s:.1f}× | {manifest['valid']:,} / {duck_valid:,} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
