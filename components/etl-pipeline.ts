@@ -33,6 +33,7 @@ import {
   triggerStatements,
 } from "./etl-plan";
 import type { IngestionPipeline } from "./ingestion-pipeline";
+import { createLogGroup, logGroupPath } from "./log-group";
 import { physicalName } from "./naming";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
 import { PrivateFunction, type FunctionSettings } from "./private-function";
@@ -173,6 +174,15 @@ export class EtlPipeline extends pulumi.ComponentResource {
       );
     }
 
+    const logGroupPrefix = logGroupPath(args.functions.logs.namePrefix, "glue", "etl");
+    const jobLogs = ["output", "error"].map((stream) =>
+      createLogGroup(
+        `${name}-job-${stream}`,
+        { ...args.functions.logs, logGroupName: `${logGroupPrefix}/${stream}` },
+        child,
+      ),
+    );
+
     this.role = new aws.iam.Role(
       `${name}-glue-role`,
       {
@@ -199,6 +209,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
                   codeBucketArn: codeArn,
                   keyArn,
                   databaseName: dbName,
+                  logGroupPrefix,
                 }),
               ),
             ),
@@ -233,6 +244,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
           closedDays: args.closedDays ?? {},
           stateWindowDays,
           autoScaling: capacity.autoScaling,
+          logGroupPrefix,
         }),
       );
     this.job = new aws.glue.Job(
@@ -255,7 +267,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
         securityConfiguration: security.name,
         defaultArguments,
       },
-      { parent: this, dependsOn: [rolePolicy, script, pkg, schema] },
+      { parent: this, dependsOn: [rolePolicy, script, pkg, schema, ...jobLogs] },
     );
     this.jobName = this.job.name;
 

@@ -33,6 +33,8 @@ export interface JobSettings {
   readonly closedDays: Readonly<Record<string, readonly string[]>>;
   readonly stateWindowDays: number;
   readonly autoScaling: boolean;
+  /** Glue 5.0 writes to `<prefix>/output` and `<prefix>/error`: the stack's own encrypted, retained groups. */
+  readonly logGroupPrefix: string;
 }
 
 /**
@@ -55,6 +57,8 @@ export function jobArguments(s: JobSettings): Record<string, string> {
     "--enable-metrics": "true",
     "--enable-observability-metrics": "true",
     "--enable-continuous-cloudwatch-log": "true",
+    // Without it Glue logs to the shared /aws-glue/jobs/* groups, which have no retention and no stack key.
+    "--custom-logGroup-prefix": s.logGroupPrefix,
     "--enable-glue-datacatalog": "true",
     // The job keeps its own record of processed objects (run manifests), the same locally and in Glue.
     "--job-bookmark-option": "job-bookmark-disable",
@@ -79,6 +83,8 @@ export interface GlueRoleContext {
   readonly codeBucketArn: string;
   readonly keyArn: string;
   readonly databaseName: string;
+  /** The job's log groups are `<logGroupPrefix>/output` and `<logGroupPrefix>/error` (created by the stack). */
+  readonly logGroupPrefix: string;
 }
 
 /** Least privilege for the Glue job: its buckets' prefixes, its database, its log groups, its key, its metrics. */
@@ -150,8 +156,12 @@ export function glueRoleStatements(c: GlueRoleContext): PolicyStatement[] {
     {
       Sid: "ContinuousLogs",
       Effect: "Allow",
-      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-      Resource: [arn("logs", "log-group:/aws-glue/*"), arn("logs", "log-group:/aws-glue/*:log-stream:*")],
+      // The stack creates the groups (retention, key); the job only writes streams into its own two.
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: ["output", "error"].flatMap((stream) => [
+        arn("logs", `log-group:${c.logGroupPrefix}/${stream}`),
+        arn("logs", `log-group:${c.logGroupPrefix}/${stream}:log-stream:*`),
+      ]),
     },
     {
       Sid: "RunMetrics",

@@ -68,6 +68,7 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
       "--enable-metrics": "true",
       "--enable-observability-metrics": "true",
       "--enable-continuous-cloudwatch-log": "true",
+      "--custom-logGroup-prefix": `/warecast/${stack}/glue/etl`,
       "--enable-glue-datacatalog": "true",
       "--enable-auto-scaling": "true",
       "--job-bookmark-option": "job-bookmark-disable",
@@ -112,6 +113,7 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
         codeBucketArn: arn("artifacts"),
         keyArn: keyArn(run()),
         databaseName: `warecast_${stack}_etl`,
+        logGroupPrefix: `/warecast/${stack}/glue/etl`,
       }),
     );
     const resources = (policy.Statement as { Resource: string | string[] }[]).flatMap((s) => s.Resource);
@@ -213,6 +215,7 @@ describe("etl plan", () => {
       defaultTimeZone: "UTC",
       stateWindowDays: 400,
       autoScaling: false,
+      logGroupPrefix: "/warecast/dev/glue/etl",
     };
     const none = jobArguments({ ...base, warehouseTimeZones: {}, closedDays: {} });
     expect(Object.keys(none)).not.toEqual(expect.arrayContaining(["--time-zones", "--closed-days"]));
