@@ -300,4 +300,5 @@ def build_features(
     x = np.empty((n, k, horizon, len(cols)), dtype=np.float32)
     for i, col in enumerate(cols):
         x[..., i] = np.broadcast_to(col, (n, k, horizon))
+    x[np.isinf(x)] = np.nan  # a ratio over a zero level is undefined, not infinite
     return x, scale

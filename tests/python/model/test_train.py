@@ -21,7 +21,7 @@ HPS = {"freq": "D", "horizon": 7, "origins": 2, "max_iter": 40, "max_train_origi
 def trained(tmp_path_factory, long_df):
     root = tmp_path_factory.mktemp("train")
     csv = root / "data.csv"
-    df = long_df.copy()
+    df = long_df.astype({"units_sold": object})
     df.loc[df.index[:3], "units_sold"] = "lots"  # bad rows are rejected and counted, not fatal
     df.to_csv(csv, index=False)
     champion = build_bootstrap(root / "champion", version="bootstrap-v0")
