@@ -1,28 +1,12 @@
 /** A test program: the foundation, the events IngestionPipeline and the EtlPipeline, from the stack config. */
-import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
 import { EtlPipeline } from "../../../components/etl-pipeline";
-import { Foundation } from "../../../components/foundation";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
-import { createAwsProvider } from "../../../components/provider";
+import { createStackBase } from "../../../components/stack-base";
 import { etlPipelineOptions } from "../../../components/etl-options";
 
 const cfg = loadStackConfig();
-const provider = createAwsProvider("warecast-aws", cfg);
-const opts: pulumi.ComponentResourceOptions = { providers: { aws: provider } };
-const prefix = `warecast-${cfg.tags.environment}`;
-const foundation = new Foundation(
-  prefix,
-  {
-    region: cfg.aws.region,
-    namePrefix: prefix,
-    network: cfg.network,
-    storage: cfg.storage,
-    logRetentionDays: cfg.observability.logRetentionDays,
-    functions: cfg.lambda,
-  },
-  opts,
-);
+const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const ingestion = new IngestionPipeline(
   `${prefix}-ingest`,
   {
