@@ -13,6 +13,7 @@ import { EtlPipeline } from "./components/etl-pipeline";
 import { ForecastModel } from "./components/forecast-model";
 import { forecastModelOptions } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
+import { ingestionPipelineArgs } from "./components/ingestion-options";
 import { PredictionApi } from "./components/prediction-api";
 import { Observability } from "./components/observability";
 import { TAG_KEYS } from "./components/provider";
@@ -24,17 +25,7 @@ const cfg = loadStackConfig();
 const { namePrefix, opts, foundation } = createStackBase(cfg);
 
 // Warehouse events: Firehose → raw bucket events/dt=…/ (owns the raw bucket's EventBridge notifications).
-const ingestion = new IngestionPipeline(
-  `${namePrefix}-ingest`,
-  {
-    bucket: foundation.rawBucket,
-    key: foundation.encryption,
-    region: cfg.aws.region,
-    logs: foundation.logs,
-    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
-  },
-  opts,
-);
+const ingestion = new IngestionPipeline(`${namePrefix}-ingest`, ingestionPipelineArgs(cfg, foundation), opts);
 
 // ETL: raw events → processed tables on Glue, started by the trigger λ when events land.
 const etl = new EtlPipeline(
@@ -91,11 +82,7 @@ const model = new ForecastModel(
 const forecastLog = new IngestionPipeline(
   `${namePrefix}-forecast-log`,
   {
-    bucket: foundation.rawBucket,
-    key: foundation.encryption,
-    region: cfg.aws.region,
-    logs: foundation.logs,
-    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+    ...ingestionPipelineArgs(cfg, foundation),
     purpose: "forecasts",
     bucketNotifications: { enabled: false },
   },

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "../../../config";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
+import { ingestionPipelineArgs } from "../../../components/ingestion-options";
 import { PredictionApi } from "../../../components/prediction-api";
 import { createStackBase } from "../../../components/stack-base";
 
@@ -10,11 +11,7 @@ const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const forecastLog = new IngestionPipeline(
   `${prefix}-forecast-log`,
   {
-    bucket: foundation.rawBucket,
-    key: foundation.encryption,
-    region: cfg.aws.region,
-    logs: foundation.logs,
-    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+    ...ingestionPipelineArgs(cfg, foundation),
     purpose: "forecasts",
     bucketNotifications: { enabled: false },
   },

@@ -2,22 +2,13 @@
 import { loadStackConfig } from "../../../config";
 import { EtlPipeline } from "../../../components/etl-pipeline";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
+import { ingestionPipelineArgs } from "../../../components/ingestion-options";
 import { createStackBase } from "../../../components/stack-base";
 import { etlPipelineOptions } from "../../../components/etl-options";
 
 const cfg = loadStackConfig();
 const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
-const ingestion = new IngestionPipeline(
-  `${prefix}-ingest`,
-  {
-    bucket: foundation.rawBucket,
-    key: foundation.encryption,
-    region: cfg.aws.region,
-    logs: foundation.logs,
-    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
-  },
-  opts,
-);
+const ingestion = new IngestionPipeline(`${prefix}-ingest`, ingestionPipelineArgs(cfg, foundation), opts);
 const etl = new EtlPipeline(
   `${prefix}-etl`,
   {

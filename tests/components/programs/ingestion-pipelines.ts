@@ -1,17 +1,12 @@
 /** A test program: the foundation plus the two IngestionPipelines a stack has (events, served forecasts). */
 import { loadStackConfig } from "../../../config";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
+import { ingestionPipelineArgs } from "../../../components/ingestion-options";
 import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
 const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
-const shared = {
-  bucket: foundation.rawBucket,
-  key: foundation.encryption,
-  region: cfg.aws.region,
-  logs: foundation.logs,
-  buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
-};
+const shared = ingestionPipelineArgs(cfg, foundation);
 const events = new IngestionPipeline(`${prefix}-ingest`, shared, opts);
 const forecasts = new IngestionPipeline(
   `${prefix}-forecast-log`,

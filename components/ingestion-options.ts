@@ -1,0 +1,14 @@
+/** IngestionPipeline arguments from the stack config and the Foundation: the same for every stream of a stack. */
+import type { StackConfig } from "../config";
+import type { Foundation } from "./foundation";
+import type { IngestionPipelineArgs } from "./ingestion-pipeline";
+
+export function ingestionPipelineArgs(cfg: StackConfig, foundation: Foundation): IngestionPipelineArgs {
+  return {
+    bucket: foundation.rawBucket,
+    key: foundation.encryption,
+    region: cfg.aws.region,
+    logs: foundation.logs,
+    buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
+  };
+}
