@@ -84,9 +84,13 @@ def run_spark(raw: Path, processed: Path) -> tuple[float, dict]:
     """Wall time of `warecast etl` (spark-submit of the job, exactly as users run it) and its manifest."""
     shutil.rmtree(processed, ignore_errors=True)
     cmd = [str(REPO / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
+    log = processed.parent / "etl.log"
     t0 = time.monotonic()
-    subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("w") as out:  # kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError)
+        done = subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - t0
+    if done.returncode:
+        raise RuntimeError(f"`warecast etl` exited with {done.returncode}: see {log}")
     manifest = json.loads(next((processed / "runs").glob("*.json")).read_text())
     return seconds, manifest
 

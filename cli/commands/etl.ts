@@ -26,17 +26,23 @@ export interface EtlOptions {
   readonly stateWindowDays?: string;
   /** Spark master. Default local[2]: the machine has 2 cores. */
   readonly master?: string;
+  /** JVM heap of the local driver (which is also the executor). Default 4g. */
+  readonly driverMemory?: string;
 }
 
 /**
- * The lean local Spark: 2 cores, few shuffle partitions (the data is a few MB), no UI or progress bars, warnings
- * only, loopback networking.
+ * The lean local Spark: 2 cores, no UI or progress bars, warnings only, loopback networking. Shuffles start at 32
+ * partitions and adaptive execution coalesces them to what the data needs: a few for the bundled data set, while
+ * 5M events no longer put ~1.3M rows into one task's sort (with 4 partitions and 2 GiB that run died with
+ * SparkOutOfMemoryError in the dedupe window: bench/etl/RESULTS.md).
  */
 export function sparkSubmitArgs(opts: EtlOptions): string[] {
   const conf = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.shuffle.partitions": "32",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
     "spark.default.parallelism": "4",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -63,7 +69,7 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
     "--master",
     opts.master ?? "local[2]",
     "--driver-memory",
-    "2g",
+    opts.driverMemory ?? "4g",
     ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
     path.join(repoRoot, "etl", "job.py"),
     ...job,
@@ -160,6 +166,7 @@ interface EtlFlags {
   closedDays?: string;
   stateWindowDays?: string;
   master?: string;
+  driverMemory?: string;
 }
 
 /** `warecast etl`: the Glue job's script on the local stores, through spark-submit. */
@@ -184,7 +191,11 @@ export function register(program: Command): void {
     )
     .option("--state-window-days <n>", "days of history per series in series_state", "400")
     .option("--master <master>", "Spark master", "local[2]")
+    .option("--driver-memory <size>", "JVM heap of the local Spark driver (e.g. 4g)", "4g")
     .action(async (flags: EtlFlags) => {
+      if (flags.driverMemory !== undefined && !/^[1-9][0-9]*[mMgG]$/.test(flags.driverMemory)) {
+        throw new Error(`--driver-memory must be a size like 4g or 2048m, got "${flags.driverMemory}"`);
+      }
       if (flags.stateWindowDays !== undefined && !/^[1-9][0-9]*$/.test(flags.stateWindowDays)) {
         throw new Error(`--state-window-days must be a positive integer, got "${flags.stateWindowDays}"`);
       }

@@ -11,9 +11,10 @@ describe("warecast etl", () => {
       reprocess: true,
       timeZones: "W1=Europe/Rome",
     });
-    expect(args.slice(0, 4)).toEqual(["--master", "local[2]", "--driver-memory", "2g"]);
+    expect(args.slice(0, 4)).toEqual(["--master", "local[2]", "--driver-memory", "4g"]);
     expect(args).toContain("spark.ui.enabled=false");
-    expect(args).toContain("spark.sql.shuffle.partitions=4");
+    expect(args).toContain("spark.sql.shuffle.partitions=32");
+    expect(args).toContain("spark.sql.adaptive.coalescePartitions.enabled=true");
     const script = args.indexOf(path.join(repo, "etl", "job.py"));
     expect(args.slice(script + 1)).toEqual([
       "--raw",
@@ -27,6 +28,11 @@ describe("warecast etl", () => {
       "--reprocess",
       "true",
     ]);
+  });
+
+  it("passes a chosen driver heap through", () => {
+    const args = sparkSubmitArgs({ raw: "r", processed: "p", driverMemory: "8g" });
+    expect(args.slice(2, 4)).toEqual(["--driver-memory", "8g"]);
   });
 
   it("uses the venv's pyspark and Python, with the repository on PYTHONPATH", () => {
