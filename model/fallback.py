@@ -1,7 +1,12 @@
-"""Fallbacks for series a global model should not forecast: cold starts and intermittent demand.
+"""Fallbacks for series a global model should not forecast: cold starts, sparse and intermittent demand.
 
 - ``cold-start``: fewer than ``min_obs`` observed periods. The mean is the observed mean and the spread a
   negative binomial (Poisson when not over-dispersed) fitted by moments. No history at all gives zeros.
+- ``sparse``: observed in less than ``sparse_share`` of the last year's periods (periods with no record
+  at all, not recorded zeros). The global model's lags and windows are then mostly missing and its scale
+  comes from older, often larger, values: on Walmart's store × department series it forecast several times
+  what such series sell when they do sell. The forecast is the interquartile mean of the last ``sparse_obs``
+  observed values (robust to the odd large return or refund) with their empirical spread.
 - ``intermittent``: mostly zero demand (average inter-demand interval above ``adi``). Demand occurs with the
   recent non-zero share and its size is drawn from the recent non-zero sizes (a Croston-style split of
   occurrence and size); quantiles come from that mixture exactly, windows from paths.
@@ -14,31 +19,44 @@ from scipy import stats
 
 from model.distribution import tidy_quantiles
 
-__all__ = ["classify", "cold_start", "intermittent", "COLD_START", "INTERMITTENT"]
+__all__ = ["classify", "cold_start", "sparse", "intermittent", "COLD_START", "SPARSE", "INTERMITTENT"]
 
 COLD_START = "cold-start"
+SPARSE = "sparse"
 INTERMITTENT = "intermittent"
 
 
-def classify(demand: np.ndarray, min_obs: int, adi: float, window: int) -> list[str | None]:
-    """Per series: ``cold-start``, ``intermittent`` or None (the model's own method).
+def classify(
+    demand: np.ndarray,
+    min_obs: int,
+    adi: float,
+    window: int,
+    year: int = 0,
+    sparse_share: float = 0.0,
+) -> list[str | None]:
+    """Per series: ``cold-start``, ``sparse``, ``intermittent`` or None (the model's own method).
 
     Args:
         demand: (N, T) demand with unobserved periods NaN.
         min_obs: fewer observed periods than this is a cold start.
         adi: average inter-demand interval (observed periods per non-zero) above which demand is intermittent.
         window: how many recent periods the intermittency test reads.
+        year: periods per year, the window of the sparseness test.
+        sparse_share: observed in less than this share of the last ``year`` periods is sparse (0 = never).
     """
     if min_obs < 1 or adi <= 1 or window < 1:
         raise ValueError("min_obs must be >= 1, adi > 1 and window >= 1")
     observed = np.isfinite(demand).sum(axis=1)
+    seen = np.isfinite(demand[:, -year:]).mean(axis=1) if year > 0 else np.ones(demand.shape[0])
     recent = demand[:, -window:]
     n_obs = np.isfinite(recent).sum(axis=1)
     nonzero = (np.nan_to_num(recent, nan=0.0) > 0).sum(axis=1)
     out: list[str | None] = []
-    for total, n, k in zip(observed, n_obs, nonzero, strict=True):
+    for total, share, n, k in zip(observed, seen, n_obs, nonzero, strict=True):
         if total < min_obs:
             out.append(COLD_START)
+        elif share < sparse_share:
+            out.append(SPARSE)
         elif k == 0 or n / k > adi:
             out.append(INTERMITTENT)
         else:
@@ -65,6 +83,19 @@ def cold_start(
     dist = _nb(mean, var)
     q = np.tile(dist.ppf(levels), (horizon, 1))
     paths = dist.rvs(size=(n_paths, horizon), random_state=rng).astype(np.float32)
+    return np.full(horizon, mean), tidy_quantiles(q), paths
+
+
+def sparse(
+    row: np.ndarray, horizon: int, levels: np.ndarray, n_paths: int, rng: np.random.Generator, n_obs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forecast for one rarely observed series from its last ``n_obs`` observed values (module docstring)."""
+    values = np.maximum(row[np.isfinite(row)][-n_obs:], 0.0)
+    if values.size == 0:
+        return np.zeros(horizon), np.zeros((horizon, levels.size)), np.zeros((n_paths, horizon), np.float32)
+    mean = float(stats.trim_mean(values, 0.25))
+    q = np.tile(np.quantile(values, levels), (horizon, 1))
+    paths = rng.choice(values, size=(n_paths, horizon)).astype(np.float32)
     return np.full(horizon, mean), tidy_quantiles(q), paths
 
 

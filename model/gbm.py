@@ -25,9 +25,9 @@ from threadpoolctl import threadpool_limits
 
 from model.calibration import ResidualCalibrator
 from model.distribution import Forecast
-from model.fallback import COLD_START, INTERMITTENT, classify, cold_start, intermittent
+from model.fallback import COLD_START, SPARSE, classify, cold_start, intermittent, sparse
 from model.features import Arrays, FeatureConfig, arrays_of, build_features
-from model.panel import Panel, season_length
+from model.panel import Panel, default_horizon, season_length
 
 __all__ = ["Hyperparameters", "GlobalModel", "METHOD"]
 
@@ -59,6 +59,8 @@ class Hyperparameters:
     step_groups: int = 3
     min_history: int = 0  # 0 = auto: 4 seasons daily (28 days), 8 weeks weekly
     intermittent_adi: float = 4.0
+    sparse_share: float = 0.5  # observed in less than this share of the last year: the sparse fallback
+    sparse_obs: int = 0  # 0 = auto: the default horizon (28 days, 13 weeks) of last observed values
     target_clip: float = 30.0
     seed: int = 0
     threads: int = 1  # OpenMP threads of the tree learner; 0 = all cores (a dedicated training instance)
@@ -91,7 +93,13 @@ class Hyperparameters:
 #: Per-frequency defaults over the dataclass defaults (docs/model.md explains how they were chosen).
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
-    "W": {"loss": "squared_error", "refit": False, "max_train_origins": 60},
+    "W": {
+        "loss": "poisson",
+        "refit": False,
+        "max_train_origins": 60,
+        "max_leaf_nodes": 127,
+        "min_samples_leaf": 50,
+    },
 }
 
 
@@ -216,16 +224,21 @@ class GlobalModel:
         methods: list[str] = [METHOD] * panel.n_series
         demand = panel.demand()
         m = season_length(panel.freq)
-        kinds = classify(demand, self.min_history, self.params.intermittent_adi, 4 * m)
+        p = self.params
+        year = self.config.year
+        kinds = classify(demand, self.min_history, p.intermittent_adi, 4 * m, year, p.sparse_share)
+        recent = p.sparse_obs or default_horizon(panel.freq)
         for i, kind in enumerate(kinds):
             if kind is None:
                 continue
             if kind == COLD_START:
                 out = cold_start(demand[i], horizon, levels, n_paths, rng)
+            elif kind == SPARSE:
+                out = sparse(demand[i], horizon, levels, n_paths, rng, recent)
             else:
                 out = intermittent(demand[i], horizon, levels, n_paths, rng, 4 * m)
             mu[i], q[i], paths[i] = out
-            methods[i] = kind if kind in (COLD_START, INTERMITTENT) else METHOD
+            methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
 
 

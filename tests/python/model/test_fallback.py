@@ -1,11 +1,11 @@
-"""Fallbacks for cold starts and intermittent demand, and the seasonal-naive bootstrap model."""
+"""Fallbacks for cold starts, sparse and intermittent demand, and the seasonal-naive bootstrap model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model.fallback import classify, cold_start, intermittent
+from model.fallback import classify, cold_start, intermittent, sparse
 from model.panel import Panel
 from model.snaive import SeasonalNaiveForecaster
 
@@ -24,6 +24,26 @@ def test_classify():
     assert classify(demand, min_obs=20, adi=4.0, window=28) == ["cold-start", "intermittent", None]
     with pytest.raises(ValueError):
         classify(demand, min_obs=0, adi=4.0, window=28)
+
+
+def test_classify_sparse_by_the_share_of_recorded_periods_in_the_last_year():
+    nan = np.nan
+    gappy = np.tile([5.0, nan, nan], 40)  # recorded in a third of the periods: sparse
+    closed = np.tile([5.0, 6.0, nan, 4.0, 7.0, 5.0, 6.0], 18)[:120]  # one closed day a week: not sparse
+    demand = np.vstack([gappy, closed])
+    assert classify(demand, 20, 4.0, 28, year=52, sparse_share=0.5) == ["sparse", None]
+    assert classify(demand, 20, 4.0, 28) == [None, None]  # off unless asked for
+
+
+def test_sparse_is_a_robust_mean_of_the_last_recorded_values_never_negative():
+    row = np.array([500.0] + [np.nan, 10.0] * 5 + [np.nan, -300.0, 14.0, 12.0, np.nan])
+    mean, q, paths = sparse(row, 3, LEVELS, 1000, np.random.default_rng(0), n_obs=8)
+    # Last 8 recorded: 10 10 10 10 10 -300 14 12; the refund counts as 0 and the interquartile mean ignores it.
+    assert mean == pytest.approx([10.0, 10.0, 10.0])
+    assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all() and q[0, 1] == pytest.approx(10.0)
+    assert paths.shape == (1000, 3) and (paths >= 0).all() and set(np.unique(paths)) <= {0.0, 10.0, 12.0, 14.0}
+    none, _, _ = sparse(np.full(5, np.nan), 2, LEVELS, 4, np.random.default_rng(0), n_obs=8)
+    assert (none == 0).all()
 
 
 def test_cold_start_with_no_history_is_zero_not_garbage():

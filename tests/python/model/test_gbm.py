@@ -51,10 +51,13 @@ def test_short_and_sparse_series_fall_back(real_panel):
     panel.y[0, :-10] = np.nan  # 10 days of history: cold start
     panel.y[1, :] = 0.0
     panel.y[1, -20] = 5.0  # one sale in the last 28 days: intermittent
+    panel.y[2, -364:][np.arange(364) % 3 > 0] = np.nan  # recorded one day in three: sparse
     fc = model.predict(panel, 14, np.array([0.1, 0.5, 0.9]), 20, np.random.default_rng(0))
-    assert fc.method[:2] == ["cold-start", "intermittent"]
+    assert fc.method == ["cold-start", "intermittent", "sparse"]
     assert fc.mean[0, 0] == pytest.approx(np.nanmean(panel.y[0]))
     assert 0 < fc.mean[1, 0] < 1 and fc.quantiles[1, 0, 0] == 0.0
+    recorded = panel.y[2][np.isfinite(panel.y[2])][-28:]
+    assert recorded.min() <= fc.mean[2, 0] <= recorded.max()
     assert np.isfinite(fc.quantiles).all()
 
 
