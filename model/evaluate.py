@@ -1,8 +1,9 @@
 """``warecast backtest``: the built-in rolling-origin backtest on any long CSV (or demand_daily Parquet).
 
-Usage: ``python -m model.evaluate --data FILE [--freq D|W] [--horizon N] [--origins K] [--json]
-[--hp key=value ...]``. The origins are the last K non-overlapping windows of length N. Prints a table of the
-model against naive, seasonal naive and ETS (or the full result as JSON).
+Usage: ``python -m model.evaluate --data FILE [--freq D|W] [--horizon N] [--origins K] [--refit first|every]
+[--json] [--hp key=value ...]``. The origins are the last K non-overlapping windows of length N; the model is
+fitted once before the first (default) or again at every origin. Prints a table of the model against naive,
+seasonal naive and ETS (or the full result as JSON).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def parse_hp(pairs: list[str], params_file: Path | None = None) -> dict[str, Any
 
 
 def backtest_file(
-    data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any]
+    data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any], refit: str = "first"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load ``data`` and run the backtest; returns (result, load report)."""
     params = Hyperparameters.for_freq(freq, **hp)
@@ -45,7 +46,7 @@ def backtest_file(
     def fit(p: Panel) -> GlobalModel:
         return GlobalModel(config, params).fit(p)
 
-    return run_backtest(panel, horizon, origins, fit, seed=params.seed), report.as_dict()
+    return run_backtest(panel, horizon, origins, fit, refit=refit, seed=params.seed), report.as_dict()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--freq", default="D", choices=FREQS)
     parser.add_argument("--horizon", type=int, help="periods per window (default 28 daily, 13 weekly)")
     parser.add_argument("--origins", type=int, default=4, help="number of windows (default 4)")
+    parser.add_argument(
+        "--refit", default="first", choices=("first", "every"), help="fit once, or at every origin"
+    )
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--hp", action="append", default=[], help="hyperparameter key=value (repeatable)")
     parser.add_argument("--params", type=Path, help="JSON file of hyperparameters (e.g. from tune)")
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     horizon = args.horizon or default_horizon(args.freq)
     try:
         result, report = backtest_file(
-            args.data, args.freq, horizon, args.origins, parse_hp(args.hp, args.params)
+            args.data, args.freq, horizon, args.origins, parse_hp(args.hp, args.params), args.refit
         )
     except (ValueError, FileNotFoundError) as err:
         print(f"backtest: {err}", file=sys.stderr)

@@ -8,6 +8,7 @@ interface BacktestFlags {
   freq: string;
   horizon?: string;
   origins: string;
+  refit: string;
   json?: boolean;
   hp: string[];
   params?: string;
@@ -24,6 +25,11 @@ export function register(program: Command): void {
     .option("--freq <D|W>", "daily or weekly (weekly sums ISO weeks, Monday to Sunday)", "D")
     .option("--horizon <n>", "window length (default 28 daily, 13 weekly)")
     .option("--origins <k>", "the last K non-overlapping windows", "4")
+    .option(
+      "--refit <first|every>",
+      "fit once before the first window, or again at every origin (as scheduled retraining does)",
+      "first",
+    )
     .option("--json", "print the full result as JSON")
     .option("--hp <key=value>", "hyperparameter (repeatable; see docs/model.md)", collect, [])
     .option("--params <file>", "JSON hyperparameters, e.g. written by `warecast tune --out`")
@@ -31,9 +37,12 @@ export function register(program: Command): void {
       checkFreq(flags.freq);
       positiveInt("--horizon", flags.horizon);
       positiveInt("--origins", flags.origins);
+      if (!["first", "every"].includes(flags.refit)) {
+        throw new Error(`--refit must be first or every, got "${flags.refit}"`);
+      }
       const data = path.resolve(flags.data);
       if (!fs.existsSync(data)) throw new Error(`--data: ${data} does not exist`);
-      const args = ["--data", data, "--freq", flags.freq, "--origins", flags.origins];
+      const args = ["--data", data, "--freq", flags.freq, "--origins", flags.origins, "--refit", flags.refit];
       if (flags.horizon) args.push("--horizon", flags.horizon);
       if (flags.json) args.push("--json");
       if (flags.params) args.push("--params", path.resolve(flags.params));

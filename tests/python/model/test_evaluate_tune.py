@@ -42,6 +42,18 @@ def test_backtest_json(csv, capsys):
     assert [w["last"] for w in result["setup"]["windows"]] == ["2018-02-18", "2018-02-25"]
 
 
+def test_backtest_refits_at_every_origin_when_asked(csv, capsys):
+    args = ["--data", str(csv), "--horizon", "7", "--origins", "2", "--json", *FAST]
+    assert evaluate_main([*args, "--refit", "every"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert evaluate_main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (every["setup"]["refit"], first["setup"]["refit"]) == ("every", "first")
+    # Two fits against one: the second window's model has seen the first window's data.
+    assert every["metrics"]["model"]["rmsse"] != first["metrics"]["model"]["rmsse"]
+    assert every["metrics"]["seasonal_naive"] == first["metrics"]["seasonal_naive"]
+
+
 def test_backtest_names_bad_input(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("day,sku,units\n2018-01-01,a,1\n")
