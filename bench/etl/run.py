@@ -86,7 +86,8 @@ def run_spark(raw: Path, processed: Path) -> tuple[float, dict]:
     cmd = [str(REPO / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
     log = processed.parent / "etl.log"
     t0 = time.monotonic()
-    with log.open("w") as out:  # kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError)
+    # Kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError).
+    with log.open("w") as out:
         done = subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - t0
     if done.returncode:

@@ -38,10 +38,11 @@ def test_classify_sparse_by_the_share_of_recorded_periods_in_the_last_year():
 def test_sparse_is_a_robust_mean_of_the_last_recorded_values_never_negative():
     row = np.array([500.0] + [np.nan, 10.0] * 5 + [np.nan, -300.0, 14.0, 12.0, np.nan])
     mean, q, paths = sparse(row, 3, LEVELS, 1000, np.random.default_rng(0), n_obs=8)
-    # Last 8 recorded: 10 10 10 10 10 -300 14 12; the refund counts as 0 and the interquartile mean ignores it.
+    # Last 8 recorded: 10 10 10 10 10 -300 14 12; the refund counts as 0, the interquartile mean ignores it.
     assert mean == pytest.approx([10.0, 10.0, 10.0])
     assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all() and q[0, 1] == pytest.approx(10.0)
-    assert paths.shape == (1000, 3) and (paths >= 0).all() and set(np.unique(paths)) <= {0.0, 10.0, 12.0, 14.0}
+    assert paths.shape == (1000, 3) and (paths >= 0).all()
+    assert set(np.unique(paths)) <= {0.0, 10.0, 12.0, 14.0}
     none, _, _ = sparse(np.full(5, np.nan), 2, LEVELS, 4, np.random.default_rng(0), n_obs=8)
     assert (none == 0).all()
 
