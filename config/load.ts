@@ -37,7 +37,19 @@ function crossChecks(cfg: StackConfigBase, ctx: z.RefinementCtx): void {
   if (cfg.api.burstLimit < cfg.api.rateLimit) {
     issue(["api", "burstLimit"], `must be ≥ ${configKey("api", "rateLimit")}`);
   }
+  // Served forecasts live under forecasts/ with the raw retention: they must outlast their furthest target date
+  // plus a week for the actuals to arrive, or accuracy against actuals never scores the far steps.
+  const horizonDays = cfg.model.horizon * (cfg.model.frequency === "W" ? 7 : 1);
+  if (cfg.storage.rawRetentionDays < horizonDays + ACTUALS_GRACE_DAYS) {
+    issue(
+      ["storage", "rawRetentionDays"],
+      `must be ≥ the forecast horizon in days (${horizonDays}, from ${configKey("model", "horizon")}) + ${ACTUALS_GRACE_DAYS}, so served forecasts outlive their target dates`,
+    );
+  }
 }
+
+/** Days after a forecast's last target date that its actuals may still arrive (late events). */
+const ACTUALS_GRACE_DAYS = 7;
 
 const baseShape = Object.fromEntries(
   (Object.keys(sections) as SectionName[]).map((s) => [s, sectionSchema(s)]),

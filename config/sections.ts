@@ -91,10 +91,11 @@ export const sections = {
     title: "Storage",
     settings: {
       rawRetentionDays: integer({
-        description: "Days raw events stay in the raw bucket before they expire.",
+        description:
+          "Days raw events and served forecasts stay in the raw bucket before they expire; at least the forecast horizon in days + 7.",
         min: 1,
         max: 3650,
-        default: 30,
+        default: 35,
       }),
       noncurrentVersionDays: integer({
         description:

@@ -161,11 +161,21 @@ describe("loadStackConfig", () => {
         "warecast:endpointMaxInstances": "2",
         "warecast:apiRateLimit": "50",
         "warecast:apiBurstLimit": "10",
+        "warecast:storageRawRetentionDays": "14",
       }),
     ).toEqual([
       'warecast:modelMaxWaitSeconds = "3600": must be ≥ warecast:modelMaxRuntimeSeconds when spot training is on (expected an integer from 60 to 432000)',
       'warecast:endpointMinInstances = "3": must be ≤ warecast:endpointMaxInstances (expected an integer from 1 to 20)',
       'warecast:apiBurstLimit = "10": must be ≥ warecast:apiRateLimit (expected an integer from 1 to 5000)',
+      'warecast:storageRawRetentionDays = "14": must be ≥ the forecast horizon in days (28, from warecast:modelHorizon) + 7, so served forecasts outlive their target dates (expected an integer from 1 to 3650)',
+    ]);
+  });
+
+  it("measures the horizon in days for weekly forecasts", () => {
+    const weekly = { "warecast:modelFrequency": "W", "warecast:modelHorizon": "13" };
+    expect(load({ ...weekly, "warecast:storageRawRetentionDays": "98" }).storage.rawRetentionDays).toBe(98);
+    expect(problems({ ...weekly, "warecast:storageRawRetentionDays": "96" })).toEqual([
+      'warecast:storageRawRetentionDays = "96": must be ≥ the forecast horizon in days (91, from warecast:modelHorizon) + 7, so served forecasts outlive their target dates (expected an integer from 1 to 3650)',
     ]);
   });
 
