@@ -11,7 +11,7 @@ import { AuditTrail } from "./components/audit-trail";
 import { etlPipelineOptions } from "./components/etl-options";
 import { EtlPipeline } from "./components/etl-pipeline";
 import { ForecastModel } from "./components/forecast-model";
-import { forecastModelOptions } from "./components/forecast-model/options";
+import { forecastModelArgs } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
 import { ingestionPipelineArgs } from "./components/ingestion-options";
 import { PredictionApi } from "./components/prediction-api";
@@ -63,20 +63,7 @@ const audit = new AuditTrail(
 );
 
 // The model: retraining on SageMaker spot, metric-gated promotion, and the endpoint (bootstrap model on day one).
-const model = new ForecastModel(
-  `${namePrefix}-model`,
-  {
-    region: cfg.aws.region,
-    namePrefix,
-    key: foundation.encryption,
-    network: foundation.network,
-    artifactsBucket: foundation.artifactsBucket,
-    processedBucket: foundation.processedBucket,
-    functions: foundation.functions,
-    ...forecastModelOptions(cfg),
-  },
-  opts,
-);
+const model = new ForecastModel(`${namePrefix}-model`, forecastModelArgs(cfg, namePrefix, foundation), opts);
 
 // Served forecasts: a second stream into the raw bucket under forecasts/ (joined with actuals for accuracy).
 const forecastLog = new IngestionPipeline(

@@ -1,6 +1,25 @@
 import type { StackConfig } from "../../config";
-import type { EndpointOptions, TrainingOptions } from "../forecast-model";
+import type { EndpointOptions, ForecastModelArgs, TrainingOptions } from "../forecast-model";
+import type { Foundation } from "../foundation";
 import type { Gate } from "../../functions/model/settings";
+
+/** ForecastModel's arguments: the Foundation's key, network, buckets and function settings, plus the options below. */
+export function forecastModelArgs(
+  cfg: StackConfig,
+  namePrefix: string,
+  foundation: Foundation,
+): ForecastModelArgs {
+  return {
+    region: cfg.aws.region,
+    namePrefix,
+    key: foundation.encryption,
+    network: foundation.network,
+    artifactsBucket: foundation.artifactsBucket,
+    processedBucket: foundation.processedBucket,
+    functions: foundation.functions,
+    ...forecastModelOptions(cfg),
+  };
+}
 
 /**
  * ForecastModel's options from the stack config (the model and endpoint sections). Stacks differ by these

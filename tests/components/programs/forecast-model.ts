@@ -1,25 +1,12 @@
 /** A test program: the foundation plus the ForecastModel, wired as index.ts wires them. */
 import { loadStackConfig } from "../../../config";
 import { ForecastModel } from "../../../components/forecast-model";
-import { forecastModelOptions } from "../../../components/forecast-model/options";
+import { forecastModelArgs } from "../../../components/forecast-model/options";
 import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
 const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
-const model = new ForecastModel(
-  `${prefix}-model`,
-  {
-    region: cfg.aws.region,
-    namePrefix: prefix,
-    key: foundation.encryption,
-    network: foundation.network,
-    artifactsBucket: foundation.artifactsBucket,
-    processedBucket: foundation.processedBucket,
-    functions: foundation.functions,
-    ...forecastModelOptions(cfg),
-  },
-  opts,
-);
+const model = new ForecastModel(`${prefix}-model`, forecastModelArgs(cfg, prefix, foundation), opts);
 
 export const forecastEndpointName = model.endpointName;
 export const modelPackageGroupName = model.modelPackageGroupName;
