@@ -2,11 +2,12 @@
 
 - ``cold-start``: fewer than ``min_obs`` observed periods. The mean is the observed mean and the spread a
   negative binomial (Poisson when not over-dispersed) fitted by moments. No history at all gives zeros.
-- ``sparse``: observed in less than ``sparse_share`` of the last year's periods (periods with no record
-  at all, not recorded zeros). The global model's lags and windows are then mostly missing and its scale
-  comes from older, often larger, values: on Walmart's store × department series it forecast several times
-  what such series sell when they do sell. The forecast is the interquartile mean of the last ``sparse_obs``
-  observed values (robust to the odd large return or refund) with their empirical spread.
+- ``sparse``: recorded in less than ``sparse_share`` of the last year's periods since its first record
+  (periods with no record at all, not recorded zeros). The global model's lags and windows are then mostly
+  missing and its scale comes from older, often larger, values: on Walmart's store × department series it
+  forecast several times what such series sell when they do sell. The forecast is the interquartile mean of
+  the last ``sparse_obs`` observed values (robust to the odd large return or refund) with their empirical
+  spread.
 - ``intermittent``: mostly zero demand (average inter-demand interval above ``adi``). Demand occurs with the
   recent non-zero share and its size is drawn from the recent non-zero sizes (a Croston-style split of
   occurrence and size); quantiles come from that mixture exactly, windows from paths.
@@ -42,12 +43,13 @@ def classify(
         adi: average inter-demand interval (observed periods per non-zero) above which demand is intermittent.
         window: how many recent periods the intermittency test reads.
         year: periods per year, the window of the sparseness test.
-        sparse_share: observed in less than this share of the last ``year`` periods is sparse (0 = never).
+        sparse_share: recorded in less than this share of the last ``year`` periods (from the series' first
+            record) is sparse (0 = never).
     """
     if min_obs < 1 or adi <= 1 or window < 1:
         raise ValueError("min_obs must be >= 1, adi > 1 and window >= 1")
     observed = np.isfinite(demand).sum(axis=1)
-    seen = np.isfinite(demand[:, -year:]).mean(axis=1) if year > 0 else np.ones(demand.shape[0])
+    seen = _recorded_share(demand, year) if year > 0 else np.ones(demand.shape[0])
     recent = demand[:, -window:]
     n_obs = np.isfinite(recent).sum(axis=1)
     nonzero = (np.nan_to_num(recent, nan=0.0) > 0).sum(axis=1)
@@ -62,6 +64,15 @@ def classify(
         else:
             out.append(None)
     return out
+
+
+def _recorded_share(demand: np.ndarray, year: int) -> np.ndarray:
+    """Share of recorded periods over the last ``year``, counted from each series' first record: a young
+    series' periods before its first sale are not gaps."""
+    recent = np.isfinite(demand[:, -year:])
+    first = np.where(recent.any(axis=1), recent.argmax(axis=1), recent.shape[1] - 1)
+    span = recent.shape[1] - first
+    return recent.sum(axis=1) / span
 
 
 def _nb(mean: float, var: float) -> stats.rv_discrete:

@@ -59,7 +59,7 @@ class Hyperparameters:
     step_groups: int = 3
     min_history: int = 0  # 0 = auto: 4 seasons daily (28 days), 8 weeks weekly
     intermittent_adi: float = 4.0
-    sparse_share: float = 0.5  # observed in less than this share of the last year: the sparse fallback
+    sparse_share: float = 0.5  # recorded in less than this share of the last year: the sparse fallback
     sparse_obs: int = 0  # 0 = auto: the default horizon (28 days, 13 weeks) of last observed values
     target_clip: float = 30.0
     seed: int = 0

@@ -30,9 +30,10 @@ def test_classify_sparse_by_the_share_of_recorded_periods_in_the_last_year():
     nan = np.nan
     gappy = np.tile([5.0, nan, nan], 40)  # recorded in a third of the periods: sparse
     closed = np.tile([5.0, 6.0, nan, 4.0, 7.0, 5.0, 6.0], 18)[:120]  # one closed day a week: not sparse
-    demand = np.vstack([gappy, closed])
-    assert classify(demand, 20, 4.0, 28, year=52, sparse_share=0.5) == ["sparse", None]
-    assert classify(demand, 20, 4.0, 28) == [None, None]  # off unless asked for
+    young = np.r_[np.full(90, nan), np.arange(30.0) % 4 + 1]  # first sale 30 periods ago, every period since
+    demand = np.vstack([gappy, closed, young])
+    assert classify(demand, 20, 4.0, 28, year=52, sparse_share=0.5) == ["sparse", None, None]
+    assert classify(demand, 20, 4.0, 28) == [None, None, None]  # off unless asked for
 
 
 def test_sparse_is_a_robust_mean_of_the_last_recorded_values_never_negative():
