@@ -8,13 +8,14 @@
  */
 import { loadStackConfig } from "./config";
 import { AuditTrail } from "./components/audit-trail";
-import { etlPipelineOptions } from "./components/etl-options";
+import { etlPipelineArgs } from "./components/etl-options";
 import { EtlPipeline } from "./components/etl-pipeline";
 import { ForecastModel } from "./components/forecast-model";
 import { forecastModelArgs } from "./components/forecast-model/options";
 import { IngestionPipeline } from "./components/ingestion-pipeline";
-import { ingestionPipelineArgs } from "./components/ingestion-options";
+import { forecastLogArgs, ingestionPipelineArgs } from "./components/ingestion-options";
 import { PredictionApi } from "./components/prediction-api";
+import { predictionApiArgs } from "./components/prediction-api-options";
 import { Observability } from "./components/observability";
 import { TAG_KEYS } from "./components/provider";
 import { createStackBase } from "./components/stack-base";
@@ -30,17 +31,7 @@ const ingestion = new IngestionPipeline(`${namePrefix}-ingest`, ingestionPipelin
 // ETL: raw events → processed tables on Glue, started by the trigger λ when events land.
 const etl = new EtlPipeline(
   `${namePrefix}-etl`,
-  {
-    namePrefix,
-    region: cfg.aws.region,
-    key: foundation.encryption,
-    rawBucket: foundation.rawBucket,
-    ingestion,
-    processedBucket: foundation.processedBucket,
-    codeBucket: foundation.artifactsBucket,
-    functions: foundation.functions,
-    ...etlPipelineOptions(cfg),
-  },
+  etlPipelineArgs(cfg, namePrefix, foundation, ingestion),
   opts,
 );
 
@@ -68,30 +59,14 @@ const model = new ForecastModel(`${namePrefix}-model`, forecastModelArgs(cfg, na
 // Served forecasts: a second stream into the raw bucket under forecasts/ (joined with actuals for accuracy).
 const forecastLog = new IngestionPipeline(
   `${namePrefix}-forecast-log`,
-  {
-    ...ingestionPipelineArgs(cfg, foundation),
-    purpose: "forecasts",
-    bucketNotifications: { enabled: false },
-  },
+  forecastLogArgs(cfg, foundation),
   opts,
 );
 
 // The public API (api/openapi.yaml): keys and usage plan per stack, predict λ on the model's endpoint.
 const api = new PredictionApi(
   `${namePrefix}-api`,
-  {
-    functions: foundation.functions,
-    logs: foundation.logs,
-    buckets: foundation.buckets,
-    key: foundation.encryption,
-    region: cfg.aws.region,
-    endpoint: { name: model.endpointName, arn: model.endpoint.arn },
-    processedBucket: foundation.processedBucket,
-    forecastLog,
-    usage: { rateLimit: cfg.api.rateLimit, burstLimit: cfg.api.burstLimit, dailyQuota: cfg.api.dailyQuota },
-    maxSeriesPerRequest: cfg.api.maxSeriesPerRequest,
-    reservedConcurrency: cfg.api.reservedConcurrency,
-  },
+  predictionApiArgs(cfg, foundation, { name: model.endpointName, arn: model.endpoint.arn }, forecastLog),
   opts,
 );
 

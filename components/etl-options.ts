@@ -1,7 +1,29 @@
 import type { StackConfig } from "../config";
 import type { EtlPipelineArgs } from "./etl-pipeline";
+import type { Foundation } from "./foundation";
+import type { IngestionPipeline } from "./ingestion-pipeline";
 
-/** The EtlPipeline's settings from the stack config's etl section (index.ts spreads them into the args). */
+/** EtlPipeline arguments: the Foundation's key, buckets and function settings, the events stream, and the etl section. */
+export function etlPipelineArgs(
+  cfg: StackConfig,
+  namePrefix: string,
+  foundation: Foundation,
+  ingestion: IngestionPipeline,
+): EtlPipelineArgs {
+  return {
+    namePrefix,
+    region: cfg.aws.region,
+    key: foundation.encryption,
+    rawBucket: foundation.rawBucket,
+    ingestion,
+    processedBucket: foundation.processedBucket,
+    codeBucket: foundation.artifactsBucket,
+    functions: foundation.functions,
+    ...etlPipelineOptions(cfg),
+  };
+}
+
+/** The EtlPipeline's settings from the stack config's etl section. */
 export function etlPipelineOptions(
   cfg: StackConfig,
 ): Pick<EtlPipelineArgs, "job" | "timeZones" | "closedDays" | "stateWindowDays" | "safetyNetSchedule"> {

@@ -12,3 +12,12 @@ export function ingestionPipelineArgs(cfg: StackConfig, foundation: Foundation):
     buffering: { intervalSeconds: cfg.ingestion.bufferSeconds, sizeMiB: cfg.ingestion.bufferMiB },
   };
 }
+
+/** The served-forecast stream: forecasts/ in the raw bucket, without the bucket notifications the events stream owns. */
+export function forecastLogArgs(cfg: StackConfig, foundation: Foundation): IngestionPipelineArgs {
+  return {
+    ...ingestionPipelineArgs(cfg, foundation),
+    purpose: "forecasts",
+    bucketNotifications: { enabled: false },
+  };
+}

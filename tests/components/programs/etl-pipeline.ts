@@ -4,26 +4,12 @@ import { EtlPipeline } from "../../../components/etl-pipeline";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
 import { ingestionPipelineArgs } from "../../../components/ingestion-options";
 import { createStackBase } from "../../../components/stack-base";
-import { etlPipelineOptions } from "../../../components/etl-options";
+import { etlPipelineArgs } from "../../../components/etl-options";
 
 const cfg = loadStackConfig();
 const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
 const ingestion = new IngestionPipeline(`${prefix}-ingest`, ingestionPipelineArgs(cfg, foundation), opts);
-const etl = new EtlPipeline(
-  `${prefix}-etl`,
-  {
-    namePrefix: prefix,
-    region: cfg.aws.region,
-    key: foundation.encryption,
-    rawBucket: foundation.rawBucket,
-    ingestion,
-    processedBucket: foundation.processedBucket,
-    codeBucket: foundation.artifactsBucket,
-    functions: foundation.functions,
-    ...etlPipelineOptions(cfg),
-  },
-  opts,
-);
+const etl = new EtlPipeline(`${prefix}-etl`, etlPipelineArgs(cfg, prefix, foundation, ingestion), opts);
 
 export const etlJobName = etl.jobName;
 export const etlDatabaseName = etl.databaseName;

@@ -1,18 +1,13 @@
 /** A test program: the foundation plus the two IngestionPipelines a stack has (events, served forecasts). */
 import { loadStackConfig } from "../../../config";
 import { IngestionPipeline } from "../../../components/ingestion-pipeline";
-import { ingestionPipelineArgs } from "../../../components/ingestion-options";
+import { forecastLogArgs, ingestionPipelineArgs } from "../../../components/ingestion-options";
 import { createStackBase } from "../../../components/stack-base";
 
 const cfg = loadStackConfig();
 const { namePrefix: prefix, opts, foundation } = createStackBase(cfg);
-const shared = ingestionPipelineArgs(cfg, foundation);
-const events = new IngestionPipeline(`${prefix}-ingest`, shared, opts);
-const forecasts = new IngestionPipeline(
-  `${prefix}-forecast-log`,
-  { ...shared, purpose: "forecasts", bucketNotifications: { enabled: false } },
-  opts,
-);
+const events = new IngestionPipeline(`${prefix}-ingest`, ingestionPipelineArgs(cfg, foundation), opts);
+const forecasts = new IngestionPipeline(`${prefix}-forecast-log`, forecastLogArgs(cfg, foundation), opts);
 
 export const eventsStream = events.streamName;
 export const eventsStreamArn = events.streamArn;
