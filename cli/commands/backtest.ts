@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { checkFreq, collect, positiveInt, runPython } from "./train";
 
 interface BacktestFlags {
@@ -25,10 +25,13 @@ export function register(program: Command): void {
     .option("--freq <D|W>", "daily or weekly (weekly sums ISO weeks, Monday to Sunday)", "D")
     .option("--horizon <n>", "window length (default 28 daily, 13 weekly)")
     .option("--origins <k>", "the last K non-overlapping windows", "4")
-    .option(
-      "--refit <first|every>",
-      "fit once before the first window, or again at every origin (as scheduled retraining does)",
-      "first",
+    .addOption(
+      new Option(
+        "--refit <mode>",
+        "fit once before the first window, or again at every origin (as scheduled retraining does)",
+      )
+        .choices(["first", "every"])
+        .default("first"),
     )
     .option("--json", "print the full result as JSON")
     .option("--hp <key=value>", "hyperparameter (repeatable; see docs/model.md)", collect, [])
@@ -37,9 +40,6 @@ export function register(program: Command): void {
       checkFreq(flags.freq);
       positiveInt("--horizon", flags.horizon);
       positiveInt("--origins", flags.origins);
-      if (!["first", "every"].includes(flags.refit)) {
-        throw new Error(`--refit must be first or every, got "${flags.refit}"`);
-      }
       const data = path.resolve(flags.data);
       if (!fs.existsSync(data)) throw new Error(`--data: ${data} does not exist`);
       const args = ["--data", data, "--freq", flags.freq, "--origins", flags.origins, "--refit", flags.refit];
