@@ -75,6 +75,11 @@ def _recorded_share(demand: np.ndarray, year: int) -> np.ndarray:
     return recent.sum(axis=1) / span
 
 
+def _zero(horizon: int, levels: np.ndarray, n_paths: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, quantiles and paths of a series with nothing to forecast from: zeros, never garbage."""
+    return np.zeros(horizon), np.zeros((horizon, levels.size)), np.zeros((n_paths, horizon), np.float32)
+
+
 def _nb(mean: float, var: float) -> stats.rv_discrete:
     if var <= mean * 1.0001:
         return stats.poisson(mean)
@@ -89,7 +94,7 @@ def cold_start(
     obs = row[np.isfinite(row)]
     mean = float(max(obs.mean(), 0.0)) if obs.size else 0.0
     if mean == 0.0:
-        return np.zeros(horizon), np.zeros((horizon, levels.size)), np.zeros((n_paths, horizon), np.float32)
+        return _zero(horizon, levels, n_paths)
     var = float(obs.var(ddof=1)) if obs.size > 1 else mean
     dist = _nb(mean, var)
     q = np.tile(dist.ppf(levels), (horizon, 1))
@@ -103,7 +108,7 @@ def sparse(
     """Forecast for one rarely observed series from its last ``n_obs`` observed values (module docstring)."""
     values = np.maximum(row[np.isfinite(row)][-n_obs:], 0.0)
     if values.size == 0:
-        return np.zeros(horizon), np.zeros((horizon, levels.size)), np.zeros((n_paths, horizon), np.float32)
+        return _zero(horizon, levels, n_paths)
     mean = float(stats.trim_mean(values, 0.25))
     q = np.tile(np.quantile(values, levels), (horizon, 1))
     paths = rng.choice(values, size=(n_paths, horizon)).astype(np.float32)
@@ -118,7 +123,7 @@ def intermittent(
     recent = recent[np.isfinite(recent)]
     sizes = recent[recent > 0]
     if sizes.size == 0:
-        return np.zeros(horizon), np.zeros((horizon, levels.size)), np.zeros((n_paths, horizon), np.float32)
+        return _zero(horizon, levels, n_paths)
     share = sizes.size / recent.size
     mean = share * float(sizes.mean())
     # P(Y <= 0) = 1 - share; above that, the empirical size distribution.
