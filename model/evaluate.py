@@ -21,7 +21,7 @@ from model.gbm import GlobalModel, Hyperparameters
 from model.panel import FREQS, Panel, default_horizon
 from model.report import table_text
 
-__all__ = ["main", "parse_hp", "backtest_file"]
+__all__ = ["main", "parse_hp", "backtest_file", "backtest_panel"]
 
 
 def parse_hp(pairs: list[str], params_file: Path | None = None) -> dict[str, Any]:
@@ -39,14 +39,21 @@ def backtest_file(
     data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any], refit: str = "first"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load ``data`` and run the backtest; returns (result, load report)."""
-    params = Hyperparameters.for_freq(freq, **hp)
-    config = FeatureConfig.default(freq, horizon)
     panel, report = load_panel(data, freq)
+    params = Hyperparameters.for_freq(freq, **hp)
+    return backtest_panel(panel, horizon, origins, params, refit), report.as_dict()
+
+
+def backtest_panel(
+    panel: Panel, horizon: int, origins: int, params: Hyperparameters, refit: str = "first"
+) -> dict[str, Any]:
+    """The backtest of the global model with ``params`` and the default features for the panel's frequency."""
+    config = FeatureConfig.default(panel.freq, horizon)
 
     def fit(p: Panel) -> GlobalModel:
         return GlobalModel(config, params).fit(p)
 
-    return run_backtest(panel, horizon, origins, fit, refit=refit, seed=params.seed), report.as_dict()
+    return run_backtest(panel, horizon, origins, fit, refit=refit, seed=params.seed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.accuracy.datasets import ROOT, WALMART, pasta, walmart
-from model.backtest import run_backtest
 from model.data import to_panel
-from model.features import FeatureConfig
-from model.gbm import GlobalModel, Hyperparameters
-from model.panel import Panel
+from model.evaluate import backtest_panel
+from model.gbm import Hyperparameters
 from model.report import table_markdown
 
 __all__ = ["SETUPS", "run", "bars", "main"]
@@ -69,14 +67,10 @@ def run(name: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     panel = to_panel(loader(), freq)
     load_s = time.perf_counter() - t0
-    config, params = FeatureConfig.default(freq, horizon), Hyperparameters.for_freq(freq)
-
-    def fit(p: Panel) -> GlobalModel:
-        return GlobalModel(config, params).fit(p)
-
+    params = Hyperparameters.for_freq(freq)
     t0 = time.perf_counter()
     # Refitted at every origin on the data up to it, as the scheduled retraining does in production.
-    result = run_backtest(panel, horizon, origins, fit, seed=params.seed, refit="every")
+    result = backtest_panel(panel, horizon, origins, params, refit="every")
     result["wall_s"] = time.perf_counter() - t0
     result["load_s"] = load_s
     result["bars"] = bars(result, want)
