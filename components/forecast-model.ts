@@ -6,7 +6,8 @@
  * - Retraining: an EventBridge schedule → the retrain function (functions/retrain.ts), which starts a managed-spot
  *   training job with checkpoints, VPC and KMS only when the ETL wrote data the last training did not see.
  * - Promotion: "SageMaker Training Job State Change" (Completed) → the promote function (functions/promote.ts):
- *   metric gate, registry, blue/green UpdateEndpoint, decision record.
+ *   metric gate, registry, blue/green UpdateEndpoint, decision record. A winner that finds the endpoint busy is
+ *   deferred, and the endpoint's next "SageMaker Endpoint State Change" event decides it again.
  * - Lifecycle: Pulumi owns the endpoint under a fixed name and creates it serving a bootstrap baseline built here
  *   from model/ (no Python at deploy time). Promotions swap its endpoint config and `pulumi up` ignores that.
  * See docs/model-operations.md.
@@ -554,6 +555,20 @@ export class ForecastModel extends pulumi.ComponentResource {
       child,
     );
     this.invokeOn(`${name}-promote`, completed, this.promote);
+    // A promotion that found the endpoint mid-update waits for its next state change (functions/promote.ts).
+    const endpointChanged = new aws.cloudwatch.EventRule(
+      `${name}-endpoint-changed`,
+      {
+        description: `${prefix}: the stack's endpoint changed state; deferred promotions are decided again`,
+        eventPattern: JSON.stringify({
+          source: ["aws.sagemaker"],
+          "detail-type": ["SageMaker Endpoint State Change"],
+          detail: { EndpointName: [this.endpointName] },
+        }),
+      },
+      child,
+    );
+    this.invokeOn(`${name}-promote-deferred`, endpointChanged, this.promote);
 
     this.modelPackageGroupName = registry.modelPackageGroupName;
     this.artifactsBucketName = args.artifactsBucket.name;

@@ -191,6 +191,7 @@ export function dashboardBody(input: DashboardInput): { widgets: Widget[] } {
           metrics: [
             custom("ModelPromoted", promote, { label: "promoted" }),
             custom("ModelNotPromoted", promote, { label: "not promoted (gate)" }),
+            custom("PromotionDeferred", promote, { label: "deferred (endpoint busy)" }),
           ],
           period: 86400,
         },

@@ -3,6 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import { readTarMembers } from "./model/artifact";
 import { currentChampion } from "./model/champion";
+import { DEFERRAL_SCHEMA_VERSION, clearDeferral, listDeferred, writeDeferral } from "./model/deferrals";
 import { TAG_CHAMPION_MODEL, TAG_DATA_RUN } from "./model/data-watermark";
 import {
   DECISION_SCHEMA_VERSION,
@@ -30,7 +31,8 @@ import type { PromoteSettings } from "./model/settings";
  * The promote function: on "SageMaker Training Job State Change" (Completed) for one of our jobs, read
  * metrics.json from the new artifact, apply the metric gate against the champion scored on the same windows,
  * register the model, deploy it when it wins, and record the decision. A repeated event finds the record and
- * does nothing.
+ * does nothing. A winner that finds the endpoint busy with another update is deferred (model/deferrals.ts)
+ * and decided again on the endpoint's next "SageMaker Endpoint State Change" event.
  */
 
 export const trainingJobEventSchema = () =>
@@ -41,11 +43,33 @@ export const trainingJobEventSchema = () =>
   });
 export type TrainingJobEvent = z.infer<ReturnType<typeof trainingJobEventSchema>>;
 
+export const endpointEventSchema = () =>
+  z.object({
+    source: z.literal("aws.sagemaker"),
+    "detail-type": z.literal("SageMaker Endpoint State Change"),
+    detail: z.object({ EndpointName: z.string().min(1) }),
+  });
+
 export type PromoteDeps = ModelHandlerDeps<PromoteSettings>;
+
+export type DecisionResult =
+  | { readonly handled: true; readonly duplicate: boolean; readonly record: DecisionRecord }
+  | {
+      readonly handled: true;
+      readonly deferred: true;
+      readonly trainingJob: string;
+      readonly reason: string;
+    };
 
 export type PromoteResult =
   | { readonly handled: false; readonly reason: string }
-  | { readonly handled: true; readonly duplicate: boolean; readonly record: DecisionRecord };
+  | DecisionResult
+  | {
+      readonly handled: true;
+      readonly redriven: readonly DecisionResult[];
+      /** Deferred jobs left waiting because the endpoint is still busy. */
+      readonly waiting: number;
+    };
 
 const APPROVAL: Record<DecisionOutcome, ModelApprovalStatus> = {
   promoted: "Approved",
@@ -89,25 +113,56 @@ async function evaluate(s3: S3Api, artifactUri: string, settings: PromoteSetting
   };
 }
 
-async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult> {
-  const { sagemaker, s3, settings, obs } = deps;
-  const { logger, metrics } = obs;
-  const now = deps.now ?? (() => new Date());
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => i.path.join(".") + " " + i.message).join("; ");
+}
 
+async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult> {
+  const { settings, obs } = deps;
+  const ended = endpointEventSchema().safeParse(event);
+  if (ended.success) return redrive(ended.data.detail.EndpointName, deps);
   const parsed = trainingJobEventSchema().safeParse(event);
   if (!parsed.success) {
-    const reason = `not a SageMaker training job state change: ${parsed.error.issues.map((i) => i.path.join(".") + " " + i.message).join("; ")}`;
-    logger.warn("promote ignored event", { reason });
+    const reason = `not a SageMaker training job or endpoint state change: ${issues(parsed.error)}`;
+    obs.logger.warn("promote ignored event", { reason });
     return { handled: false, reason };
   }
   const { TrainingJobName: job, TrainingJobStatus: status } = parsed.data.detail;
   if (!job.startsWith(`${settings.jobNamePrefix}-`))
     return { handled: false, reason: `${job} is not one of ours` };
   if (status !== "Completed") return { handled: false, reason: `${job} is ${status}, not Completed` };
+  return decide(job, deps);
+}
+
+/** The endpoint changed state: decide every deferred job again once it can take an update. */
+async function redrive(endpointName: string, deps: PromoteDeps): Promise<PromoteResult> {
+  const { s3, sagemaker, settings, obs } = deps;
+  if (endpointName !== settings.endpointName)
+    return { handled: false, reason: `${endpointName} is not this stack's endpoint` };
+  const jobs = await listDeferred(s3, settings.artifactsBucket, settings.decisionsPrefix);
+  if (jobs.length === 0) return { handled: false, reason: "no promotion is waiting for the endpoint" };
+  const serving = await currentChampion(sagemaker, settings.endpointName);
+  if (serving.updating) {
+    obs.logger.info("deferred promotions still waiting", { endpointStatus: serving.status, jobs });
+    return { handled: true, redriven: [], waiting: jobs.length };
+  }
+  const redriven: DecisionResult[] = [];
+  // One at a time: a promotion among them makes the endpoint busy again, and the rest wait for that.
+  for (const job of jobs) redriven.push(await decide(job, deps));
+  const waiting = redriven.filter((r) => "deferred" in r).length;
+  obs.logger.info("deferred promotions decided again", { jobs, waiting });
+  return { handled: true, redriven, waiting };
+}
+
+async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
+  const { sagemaker, s3, settings, obs } = deps;
+  const { logger, metrics } = obs;
+  const now = deps.now ?? (() => new Date());
 
   const key = decisionKey(settings.decisionsPrefix, job);
   const existing = await readDecision(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
   if (existing) {
+    await clearDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
     logger.info("promotion already decided", { trainingJob: job, outcome: existing.outcome });
     metrics.addMetric("PromotionDuplicateEvent", MetricUnit.Count, 1);
     return { handled: true, duplicate: true, record: existing };
@@ -141,6 +196,21 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
         reason: `${evaluated.reason}; held: endpoint pinned to version ${pin.version} by ${pin.pinned_by} (${pin.reason})`,
       };
     }
+  }
+
+  if (evaluated.outcome === "promoted" && serving.updating) {
+    // Checked before registering, so the registry gets one package per job, written when it is decided.
+    const reason = `endpoint ${settings.endpointName} is ${serving.status}${serving.pendingEndpointConfigName ? ` (to ${serving.pendingEndpointConfigName})` : ""}; the promotion waits for it`;
+    const deferral = await writeDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, {
+      schema_version: DEFERRAL_SCHEMA_VERSION,
+      training_job: job,
+      deferred_at: now().toISOString(),
+      reason,
+      pending_endpoint_config: serving.pendingEndpointConfigName,
+    });
+    logger.info("promotion deferred", { ...deferral });
+    metrics.addMetric("PromotionDeferred", MetricUnit.Count, 1);
+    return { handled: true, deferred: true, trainingJob: job, reason };
   }
 
   const spec: ModelSpec = {
@@ -213,6 +283,7 @@ async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult
     endpoint: settings.endpointName,
   };
   const first = await writeOnce(s3, settings.artifactsBucket, key, record);
+  await clearDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
   logger.info("promotion decision", { ...record, recordWritten: first });
   metrics.addMetric(
     evaluated.outcome === "promoted" ? "ModelPromoted" : "ModelNotPromoted",

@@ -38,10 +38,8 @@ export function trainingRequestFrom(settings: RetrainSettings): Record<string, u
     jobName: `${settings.jobNamePrefix}-policy-check`,
     data: { key: "runs/policy-check.json", lastModified: new Date(0) },
     champion: {
-      endpointConfigName: "policy-check",
       modelName: "policy-check",
       modelDataUrl: `s3://${settings.artifactsBucket}/policy-check/model.tar.gz`,
-      updating: false,
     },
   });
   return JSON.parse(JSON.stringify(request)) as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { deferralPrefix } from "../../functions/model/deferrals";
 import { keyUseStatement, type PolicyStatement } from "../policy-documents";
 
 /**
@@ -226,6 +227,12 @@ export function promoteStatements(c: ModelIamContext): PolicyStatement[] {
       Effect: "Allow",
       Action: "s3:PutObject",
       Resource: `${c.artifactsBucketArn}/${a.decisions}*`,
+    },
+    {
+      Sid: "ClearDeferrals",
+      Effect: "Allow",
+      Action: "s3:DeleteObject",
+      Resource: `${c.artifactsBucketArn}/${deferralPrefix(a.decisions)}*`,
     },
     keyUseStatement(c.keyArn, c.region, ["s3"]),
   ];

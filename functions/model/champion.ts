@@ -6,13 +6,18 @@ export interface Champion {
   readonly modelName: string;
   /** S3 URI of its model.tar.gz. */
   readonly modelDataUrl: string;
-  /** The endpoint is mid-update (a promotion or a pin is rolling out). */
+  /** The endpoint's status, as DescribeEndpoint reports it. */
+  readonly status: string;
+  /** The endpoint cannot take an UpdateEndpoint now (a promotion, a pin or maintenance is under way). */
   readonly updating: boolean;
   /** The endpoint config a running update is moving to, if any. */
   readonly pendingEndpointConfigName?: string;
   /** Instances the first variant runs now (instance endpoints; undefined for serverless). */
   readonly currentInstanceCount?: number;
 }
+
+/** Statuses in which SageMaker rejects UpdateEndpoint; each ends in InService (or Failed) with an event. */
+const BUSY = new Set(["Creating", "Updating", "SystemUpdating", "RollingBack"]);
 
 /** Follows endpoint → endpoint config → first production variant's model → its artifact. */
 export async function currentChampion(sagemaker: SageMakerApi, endpointName: string): Promise<Champion> {
@@ -37,7 +42,8 @@ export async function currentChampion(sagemaker: SageMakerApi, endpointName: str
     endpointConfigName: configName,
     modelName,
     modelDataUrl,
-    updating: endpoint.EndpointStatus === "Updating",
+    status: endpoint.EndpointStatus ?? "Unknown",
+    updating: BUSY.has(endpoint.EndpointStatus ?? ""),
     pendingEndpointConfigName: endpoint.PendingDeploymentSummary?.EndpointConfigName,
     currentInstanceCount: endpoint.ProductionVariants?.[0]?.CurrentInstanceCount,
   };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getObjectBytes, type S3Api } from "./ports";
+import { byAge, getObjectBytes, listJsonObjects, type ObjectRef, type S3Api } from "./ports";
 
 /**
  * "Is there processed data the last training has not seen?"
@@ -16,10 +16,7 @@ export const TAG_DATA_RUN = "warecast:data-run";
 export const TAG_DATA_AS_OF = "warecast:data-as-of";
 export const TAG_CHAMPION_MODEL = "warecast:champion-model";
 
-export interface ManifestRef {
-  readonly key: string;
-  readonly lastModified: Date;
-}
+export type ManifestRef = ObjectRef;
 
 /** The newest manifest a training job saw. */
 export interface Watermark {
@@ -43,23 +40,9 @@ function newer(a: ManifestRef, than: Watermark): boolean {
   return dt > 0 || (dt === 0 && a.key > than.key);
 }
 
-function byAge(a: ManifestRef, b: ManifestRef): number {
-  return a.lastModified.getTime() - b.lastModified.getTime() || a.key.localeCompare(b.key);
-}
-
 /** Lists every run manifest (`<runsPrefix>*.json`), oldest first. */
 export async function listManifests(s3: S3Api, bucket: string, runsPrefix: string): Promise<ManifestRef[]> {
-  const out: ManifestRef[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.listObjectsV2({ Bucket: bucket, Prefix: runsPrefix, ContinuationToken: token });
-    for (const obj of page.Contents ?? []) {
-      if (obj.Key?.endsWith(".json") && obj.LastModified)
-        out.push({ key: obj.Key, lastModified: obj.LastModified });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out.sort(byAge);
+  return listJsonObjects(s3, bucket, runsPrefix);
 }
 
 /**

@@ -107,3 +107,29 @@ export async function getObjectBytes(
     throw err;
   }
 }
+
+/** An S3 object's key and last-modified time. */
+export interface ObjectRef {
+  readonly key: string;
+  readonly lastModified: Date;
+}
+
+/** Every `.json` object under a prefix, across pages, oldest first (ties by key). */
+export async function listJsonObjects(s3: S3Api, bucket: string, prefix: string): Promise<ObjectRef[]> {
+  const out: ObjectRef[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.listObjectsV2({ Bucket: bucket, Prefix: prefix, ContinuationToken: token });
+    for (const obj of page.Contents ?? []) {
+      if (obj.Key?.endsWith(".json") && obj.LastModified)
+        out.push({ key: obj.Key, lastModified: obj.LastModified });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort(byAge);
+}
+
+/** Oldest first, ties broken by key, so a listing's order does not depend on S3's. */
+export function byAge(a: ObjectRef, b: ObjectRef): number {
+  return a.lastModified.getTime() - b.lastModified.getTime() || a.key.localeCompare(b.key);
+}

@@ -15,7 +15,8 @@ export interface TrainingJobInputs {
   /** The newest ETL run manifest when the job starts: recorded as the job's data watermark. */
   readonly data: ManifestRef;
   /** The model the endpoint serves now; train.py scores it on the same windows as the challenger. */
-  readonly champion: Champion;
+  /** The serving model the challenger is scored against: its artifact and its name. */
+  readonly champion: Pick<Champion, "modelName" | "modelDataUrl">;
 }
 
 /**

@@ -102,7 +102,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     const req = buildTrainingJobRequest(s, {
       jobName: `${prefix}-20261128030000`,
       data: { key: "runs/r.json", lastModified: new Date(0) },
-      champion: { endpointConfigName: "c", modelName: "m", modelDataUrl: "s3://a/m.tar.gz", updating: false },
+      champion: { modelName: "m", modelDataUrl: "s3://a/m.tar.gz" },
     });
     const [runtime, wait] = stack === "dev" ? [1800, 3600] : [7200, 14400];
     expect(req.EnableManagedSpotTraining).toBe(true);
@@ -155,6 +155,23 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     });
     expect(retrainSettings(run()).jobNamePrefix).toBe(prefix);
     expect(promoteSettings(run()).gate).toEqual({ metric: "wape", tolerance: 0.02 });
+  });
+
+  it("decides deferred promotions again when this stack's endpoint changes state", () => {
+    const changed = one(run(), "aws:cloudwatch/eventRule:EventRule", "-endpoint-changed");
+    expect(json(changed.inputs.eventPattern)).toEqual({
+      source: ["aws.sagemaker"],
+      "detail-type": ["SageMaker Endpoint State Change"],
+      detail: { EndpointName: [prefix] },
+    });
+    const promoteFn = one(run(), "aws:lambda/function:Function", "-model-promote");
+    const target = one(run(), "aws:cloudwatch/eventTarget:EventTarget", "-promote-deferred");
+    expect(target.inputs).toMatchObject({
+      rule: `warecast-${stack}-model-endpoint-changed`,
+      arn: `arn:aws:lambda:${REGION}:${MOCK_ACCOUNT_ID}:function:${promoteFn.id}`,
+    });
+    const permission = one(run(), "aws:lambda/permission:Permission", "-promote-deferred");
+    expect(permission.inputs.sourceArn).toMatch(new RegExp(`/warecast-${stack}-model-endpoint-changed$`));
   });
 
   it("gives the operator CLI the promote function's exact settings", () => {
@@ -238,6 +255,10 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect(sid(promote, "RecordDecisions")).toMatchObject({
       Action: "s3:PutObject",
       Resource: `arn:aws:s3:::warecast-${stack}-artifacts/decisions/*`,
+    });
+    expect(sid(promote, "ClearDeferrals")).toMatchObject({
+      Action: "s3:DeleteObject",
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts/decisions/deferred/*`,
     });
     expect(sid(promote, "RegisterModels").Resource).toEqual([
       sm(`model-package-group/${prefix}`),

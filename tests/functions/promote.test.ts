@@ -2,6 +2,7 @@ import { tarGzBytes } from "../../components/forecast-model/tarball";
 import { handlePromote } from "../../functions/promote";
 import { readTarMembers } from "../../functions/model/artifact";
 import { TAG_CHAMPION_MODEL, TAG_DATA_RUN } from "../../functions/model/data-watermark";
+import { deployModel } from "../../functions/model/deploy";
 import { buildUpdateEndpoint } from "../../functions/model/endpoint-config";
 import { decideGate, parseGateMetrics } from "../../functions/model/gate";
 import type { PromoteSettings } from "../../functions/model/settings";
@@ -301,12 +302,159 @@ describe("handlePromote with fake clients", () => {
     });
   });
 
-  it("fails without a record while another deployment runs, so a retry can decide later", async () => {
-    const { s3, sm, deps } = setup();
+  it("defers a winner while another deployment runs: a marker, no package, no record", async () => {
+    const { s3, sm, obs, deps } = setup();
     sm.endpoint.status = "Updating";
     sm.endpoint.pending = "someone-elses-config";
-    await expect(handlePromote(event(), deps)).rejects.toThrow(/already updating to someone-elses-config/);
+    const reason =
+      "endpoint warecast-dev-forecast is Updating (to someone-elses-config); the promotion waits for it";
+    expect(await handlePromote(event(), deps)).toEqual({
+      handled: true,
+      deferred: true,
+      trainingJob: JOB,
+      reason,
+    });
+    expect(JSON.parse(s3.text("artifacts", `decisions/deferred/${JOB}.json`) ?? "null")).toEqual({
+      schema_version: 1,
+      training_job: JOB,
+      deferred_at: NOW.toISOString(),
+      reason,
+      pending_endpoint_config: "someone-elses-config",
+    });
     expect(s3.text("artifacts", `decisions/${JOB}.json`)).toBeUndefined();
+    expect(sm.count("createModelPackage")).toBe(0);
+    expect(sm.count("updateEndpoint")).toBe(0);
+    expect(obs.logs.find((l) => l.message === "promotion deferred")?.extra).toMatchObject({
+      training_job: JOB,
+    });
+  });
+
+  it("treats maintenance and rollbacks as busy too, and keeps a marker's first time when deferred again", async () => {
+    const { s3, sm, deps } = setup();
+    sm.endpoint.status = "SystemUpdating";
+    await handlePromote(event(), deps);
+    const later = { ...deps, now: () => new Date("2026-11-28T04:20:00Z") };
+    sm.endpoint.status = "RollingBack";
+    expect(await handlePromote(event(), later)).toMatchObject({ deferred: true });
+    const marker = JSON.parse(s3.text("artifacts", `decisions/deferred/${JOB}.json`) ?? "null") as {
+      deferred_at: string;
+      reason: string;
+    };
+    expect(marker.deferred_at).toBe(NOW.toISOString());
+    expect(marker.reason).toMatch(/is RollingBack;/);
+  });
+
+  it("records a loser at once even while the endpoint is busy", async () => {
+    const { s3, sm, deps } = setup({ challenger: 0.5, champion: 0.4 });
+    sm.endpoint.status = "Updating";
+    expect(await handlePromote(event(), deps)).toMatchObject({ record: { outcome: "rejected" } });
+    expect(s3.text("artifacts", `decisions/deferred/${JOB}.json`)).toBeUndefined();
+  });
+
+  const endpointEvent = (name = "warecast-dev-forecast", status = "IN_SERVICE") => ({
+    version: "0",
+    source: "aws.sagemaker",
+    "detail-type": "SageMaker Endpoint State Change",
+    detail: { EndpointName: name, EndpointStatus: status },
+  });
+
+  it("waits while the endpoint is still busy, then promotes the deferred winner when it settles", async () => {
+    const { s3, sm, deps } = setup();
+    sm.endpoint.status = "Updating";
+    await handlePromote(event(), deps);
+
+    expect(await handlePromote(endpointEvent("warecast-dev-forecast", "UPDATING"), deps)).toEqual({
+      handled: true,
+      redriven: [],
+      waiting: 1,
+    });
+    expect(sm.count("createModelPackage")).toBe(0);
+
+    // The other update rolled back: the champion this job was scored against still serves.
+    sm.endpoint.status = "InService";
+    sm.endpoint.pending = undefined;
+    const result = await handlePromote(endpointEvent(), deps);
+    expect(result).toMatchObject({
+      handled: true,
+      waiting: 0,
+      redriven: [{ duplicate: false, record: { training_job: JOB, outcome: "promoted" } }],
+    });
+    expect(sm.count("createModelPackage")).toBe(1);
+    expect(sm.count("updateEndpoint")).toBe(1);
+    expect(s3.text("artifacts", `decisions/${JOB}.json`)).toBeDefined();
+    expect(s3.text("artifacts", `decisions/deferred/${JOB}.json`)).toBeUndefined();
+    expect(await handlePromote(endpointEvent(), deps)).toEqual({
+      handled: false,
+      reason: "no promotion is waiting for the endpoint",
+    });
+  });
+
+  it("records a deferred winner as stale when the update it waited for put another model live", async () => {
+    const { s3, sm, deps } = setup();
+    sm.endpoint.status = "Updating";
+    await handlePromote(event(), deps);
+    sm.models.set("newer-model", { PrimaryContainer: { ModelDataUrl: "s3://artifacts/x.tar.gz" } });
+    sm.configs.set("newer-config", { ProductionVariants: [{ ModelName: "newer-model" }] });
+    sm.endpoint.config = "newer-config";
+    sm.endpoint.status = "InService";
+    const result = await handlePromote(endpointEvent(), deps);
+    expect(result).toMatchObject({ redriven: [{ record: { outcome: "stale-champion" } }], waiting: 0 });
+    expect(sm.count("updateEndpoint")).toBe(0);
+    expect(s3.text("artifacts", `decisions/deferred/${JOB}.json`)).toBeUndefined();
+  });
+
+  it("decides the most recently deferred job first; the other one then faces the model that won", async () => {
+    const { s3, sm, deps } = setup();
+    const other = "warecast-dev-forecast-20261128050007";
+    sm.addJob(other, "Completed", new Date("2026-11-28T05:00:07Z"), [
+      { Key: TAG_CHAMPION_MODEL, Value: "bootstrap-model" },
+    ]);
+    s3.put(
+      "artifacts",
+      `training/${other}/output/model.tar.gz`,
+      tarGzBytes([{ path: "metrics.json", content: metricsJson(0.3, 0.4) }]),
+    );
+    sm.endpoint.status = "Updating";
+    await handlePromote(event(other), deps);
+    s3.clock = new Date("2026-11-01T00:01:00Z"); // S3 LastModified of the second marker
+    await handlePromote(event(), deps);
+    sm.endpoint.status = "InService";
+    const result = await handlePromote(endpointEvent(), deps);
+    expect(result).toMatchObject({
+      redriven: [
+        { record: { training_job: JOB, outcome: "promoted" } },
+        { record: { training_job: other, outcome: "stale-champion" } },
+      ],
+      waiting: 0,
+    });
+  });
+
+  it("still refuses to deploy into a busy endpoint when the update starts between the check and the call", async () => {
+    const { sm, deps } = setup();
+    sm.endpoint.status = "Updating";
+    sm.endpoint.pending = "someone-elses-config";
+    const s = deps.settings;
+    const spec = { modelName: JOB, image: "img", modelDataUrl: "s3://a/m.tar.gz", environment: {} };
+    const target = {
+      endpointName: s.endpointName,
+      roleArn: s.roleArn,
+      kmsKeyArn: s.kmsKeyArn,
+      serving: s.serving,
+      deployment: s.deployment,
+    };
+    await expect(deployModel(deps.sagemaker, spec, target)).rejects.toThrow(
+      /already updating to someone-elses-config; retry when it is InService/,
+    );
+    expect(sm.count("updateEndpoint")).toBe(0);
+  });
+
+  it("leaves another endpoint's events alone", async () => {
+    const { sm, deps } = setup();
+    expect(await handlePromote(endpointEvent("someone-elses-endpoint"), deps)).toEqual({
+      handled: false,
+      reason: "someone-elses-endpoint is not this stack's endpoint",
+    });
+    expect(sm.calls).toEqual([]);
   });
 
   it("ignores other jobs, unfinished jobs and foreign events", async () => {

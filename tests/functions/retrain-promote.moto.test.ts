@@ -65,14 +65,21 @@ async function putManifest(runId: string, rows: number): Promise<void> {
   });
 }
 
-function withRecordedUpdate(): { api: SageMakerApi; updates: UpdateEndpointCommandInput[] } {
+/** `status`, when given, overrides the EndpointStatus moto reports (moto's endpoints never leave InService). */
+function withRecordedUpdate(status?: { value?: string }): {
+  api: SageMakerApi;
+  updates: UpdateEndpointCommandInput[];
+} {
   const updates: UpdateEndpointCommandInput[] = [];
   const api: SageMakerApi = {
     createTrainingJob: (i) => sagemaker.createTrainingJob(i),
     describeTrainingJob: (i) => sagemaker.describeTrainingJob(i),
     listTrainingJobs: (i) => sagemaker.listTrainingJobs(i),
     listTags: (i) => sagemaker.listTags(i),
-    describeEndpoint: (i) => sagemaker.describeEndpoint(i),
+    describeEndpoint: async (i) => {
+      const real = await sagemaker.describeEndpoint(i);
+      return status?.value ? { ...real, EndpointStatus: status.value as "Updating" } : real;
+    },
     describeEndpointConfig: (i) => sagemaker.describeEndpointConfig(i),
     describeModel: (i) => sagemaker.describeModel(i),
     createModel: (i) => sagemaker.createModel(i),
@@ -194,6 +201,37 @@ describe("retrain and promote against moto", () => {
     expect(updates).toHaveLength(1);
     const after = await sagemaker.listModelPackages({ ModelPackageGroupName: "warecast-dev-forecast" });
     expect(after.ModelPackageSummaryList).toHaveLength(1);
+  });
+
+  it("defers a winner while the endpoint is busy, marker in S3, and promotes it on the endpoint's next event", async () => {
+    await deployedStack();
+    await putManifest("run-1", 500);
+    const obs = quietObservability();
+    const started = await handleRetrain({ sagemaker, s3, settings: retrainSettings(), obs });
+    if (!started.started) throw new Error(started.reason);
+    await putArtifact(await artifactOf(started.trainingJobName), 0.3, 0.4);
+    const status = { value: "Updating" as string | undefined };
+    const { api, updates } = withRecordedUpdate(status);
+    const deps = { sagemaker: api, s3, settings: promoteSettings(), obs };
+
+    expect(await handlePromote(completed(started.trainingJobName), deps)).toMatchObject({ deferred: true });
+    const marker = `decisions/deferred/${started.trainingJobName}.json`;
+    const listed = await s3.listObjectsV2({ Bucket: "artifacts", Prefix: "decisions/" });
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([marker]);
+    const packages = await sagemaker.listModelPackages({ ModelPackageGroupName: "warecast-dev-forecast" });
+    expect(packages.ModelPackageSummaryList).toEqual([]);
+
+    status.value = undefined;
+    const endpointEvent = {
+      source: "aws.sagemaker",
+      "detail-type": "SageMaker Endpoint State Change",
+      detail: { EndpointName: ENDPOINT, EndpointStatus: "IN_SERVICE" },
+    };
+    const result = await handlePromote(endpointEvent, deps);
+    expect(result).toMatchObject({ redriven: [{ record: { outcome: "promoted" } }], waiting: 0 });
+    expect(updates).toHaveLength(1);
+    const after = await s3.listObjectsV2({ Bucket: "artifacts", Prefix: "decisions/" });
+    expect(after.Contents?.map((o) => o.Key)).toEqual([`decisions/${started.trainingJobName}.json`]);
   });
 
   it("rejects a worse model entirely in moto: Rejected in the registry, endpoint untouched", async () => {

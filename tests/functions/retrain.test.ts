@@ -25,10 +25,8 @@ function setup() {
 
 describe("training job request", () => {
   const champion = {
-    endpointConfigName: "c",
     modelName: "bootstrap-model",
     modelDataUrl: "s3://artifacts/bootstrap/model-1.tar.gz",
-    updating: false,
   };
   const data = { key: "runs/run-7.json", lastModified: new Date("2026-11-27T22:10:00Z") };
 
