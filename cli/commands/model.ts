@@ -3,6 +3,7 @@ import { S3 } from "@aws-sdk/client-s3";
 import { SageMaker } from "@aws-sdk/client-sagemaker";
 import type { Command } from "commander";
 import { readPin } from "../../functions/model/decisions";
+import { readDeferrals } from "../../functions/model/deferrals";
 import {
   pinVersion,
   rollback,
@@ -93,10 +94,11 @@ export function register(program: Command): void {
     .action(async (flags: Common & { limit: string }) => {
       const d = deps(flags);
       const ctx = await stackContext(d, flags.endpoint, flags.bucket);
-      const [serving, pin, versions] = await Promise.all([
+      const [serving, pin, versions, deferred] = await Promise.all([
         servingVersion(d, ctx),
         readPin(d.s3, ctx.settings.artifactsBucket, ctx.settings.pinKey),
         listVersions(d.sagemaker, ctx.settings.modelPackageGroup),
+        readDeferrals(d.s3, ctx.settings.artifactsBucket, ctx.settings.decisionsPrefix),
       ]);
       const rows = await Promise.all(
         versions.slice(0, Number(flags.limit) || 10).map(async (v) => {
@@ -119,20 +121,25 @@ export function register(program: Command): void {
         serving_model: ctx.serving.modelName,
         serving_version: serving?.version ?? "bootstrap (not registered)",
         endpoint_config: ctx.serving.endpointConfigName,
+        endpoint_status: ctx.serving.status,
         updating: ctx.serving.updating,
         pin: pin ?? null,
+        deferred,
         versions: rows,
       };
       if (flags.json) {
         console.log(JSON.stringify(status, null, 2));
         return;
       }
-      console.log(`endpoint        ${status.endpoint}${status.updating ? " (updating)" : ""}`);
+      console.log(`endpoint        ${status.endpoint} (${status.endpoint_status})`);
       console.log(`serving         ${status.serving_model} — version ${status.serving_version}`);
       console.log(`endpoint config ${status.endpoint_config}`);
       console.log(
         `pin             ${pin ? `version ${pin.version} by ${pin.pinned_by} at ${pin.pinned_at}: ${pin.reason}` : "none"}`,
       );
+      for (const w of deferred) {
+        console.log(`deferred        ${w.training_job} since ${w.deferred_at}: ${w.reason}`);
+      }
       console.log("");
       console.log("version  status                 outcome         training job / gate");
       for (const r of rows) {

@@ -61,6 +61,17 @@ export async function listDeferred(s3: S3Api, bucket: string, decisionsPrefix: s
   return refs.reverse().map((r) => r.key.slice(prefix.length, -".json".length));
 }
 
+/** The parked jobs' markers, newest first (what `warecast model status` shows). */
+export async function readDeferrals(s3: S3Api, bucket: string, decisionsPrefix: string): Promise<Deferral[]> {
+  const jobs = await listDeferred(s3, bucket, decisionsPrefix);
+  const out: Deferral[] = [];
+  for (const job of jobs) {
+    const bytes = await getObjectBytes(s3, bucket, deferralKey(decisionsPrefix, job));
+    if (bytes) out.push(JSON.parse(Buffer.from(bytes).toString("utf8")) as Deferral);
+  }
+  return out;
+}
+
 export async function clearDeferral(
   s3: S3Api,
   bucket: string,

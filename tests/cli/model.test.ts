@@ -76,6 +76,43 @@ describe("warecast model", () => {
     });
   });
 
+  it("status lists promotions waiting for a busy endpoint", async () => {
+    const next = "warecast-dev-forecast-20261108030000";
+    sm.addJob(next, "Completed", new Date(), [{ Key: TAG_CHAMPION_MODEL, Value: JOB }], {
+      OutputDataConfig: { S3OutputPath: "s3://artifacts/training/" },
+    });
+    s3.put(
+      "artifacts",
+      `training/${next}/output/model.tar.gz`,
+      tarGzBytes([{ path: "metrics.json", content: metricsJson(0.2, 0.3) }]),
+    );
+    sm.endpoint.status = "SystemUpdating";
+    await handlePromote(
+      {
+        source: "aws.sagemaker",
+        "detail-type": "SageMaker Training Job State Change",
+        detail: { TrainingJobName: next, TrainingJobStatus: "Completed" },
+      },
+      { sagemaker: sm.api(), s3: s3.api(), settings: promoteSettings(), obs: quietObservability() },
+    );
+    const out = JSON.parse(await run("status", "--endpoint", "warecast-dev-forecast", "--json")) as Record<
+      string,
+      unknown
+    >;
+    expect(out).toMatchObject({
+      endpoint_status: "SystemUpdating",
+      updating: true,
+      deferred: [
+        { training_job: next, reason: expect.stringMatching(/is SystemUpdating; the promotion waits/) },
+      ],
+    });
+    const text = await run("status", "--endpoint", "warecast-dev-forecast");
+    expect(text).toMatch(/^endpoint {8}warecast-dev-forecast \(SystemUpdating\)$/m);
+    expect(text).toMatch(
+      new RegExp(`^deferred {8}${next} since .+: endpoint warecast-dev-forecast is SystemUpdating`, "m"),
+    );
+  });
+
   it("pin prints what it did and records the actor; unpin removes it", async () => {
     const text = await run(
       "pin",
