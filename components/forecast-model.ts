@@ -501,6 +501,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         jobNamePrefix: prefix,
         artifactsBucket: artifacts,
         decisionsPrefix: ARTIFACT_PREFIXES.decisions,
+        modelsPrefix: ARTIFACT_PREFIXES.models,
         pinKey: `${ARTIFACT_PREFIXES.control}pin.json`,
         endpointName: prefix,
         modelPackageGroup: prefix,

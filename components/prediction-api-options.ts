@@ -1,5 +1,6 @@
 /** PredictionApi arguments from the stack config and the Foundation, for the model endpoint and forecast stream given. */
 import type { StackConfig } from "../config";
+import { ARTIFACT_PREFIXES } from "./forecast-model/iam";
 import type { Foundation } from "./foundation";
 import type { IngestionPipeline } from "./ingestion-pipeline";
 import type { PredictionApiArgs } from "./prediction-api";
@@ -18,6 +19,7 @@ export function predictionApiArgs(
     region: cfg.aws.region,
     endpoint,
     processedBucket: foundation.processedBucket,
+    modelMetrics: { bucket: foundation.artifactsBucket, prefix: ARTIFACT_PREFIXES.models },
     forecastLog,
     usage: { rateLimit: cfg.api.rateLimit, burstLimit: cfg.api.burstLimit, dailyQuota: cfg.api.dailyQuota },
     maxSeriesPerRequest: cfg.api.maxSeriesPerRequest,

@@ -154,6 +154,28 @@ export interface PredictPolicyInput {
   readonly jobsBucketArn: string;
   readonly jobsQueueArn: string;
   readonly forecastStreamArn: string;
+  /** Where the promote function publishes each version's metrics.json (GET /v1/model), if the API reads it. */
+  readonly modelMetrics?: { readonly bucketArn: string; readonly prefix: string };
+}
+
+/** Reads of the published metrics.json files only; ListBucket on that prefix makes a missing one a 404. */
+function modelMetricsStatements(m: PredictPolicyInput["modelMetrics"]): PolicyStatement[] {
+  if (!m) return [];
+  return [
+    {
+      Sid: "ListModelMetrics",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: m.bucketArn,
+      Condition: { StringLike: { "s3:prefix": [`${m.prefix}*`] } },
+    },
+    {
+      Sid: "ReadModelMetrics",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `${m.bucketArn}/${m.prefix}*`,
+    },
+  ];
 }
 
 /** Reads of the processed bucket: series_state, the item master, ETL run manifests and the accuracy table only. */
@@ -198,6 +220,7 @@ export function predictStatements(p: PredictPolicyInput): PolicyStatement[] {
       Resource: p.endpointArn,
     },
     ...processedReadStatements(p.processedBucketArn),
+    ...modelMetricsStatements(p.modelMetrics),
     ...jobsBucketStatements(p.jobsBucketArn),
     { Sid: "EnqueueJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: p.jobsQueueArn },
     {

@@ -23,7 +23,9 @@ import { handleJobQueue } from "../functions/forecast-jobs-worker";
 import { createObservability } from "../functions/powertools";
 import { handlePredict } from "../functions/predict";
 import { buildPredictDeps } from "../functions/predict/build-deps";
+import { modelMetricsKey } from "../functions/model/names";
 import { EndpointClient } from "../functions/predict/endpoint-client";
+import { storeModelMetrics } from "../functions/predict/model-route";
 import { S3ObjectStore } from "../functions/predict/object-store";
 import { parquetDecoder, type Hyparquet } from "../functions/predict/parquet";
 import { SinkServedForecastLog } from "../functions/predict/served-log";
@@ -64,6 +66,11 @@ export interface PredictionApiArgs {
   readonly endpoint: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string> };
   /** The processed bucket (series_state/, item_master/, runs/), read only. Required. */
   readonly processedBucket: SecureBucket;
+  /**
+   * Where the promote function publishes each model version's metrics.json (the ForecastModel's artifacts bucket
+   * and its `models/` prefix). Without it GET /v1/model answers without a backtest and says why.
+   */
+  readonly modelMetrics?: { readonly bucket: SecureBucket; readonly prefix: string };
   /** The served-forecast stream (an IngestionPipeline with purpose "forecasts"). Required. */
   readonly forecastLog: IngestionPipeline;
   /** Per API key: steady requests/s, burst and requests per day (stack config api.*). Required. */
@@ -140,6 +147,7 @@ export class PredictionApi extends pulumi.ComponentResource {
       child,
     );
 
+    const metricsSource = args.modelMetrics;
     const policyInput = pulumi
       .all([
         args.endpoint.arn,
@@ -148,11 +156,31 @@ export class PredictionApi extends pulumi.ComponentResource {
         this.jobsQueue.arn,
         args.forecastLog.streamArn,
         args.key.keyArn,
+        metricsSource ? metricsSource.bucket.arn : "",
       ])
-      .apply(([endpointArn, processedBucketArn, jobsBucketArn, jobsQueueArn, forecastStreamArn, keyArn]) => ({
-        input: { endpointArn, processedBucketArn, jobsBucketArn, jobsQueueArn, forecastStreamArn },
-        keyUse: keyUseStatement(keyArn, args.region, ["s3", "sqs", "firehose"]),
-      }));
+      .apply(
+        ([
+          endpointArn,
+          processedBucketArn,
+          jobsBucketArn,
+          jobsQueueArn,
+          forecastStreamArn,
+          keyArn,
+          metricsArn,
+        ]) => ({
+          input: {
+            endpointArn,
+            processedBucketArn,
+            jobsBucketArn,
+            jobsQueueArn,
+            forecastStreamArn,
+            ...(metricsSource
+              ? { modelMetrics: { bucketArn: metricsArn, prefix: metricsSource.prefix } }
+              : {}),
+          },
+          keyUse: keyUseStatement(keyArn, args.region, ["s3", "sqs", "firehose"]),
+        }),
+      );
     const environment = {
       ENDPOINT_NAME: args.endpoint.name,
       PROCESSED_BUCKET: args.processedBucket.name,
@@ -160,6 +188,9 @@ export class PredictionApi extends pulumi.ComponentResource {
       JOBS_QUEUE_URL: this.jobsQueue.url,
       FORECAST_STREAM: args.forecastLog.streamName,
       POWERTOOLS_METRICS_NAMESPACE: "Warecast",
+      ...(metricsSource
+        ? { MODEL_METRICS_BUCKET: metricsSource.bucket.name, MODEL_METRICS_PREFIX: metricsSource.prefix }
+        : {}),
     };
 
     this.predict = new PrivateFunction<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -326,6 +357,8 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
   const runtime = obs.tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
   const sqs = obs.tracer.captureAWSv3Client(new SQSClient({}));
   const streamName = env("FORECAST_STREAM");
+  const metricsBucket = process.env.MODEL_METRICS_BUCKET;
+  const metricsPrefix = process.env.MODEL_METRICS_PREFIX ?? "";
   return buildPredictDeps({
     spec,
     ajv,
@@ -342,6 +375,13 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
     }),
     servedLog: new SinkServedForecastLog(() => new FirehoseSink({ client: firehose, streamName })),
     decodeParquet: parquetDecoder(hyparquet),
+    ...(metricsBucket
+      ? {
+          modelMetrics: storeModelMetrics(new S3ObjectStore(s3, metricsBucket), (v) =>
+            modelMetricsKey(metricsPrefix, v),
+          ),
+        }
+      : {}),
     obs,
   });
 }

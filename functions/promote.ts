@@ -22,7 +22,7 @@ import {
   type GateMetrics,
   type GateVerdict,
 } from "./model/gate";
-import { modelName, parseS3Uri } from "./model/names";
+import { modelMetricsKey, modelName, parseS3Uri } from "./model/names";
 import { getObjectBytes, type ModelHandlerDeps, type S3Api } from "./model/ports";
 import { buildModelPackage } from "./model/registry";
 import type { PromoteSettings } from "./model/settings";
@@ -84,6 +84,8 @@ interface Evaluated {
   readonly reason: string;
   readonly verdict?: GateVerdict;
   readonly metrics?: GateMetrics;
+  /** metrics.json as the artifact has it, published for the API. */
+  readonly metricsText?: string;
   readonly modelVersion?: string;
 }
 
@@ -93,12 +95,14 @@ async function evaluate(s3: S3Api, artifactUri: string, settings: PromoteSetting
   if (!archive)
     return { outcome: "invalid-artifact", reason: `model artifact ${artifactUri} does not exist` };
   let metrics: GateMetrics;
+  let metricsText: string;
   let modelVersion: string | undefined;
   try {
     const members = await readTarMembers(archive, ["metrics.json", "model_version"]);
     const text = members.get("metrics.json");
     if (!text) return { outcome: "invalid-artifact", reason: `${artifactUri} has no metrics.json` };
-    metrics = parseGateMetrics(text.toString("utf8"));
+    metricsText = text.toString("utf8");
+    metrics = parseGateMetrics(metricsText);
     modelVersion = members.get("model_version")?.toString("utf8").trim() || metrics.model_version;
   } catch (err) {
     return { outcome: "invalid-artifact", reason: (err as Error).message };
@@ -109,6 +113,7 @@ async function evaluate(s3: S3Api, artifactUri: string, settings: PromoteSetting
     reason: verdict.reason,
     verdict,
     metrics,
+    metricsText,
     modelVersion,
   };
 }
@@ -282,6 +287,8 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
     endpoint_config: endpointConfig,
     endpoint: settings.endpointName,
   };
+  // Before the record: a retry after a crash here finds no record and publishes again.
+  await publishMetrics(s3, settings, evaluated);
   const first = await writeOnce(s3, settings.artifactsBucket, key, record);
   await clearDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
   logger.info("promotion decision", { ...record, recordWritten: first });
@@ -291,6 +298,19 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
     1,
   );
   return { handled: true, duplicate: !first, record };
+}
+
+/** Copies the version's metrics.json where the API reads it (GET /v1/model in AWS); any outcome, a pin may serve it. */
+async function publishMetrics(s3: S3Api, settings: PromoteSettings, evaluated: Evaluated): Promise<void> {
+  const { metricsText, modelVersion } = evaluated;
+  const key = metricsText && modelVersion ? modelMetricsKey(settings.modelsPrefix, modelVersion) : undefined;
+  if (!key) return;
+  await s3.putObject({
+    Bucket: settings.artifactsBucket,
+    Key: key,
+    Body: metricsText,
+    ContentType: "application/json",
+  });
 }
 
 /** Handles one event; buffered metrics are flushed whatever happens. */

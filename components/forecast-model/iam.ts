@@ -31,6 +31,7 @@ export const ARTIFACT_PREFIXES = {
   training: "training/",
   checkpoints: "checkpoints/",
   decisions: "decisions/",
+  models: "models/",
   control: "control/",
 } as const;
 
@@ -227,6 +228,12 @@ export function promoteStatements(c: ModelIamContext): PolicyStatement[] {
       Effect: "Allow",
       Action: "s3:PutObject",
       Resource: `${c.artifactsBucketArn}/${a.decisions}*`,
+    },
+    {
+      Sid: "PublishModelMetrics",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: `${c.artifactsBucketArn}/${a.models}*`,
     },
     {
       Sid: "ClearDeferrals",

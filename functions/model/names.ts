@@ -63,3 +63,16 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   if (!m) throw new Error(`"${uri}" is not an s3://bucket/key URI`);
   return { bucket: m[1], key: m[2] };
 }
+
+/** Model versions as train.py writes them (UTC timestamp and kind); anything else is not used in a key. */
+const MODEL_VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Where a version's metrics.json is published for the API (GET /v1/model): `<prefix><version>/metrics.json`.
+ * Undefined for a version that is not a plain name, so a strange endpoint answer cannot point the API elsewhere.
+ */
+export function modelMetricsKey(prefix: string, version: string): string | undefined {
+  return MODEL_VERSION.test(version) && !version.includes("..")
+    ? `${prefix}${version}/metrics.json`
+    : undefined;
+}

@@ -109,6 +109,8 @@ const promoteSchema = () =>
     artifactsBucket: s3Bucket(),
     /** Decision records go to `s3://<artifacts>/<decisionsPrefix><job>.json`. */
     decisionsPrefix: z.string(),
+    /** Each decided version's metrics.json is copied to `s3://<artifacts>/<modelsPrefix><version>/metrics.json`. */
+    modelsPrefix: z.string(),
     /** The operator's pin lives at `s3://<artifacts>/<pinKey>`. */
     pinKey: z.string().min(1),
     endpointName: z.string().min(1),

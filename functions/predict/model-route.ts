@@ -10,14 +10,20 @@ export interface ModelMetricsSource {
   metrics(version: string): Promise<unknown>;
 }
 
-/** metrics.json files in an object store, at `keyOf(version)` (locally `runs/<version>/model/metrics.json`). */
+/**
+ * metrics.json files in an object store, at `keyOf(version)`: locally `runs/<version>/model/metrics.json`, in AWS
+ * `models/<version>/metrics.json` of the artifacts bucket (published by the promote function). A version
+ * `keyOf` refuses (undefined) has no metrics.
+ */
 export function storeModelMetrics(
   store: ObjectStore,
-  keyOf: (version: string) => string,
+  keyOf: (version: string) => string | undefined,
 ): ModelMetricsSource {
   return {
     async metrics(version) {
-      const obj = await store.get(keyOf(version));
+      const key = keyOf(version);
+      if (key === undefined) return undefined;
+      const obj = await store.get(key);
       return obj ? (JSON.parse(new TextDecoder().decode(obj.body)) as unknown) : undefined;
     },
   };

@@ -25,7 +25,9 @@ import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
 import { EndpointClient } from "../../functions/predict/endpoint-client";
+import { storeModelMetrics } from "../../functions/predict/model-route";
 import { S3ObjectStore } from "../../functions/predict/object-store";
+import { modelMetricsKey } from "../../functions/model/names";
 import { SinkServedForecastLog } from "../../functions/predict/served-log";
 import { FirehoseSink } from "../../functions/producer/firehose-sink";
 import { RISK_GRID } from "../../functions/replenishment";
@@ -83,7 +85,7 @@ beforeAll(async () => {
   s3 = new S3Client({ ...client, forcePathStyle: true });
   sqs = new SQSClient(client);
   const firehose = new FirehoseClient(client);
-  for (const Bucket of ["processed", "jobs", "raw"]) {
+  for (const Bucket of ["processed", "jobs", "raw", "artifacts"]) {
     await s3.send(
       new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
     );
@@ -202,6 +204,50 @@ it("uses item-master defaults from S3 in recommendations", async () => {
   expect(rec.protection_days).toBe(11);
   expect(rec.suggested_order_quantity % 10).toBe(0);
   expect(rec.suggested_order_quantity).toBeGreaterThan(0);
+});
+
+it("reads the served version's backtest from the metrics.json the promote function published in S3", async () => {
+  const metrics = {
+    model_version: "moto-model-v7",
+    primary_metric: "rmsse",
+    setup: { freq: "D", horizon: 28, origins: 2, series: 4 },
+    metrics: { model: { rmsse: 0.6, wape: 0.5, points: 224 }, seasonal_naive: { rmsse: 1.0, wape: 0.9 } },
+  };
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: "artifacts",
+      Key: "models/moto-model-v7/metrics.json",
+      Body: JSON.stringify(metrics),
+    }),
+  );
+  // The health probe's answer names the version the endpoint serves.
+  await queueEndpointResult(
+    fakeForecast(
+      {
+        freq: "D",
+        horizon: 1,
+        quantiles: [0.5],
+        windows: [],
+        series: [{ id: "health-probe", history: { start: "2000-01-01", units: [0, 0, 0, 0, 0, 0, 0] } }],
+      },
+      "moto-model-v7",
+      "global-gbm",
+    ),
+  );
+  const store = new S3ObjectStore(s3, "artifacts");
+  const published = { ...deps, modelMetrics: storeModelMetrics(store, (v) => modelMetricsKey("models/", v)) };
+  const event = apiEvent("GET", "/v1/model");
+  const res = await handlePredict(event, published);
+  expect(responseErrors(deps.schemas, "GET", event.path, res)).toEqual([]);
+  const body = JSON.parse(res.body);
+  expect(body).toMatchObject({ model_version: "moto-model-v7", backtest: { horizon: 28, series: 4 } });
+  expect(body.backtest.methods.map((m: { method: string }) => m.method)).toEqual(["model", "seasonal_naive"]);
+
+  // Nothing published for the version (a real S3 NoSuchKey): an answer without a backtest, not an error.
+  const absent = { ...deps, modelMetrics: storeModelMetrics(store, (v) => modelMetricsKey("absent/", v)) };
+  const none = JSON.parse((await handlePredict(apiEvent("GET", "/v1/model"), absent)).body);
+  expect(none).toMatchObject({ model_version: "moto-model-v7" });
+  expect(none.backtest_detail).toMatch(/no backtest/);
 });
 
 it("answers 502 problem+json when the endpoint returns something that is not the contract", async () => {

@@ -139,6 +139,27 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect(stmts.find((s) => s.Sid === "LogServedForecasts")!.Resource).toContain("forecast-log");
   });
 
+  it("reads each model version's published metrics.json (GET /v1/model) from the artifacts bucket's models/ only", () => {
+    const env = (fn(run(), "-api-predict").inputs.environment as { variables: Record<string, string> })
+      .variables;
+    expect(env).toMatchObject({
+      MODEL_METRICS_BUCKET: `warecast-${stack}-artifacts`,
+      MODEL_METRICS_PREFIX: "models/",
+    });
+    const stmts = statementsOf(run(), "-api-predict");
+    expect(stmts.find((s) => s.Sid === "ReadModelMetrics")).toEqual({
+      Sid: "ReadModelMetrics",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts/models/*`,
+    });
+    expect(stmts.find((s) => s.Sid === "ListModelMetrics")).toMatchObject({
+      Action: "s3:ListBucket",
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts`,
+      Condition: { StringLike: { "s3:prefix": ["models/*"] } },
+    });
+  });
+
   it("runs bulk jobs through an encrypted queue with a dead-letter queue and a 15-minute worker", () => {
     const queues = run().ofType("aws:sqs/queue:Queue");
     expect(queues).toHaveLength(2);

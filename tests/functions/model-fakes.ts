@@ -340,6 +340,7 @@ export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSet
     jobNamePrefix: "warecast-dev-forecast",
     artifactsBucket: "artifacts",
     decisionsPrefix: "decisions/",
+    modelsPrefix: "models/",
     pinKey: "control/pin.json",
     endpointName: "warecast-dev-forecast",
     modelPackageGroup: "warecast-dev-forecast",

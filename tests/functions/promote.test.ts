@@ -5,6 +5,7 @@ import { TAG_CHAMPION_MODEL, TAG_DATA_RUN } from "../../functions/model/data-wat
 import { deployModel } from "../../functions/model/deploy";
 import { buildUpdateEndpoint } from "../../functions/model/endpoint-config";
 import { decideGate, parseGateMetrics } from "../../functions/model/gate";
+import { modelMetricsKey } from "../../functions/model/names";
 import type { PromoteSettings } from "../../functions/model/settings";
 import { FakeS3, FakeSageMaker, KMS, metricsJson, promoteSettings, quietObservability } from "./model-fakes";
 
@@ -214,6 +215,31 @@ describe("handlePromote with fake clients", () => {
     });
     const line = obs.logs.find((l) => l.message === "promotion decision");
     expect(line?.extra).toMatchObject({ outcome: "promoted", training_job: JOB, recordWritten: true });
+    // The API's GET /v1/model reads the served version's backtest from here.
+    expect(s3.text("artifacts", "models/2026-11-28T05-00-00Z-gbm/metrics.json")).toBe(metricsJson(0.35, 0.4));
+  });
+
+  it("publishes a loser's metrics too (a pin may serve it), but never under a version that is not a plain name", async () => {
+    const { s3, deps } = setup({ challenger: 0.5, champion: 0.4 });
+    await handlePromote(event(), deps);
+    expect(s3.text("artifacts", "models/2026-11-28T05-00-00Z-gbm/metrics.json")).toBe(metricsJson(0.5, 0.4));
+
+    const odd = setup();
+    odd.s3.put(
+      "artifacts",
+      ARTIFACT_KEY,
+      tarGzBytes([
+        { path: "metrics.json", content: metricsJson(0.3, 0.4) },
+        { path: "model_version", content: "../control/pin\n" },
+      ]),
+    );
+    await handlePromote(event(), odd.deps);
+    expect([...odd.s3.objects.keys()].filter((k) => k.startsWith("artifacts/models/"))).toEqual([]);
+    expect(modelMetricsKey("models/", "2026-11-28T05-00-00Z-gbm")).toBe(
+      "models/2026-11-28T05-00-00Z-gbm/metrics.json",
+    );
+    for (const bad of ["", "a/b", "..", "v..1", "-x", "x y"])
+      expect(modelMetricsKey("models/", bad)).toBeUndefined();
   });
 
   it("does nothing on a duplicated event", async () => {

@@ -194,6 +194,8 @@ describe("retrain and promote against moto", () => {
       outcome: "promoted",
       gate: { metric: "wape", challenger: 0.3, champion: 0.4 },
     });
+    const published = await s3.getObject({ Bucket: "artifacts", Key: "models/v-moto/metrics.json" });
+    expect(await published.Body!.transformToString()).toBe(metricsJson(0.3, 0.4));
 
     // The same event again: the record is found, nothing else happens.
     const again = await handlePromote(completed(started.trainingJobName), deps);
