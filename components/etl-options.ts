@@ -26,7 +26,10 @@ export function etlPipelineArgs(
 /** The EtlPipeline's settings from the stack config's etl section. */
 export function etlPipelineOptions(
   cfg: StackConfig,
-): Pick<EtlPipelineArgs, "job" | "timeZones" | "closedDays" | "stateWindowDays" | "safetyNetSchedule"> {
+): Pick<
+  EtlPipelineArgs,
+  "job" | "timeZones" | "closedDays" | "stateWindowDays" | "safetyNetSchedule" | "minIntervalMinutes"
+> {
   const etl = cfg.etl;
   return {
     job: {
@@ -39,5 +42,6 @@ export function etlPipelineOptions(
     closedDays: etl.closedDays,
     stateWindowDays: etl.stateWindowDays,
     safetyNetSchedule: etl.safetyNetSchedule,
+    minIntervalMinutes: etl.minIntervalMinutes,
   };
 }

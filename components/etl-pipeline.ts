@@ -6,7 +6,8 @@
  * - a least-privilege role: its buckets' prefixes, its catalog database, its key;
  * - a Glue database with catalog tables for raw events and the processed tables;
  * - the glue-trigger function (functions/glue-trigger.ts) on raw Object Created events, on its own job's successful
- *   runs (data that landed during a run) and on a safety-net schedule.
+ *   runs (data that landed during a run), on a safety-net schedule and, when runs are batched
+ *   (`minIntervalMinutes`), on a catch-up tick.
  * The processed bucket belongs to the Foundation (other components read it); this component only writes to it.
  */
 import { Glue } from "@aws-sdk/client-glue";
@@ -15,7 +16,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { handleGlueTrigger, type GlueTriggerSettings, type TriggerEvent } from "../functions/glue-trigger";
+import {
+  CATCH_UP_DETAIL_TYPE,
+  CATCH_UP_SOURCE,
+  handleGlueTrigger,
+  type GlueTriggerSettings,
+  type TriggerEvent,
+} from "../functions/glue-trigger";
 import { createObservability } from "../functions/powertools";
 import { accountContext } from "./account";
 import type { Encryption } from "./encryption";
@@ -80,6 +87,11 @@ export interface EtlPipelineArgs {
   readonly stateWindowDays?: number;
   /** EventBridge schedule that runs the job even without new objects. Default `rate(1 day)`. */
   readonly safetyNetSchedule?: string;
+  /**
+   * Least minutes between the starts of runs that landing data triggers (0..1440). 0, the default, starts a run
+   * as soon as data lands and none is active; more batches the data and adds a catch-up tick at that period.
+   */
+  readonly minIntervalMinutes?: number;
 }
 
 export class EtlPipeline extends pulumi.ComponentResource {
@@ -271,9 +283,20 @@ export class EtlPipeline extends pulumi.ComponentResource {
     );
     this.jobName = this.job.name;
 
+    const minInterval = args.minIntervalMinutes ?? 0;
+    if (!Number.isInteger(minInterval) || minInterval < 0 || minInterval > 1440) {
+      throw new Error(
+        `EtlPipeline ${name}: minIntervalMinutes must be an integer from 0 to 1440; got ${minInterval}`,
+      );
+    }
     const settings: pulumi.Output<GlueTriggerSettings> = pulumi
       .all([this.job.name, args.rawBucket.name])
-      .apply(([job, raw]) => ({ jobName: job, rawBucket: raw, eventsPrefix: EVENTS_PREFIX }));
+      .apply(([job, raw]) => ({
+        jobName: job,
+        rawBucket: raw,
+        eventsPrefix: EVENTS_PREFIX,
+        minIntervalMinutes: minInterval,
+      }));
     this.trigger = new PrivateFunction(
       `${name}-trigger`,
       {
@@ -298,7 +321,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
       child,
     );
 
-    const rules: [string, aws.cloudwatch.EventRuleArgs][] = [
+    const rules: [string, aws.cloudwatch.EventRuleArgs, string?][] = [
       [
         "object-created",
         {
@@ -321,12 +344,26 @@ export class EtlPipeline extends pulumi.ComponentResource {
         },
       ],
     ];
-    for (const [suffix, ruleArgs] of rules) {
+    if (minInterval > 0) {
+      rules.push([
+        "catch-up",
+        {
+          description: `${args.namePrefix}: ETL catch-up for data that landed while runs were batched`,
+          scheduleExpression: `rate(${minInterval} ${minInterval === 1 ? "minute" : "minutes"})`,
+        },
+        JSON.stringify({ source: CATCH_UP_SOURCE, "detail-type": CATCH_UP_DETAIL_TYPE }),
+      ]);
+    }
+    for (const [suffix, ruleArgs, input] of rules) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${suffix}`, ruleArgs, {
         parent: this,
         dependsOn: [args.ingestion],
       });
-      new aws.cloudwatch.EventTarget(`${name}-${suffix}`, { rule: rule.name, arn: this.trigger.arn }, child);
+      new aws.cloudwatch.EventTarget(
+        `${name}-${suffix}`,
+        { rule: rule.name, arn: this.trigger.arn, ...(input ? { input } : {}) },
+        child,
+      );
       new aws.lambda.Permission(
         `${name}-${suffix}`,
         {

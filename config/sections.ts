@@ -192,6 +192,13 @@ export const sections = {
         expects: "an EventBridge schedule expression: rate(N unit) or cron(6 fields)",
         default: "rate(1 day)",
       }),
+      minIntervalMinutes: integer({
+        description:
+          "Least minutes between the starts of ETL runs that landing data triggers (0 = as soon as data lands and no run is active). More batches data: fewer Glue runs, staler data (at most about twice this).",
+        min: 0,
+        max: 1440,
+        default: 0,
+      }),
       stateWindowDays: integer({
         description: "Days of history kept per series in series_state (enough for yearly lags).",
         min: 28,

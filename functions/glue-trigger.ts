@@ -2,6 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type {
   GetJobRunsCommandInput,
   GetJobRunsCommandOutput,
+  JobRun,
   StartJobRunCommandInput,
   StartJobRunCommandOutput,
 } from "@aws-sdk/client-glue";
@@ -18,6 +19,14 @@ import type { Observability } from "./powertools";
  *   run started (it may not have seen them), so late-landing data is processed without waiting for more data.
  *   Failed runs are not retried in a loop; the safety-net schedule and the next object retry them.
  * - the safety-net schedule ("Scheduled Event"): start the job unless a run is in progress.
+ * - with `minIntervalMinutes` > 0, a catch-up tick every that many minutes ("ETL Catch-up", sent by the
+ *   EtlPipeline's own rule): start when raw objects landed since the newest run started.
+ *
+ * `minIntervalMinutes` batches landing data: the object and run-completion paths (and the catch-up tick) do not
+ * start a run while the newest one started less than that long ago. Data that lands meanwhile is taken by the
+ * first trigger after the interval, at worst the catch-up tick, so it waits at most about twice the interval. Each
+ * Glue run has a fixed cost (start-up, minimum billing), so at a steady trickle of Firehose objects this trades
+ * freshness for Glue minutes (docs/capacity.md). The safety-net schedule ignores it.
  *
  * Duplicated events are harmless: a second delivery finds the run in progress (or Glue refuses a second one with
  * ConcurrentRunsExceededException: the job's max concurrency is 1), and a run with nothing new to read commits
@@ -40,6 +49,8 @@ export interface GlueTriggerSettings {
   readonly rawBucket: string;
   /** Prefix of raw events, `events/`. */
   readonly eventsPrefix: string;
+  /** Least minutes between the starts of runs that landing data triggers; 0 or absent: start at once. */
+  readonly minIntervalMinutes?: number;
 }
 
 export interface GlueTriggerDeps {
@@ -47,6 +58,8 @@ export interface GlueTriggerDeps {
   readonly s3: S3ListApi;
   readonly settings: GlueTriggerSettings;
   readonly obs: Observability;
+  /** The clock (tests pin it). Default: the system clock. */
+  readonly now?: () => Date;
 }
 
 /** The EventBridge envelope fields this function reads. */
@@ -68,19 +81,55 @@ export type TriggerResult =
   | { readonly action: "started"; readonly jobRunId: string; readonly reason: string }
   | { readonly action: "skipped"; readonly reason: string };
 
+/** The event the EtlPipeline's catch-up rule sends (its target's fixed input) when batching is on. */
+export const CATCH_UP_SOURCE = "warecast.etl";
+export const CATCH_UP_DETAIL_TYPE = "ETL Catch-up";
+
 /** Glue run states in which a new run must not start. */
 const ACTIVE = new Set(["STARTING", "RUNNING", "STOPPING", "WAITING"]);
 
-/** Starts the job unless one of its runs is active; Glue's own concurrency limit settles any race. */
-async function startUnlessRunning(deps: GlueTriggerDeps, reason: string): Promise<TriggerResult> {
+/** When a run started less than the interval ago, why the trigger waits; else undefined. */
+function batching(deps: GlueTriggerDeps, runs: readonly JobRun[]): string | undefined {
+  const minutes = deps.settings.minIntervalMinutes ?? 0;
+  const newest = newestRun(runs);
+  if (minutes <= 0 || !newest?.StartedOn) return undefined;
+  const ago = ((deps.now ?? (() => new Date()))().getTime() - new Date(newest.StartedOn).getTime()) / 60_000;
+  if (ago >= minutes) return undefined;
+  return `run ${newest.Id} started ${ago.toFixed(1)} min ago; runs start at most every ${minutes} min (etlMinIntervalMinutes), and the next trigger after that takes this data`;
+}
+
+function newestRun(runs: readonly JobRun[]): JobRun | undefined {
+  return runs
+    .filter((r) => r.StartedOn)
+    .reduce<JobRun | undefined>(
+      (a, r) => (!a || new Date(r.StartedOn!) > new Date(a.StartedOn!) ? r : a),
+      undefined,
+    );
+}
+
+/**
+ * Starts the job unless one of its runs is active (or, for triggers by landing data, unless the newest run started
+ * within the batching interval, or nothing landed since). Glue's own concurrency limit settles any race.
+ */
+async function startUnlessRunning(
+  deps: GlueTriggerDeps,
+  reason: string,
+  when: { readonly batched?: boolean; readonly onlyNewData?: boolean } = {},
+): Promise<TriggerResult> {
   const { glue, settings } = deps;
-  const runs = await glue.getJobRuns({ JobName: settings.jobName, MaxResults: 10 });
-  const active = (runs.JobRuns ?? []).find((r) => r.JobRunState && ACTIVE.has(r.JobRunState));
+  const runs = (await glue.getJobRuns({ JobName: settings.jobName, MaxResults: 10 })).JobRuns ?? [];
+  const active = runs.find((r) => r.JobRunState && ACTIVE.has(r.JobRunState));
   if (active) {
     return {
       action: "skipped",
       reason: `run ${active.Id} is ${active.JobRunState}; its completion re-checks`,
     };
+  }
+  const wait = when.batched ? batching(deps, runs) : undefined;
+  if (wait) return { action: "skipped", reason: wait };
+  const newest = newestRun(runs);
+  if (when.onlyNewData && newest?.StartedOn && !(await newerObjectExists(deps, new Date(newest.StartedOn)))) {
+    return { action: "skipped", reason: `no raw object arrived after run ${newest.Id} started` };
   }
   try {
     const started = await glue.startJobRun({ JobName: settings.jobName });
@@ -127,7 +176,7 @@ async function afterRun(deps: GlueTriggerDeps, event: TriggerEvent): Promise<Tri
   if (!(await newerObjectExists(deps, since))) {
     return { action: "skipped", reason: `no raw object arrived after run ${jobRunId} started` };
   }
-  return startUnlessRunning(deps, `raw objects arrived during run ${jobRunId}`);
+  return startUnlessRunning(deps, `raw objects arrived during run ${jobRunId}`, { batched: true });
 }
 
 async function route(deps: GlueTriggerDeps, event: TriggerEvent): Promise<TriggerResult> {
@@ -145,10 +194,16 @@ async function route(deps: GlueTriggerDeps, event: TriggerEvent): Promise<Trigge
         reason: `not a raw event object: ${event.detail?.bucket?.name}/${decoded}`,
       };
     }
-    return startUnlessRunning(deps, `object created: ${decoded}`);
+    return startUnlessRunning(deps, `object created: ${decoded}`, { batched: true });
   }
   if (kind === "Glue Job State Change") return afterRun(deps, event);
   if (kind === "Scheduled Event") return startUnlessRunning(deps, "safety-net schedule");
+  if (kind === CATCH_UP_DETAIL_TYPE && event.source === CATCH_UP_SOURCE) {
+    return startUnlessRunning(deps, "catch-up: raw objects landed since the newest run started", {
+      batched: true,
+      onlyNewData: true,
+    });
+  }
   return { action: "skipped", reason: `unexpected event ${event.source}/${kind}` };
 }
 

@@ -147,6 +147,25 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
     ]);
   });
 
+  it("batches runs only where configured: prod's catch-up tick every 60 minutes, none in dev", () => {
+    const fn = one(run(), "aws:lambda/function:Function", "-etl-trigger");
+    const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
+    const minutes = stack === "prod" ? 60 : 0;
+    expect(json(env.WARECAST_GLUE_TRIGGER_SETTINGS)).toMatchObject({ minIntervalMinutes: minutes });
+    const catchUp = run()
+      .ofType("aws:cloudwatch/eventRule:EventRule")
+      .filter((r) => r.name === `${prefix}-etl-catch-up`);
+    const target = run()
+      .ofType("aws:cloudwatch/eventTarget:EventTarget")
+      .filter((t) => t.name === `${prefix}-etl-catch-up`);
+    if (stack === "dev") {
+      expect(catchUp).toEqual([]);
+      return;
+    }
+    expect(catchUp[0].inputs.scheduleExpression).toBe("rate(60 minutes)");
+    expect(json(target[0].inputs.input)).toEqual({ source: "warecast.etl", "detail-type": "ETL Catch-up" });
+  });
+
   it("triggers the private function on raw events, on its job's successful runs and on the safety-net schedule", () => {
     const raw = bucket(run(), "raw").id;
     const rules = run()
@@ -170,17 +189,15 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
     const targets = run()
       .ofType("aws:cloudwatch/eventTarget:EventTarget")
       .filter((t) => t.name.startsWith(`${prefix}-etl-`));
-    expect(targets).toHaveLength(3);
+    // prod batches runs (etlMinIntervalMinutes 60): a fourth rule, the catch-up tick.
+    const ruleCount = stack === "prod" ? 4 : 3;
+    expect(targets).toHaveLength(ruleCount);
     expect(new Set(targets.map((t) => t.inputs.arn)).size).toBe(1);
     expect(String(targets[0].inputs.arn)).toContain(`${prefix}-etl-trigger`);
     const perms = run()
       .ofType("aws:lambda/permission:Permission")
       .filter((p) => p.name.startsWith(`${prefix}-etl-`));
-    expect(perms.map((p) => p.inputs.principal)).toEqual([
-      "events.amazonaws.com",
-      "events.amazonaws.com",
-      "events.amazonaws.com",
-    ]);
+    expect(perms.map((p) => p.inputs.principal)).toEqual(Array(ruleCount).fill("events.amazonaws.com"));
 
     const triggerPolicy = json(
       one(run(), "aws:iam/rolePolicy:RolePolicy", "-etl-trigger-policy").inputs.policy,

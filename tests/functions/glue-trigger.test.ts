@@ -1,6 +1,8 @@
 import type { GetJobRunsCommandInput, JobRun, StartJobRunCommandInput } from "@aws-sdk/client-glue";
 import type { ListObjectsV2CommandInput, _Object } from "@aws-sdk/client-s3";
 import {
+  CATCH_UP_DETAIL_TYPE,
+  CATCH_UP_SOURCE,
   handleGlueTrigger,
   isThrottling,
   type GlueApi,
@@ -57,11 +59,17 @@ class Fakes {
   }
 }
 
-function setup() {
+function setup(settings: GlueTriggerSettings = SETTINGS, now?: Date) {
   const fakes = new Fakes();
   const obs = quietObservability();
   const handle = (event: unknown) =>
-    handleGlueTrigger(event as TriggerEvent, { glue: fakes.glue, s3: fakes.s3, settings: SETTINGS, obs });
+    handleGlueTrigger(event as TriggerEvent, {
+      glue: fakes.glue,
+      s3: fakes.s3,
+      settings,
+      obs,
+      ...(now ? { now: () => now } : {}),
+    });
   return { fakes, obs, handle };
 }
 
@@ -168,5 +176,76 @@ describe("glue-trigger", () => {
     expect(await handle(scheduled)).toMatchObject({ action: "started", reason: "safety-net schedule" });
     expect((await handle(scheduled)).action).toBe("skipped");
     expect(fakes.ops().filter((op) => op === "startJobRun")).toHaveLength(1);
+  });
+});
+
+describe("glue-trigger with batched runs (minIntervalMinutes 60)", () => {
+  const BATCHED = { ...SETTINGS, minIntervalMinutes: 60 };
+  const NOW = new Date("2024-03-11T10:40:00Z");
+  const catchUp = { source: CATCH_UP_SOURCE, "detail-type": CATCH_UP_DETAIL_TYPE };
+  const lastRun = (startedOn: string): JobRun[] => [
+    { Id: "jr_older", JobRunState: "SUCCEEDED", StartedOn: new Date("2024-03-11T08:00:00Z") },
+    { Id: "jr_last", JobRunState: "SUCCEEDED", StartedOn: new Date(startedOn) },
+  ];
+  const waiting =
+    "run jr_last started 40.0 min ago; runs start at most every 60 min (etlMinIntervalMinutes), and the next trigger after that takes this data";
+
+  it("does not start for landing data while the newest run started within the interval", async () => {
+    const { fakes, handle } = setup(BATCHED, NOW);
+    fakes.runs = lastRun("2024-03-11T10:00:00Z");
+    expect(await handle(objectCreated)).toEqual({ action: "skipped", reason: waiting });
+    fakes.objects = [
+      { Key: "events/dt=2024-03-11/during.ndjson.gz", LastModified: new Date("2024-03-11T10:07:00Z") },
+    ];
+    const succeeded = { ...jobSucceeded, detail: { ...jobSucceeded.detail, jobRunId: "jr_last" } };
+    expect(await handle(succeeded)).toEqual({ action: "skipped", reason: waiting });
+    expect(fakes.ops()).not.toContain("startJobRun");
+  });
+
+  it("starts for landing data once the interval has passed", async () => {
+    const { fakes, handle } = setup(BATCHED, NOW);
+    fakes.runs = lastRun("2024-03-11T09:39:59Z");
+    expect(await handle(objectCreated)).toMatchObject({ action: "started" });
+  });
+
+  it("the catch-up tick starts only when data landed since the newest run, and not within the interval", async () => {
+    const { fakes, handle } = setup(BATCHED, NOW);
+    fakes.runs = lastRun("2024-03-11T09:30:00Z");
+    fakes.objects = [
+      { Key: "events/dt=2024-03-11/before.ndjson.gz", LastModified: new Date("2024-03-11T09:29:00Z") },
+    ];
+    expect(await handle(catchUp)).toEqual({
+      action: "skipped",
+      reason: "no raw object arrived after run jr_last started",
+    });
+    fakes.objects.push({
+      Key: "events/dt=2024-03-11/after.ndjson.gz",
+      LastModified: new Date("2024-03-11T09:31:00Z"),
+    });
+    expect(await handle(catchUp)).toEqual({
+      action: "started",
+      jobRunId: "jr_3",
+      reason: "catch-up: raw objects landed since the newest run started",
+    });
+    // The run it started is active now: the next tick leaves it alone.
+    expect(await handle(catchUp)).toMatchObject({
+      action: "skipped",
+      reason: "run jr_3 is RUNNING; its completion re-checks",
+    });
+    fakes.runs = lastRun("2024-03-11T10:00:00Z");
+    expect(await handle(catchUp)).toEqual({ action: "skipped", reason: waiting });
+  });
+
+  it("the safety-net schedule ignores the interval, and without batching a catch-up event is not ours", async () => {
+    const { fakes, handle } = setup(BATCHED, NOW);
+    fakes.runs = lastRun("2024-03-11T10:30:00Z");
+    expect(await handle(scheduled)).toMatchObject({ action: "started", reason: "safety-net schedule" });
+    const plain = setup(SETTINGS, NOW);
+    plain.fakes.runs = lastRun("2024-03-11T10:30:00Z");
+    expect(await plain.handle(objectCreated)).toMatchObject({ action: "started" });
+    expect(await plain.handle({ source: "someone.else", "detail-type": CATCH_UP_DETAIL_TYPE })).toEqual({
+      action: "skipped",
+      reason: `unexpected event someone.else/${CATCH_UP_DETAIL_TYPE}`,
+    });
   });
 });
