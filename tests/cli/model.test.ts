@@ -21,28 +21,32 @@ let s3: FakeS3;
 let sm: FakeSageMaker;
 const original = awsClients.create;
 
-beforeEach(async () => {
-  s3 = new FakeS3();
-  sm = new FakeSageMaker();
-  sm.seedEndpoint("warecast-dev-forecast", "bootstrap-model", "s3://artifacts/bootstrap/abc/model.tar.gz");
-  const settings = promoteSettings();
-  s3.put("artifacts", SETTINGS_KEY, JSON.stringify(settings));
-  sm.addJob(JOB, "Completed", new Date(), [{ Key: TAG_CHAMPION_MODEL, Value: "bootstrap-model" }], {
+/** A training job scored against `champion` completes, and the promote function decides it. */
+async function completeTraining(job: string, champion: string, challenger: number, championScore: number) {
+  sm.addJob(job, "Completed", new Date(), [{ Key: TAG_CHAMPION_MODEL, Value: champion }], {
     OutputDataConfig: { S3OutputPath: "s3://artifacts/training/" },
   });
   s3.put(
     "artifacts",
-    `training/${JOB}/output/model.tar.gz`,
-    tarGzBytes([{ path: "metrics.json", content: metricsJson(0.3, 0.4) }]),
+    `training/${job}/output/model.tar.gz`,
+    tarGzBytes([{ path: "metrics.json", content: metricsJson(challenger, championScore) }]),
   );
-  await handlePromote(
+  return handlePromote(
     {
       source: "aws.sagemaker",
       "detail-type": "SageMaker Training Job State Change",
-      detail: { TrainingJobName: JOB, TrainingJobStatus: "Completed" },
+      detail: { TrainingJobName: job, TrainingJobStatus: "Completed" },
     },
-    { sagemaker: sm.api(), s3: s3.api(), settings, obs: quietObservability() },
+    { sagemaker: sm.api(), s3: s3.api(), settings: promoteSettings(), obs: quietObservability() },
   );
+}
+
+beforeEach(async () => {
+  s3 = new FakeS3();
+  sm = new FakeSageMaker();
+  sm.seedEndpoint("warecast-dev-forecast", "bootstrap-model", "s3://artifacts/bootstrap/abc/model.tar.gz");
+  s3.put("artifacts", SETTINGS_KEY, JSON.stringify(promoteSettings()));
+  await completeTraining(JOB, "bootstrap-model", 0.3, 0.4);
   awsClients.create = () => ({ sagemaker: sm.api(), s3: s3.api() });
   process.env.WARECAST_ACTOR = "ci-test";
 });
@@ -61,12 +65,12 @@ async function run(...args: string[]): Promise<string> {
   return lines.join("\n");
 }
 
+const statusJson = async () =>
+  JSON.parse(await run("status", "--endpoint", "warecast-dev-forecast", "--json")) as Record<string, unknown>;
+
 describe("warecast model", () => {
   it("status --json shows the serving version and the registry with gate outcomes", async () => {
-    const out = JSON.parse(await run("status", "--endpoint", "warecast-dev-forecast", "--json")) as Record<
-      string,
-      unknown
-    >;
+    const out = await statusJson();
     expect(out).toMatchObject({
       endpoint: "warecast-dev-forecast",
       serving_model: JOB,
@@ -78,27 +82,9 @@ describe("warecast model", () => {
 
   it("status lists promotions waiting for a busy endpoint", async () => {
     const next = "warecast-dev-forecast-20261108030000";
-    sm.addJob(next, "Completed", new Date(), [{ Key: TAG_CHAMPION_MODEL, Value: JOB }], {
-      OutputDataConfig: { S3OutputPath: "s3://artifacts/training/" },
-    });
-    s3.put(
-      "artifacts",
-      `training/${next}/output/model.tar.gz`,
-      tarGzBytes([{ path: "metrics.json", content: metricsJson(0.2, 0.3) }]),
-    );
     sm.endpoint.status = "SystemUpdating";
-    await handlePromote(
-      {
-        source: "aws.sagemaker",
-        "detail-type": "SageMaker Training Job State Change",
-        detail: { TrainingJobName: next, TrainingJobStatus: "Completed" },
-      },
-      { sagemaker: sm.api(), s3: s3.api(), settings: promoteSettings(), obs: quietObservability() },
-    );
-    const out = JSON.parse(await run("status", "--endpoint", "warecast-dev-forecast", "--json")) as Record<
-      string,
-      unknown
-    >;
+    expect(await completeTraining(next, JOB, 0.2, 0.3)).toMatchObject({ deferred: true });
+    const out = await statusJson();
     expect(out).toMatchObject({
       endpoint_status: "SystemUpdating",
       updating: true,

@@ -116,6 +116,17 @@ async function putArtifact(uri: string, challenger: number, champion: number): P
   });
 }
 
+/** A deployed stack, an ETL run, the training job the retrain function starts, and its artifact's scores. */
+async function trainedChallenger(challenger: number, champion: number) {
+  await deployedStack();
+  await putManifest("run-1", 500);
+  const obs = quietObservability();
+  const started = await handleRetrain({ sagemaker, s3, settings: retrainSettings(), obs });
+  if (!started.started) throw new Error(started.reason);
+  await putArtifact(await artifactOf(started.trainingJobName), challenger, champion);
+  return { obs, started };
+}
+
 const completed = (name: string) => ({
   source: "aws.sagemaker",
   "detail-type": "SageMaker Training Job State Change",
@@ -164,12 +175,7 @@ describe("retrain and promote against moto", () => {
   });
 
   it("promotes a better model: registry, Model and EndpointConfig in moto, the UpdateEndpoint call recorded", async () => {
-    await deployedStack();
-    await putManifest("run-1", 500);
-    const obs = quietObservability();
-    const started = await handleRetrain({ sagemaker, s3, settings: retrainSettings(), obs });
-    if (!started.started) throw new Error(started.reason);
-    await putArtifact(await artifactOf(started.trainingJobName), 0.3, 0.4);
+    const { obs, started } = await trainedChallenger(0.3, 0.4);
 
     const { api, updates } = withRecordedUpdate();
     const deps = { sagemaker: api, s3, settings: promoteSettings(), obs };
@@ -206,12 +212,7 @@ describe("retrain and promote against moto", () => {
   });
 
   it("defers a winner while the endpoint is busy, marker in S3, and promotes it on the endpoint's next event", async () => {
-    await deployedStack();
-    await putManifest("run-1", 500);
-    const obs = quietObservability();
-    const started = await handleRetrain({ sagemaker, s3, settings: retrainSettings(), obs });
-    if (!started.started) throw new Error(started.reason);
-    await putArtifact(await artifactOf(started.trainingJobName), 0.3, 0.4);
+    const { obs, started } = await trainedChallenger(0.3, 0.4);
     const status = { value: "Updating" as string | undefined };
     const { api, updates } = withRecordedUpdate(status);
     const deps = { sagemaker: api, s3, settings: promoteSettings(), obs };
@@ -237,12 +238,7 @@ describe("retrain and promote against moto", () => {
   });
 
   it("rejects a worse model entirely in moto: Rejected in the registry, endpoint untouched", async () => {
-    await deployedStack();
-    await putManifest("run-1", 500);
-    const obs = quietObservability();
-    const started = await handleRetrain({ sagemaker, s3, settings: retrainSettings(), obs });
-    if (!started.started) throw new Error(started.reason);
-    await putArtifact(await artifactOf(started.trainingJobName), 0.6, 0.4);
+    const { obs, started } = await trainedChallenger(0.6, 0.4);
 
     const result = await handlePromote(completed(started.trainingJobName), {
       sagemaker,
