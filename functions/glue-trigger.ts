@@ -88,10 +88,9 @@ export const CATCH_UP_DETAIL_TYPE = "ETL Catch-up";
 /** Glue run states in which a new run must not start. */
 const ACTIVE = new Set(["STARTING", "RUNNING", "STOPPING", "WAITING"]);
 
-/** When a run started less than the interval ago, why the trigger waits; else undefined. */
-function batching(deps: GlueTriggerDeps, runs: readonly JobRun[]): string | undefined {
+/** When the newest run started less than the interval ago, why the trigger waits; else undefined. */
+function batching(deps: GlueTriggerDeps, newest: JobRun | undefined): string | undefined {
   const minutes = deps.settings.minIntervalMinutes ?? 0;
-  const newest = newestRun(runs);
   if (minutes <= 0 || !newest?.StartedOn) return undefined;
   const ago = ((deps.now ?? (() => new Date()))().getTime() - new Date(newest.StartedOn).getTime()) / 60_000;
   if (ago >= minutes) return undefined;
@@ -125,9 +124,9 @@ async function startUnlessRunning(
       reason: `run ${active.Id} is ${active.JobRunState}; its completion re-checks`,
     };
   }
-  const wait = when.batched ? batching(deps, runs) : undefined;
-  if (wait) return { action: "skipped", reason: wait };
   const newest = newestRun(runs);
+  const wait = when.batched ? batching(deps, newest) : undefined;
+  if (wait) return { action: "skipped", reason: wait };
   if (when.onlyNewData && newest?.StartedOn && !(await newerObjectExists(deps, new Date(newest.StartedOn)))) {
     return { action: "skipped", reason: `no raw object arrived after run ${newest.Id} started` };
   }
