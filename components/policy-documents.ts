@@ -283,3 +283,17 @@ export function xrayWriteStatement(): PolicyStatement {
     Resource: "*",
   };
 }
+
+/**
+ * ListBucket on a bucket, limited to keys under the given prefixes. Besides listing, it makes GetObject of a
+ * missing key under them a 404 instead of a 403, which is how readers tell "absent" from "denied".
+ */
+export function listUnder(sid: string, bucketArn: string, prefixes: readonly string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: "s3:ListBucket",
+    Resource: bucketArn,
+    Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}*`) } },
+  };
+}

@@ -5,7 +5,7 @@
 import type { OpenApiDoc } from "../functions/predict/spec";
 import { HTTP_METHODS } from "../functions/predict/spec";
 import { PROBLEMS, PROBLEM_CONTENT_TYPE, problemType, type ProblemKind } from "../functions/predict/problem";
-import type { PolicyStatement } from "./policy-documents";
+import { listUnder, type PolicyStatement } from "./policy-documents";
 
 /** API Gateway's own errors, shaped as the API's problems (type → problem kind, status override). */
 export const GATEWAY_RESPONSES: Readonly<
@@ -162,13 +162,7 @@ export interface PredictPolicyInput {
 function modelMetricsStatements(m: PredictPolicyInput["modelMetrics"]): PolicyStatement[] {
   if (!m) return [];
   return [
-    {
-      Sid: "ListModelMetrics",
-      Effect: "Allow",
-      Action: "s3:ListBucket",
-      Resource: m.bucketArn,
-      Condition: { StringLike: { "s3:prefix": [`${m.prefix}*`] } },
-    },
+    listUnder("ListModelMetrics", m.bucketArn, [m.prefix]),
     {
       Sid: "ReadModelMetrics",
       Effect: "Allow",
@@ -182,13 +176,7 @@ function modelMetricsStatements(m: PredictPolicyInput["modelMetrics"]): PolicySt
 function processedReadStatements(bucketArn: string): PolicyStatement[] {
   const prefixes = ["series_state/", "item_master/", "runs/", "accuracy/"];
   return [
-    {
-      Sid: "ListProcessedPrefixes",
-      Effect: "Allow",
-      Action: "s3:ListBucket",
-      Resource: bucketArn,
-      Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}*`) } },
-    },
+    listUnder("ListProcessedPrefixes", bucketArn, prefixes),
     {
       Sid: "ReadProcessedPrefixes",
       Effect: "Allow",

@@ -1,5 +1,5 @@
 import { deferralPrefix } from "../../functions/model/deferrals";
-import { keyUseStatement, type PolicyStatement } from "../policy-documents";
+import { keyUseStatement, listUnder, type PolicyStatement } from "../policy-documents";
 
 /**
  * Least-privilege IAM for the ForecastModel: the SageMaker execution role (training jobs and the endpoint's
@@ -37,16 +37,6 @@ export const ARTIFACT_PREFIXES = {
 
 function sm(c: ModelIamContext, resource: string): string {
   return `arn:${c.partition}:sagemaker:${c.region}:${c.accountId}:${resource}`;
-}
-
-function listUnder(sid: string, bucketArn: string, prefixes: readonly string[]): PolicyStatement {
-  return {
-    Sid: sid,
-    Effect: "Allow",
-    Action: "s3:ListBucket",
-    Resource: bucketArn,
-    Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}*`) } },
-  };
 }
 
 function objects(bucketArn: string, prefixes: readonly string[]): string[] {
