@@ -36,7 +36,6 @@ CHECKED_SCHEMA = T.StructType(
 quarantine columns (etl/events.py QUARANTINE_COLUMNS)."""
 _NAMES = [f.name for f in CHECKED_SCHEMA.fields]
 _TYPED_NAMES = [f.name for f in _TYPED]
-_NUMBERS = {"quantity", "on_hand", "on_order", "unit_price"}
 _BATCH_ROWS = 50_000
 _ARRIVAL = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
 
@@ -96,19 +95,24 @@ def _check_object(
     """Column lists (CHECKED_SCHEMA) of one object's records, at most _BATCH_ROWS rows each."""
     read = object_lines(content)
     latest_us = checker.latest_us(arrival_of(source, modified))
+    check = checker.check
     columns: dict[str, list] = {n: [] for n in _NAMES}
     for number, raw in enumerate(read.lines, start=1):
-        verdict = checker.check(raw, latest_us)
+        verdict = check(raw, latest_us)
         if verdict.failures:
             _reject(columns, source, number, verdict.failures, raw)
         else:
-            record = verdict.record
+            get = verdict.record.get
             columns["source"].append(source)
             columns["line"].append(number)
-            for name in ("reason", "detail", "raw", "raw_bytes"):
+            for name in _UNSET_WHEN_VALID:
                 columns[name].append(None)
-            for name in _TYPED_NAMES:
-                columns[name].append(_typed(name, record.get(name), verdict.occurred_us))
+            # Arrow converts the valid values as they are (a number of a valid record is an int or a float).
+            for name in _PLAIN:
+                columns[name].append(get(name))
+            columns["occurred_at"].append(verdict.occurred_us)
+            attributes = get("attributes")
+            columns["attributes"].append(None if attributes is None else _compact(attributes))
         if len(columns["line"]) == _BATCH_ROWS:
             yield columns
             columns = {n: [] for n in _NAMES}
@@ -120,6 +124,15 @@ def _check_object(
         yield columns
 
 
+def _compact(value) -> str:
+    """A carried object as compact JSON text."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_UNSET_WHEN_VALID = ("reason", "detail", "raw", "raw_bytes")
+_PLAIN = [n for n in _TYPED_NAMES if n not in ("occurred_at", "attributes")]
+
+
 def _reject(columns: dict[str, list], source: str, line: int, failures: list, raw: bytes) -> None:
     columns["source"].append(source)
     columns["line"].append(line)
@@ -129,16 +142,3 @@ def _reject(columns: dict[str, list], source: str, line: int, failures: list, ra
     columns["raw_bytes"].append(raw)
     for name in _TYPED_NAMES:
         columns[name].append(None)
-
-
-def _typed(name: str, value, occurred_us: int | None):
-    """A valid record's field as events_clean stores it (attributes as compact JSON text)."""
-    if value is None:
-        return None
-    if name == "occurred_at":
-        return occurred_us
-    if name in _NUMBERS:
-        return float(value)
-    if name == "attributes":
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return value

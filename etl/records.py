@@ -29,6 +29,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from etl.schema_rules import CompiledSchema, Limits, is_rfc3339
 
@@ -60,6 +61,11 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
+
+
+# One decoder for every line: json.loads with an option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DOUBLE_INTS = 2**1023  # an int at least this large may round beyond a double's range: checked exactly
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ class RecordChecker:
         if "\r" in text:
             return _line(LINE_BREAK, "a carriage return inside the record")
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
+            value = _DECODER.decode(text)
         except RecursionError:
             return _line(TOO_DEEP, f"nested deeper than {self.limits.max_depth} levels")
         except ValueError as err:
@@ -112,12 +118,16 @@ class RecordChecker:
             return _line(NOT_OBJECT, "the line is JSON but not an object")
         failures = self.compiled.check(value)
         for name, field in value.items():
+            kind = type(field)
+            if kind is str or kind is bool or field is None:
+                continue
+            if kind is float and math.isfinite(field) or kind is int and -_DOUBLE_INTS < field < _DOUBLE_INTS:
+                continue
             if not _finite(field):
                 failures.append((f"finite:{name}", f"{name} must hold finite numbers only"))
         occurred = value.get("occurred_at")
-        occurred_us = None
-        if isinstance(occurred, str) and is_rfc3339(occurred):
-            occurred_us = _micros(datetime.fromisoformat(occurred.upper()))
+        occurred_us = _instant(occurred) if type(occurred) is str else None
+        if occurred_us is not None:
             if not self._not_before_us <= occurred_us <= latest_us:
                 failures.append(
                     (
@@ -127,6 +137,12 @@ class RecordChecker:
                     )
                 )
         return Checked(failures, value, occurred_us)
+
+
+@lru_cache(maxsize=1 << 16)
+def _instant(text: str) -> int | None:
+    """Microseconds since the epoch of a valid RFC 3339 date-time (fractions past 6 digits truncated)."""
+    return _micros(datetime.fromisoformat(text.upper())) if is_rfc3339(text) else None
 
 
 def _line(code: str, detail: str) -> Checked:

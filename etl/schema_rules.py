@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ _RFC3339 = re.compile(
 
 Check = Callable[[Any], bool]
 """True when the value breaks the rule."""
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ class CompiledSchema:
         """(reason code, message) of every rule ``record`` (a JSON object) breaks, in a fixed order."""
         failures = [(f"required:{n}", f"{n} is required") for n in self.required if n not in record]
         for name, checks in self._checks:
-            if name in record:
-                value = record[name]
+            value = record.get(name, _ABSENT)
+            if value is not _ABSENT:
                 for code, detail, broken in checks:
                     if broken(value):
                         failures.append((code, detail))
@@ -159,6 +161,7 @@ def compile_schema(schema: Mapping[str, Any]) -> CompiledSchema:
     )
 
 
+@lru_cache(maxsize=1 << 16)  # event times repeat: the same instant, or the same day and hour
 def is_rfc3339(text: str) -> bool:
     """An RFC 3339 date-time with a real calendar day (year 0 does not exist)."""
     match = _RFC3339.match(text.upper())
@@ -173,8 +176,8 @@ def _is_number(value: Any) -> bool:
 
 
 _TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "number": _is_number,
+    "string": lambda v: type(v) is str,
+    "number": lambda v: type(v) is float or type(v) is int,
     "integer": lambda v: _is_number(v) and (isinstance(v, int) or v.is_integer()),
     "boolean": lambda v: isinstance(v, bool),
     "object": lambda v: isinstance(v, dict),
@@ -183,13 +186,16 @@ _TYPES: dict[str, Check] = {
 }
 
 
-def _json_equal(value: Any, constant: Any) -> bool:
-    """JSON equality as jsonschema defines it (1 == 1.0, true != 1)."""
-    if isinstance(value, bool) or isinstance(constant, bool):
-        return type(value) is type(constant) and value == constant
-    if constant is not None and not isinstance(constant, int | float | str):
-        raise ValueError(f"event schema: const/enum value {constant!r} is not supported")
-    return type(value) is not list and type(value) is not dict and value == constant
+def _not_one_of(options: Sequence[Any]) -> Check:
+    """Breaks unless the value equals an option as JSON equality does (1 == 1.0, true != 1, "1" != 1)."""
+    by_type: dict[type, set] = {}
+    for option in options:
+        if option is not None and not isinstance(option, bool | int | float | str):
+            raise ValueError(f"event schema: const/enum value {option!r} is not supported")
+        kinds = (int, float) if _is_number(option) else (type(option),)
+        for kind in kinds:
+            by_type.setdefault(kind, set()).add(option)
+    return lambda v: v not in by_type.get(type(v), ())
 
 
 def _ecma_regex(pattern: str) -> re.Pattern[str]:
@@ -223,26 +229,17 @@ def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, 
         checks.append(("type", f"{name} must be a {sub['type']}", lambda v: not is_type(v)))
     if "const" in sub:
         constant = sub["const"]
-        _json_equal(constant, constant)  # fails on a constant the translation cannot compare
-        checks.append(("const", f"{name} must equal {constant!r}", lambda v: not _json_equal(v, constant)))
+        checks.append(("const", f"{name} must equal {constant!r}", _not_one_of([constant])))
     if "enum" in sub:
         options = list(sub["enum"])
-        for option in options:
-            _json_equal(option, option)
-        checks.append(
-            (
-                "enum",
-                f"{name} must be one of {', '.join(map(str, options))}",
-                lambda v: not any(_json_equal(v, o) for o in options),
-            )
-        )
+        checks.append(("enum", f"{name} must be one of {', '.join(map(str, options))}", _not_one_of(options)))
     if "pattern" in sub:
         regex = _ecma_regex(sub["pattern"])
         checks.append(
             (
                 "pattern",
                 f"{name} must match {sub['pattern']}",
-                lambda v: isinstance(v, str) and regex.search(v) is None,
+                lambda v: type(v) is str and regex.search(v) is None,
             )
         )
     if "format" in sub:
@@ -250,7 +247,7 @@ def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, 
             (
                 "format",
                 f"{name} must be an RFC 3339 date-time",
-                lambda v: isinstance(v, str) and not is_rfc3339(v),
+                lambda v: type(v) is str and not is_rfc3339(v),
             )
         )
     if "minLength" in sub or "maxLength" in sub:
@@ -276,7 +273,7 @@ def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, 
                 (
                     keyword,
                     f"{name} must be {sign} {bound}",
-                    lambda v, b=bound, broken=broken: _is_number(v) and broken(v, b),
+                    lambda v, b=bound, broken=broken: (type(v) is float or type(v) is int) and broken(v, b),
                 )
             )
     return checks
@@ -298,11 +295,16 @@ def _condition(branch: Mapping[str, Any], index: int) -> tuple[Callable[[dict], 
         described.append(f"{name} is {'|'.join(map(str, options))}")
 
     def holds(record: dict) -> bool:
-        if any(n not in record for n in needed):
-            return False
-        return all(
-            name not in record or not any(b(record[name]) for b in checks) for name, checks in properties
-        )
+        for name in needed:
+            if name not in record:
+                return False
+        for name, checks in properties:
+            value = record.get(name, _ABSENT)
+            if value is not _ABSENT:
+                for broken in checks:
+                    if broken(value):
+                        return False
+        return True
 
     return holds, list(then.get("required", [])), " and ".join(described) or "always"
 

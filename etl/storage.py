@@ -6,6 +6,7 @@ Only small things go through here (listings, manifests, the calendar); data is r
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -86,12 +87,17 @@ class Storage:
             stream.close()
 
     def write_text(self, key: str, text: str) -> None:
-        """Writes (replaces) a small object; S3 writes are atomic, and so is the local rename Hadoop does."""
-        stream = self._fs.create(self._Path(self.uri(key)), True)
+        """Writes a new small object all at once: to a hidden temporary name, then renamed into place (an S3
+        object appears whole; a local rename is atomic), so a crash never leaves half a manifest."""
+        directory, _, name = key.rpartition("/")
+        temporary = f"{directory}/.{name}.{uuid.uuid4().hex}.tmp" if directory else f".{name}.tmp"
+        stream = self._fs.create(self._Path(self.uri(temporary)), True)
         try:
             stream.write(bytearray(text.encode("utf-8")))
         finally:
             stream.close()
+        self.delete(key)
+        self.rename(temporary, key)
 
     def delete(self, key: str) -> None:
         """Deletes a file or a directory tree; a missing one is fine."""

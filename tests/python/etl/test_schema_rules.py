@@ -46,15 +46,20 @@ def _reject_constant(constant: str) -> Any:
     raise ValueError(constant)
 
 
-def reference_codes(line: str) -> set[str]:
-    """What jsonschema says about one line, as this module's reason codes."""
-
+def _object_or_codes(line: str) -> dict | set[str]:
+    """The line's JSON object, or the line-level code it gets instead (strict JSON, as etl/records.py)."""
     try:
         record = json.loads(line, parse_constant=_reject_constant)
     except ValueError:
         return {INVALID_JSON}
-    if not isinstance(record, dict):
-        return {NOT_OBJECT}
+    return record if isinstance(record, dict) else {NOT_OBJECT}
+
+
+def reference_codes(line: str) -> set[str]:
+    """What jsonschema says about one line, as this module's reason codes."""
+    record = _object_or_codes(line)
+    if isinstance(record, set):
+        return record
     codes = set()
     for error in REFERENCE.iter_errors(record):
         if error.validator == "required":
@@ -72,13 +77,8 @@ def etl_codes(lines: list[str]) -> list[set[str]]:
     """The translation's codes per line (as etl/records.py parses lines, before its own extra rules)."""
 
     def codes(line: str) -> set[str]:
-        try:
-            record = json.loads(line, parse_constant=_reject_constant)
-        except ValueError:
-            return {INVALID_JSON}
-        if not isinstance(record, dict):
-            return {NOT_OBJECT}
-        return {code for code, _detail in COMPILED.check(record)}
+        record = _object_or_codes(line)
+        return record if isinstance(record, set) else {code for code, _detail in COMPILED.check(record)}
 
     return [codes(line) for line in lines]
 
