@@ -11,7 +11,6 @@
  *   does (tests/support/sagemaker/serve.py), with the Model's environment (SAGEMAKER_PROGRAM, …).
  * What differs from SageMaker is in docs/model-operations.md ("Artifact tests").
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -25,6 +24,7 @@ import { CHECKPOINT_LOCAL_PATH, buildTrainingJobRequest } from "../../functions/
 import { parseSettings, retrainSettingsSchema } from "../../functions/model/settings";
 import { REPO_ROOT, runStack, type RegisteredResource, type StackRun } from "../harness";
 import { deployedObjects, type DeployedObject } from "../support/deployed-objects";
+import { exec } from "../support/exec";
 import { startMoto, type MotoServer } from "../support/moto";
 
 jest.setTimeout(600_000);
@@ -57,24 +57,6 @@ afterAll(async () => {
   await moto?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-interface Exec {
-  readonly code: number | null;
-  readonly output: string;
-  readonly stdout: string;
-}
-
-function exec(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }) {
-  return new Promise<Exec>((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    let stdout = "";
-    child.stdout.on("data", (d) => ((stdout += d), (output += d)));
-    child.stderr.on("data", (d) => (output += d));
-    child.stdin.end(opts.input ?? "");
-    child.on("exit", (code) => resolve({ code, output, stdout }));
-  });
-}
 
 /** A file the stack uploads, checked against the content hash in its key (the build directory is shared). */
 function uploadedFile(uri: string): string {
@@ -274,6 +256,13 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
       `python ${settings.entryPoint} --freq D --horizon 28 --max_iter 30 --origins 1 --threads 0\n`,
     );
     expect(fs.existsSync(path.join(ml, "checkpoints", "backtest.json"))).toBe(true);
+    // Without the test's override, train.py keeps its checkpoints where the request's CheckpointConfig syncs them.
+    const defaults = await exec(
+      CONTAINER_PYTHON,
+      ["-c", "from model.train import parse_args; print(parse_args(['--train', '.'])[0].checkpoint_dir)"],
+      { cwd: path.join(ml, "code"), env: { PATH: process.env.PATH } },
+    );
+    expect(defaults.stdout.trim()).toBe(request.CheckpointConfig?.LocalPath);
 
     // SageMaker's metric definitions find in the job's log every metric the backtest has (a method without
     // intervals has no coverage), the gate's among them.
