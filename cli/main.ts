@@ -15,6 +15,8 @@ export function buildProgram(): Command {
     // Options of the program itself only before a subcommand: `model pin --version N` is the subcommand's.
     .enablePositionalOptions()
     .showHelpAfterError("(add --help for usage)")
+    // Throw instead of exiting, in every subcommand (registered below, so they inherit it): main() picks the code.
+    .exitOverride()
     .configureHelp({ sortSubcommands: true })
     .addHelpText(
       "after",
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
 /** Runs the command line; usage errors exit 2, failures of the work 1 (as the help text says). */
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().exitOverride().parseAsync(argv);
+    await buildProgram().parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has already printed its message (and the hint); help and --version end with exit code 0.

@@ -4,7 +4,7 @@ import { MultiBar, type SingleBar } from "cli-progress";
  * Progress of long work on stderr, so stdout keeps the command's result. On a terminal: one live line per stage
  * (cli-progress) with the counts, the elapsed time and an ETA when the total is known, and a line for each stage
  * that took 2 s or more. Elsewhere (a pipe, a CI log) or with --json: plain lines, quiet — a stage is reported
- * once it has run 2 s, then at most every 10 s, then when it ends.
+ * once it has run 2 s, then every 15 s while it runs (reports or not), then when it ends.
  */
 
 /** One report: the stage (a change of name ends the previous stage), its counts and what it is doing now. */
@@ -15,16 +15,21 @@ export interface Step {
   /** What the counts count: "origins", "tasks", … */
   readonly unit?: string;
   readonly detail?: string;
+  /** The time left when the reporter knows it better than the stage's average rate does. */
+  readonly etaMs?: number;
 }
 
 export type ProgressMode = "bar" | "lines" | "off";
 
 /** Stages shorter than this are not worth a line. */
 const SHOW_AFTER_MS = 2000;
-const LINE_EVERY_MS = 10_000;
+const LINE_EVERY_MS = 15_000;
 
 /** Bar on a terminal unless --json; lines otherwise. WARECAST_PROGRESS=bar|lines|off overrides. */
-export function progressMode(opts: { json?: boolean } = {}, stream = process.stderr): ProgressMode {
+export function progressMode(
+  opts: { json?: boolean } = {},
+  stream: { isTTY?: boolean } = process.stderr,
+): ProgressMode {
   const forced = process.env.WARECAST_PROGRESS;
   if (forced === "bar" || forced === "lines" || forced === "off") return forced;
   return stream.isTTY && !opts.json ? "bar" : "lines";
@@ -47,7 +52,8 @@ export function counts(step: Step, elapsedMs: number): string {
     parts.push(step.total !== undefined ? `${step.done}/${step.total}${unit}` : `${step.done}${unit}`);
   }
   parts.push(duration(elapsedMs));
-  if (step.done && step.total && step.done < step.total) {
+  if (step.etaMs !== undefined) parts.push(`ETA ${duration(step.etaMs)}`);
+  else if (step.done && step.total && step.done < step.total) {
     parts.push(`ETA ${duration((elapsedMs / step.done) * (step.total - step.done))}`);
   }
   return parts.join(", ") + (step.detail ? ` · ${step.detail}` : "");
@@ -63,6 +69,7 @@ export class Progress {
   private current?: { step: Step; started: number; shown: number };
   private readonly multibar?: MultiBar;
   private live?: SingleBar;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     readonly mode: ProgressMode,
@@ -100,11 +107,21 @@ export class Progress {
       this.live ??= this.multibar.create(1, 0);
       return;
     }
-    const since = now - this.current.started;
-    if (since >= SHOW_AFTER_MS && now - this.current.shown >= LINE_EVERY_MS) {
-      this.current.shown = now;
-      this.log(`${this.name}: ${step.stage}: ${counts(step, since)}`);
-    }
+    this.heartbeat ??= setInterval(() => this.beat(Date.now()), 1000).unref();
+    this.beat(now);
+  }
+
+  /** Lines mode: the current stage, once it has run 2 s and then every 15 s. */
+  private beat(now: number): void {
+    const cur = this.current;
+    if (!cur || now - cur.started < SHOW_AFTER_MS || now - cur.shown < LINE_EVERY_MS) return;
+    cur.shown = now;
+    this.log(`${this.label(cur.step.stage)}: ${counts(cur.step, now - cur.started)}`);
+  }
+
+  /** "train: final fit"; just "backtest" when the stage is the command itself. */
+  private label(stage: string): string {
+    return stage === this.name ? this.name : `${this.name}: ${stage}`;
   }
 
   /** A line of its own (a log line, a warning), printed above the live line. */
@@ -118,6 +135,8 @@ export class Progress {
   /** Ends the current stage and the live line; call once the work is over, on failure too. */
   stop(): void {
     this.end(Date.now());
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     if (this.live && this.multibar) {
       this.multibar.update(); // prints the lines logged since the last redraw
       this.multibar.stop();
@@ -136,12 +155,12 @@ export class Progress {
       done === undefined
         ? ""
         : ` (${total !== undefined ? `${done}/${total}` : done}${unit ? ` ${unit}` : ""})`;
-    this.log(`${this.name}: ${cur.step.stage} done in ${duration(took)}${what}`);
+    this.log(`${this.label(cur.step.stage)} done in ${duration(took)}${what}`);
   }
 
   private liveLine(): string {
     const cur = this.current;
     if (!cur) return `${this.name}: …`;
-    return `${this.name}: ${cur.step.stage} ${bar(cur.step)}${counts(cur.step, Date.now() - cur.started)}`;
+    return `${this.label(cur.step.stage)} ${bar(cur.step)}${counts(cur.step, Date.now() - cur.started)}`;
   }
 }

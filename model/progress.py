@@ -14,27 +14,27 @@ from typing import IO
 
 __all__ = ["report"]
 
-_stream: IO[str] | None = None
-_disabled = False
+#: One text stream per descriptor number, opened on first use (None: not a usable descriptor).
+_streams: dict[str, IO[str] | None] = {}
 
 
-def _open() -> IO[str] | None:
-    global _stream, _disabled
-    if _stream is None and not _disabled:
-        fd = os.environ.get("WARECAST_PROGRESS_FD")
+def _stream() -> IO[str] | None:
+    fd = os.environ.get("WARECAST_PROGRESS_FD")
+    if not fd:
+        return None
+    if fd not in _streams:
         try:
-            _stream = os.fdopen(int(fd), "w", buffering=1, closefd=False) if fd else None
+            _streams[fd] = os.fdopen(int(fd), "w", buffering=1, closefd=False)
         except (OSError, ValueError):
-            _stream = None
-        _disabled = _stream is None
-    return _stream
+            _streams[fd] = None
+    return _streams[fd]
 
 
 def report(
     stage: str, done: int | None = None, total: int | None = None, unit: str = "", detail: str = ""
 ) -> None:
     """Send one progress report, if the CLI asked for them."""
-    stream = _open()
+    stream = _stream()
     if stream is None:
         return
     msg: dict[str, object] = {"stage": stage}

@@ -122,25 +122,30 @@ function manifestKeys(processed: string): Set<string> {
 const SPARK_STAGE = /\[Stage (\d+):[^\]]*?\((\d+) \+ (\d+)\) \/ (\d+)\]/;
 
 /**
- * Turns spark-submit's stderr into progress: Spark's console progress bar (redrawn with carriage returns)
- * becomes one stage per Spark stage, with its task counts; every other line (the job's log, warnings) is passed
- * on as a line of its own.
+ * Turns spark-submit's stderr into progress: Spark's console progress bar (redrawn with carriage returns) becomes
+ * the "Spark" stage, counting the tasks of the running Spark stage, with that stage's ETA; every other line (the
+ * job's log, warnings) is passed on as a line of its own.
  */
-export function sparkProgress(progress: Progress): (segment: string) => void {
+export function sparkProgress(progress: Progress, now = () => Date.now()): (segment: string) => void {
+  let current: { id: string; seen: number } | undefined;
   return (segment) => {
     const m = SPARK_STAGE.exec(segment);
-    if (m) {
-      const [, stage, done, running, total] = m;
-      progress.update({
-        stage: `Spark stage ${stage}`,
-        done: Number(done),
-        total: Number(total),
-        unit: "tasks",
-        detail: `${running} running`,
-      });
-    } else if (segment.trim() !== "") {
-      progress.log(segment);
+    if (!m) {
+      if (segment.trim() !== "") progress.log(segment);
+      return;
     }
+    const [, id, doneText, running, totalText] = m;
+    const [done, total] = [Number(doneText), Number(totalText)];
+    if (current?.id !== id) current = { id, seen: now() };
+    const elapsed = now() - current.seen;
+    progress.update({
+      stage: "Spark",
+      done,
+      total,
+      unit: `tasks of stage ${id}`,
+      detail: `${running} running`,
+      etaMs: done > 0 && done < total ? (elapsed / done) * (total - done) : undefined,
+    });
   };
 }
 
