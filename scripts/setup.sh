@@ -108,19 +108,20 @@ if wants browser && [ ! -x /usr/bin/chromium ]; then
 fi
 
 if wants python; then
-  PY=${WARECAST_PYTHON:-python3}
-  if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
-    if command -v python3.11 >/dev/null 2>&1; then PY=python3.11; else
-      found=$("$PY" --version 2>&1 || true)
-      fail "Python 3.11" "Glue 5.0 and the SageMaker container run 3.11; found ${found:-no $PY}. Install python3.11 (or set WARECAST_PYTHON to one)."
+  lock_hash=$(sha256sum <requirements.lock | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ] || [ "$(cat "$stamps/venv" 2>/dev/null)" != "$lock_hash" ]; then
+    PY=${WARECAST_PYTHON:-python3}
+    if ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      if command -v python3.11 >/dev/null 2>&1; then PY=python3.11; else
+        found=$("$PY" --version 2>&1 || true)
+        fail "Python 3.11" "Glue 5.0 and the SageMaker container run 3.11; found ${found:-no $PY}. Install python3.11 (or set WARECAST_PYTHON to one)."
+      fi
     fi
-  fi
-  if [ ! -x .venv/bin/python ] || ! [ "$(cat "$stamps/venv" 2>/dev/null)" = "$(sha256sum <requirements.lock | cut -d' ' -f1)" ]; then
     [ -x .venv/bin/python ] || run_step "Python venv (.venv, $PY)" venv "$PY" -m venv .venv
     run_step "uv for the venv" uv .venv/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
     run_step "Python packages ($(grep -c '==' requirements.lock) from requirements.lock)" venv-packages \
       .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
-    sha256sum <requirements.lock | cut -d' ' -f1 >"$stamps/venv"
+    echo "$lock_hash" >"$stamps/venv"
   fi
 fi
 [ "$all" = 1 ] && [ "$quiet" = 0 ] && echo "setup: ready (${parts[*]})" >&2
