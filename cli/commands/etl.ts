@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Command } from "commander";
 import { printResult } from "../output";
-import { Progress } from "../progress";
+import { Progress, type Step } from "../progress";
 import { needs } from "../setup";
 import { matching, UsageError } from "../usage";
 
@@ -127,25 +127,30 @@ const SPARK_STAGE = /\[Stage (\d+):[^\]]*?\((\d+) \+ (\d+)\) \/ (\d+)\]/;
  * job's log, warnings) is passed on as a line of its own.
  */
 export function sparkProgress(progress: Progress, now = () => Date.now()): (segment: string) => void {
-  let current: { id: string; seen: number } | undefined;
+  let current: { id: string; seen: number; step: Step } | undefined;
   return (segment) => {
     const m = SPARK_STAGE.exec(segment);
     if (!m) {
       if (segment.trim() !== "") progress.log(segment);
+      // Spark blanks its bar once no stage is running: the last one finished all its tasks.
+      else if (segment !== "" && current?.step.total !== undefined)
+        progress.update({ ...current.step, done: current.step.total, etaMs: undefined, detail: undefined });
       return;
     }
     const [, id, doneText, running, totalText] = m;
     const [done, total] = [Number(doneText), Number(totalText)];
-    if (current?.id !== id) current = { id, seen: now() };
-    const elapsed = now() - current.seen;
-    progress.update({
+    const seen = current?.id === id ? current.seen : now();
+    const elapsed = now() - seen;
+    const step: Step = {
       stage: "Spark",
       done,
       total,
       unit: `tasks of stage ${id}`,
       detail: `${running} running`,
       etaMs: done > 0 && done < total ? (elapsed / done) * (total - done) : undefined,
-    });
+    };
+    current = { id, seen, step };
+    progress.update(step);
   };
 }
 

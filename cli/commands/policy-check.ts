@@ -1,10 +1,13 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Progress } from "../progress";
 import { UsageError } from "../usage";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The stacks this repository defines: one Pulumi.<stack>.yaml each. */
+const stacks = () => readdirSync(REPO_ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 interface PolicyCheckFlags {
   stack: string;
@@ -34,7 +37,7 @@ export function register(program: Command): void {
       const stackFile = path.join(REPO_ROOT, `Pulumi.${flags.stack}.yaml`);
       if (!existsSync(stackFile)) {
         throw new UsageError(
-          `unknown stack "${flags.stack}": ${stackFile} does not exist (stacks: dev, prod)`,
+          `unknown stack "${flags.stack}": ${stackFile} does not exist (stacks: ${stacks().join(", ")})`,
         );
       }
       const configFile = flags.config ?? path.join(REPO_ROOT, "policies", "config", `${flags.stack}.json`);

@@ -102,6 +102,7 @@ describe("Spark's console progress in `warecast etl`", () => {
     expect(steps.map((s) => counts(s, 0))).toEqual([
       "0/32 tasks of stage 7, 0.0 s · 2 running",
       "8/32 tasks of stage 7, 0.0 s, ETA 12 s · 2 running",
+      "32/32 tasks of stage 7, 0.0 s", // the bar blanked: no stage runs, the last one is complete
       "0/4 tasks of stage 9, 0.0 s · 2 running",
     ]);
     expect(new Set(steps.map((s) => s.stage))).toEqual(new Set(["Spark"]));
