@@ -24,9 +24,9 @@ export function ensureSetup(parts: readonly SetupPart[], forCommand: string): vo
 }
 
 /**
- * Declares that `cmd` uses Python (the venv) or Java: they are set up just before its action runs, so `--help`
- * and the Node-only commands never touch them.
+ * A preAction hook for a command that uses Python (the venv) or Java: they are set up just before its action
+ * runs, so `--help` and the Node-only commands never touch them. `.hook("preAction", needs("python"))`.
  */
-export function needs(cmd: Command, ...parts: SetupPart[]): Command {
-  return cmd.hook("preAction", (_program, action) => ensureSetup(parts, commandPath(action)));
+export function needs(...parts: SetupPart[]): (program: Command, action: Command) => void {
+  return (_program, action) => ensureSetup(parts, commandPath(action));
 }

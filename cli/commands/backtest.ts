@@ -20,7 +20,7 @@ interface BacktestFlags {
 
 /** `warecast backtest --data FILE`: the model's built-in rolling-origin backtest (model/evaluate.py) on any file. */
 export function register(program: Command): void {
-  const cmd = program
+  program
     .command("backtest")
     .description(
       "Rolling-origin backtest of the model against naive, seasonal naive and ETS on your sales history (the formats `warecast demo` reads) or demand_daily Parquet",
@@ -39,19 +39,20 @@ export function register(program: Command): void {
     )
     .option("--json", "print the full result as JSON")
     .addOption(modelOptions.hp())
-    .addOption(modelOptions.params());
-  needs(cmd, "python").action(async (flags: BacktestFlags) => {
-    const data = await salesHistory(flags.data);
-    const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
-    args.push("--refit", flags.refit);
-    if (flags.horizon) args.push("--horizon", String(flags.horizon));
-    if (flags.json) args.push("--json");
-    if (flags.params) args.push("--params", path.resolve(flags.params));
-    for (const hp of flags.hp) args.push("--hp", hp);
-    try {
-      await runPython("model.evaluate", args, { progress: Progress.for("backtest", flags) });
-    } finally {
-      data.cleanup();
-    }
-  });
+    .addOption(modelOptions.params())
+    .hook("preAction", needs("python"))
+    .action(async (flags: BacktestFlags) => {
+      const data = await salesHistory(flags.data);
+      const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
+      args.push("--refit", flags.refit);
+      if (flags.horizon) args.push("--horizon", String(flags.horizon));
+      if (flags.json) args.push("--json");
+      if (flags.params) args.push("--params", path.resolve(flags.params));
+      for (const hp of flags.hp) args.push("--hp", hp);
+      try {
+        await runPython("model.evaluate", args, { progress: Progress.for("backtest", flags) });
+      } finally {
+        data.cleanup();
+      }
+    });
 }

@@ -213,7 +213,7 @@ interface EtlFlags extends EtlOptions {
 
 /** `warecast etl`: the Glue job's script on the local stores, through spark-submit. */
 export function register(program: Command): void {
-  const cmd = program
+  program
     .command("etl")
     .description(
       "Run the ETL job (etl/job.py, the Glue script) locally with spark-submit: new raw events → demand_daily, series_state, quarantine and a run manifest",
@@ -244,9 +244,10 @@ export function register(program: Command): void {
       matching(/^[1-9][0-9]*[mMgG]$/, "a size like 4g or 2048m"),
       "4g",
     )
-    .option("--json", "print the run manifest as JSON");
-  needs(cmd, "python", "java").action(async (flags: EtlFlags) => {
-    const manifest = await runEtl(flags, Progress.for("etl", flags));
-    printResult(flags.json ? JSON.stringify(manifest, null, 2) : formatManifest(manifest));
-  });
+    .option("--json", "print the run manifest as JSON")
+    .hook("preAction", needs("python", "java"))
+    .action(async (flags: EtlFlags) => {
+      const manifest = await runEtl(flags, Progress.for("etl", flags));
+      printResult(flags.json ? JSON.stringify(manifest, null, 2) : formatManifest(manifest));
+    });
 }

@@ -131,7 +131,7 @@ export function stopOnSignal(s: Serving): void {
 
 /** `warecast serve`: the local SageMaker endpoint and the local API (same handlers as AWS) on 127.0.0.1. */
 export function register(program: Command): void {
-  const cmd = program
+  program
     .command("serve")
     .description(
       "Serve forecasts locally: the model behind a local SageMaker-style endpoint, the REST API (api/openapi.yaml) and the dashboard on 127.0.0.1",
@@ -146,15 +146,16 @@ export function register(program: Command): void {
       )
         .choices(["text", "json"])
         .default("text"),
-    );
-  needs(cmd, "python").action(async (flags: ServeFlags) => {
-    const write = (line: string) => void process.stdout.write(line + "\n");
-    const serving = await startServing({ ...flags, logs: { format: flags.logFormat, write } });
-    process.stdout.write(await servingText(serving, flags.workspace));
-    if (flags.logFormat === "text") {
-      process.stdout.write(`Handler logs and metrics (EMF): ${serveLogFile(flags.workspace)}\n`);
-    }
-    process.stdout.write("Ctrl-C stops both.\n");
-    stopOnSignal(serving);
-  });
+    )
+    .hook("preAction", needs("python"))
+    .action(async (flags: ServeFlags) => {
+      const write = (line: string) => void process.stdout.write(line + "\n");
+      const serving = await startServing({ ...flags, logs: { format: flags.logFormat, write } });
+      process.stdout.write(await servingText(serving, flags.workspace));
+      if (flags.logFormat === "text") {
+        process.stdout.write(`Handler logs and metrics (EMF): ${serveLogFile(flags.workspace)}\n`);
+      }
+      process.stdout.write("Ctrl-C stops both.\n");
+      stopOnSignal(serving);
+    });
 }

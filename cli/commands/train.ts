@@ -69,7 +69,7 @@ function hyperparameters(flags: TrainFlags, version: string): Record<string, str
  * champion: it is scored on the same backtest windows, as in the AWS retrain.
  */
 export function register(program: Command): void {
-  const cmd = program
+  program
     .command("train")
     .description(
       "Train the forecasting model locally (same script as SageMaker): backtest against baselines and the current model, then fit on all data and write the artifact",
@@ -83,60 +83,61 @@ export function register(program: Command): void {
     .addOption(modelOptions.params())
     .option("--no-backtest", "skip the backtest (metrics.json then has no scores for the promote gate)")
     .option("--no-champion", "do not score the last trained model")
-    .option("--json", "print the artifact, its version and its metrics.json as JSON");
-  needs(cmd, "python").action(async (flags: TrainFlags) => {
-    const workspace = path.resolve(flags.workspace);
-    const defaultData = path.join(workspace, "processed", "demand_daily");
-    if (!flags.data && !fs.existsSync(defaultData)) {
-      throw new UsageError(
-        `no training data at ${defaultData}: run \`warecast etl\` first (it writes processed/demand_daily), or pass --data`,
-      );
-    }
-    const data = await salesHistory(flags.data ?? defaultData);
-    const artifacts = path.join(workspace, "artifacts");
-    const version = newVersion();
-    const run = path.join(artifacts, "runs", version);
-    const latestFile = path.join(artifacts, "latest");
-    const champion =
-      flags.champion && fs.existsSync(latestFile)
-        ? path.join(artifacts, "runs", fs.readFileSync(latestFile, "utf8").trim(), "model.tar.gz")
-        : undefined;
-    const hps = hyperparameters(flags, version);
-    fs.mkdirSync(path.join(run, "checkpoints"), { recursive: true });
-    const artifact = path.join(run, "model.tar.gz");
-    try {
-      await runPython(
-        "model.train",
-        ["--pack", artifact, "--checkpoint-dir", path.join(run, "checkpoints")],
-        {
-          env: {
-            SM_CHANNEL_TRAIN: data.path,
-            SM_CHANNEL_CHAMPION: champion && fs.existsSync(champion) ? champion : "",
-            SM_MODEL_DIR: path.join(run, "model"),
-            SM_OUTPUT_DATA_DIR: path.join(run, "output"),
-            SM_OUTPUT_DIR: path.join(run, "output"),
-            SM_HPS: JSON.stringify(hps),
+    .option("--json", "print the artifact, its version and its metrics.json as JSON")
+    .hook("preAction", needs("python"))
+    .action(async (flags: TrainFlags) => {
+      const workspace = path.resolve(flags.workspace);
+      const defaultData = path.join(workspace, "processed", "demand_daily");
+      if (!flags.data && !fs.existsSync(defaultData)) {
+        throw new UsageError(
+          `no training data at ${defaultData}: run \`warecast etl\` first (it writes processed/demand_daily), or pass --data`,
+        );
+      }
+      const data = await salesHistory(flags.data ?? defaultData);
+      const artifacts = path.join(workspace, "artifacts");
+      const version = newVersion();
+      const run = path.join(artifacts, "runs", version);
+      const latestFile = path.join(artifacts, "latest");
+      const champion =
+        flags.champion && fs.existsSync(latestFile)
+          ? path.join(artifacts, "runs", fs.readFileSync(latestFile, "utf8").trim(), "model.tar.gz")
+          : undefined;
+      const hps = hyperparameters(flags, version);
+      fs.mkdirSync(path.join(run, "checkpoints"), { recursive: true });
+      const artifact = path.join(run, "model.tar.gz");
+      try {
+        await runPython(
+          "model.train",
+          ["--pack", artifact, "--checkpoint-dir", path.join(run, "checkpoints")],
+          {
+            env: {
+              SM_CHANNEL_TRAIN: data.path,
+              SM_CHANNEL_CHAMPION: champion && fs.existsSync(champion) ? champion : "",
+              SM_MODEL_DIR: path.join(run, "model"),
+              SM_OUTPUT_DATA_DIR: path.join(run, "output"),
+              SM_OUTPUT_DIR: path.join(run, "output"),
+              SM_HPS: JSON.stringify(hps),
+            },
+            progress: Progress.for("train", flags),
+            stdout: flags.json ? "stderr" : "stdout",
           },
-          progress: Progress.for("train", flags),
-          stdout: flags.json ? "stderr" : "stdout",
-        },
-      );
-    } finally {
-      data.cleanup();
-    }
-    fs.writeFileSync(latestFile, `${version}\n`);
-    if (flags.json) {
-      const metricsFile = path.join(run, "model", "metrics.json");
-      const metrics = JSON.parse(fs.readFileSync(metricsFile, "utf8")) as unknown;
-      printResult(
-        JSON.stringify(
-          { version, artifact, latest: latestFile, metrics_file: metricsFile, metrics },
-          null,
-          2,
-        ),
-      );
-    } else {
-      printResult(`artifact ${artifact} (now ${latestFile})`);
-    }
-  });
+        );
+      } finally {
+        data.cleanup();
+      }
+      fs.writeFileSync(latestFile, `${version}\n`);
+      if (flags.json) {
+        const metricsFile = path.join(run, "model", "metrics.json");
+        const metrics = JSON.parse(fs.readFileSync(metricsFile, "utf8")) as unknown;
+        printResult(
+          JSON.stringify(
+            { version, artifact, latest: latestFile, metrics_file: metricsFile, metrics },
+            null,
+            2,
+          ),
+        );
+      } else {
+        printResult(`artifact ${artifact} (now ${latestFile})`);
+      }
+    });
 }

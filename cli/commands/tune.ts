@@ -21,7 +21,7 @@ interface TuneFlags {
 
 /** `warecast tune`: hyperparameter search on windows that end before the first evaluation window (model/tune.py). */
 export function register(program: Command): void {
-  const cmd = program
+  program
     .command("tune")
     .description(
       "Search model hyperparameters by backtest RMSSE on windows before the evaluation windows; write the best for `train --params`",
@@ -34,19 +34,20 @@ export function register(program: Command): void {
     .option("--trials <n>", "trials (the defaults, then seeded random draws)", positiveInteger, 6)
     .option("--hp <key=value>", "hyperparameter held fixed (repeatable)", collect, [])
     .option("--out <file>", "write the best hyperparameters as JSON")
-    .option("--json", "print every trial");
-  needs(cmd, "python").action(async (flags: TuneFlags) => {
-    const data = await salesHistory(flags.data);
-    const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
-    args.push("--tuning-origins", String(flags.tuningOrigins), "--trials", String(flags.trials));
-    if (flags.horizon) args.push("--horizon", String(flags.horizon));
-    if (flags.out) args.push("--out", path.resolve(flags.out));
-    if (flags.json) args.push("--json");
-    for (const hp of flags.hp) args.push("--hp", hp);
-    try {
-      await runPython("model.tune", args, { progress: Progress.for("tune", flags) });
-    } finally {
-      data.cleanup();
-    }
-  });
+    .option("--json", "print every trial")
+    .hook("preAction", needs("python"))
+    .action(async (flags: TuneFlags) => {
+      const data = await salesHistory(flags.data);
+      const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
+      args.push("--tuning-origins", String(flags.tuningOrigins), "--trials", String(flags.trials));
+      if (flags.horizon) args.push("--horizon", String(flags.horizon));
+      if (flags.out) args.push("--out", path.resolve(flags.out));
+      if (flags.json) args.push("--json");
+      for (const hp of flags.hp) args.push("--hp", hp);
+      try {
+        await runPython("model.tune", args, { progress: Progress.for("tune", flags) });
+      } finally {
+        data.cleanup();
+      }
+    });
 }
