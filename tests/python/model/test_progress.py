@@ -1,4 +1,4 @@
-"""Progress reports for the CLI (model/progress.py): JSON lines on WARECAST_PROGRESS_FD, nothing without it."""
+"""Progress reports for the CLI (model/progress.py): JSON lines on WARECAST_PROGRESS_FD, or nothing."""
 
 from __future__ import annotations
 
