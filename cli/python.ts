@@ -6,8 +6,8 @@ import { output } from "./output";
 import type { Progress, Step } from "./progress";
 
 /** Repository root and the venv's Python, which runs model/ as processes (the CLI never imports Python). */
-export const repoRoot = path.resolve(__dirname, "..");
-export const python = path.join(repoRoot, ".venv", "bin", "python");
+const repoRoot = path.resolve(__dirname, "..");
+const python = path.join(repoRoot, ".venv", "bin", "python");
 
 /** The child's file descriptor for progress reports (model/progress.py writes JSON lines to it). */
 const PROGRESS_FD = 3;
