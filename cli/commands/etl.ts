@@ -111,6 +111,8 @@ export interface RunManifest {
   readonly demand_rows_written: number;
   readonly partitions_rewritten: number;
   readonly series_state_rows: number;
+  /** Objects that could not be read to their end (docs/etl.md, "Unreadable objects"). */
+  readonly unreadable_objects?: readonly { key: string; reason: string; complete_lines: number }[];
 }
 
 function manifestKeys(processed: string): Set<string> {
@@ -204,6 +206,9 @@ export function formatManifest(m: RunManifest): string {
     `  duplicates      ${m.duplicates}${dupes ? ` (${dupes})` : ""}`,
     `  demand rows     ${m.demand_rows_written} in ${m.partitions_rewritten} partition(s)`,
     `  series state    ${m.series_state_rows}`,
+    ...(m.unreadable_objects ?? []).map(
+      (o) => `  unreadable      ${o.key} (${o.reason}, ${o.complete_lines} complete lines kept)`,
+    ),
   ].join("\n");
 }
 
