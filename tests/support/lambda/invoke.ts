@@ -3,9 +3,9 @@
  * Lambda container of that function would have: the stack's variables exactly, the variables the nodejs22.x
  * runtime adds, and, in place of AWS, endpoints on 127.0.0.1 with dummy credentials.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { exec } from "../exec";
 import type { FunctionArtifact } from "./artifact";
 
 export interface Emulation {
@@ -112,16 +112,10 @@ export async function invokeContainer(
       timeoutMs: artifact.timeoutSeconds * 1000,
     }),
   );
-  const child = spawn(process.execPath, [RUNTIME, invocations, results], {
+  const { code, stdout, stderr } = await exec(process.execPath, [RUNTIME, invocations, results], {
     cwd: taskRoot,
     env: containerEnvironment(artifact, taskRoot, emulation),
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
   if (!fs.existsSync(results)) {
     throw new Error(`${artifact.name}: the runtime exited (${code}) without results:\n${stderr}\n${stdout}`);
   }

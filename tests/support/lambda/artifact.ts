@@ -9,7 +9,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { RegisteredResource, StackRun } from "../harness";
+import type { RegisteredResource, StackRun } from "../../harness";
+import { archiveEntries } from "../deployed-objects";
 
 export const LAMBDA_FUNCTION = "aws:lambda/function:Function";
 
@@ -35,35 +36,17 @@ export interface FunctionArtifact {
   readonly tracing: boolean;
 }
 
-type MaybePromise<T> = T | Promise<T>;
-interface ArchiveLike {
-  assets?: MaybePromise<Record<string, unknown>>;
-}
-interface StringAssetLike {
-  text?: MaybePromise<string>;
-}
-interface FileArchiveLike {
-  path?: MaybePromise<string>;
-}
-
 /** The archive's entries: `__index.js` text and each package folder's source path. */
 async function readCode(
   code: unknown,
   name: string,
 ): Promise<{ index: string; packages: Record<string, string> }> {
-  const assets = await (code as ArchiveLike)?.assets;
-  if (!assets) throw new Error(`${name}: code is not an AssetArchive`);
   let index: string | undefined;
   const packages: Record<string, string> = {};
-  for (const [entry, value] of Object.entries(assets)) {
-    if (entry === "__index.js") {
-      index = await (value as StringAssetLike).text;
-      continue;
-    }
-    const source = await (value as FileArchiveLike).path;
-    if (typeof source !== "string")
-      throw new Error(`${name}: archive entry ${entry} is neither text nor a path`);
-    packages[entry] = path.resolve(source);
+  for (const [entry, value] of Object.entries(await archiveEntries(code))) {
+    if (entry === "__index.js") index = value.text;
+    else if (value.path) packages[entry] = path.resolve(value.path);
+    else throw new Error(`${name}: archive entry ${entry} is neither __index.js nor a path`);
   }
   if (typeof index !== "string") throw new Error(`${name}: the archive has no __index.js text`);
   return { index, packages };

@@ -1,5 +1,5 @@
 /**
- * The guard over serialized Lambda code (serialized-code.ts): it finds each shape in which Pulumi's closure
+ * The guard over serialized Lambda code (tests/support/lambda/serialized-code.ts): it finds each shape in which Pulumi's closure
  * serializer writes a built-in it cannot reproduce, and nothing in code that serializes faithfully. End to end, a
  * PrivateFunction that captures a module-level Set is refused by the guard and, run as it ships, fails exactly as
  * it would on AWS; the same function building its Set inside the factory passes both.
@@ -9,10 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { runStack, type StackRun } from "../harness";
-import { functionArtifacts, writeArtifact, type FunctionArtifact } from "./artifact";
-import { startXrayDaemon, type XrayDaemon } from "./aws-front";
-import { invokeContainer } from "./invoke";
-import { serializedCodeFindings, type FindingRule } from "./serialized-code";
+import { functionArtifacts, writeArtifact, type FunctionArtifact } from "../support/lambda/artifact";
+import { startXrayDaemon, type XrayDaemon } from "../support/lambda/aws-front";
+import { invokeContainer } from "../support/lambda/invoke";
+import { serializedCodeFindings, type FindingRule } from "../support/lambda/serialized-code";
 
 async function findingsOf(fn: () => unknown): Promise<{ rule: FindingRule; message: string }[]> {
   const closure = await pulumi.runtime.serializeFunction(fn, { isFactoryFunction: false });
@@ -78,7 +78,7 @@ describe("class field initializers", () => {
   });
 });
 
-describe("a PrivateFunction capturing a module-level Set (tests/lambda/programs/captured-set.ts)", () => {
+describe("a PrivateFunction capturing a module-level Set (tests/artifacts/programs/captured-set.ts)", () => {
   let run: StackRun;
   let artifacts: Map<string, FunctionArtifact>;
   let xray: XrayDaemon;

@@ -15,9 +15,9 @@
 import * as dgram from "node:dgram";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { fakeForecast, validateEndpointRequest } from "../functions/predict-support";
-import { fixMotoGlueTimestamps, fixMotoTimestamps } from "../functions/moto-timestamps";
-import type { EndpointRequest } from "../../functions/predict/endpoint-client";
+import { fakeForecast, validateEndpointRequest } from "../../functions/predict-support";
+import { fixMotoGlueTimestamps, fixMotoTimestamps } from "../../functions/moto-timestamps";
+import type { EndpointRequest } from "../../../functions/predict/endpoint-client";
 
 export interface RecordedCall {
   readonly target: string;

@@ -8,7 +8,7 @@ import { Glue } from "@aws-sdk/client-glue";
 import { S3 } from "@aws-sdk/client-s3";
 import { SageMaker, type ProductionVariant } from "@aws-sdk/client-sagemaker";
 import { SQS } from "@aws-sdk/client-sqs";
-import type { RegisteredResource, StackRun } from "../harness";
+import type { RegisteredResource, StackRun } from "../../harness";
 
 export interface MotoClients {
   readonly s3: S3;

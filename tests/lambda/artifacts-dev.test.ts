@@ -1,4 +1,0 @@
-/** Every Lambda function of the dev stack, run as it ships (tests/lambda/suite.ts). */
-import { describeArtifacts } from "./suite";
-
-describeArtifacts("dev");
