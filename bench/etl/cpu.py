@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.etl.cpu -- ./warecast etl --raw DIR --processed DIR
 
 CPU seconds do not grow with the machine's load the way wall time does, so on a shared machine they say more
-about the work a run does. Each process and thread is sampled every 0.2 s; its last sample counts (a thread that
-lives less than that is missed, so the total is a floor). JVM threads are grouped by name: the task threads
-("Executor task launch worker"), the JIT compilers, the garbage collector, and the rest (driver, RPC, I/O).
+about the work a run does. Each process and thread is sampled every 0.2 s; its last sample counts (a thread
+that lives less than that is missed, so the total is a floor). JVM threads are grouped by name: the task
+threads ("Executor task launch worker"), the JIT compilers, the garbage collector, and the rest (driver, RPC,
+I/O).
 """
 
 from __future__ import annotations
