@@ -6,10 +6,10 @@ time, the executors' run and CPU time, and the shuffle and spill volumes.
 `bench.etl.run --event-logs` records both for every job it runs and writes this profile beside each output
 (spark-submit reads ``spark-defaults.conf`` from SPARK_CONF_DIR, so `warecast etl` of any revision runs
 unchanged). Spark jobs are put in the step during which they started, from the job's own step lines (``… step
-NAME: 12.3 s``), so the profile reads in the job's terms for the baseline too. "driver" is the step's wall
-time outside Spark jobs: planning, Python on the driver, listing and moving files. Executor CPU is the JVM's:
-the Python workers that check records (mapInArrow) are separate processes, whose time shows in the run time
-but not in the CPU time.
+NAME: 12.3 s``), so the profile reads in the job's terms for the baseline too. A step's time beyond its jobs'
+wall time is the driver's: planning, Python on the driver, listing and moving files. Executor CPU is the
+JVM's: the Python workers that check records (mapInArrow) are separate processes, whose time shows in the run
+time but not in the CPU time.
 """
 
 from __future__ import annotations
