@@ -3,8 +3,8 @@
 The project's venv stands in for the libraries Glue 5.0 provides, but it also holds libraries Glue does not
 have. Those (``WARECAST_GLUE_ABSENT``: comma-separated top-level module names) may only be imported from
 ``WARECAST_GLUE_MODULES``, the directory the test installs the job's ``--additional-python-modules`` into as
-Glue's pip does: a wheel the job needs and does not ship fails the run here as it would in Glue. Python imports
-this module at start (it is on PYTHONPATH), in the driver and in Spark's Python workers alike.
+Glue's pip does: a wheel the job needs and does not ship fails the run here as it would in Glue. Python
+imports this module at start (it is on PYTHONPATH), in the driver and in Spark's Python workers alike.
 """
 
 import os
