@@ -27,7 +27,7 @@ from model.calibration import ResidualCalibrator
 from model.distribution import Forecast
 from model.fallback import COLD_START, SPARSE, classify, cold_start, intermittent, sparse
 from model.features import Arrays, FeatureConfig, arrays_of, build_features
-from model.panel import Panel, default_horizon, season_length
+from model.panel import MIN_TRAIN_PERIODS, Panel, default_horizon, season_length
 
 __all__ = ["Hyperparameters", "GlobalModel", "METHOD"]
 
@@ -48,8 +48,9 @@ class Hyperparameters:
     weight_power: float = 0.5
     origin_stride: int = 0  # 0 = auto: about 150 training origins
     max_train_origins: int = 150
-    first_origin: int = 0  # 0 = auto: the later of level_window and one season (yearly lags exist from there)
-    calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly)
+    first_origin: int = 0  # 0 = auto: the later of level_window and one season, earlier on short histories
+    min_train_origins: int = 30  # a short history moves the first training origin back to keep this many
+    calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly); shorter on short histories
     calibration_stride: int = 0  # 0 = auto: horizon // 4
     refit: bool = False
     bagging: int = 1  # ensemble members, each on a different phase of training origins
@@ -114,6 +115,8 @@ class GlobalModel:
     estimator: list[HistGradientBoostingRegressor] | None = None
     calibrator: ResidualCalibrator | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the last fit used: first training origin, last target column, calibration span (backtest notes).
+    fit_info: dict[str, int] = field(default_factory=dict)
 
     @property
     def min_history(self) -> int:
@@ -150,13 +153,46 @@ class GlobalModel:
         w = np.broadcast_to(scale[:, :, None], y.shape) ** self.params.weight_power
         return x[ok], (y / scale[:, :, None])[ok], w[ok]
 
+    def _preferred_first_origin(self) -> int:
+        return self.params.first_origin or max(self.config.level_window, season_length(self.config.freq))
+
+    def first_origin(self, stop: int) -> int:
+        """The first training origin when the last one is ``stop``.
+
+        By default the later of the level window and one season, so that most training rows have their
+        seasonal lags. A short history moves it back (to column 1 at the earliest) until ``min_train_origins``
+        origins fit: rows whose lags do not exist yet carry them as missing, which the trees handle, and
+        learning from them beats refusing to train.
+        """
+        if self.params.first_origin:
+            return self.params.first_origin
+        return max(1, min(self._preferred_first_origin(), stop - self.params.min_train_origins))
+
+    @property
+    def fit_notes(self) -> list[str]:
+        """What the last fit changed for a short history, in words (the backtest prints them)."""
+        info, out = self.fit_info, []
+        preferred = self._preferred_first_origin()
+        if info.get("first_origin", preferred) < preferred:
+            out.append(
+                f"short history: training origins from period {info['first_origin'] + 1} of the "
+                f"{info['periods']} (default {preferred + 1})"
+            )
+        if info.get("calibration_span", 0) < info.get("default_span", 0):
+            out.append(
+                f"short history: calibrated on the last {info['calibration_span']} periods "
+                f"(default {info['default_span']})"
+            )
+        return out
+
     def _fit_estimator(self, ar: Arrays, last_target: int) -> list[HistGradientBoostingRegressor]:
         """``bagging`` ensembles, each on its own phase of training origins and its own seed."""
         p = self.params
-        first = p.first_origin or max(self.config.level_window, season_length(self.config.freq))
         stop = last_target - 1
+        first = self.first_origin(stop)
         if stop - first < 2:
             raise ValueError(f"not enough history to train: targets end at column {last_target}")
+        self.fit_info.update(first_origin=first, last_target=last_target)
         stride = p.origin_stride or max(1, (stop - first) // p.max_train_origins)
         members = []
         for b in range(max(p.bagging, 1)):
@@ -172,12 +208,22 @@ class GlobalModel:
             members.append(est)
         return members
 
+    def _default_span(self) -> int:
+        h = self.config.horizon
+        return self.params.calibration_span or (2 * h if self.config.freq == "D" else h)
+
+    def calibration_span(self, end: int) -> int:
+        """Periods held out for calibration: the configured span, shortened so that at least
+        ``MIN_TRAIN_PERIODS`` periods remain to train on (a history of horizon + 8 periods still fits)."""
+        return max(1, min(self._default_span(), end + 1 - MIN_TRAIN_PERIODS))
+
     def fit(self, panel: Panel, end: int | None = None) -> GlobalModel:
         """Fit on history columns ``<= end`` (default: all of ``panel``), calibrating on the last span."""
         p = self.params
         end = panel.n_periods - 1 if end is None else end
         h = self.config.horizon
-        span = p.calibration_span or (2 * h if self.config.freq == "D" else h)
+        span = self.calibration_span(end)
+        self.fit_info = {"calibration_span": span, "default_span": self._default_span(), "periods": end + 1}
         cstride = p.calibration_stride or max(1, h // 4)
         ar = arrays_of(panel)
         t0 = time.perf_counter()

@@ -31,7 +31,7 @@ def test_backtest_prints_a_table_of_model_and_baselines(csv, capsys):
     assert evaluate_main(["--data", str(csv), "--horizon", "7", "--origins", "2", *FAST]) == 0
     out = capsys.readouterr().out
     assert "12 series" in out
-    for name in ("model", "seasonal_naive", "naive", "ets"):
+    for name in ("model", "seasonal_naive", "naive", "auto_ets"):
         assert f"\n{name} " in out
 
 
