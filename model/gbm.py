@@ -45,7 +45,9 @@ class Hyperparameters:
     l2_regularization: float = 1.0
     max_features: float = 1.0
     loss: str = "squared_error"
+    quantile: float = 0.5  # the level fitted when loss is "quantile"
     weight_power: float = 0.5
+    rmsse_weight: float = 0.0  # power of (scale² / in-sample one-step squared difference) in the row weight
     origin_stride: int = 0  # 0 = auto: about 150 training origins
     max_train_origins: int = 150
     first_origin: int = 0  # 0 = auto: the later of level_window and one season, earlier on short histories
@@ -127,6 +129,8 @@ class GlobalModel:
         kwargs: dict[str, Any] = {}
         if p.max_features < 1.0:
             kwargs["max_features"] = p.max_features  # scikit-learn >= 1.4
+        if p.loss == "quantile":
+            kwargs["quantile"] = p.quantile
         return HistGradientBoostingRegressor(
             loss=p.loss,
             learning_rate=p.learning_rate,
@@ -150,7 +154,10 @@ class GlobalModel:
             * scale[:, :, None]
         )
         ok = np.isfinite(y)
-        w = np.broadcast_to(scale[:, :, None], y.shape) ** self.params.weight_power
+        w = scale**self.params.weight_power
+        if self.params.rmsse_weight:
+            w = w * _signal_to_noise(ar, origins, scale) ** self.params.rmsse_weight
+        w = np.broadcast_to(w[:, :, None], y.shape)
         return x[ok], (y / scale[:, :, None])[ok], w[ok]
 
     def _preferred_first_origin(self) -> int:
@@ -224,6 +231,10 @@ class GlobalModel:
         h = self.config.horizon
         span = self.calibration_span(end)
         self.fit_info = {"calibration_span": span, "default_span": self._default_span(), "periods": end + 1}
+        if self.config.extra.get("annual_auto"):
+            annual = end + 1 >= self.config.year + h
+            self.config = replace(self.config, annual_calendar=annual)
+            self.fit_info["annual_calendar"] = int(annual)
         cstride = p.calibration_stride or max(1, h // 4)
         ar = arrays_of(panel)
         t0 = time.perf_counter()
@@ -286,6 +297,20 @@ class GlobalModel:
             mu[i], q[i], paths[i] = out
             methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
+
+
+def _signal_to_noise(ar: Arrays, origins: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """scale² / mean squared one-step difference up to each origin, (N, K): with it as the weight, a squared
+    error on scaled targets is the squared error RMSSE divides by its in-sample scale."""
+    diff = np.diff(ar.d, axis=1) ** 2
+    ok = np.isfinite(diff)
+    total = np.concatenate([np.zeros((diff.shape[0], 1)), np.cumsum(np.where(ok, diff, 0.0), axis=1)], axis=1)
+    count = np.concatenate([np.zeros((diff.shape[0], 1)), np.cumsum(ok, axis=1)], axis=1)
+    o = np.clip(origins, 0, diff.shape[1])
+    with np.errstate(all="ignore"):
+        snr = scale**2 / (total[:, o] / count[:, o])
+    median = np.nanmedian(snr)
+    return np.where(np.isfinite(snr), np.clip(snr / median, 0.02, 50.0), 1.0)
 
 
 def _target(ar: Arrays, t: np.ndarray) -> np.ndarray:
