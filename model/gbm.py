@@ -98,7 +98,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
     "W": {
         "loss": "poisson",
-        "refit": False,
+        "refit": True,
         "max_train_origins": 60,
         "max_leaf_nodes": 127,
         "min_samples_leaf": 50,
