@@ -149,6 +149,9 @@ def write_results(out: Path, target: Path, python: str) -> None:
         f"{'met' if lead['pass'] else 'NOT met'}."
     )
     body = [head, summary_table(results), "", verdict, ""]
+    missing = [n for n in _SETS if n not in results]
+    if missing:
+        body += [f"Not measured in this run (no result with the reference in bench/out/): {', '.join(missing)}.", ""]
     timing = out / "backtest-time.json"
     if timing.exists():
         t = json.loads(timing.read_text())
