@@ -151,7 +151,7 @@ def write_results(out: Path, target: Path, python: str) -> None:
     body = [head, summary_table(results), "", verdict, ""]
     missing = [n for n in _SETS if n not in results]
     if missing:
-        body += [f"Not measured in this run (no result with the reference in bench/out/): {', '.join(missing)}.", ""]
+        body += [f"Not measured with the reference in this run: {', '.join(missing)}.", ""]
     timing = out / "backtest-time.json"
     if timing.exists():
         t = json.loads(timing.read_text())
