@@ -20,6 +20,7 @@ from model.artifact import Forecaster
 from model.baselines import Baseline, available_baselines
 from model.metrics import MetricAccumulator, scales
 from model.panel import MIN_TRAIN_PERIODS, Panel, periods_per_year, season_length
+from model.progress import report
 from model.snaive import SeasonalNaiveForecaster
 
 __all__ = ["evaluation_origins", "run_backtest", "relative_to", "LEVELS"]
@@ -95,9 +96,10 @@ def run_backtest(
     methods: dict[str, int] = {}
     notes: list[str] = []
     fallbacks: dict[str, int] = {}
-    for o in origins:
-        hist = panel.truncate(o, horizon)
+    for i, o in enumerate(origins):
         when = _window(panel, o, horizon)["origin"]
+        report("backtest", i, len(origins), "origins", f"origin {when}")
+        hist = panel.truncate(o, horizon)
         actual = demand[:, o + 1 : o + 1 + horizon]
         ms, rs = scales(hist.demand(), m)
         short = _short_history(hist.demand(), year)
@@ -109,6 +111,7 @@ def run_backtest(
         runs: list[tuple[str, Forecaster | None]] = []
         if fit is not None:
             if model is None or refit == "every":
+                report("backtest", i, len(origins), "origins", "fitting the model")
                 t0 = time.perf_counter()
                 model = fit(hist)
                 timings["fit_s"] += time.perf_counter() - t0
@@ -139,6 +142,7 @@ def run_backtest(
     for name, count in fallbacks.items():
         if count:
             notes.append(f"{name}: naive forecast for {count} series x origins (too little history)")
+    report("backtest", len(origins), len(origins), "origins")
     table = {name: a.result() for name, a in acc.items()}
     return {
         "setup": {
