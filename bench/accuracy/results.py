@@ -119,7 +119,7 @@ def _section(name: str, r: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- {n}" for n in r.get("notes", [])]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def write_results(out: Path, target: Path, python: str) -> None:
