@@ -1,9 +1,11 @@
 """Rolling-origin backtest of a forecaster against naive, seasonal naive and ETS, all in the same windows.
 
-The origins are the last ``n_origins`` non-overlapping windows of ``horizon`` periods. The model sees only the
-panel truncated at an origin plus ``horizon`` periods of known-ahead covariates (what the endpoint contract
-would supply). By default it is fitted once, at the first origin, and then forecasts every later origin from
-the data available there (``refit="every"`` refits at each origin). Metrics: model.metrics.
+The origins are the last ``n_origins`` non-overlapping windows of ``horizon`` periods; the first needs
+``horizon + MIN_TRAIN_PERIODS`` periods of history before it. The model sees only the panel truncated at an
+origin plus ``horizon`` periods of known-ahead covariates (what the endpoint contract would supply). By
+default it is fitted once, at the first origin, and then forecasts every later origin from the data available
+there (``refit="every"`` refits at each origin). Metrics: model.metrics. The result's ``notes`` say what the
+table alone does not: series with less than a year of history, fallback methods, how the model was fitted.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from model.artifact import Forecaster
-from model.baselines import BASELINES
+from model.baselines import Baseline, available_baselines
 from model.metrics import MetricAccumulator, scales
-from model.panel import Panel, season_length
+from model.panel import MIN_TRAIN_PERIODS, Panel, periods_per_year, season_length
 from model.progress import report
 from model.snaive import SeasonalNaiveForecaster
 
@@ -31,9 +33,11 @@ def evaluation_origins(n_periods: int, horizon: int, n_origins: int) -> list[int
     if horizon < 1 or n_origins < 1:
         raise ValueError("horizon and origins must be >= 1")
     origins = [n_periods - 1 - k * horizon for k in range(n_origins, 0, -1)]
-    if origins[0] < 2 * horizon:
+    need = horizon + MIN_TRAIN_PERIODS
+    if origins[0] + 1 < need:
         raise ValueError(
-            f"{n_origins} origins of {horizon} periods need more history than {n_periods} periods"
+            f"{n_origins} origins of {horizon} periods need more history than {n_periods} periods: "
+            f"at least {need} before the first window, plus the {n_origins * horizon} scored"
         )
     return origins
 
@@ -56,6 +60,13 @@ def _window(panel: Panel, origin: int, horizon: int) -> dict[str, str]:
     return {"origin": str(dates[0]), "first": str(dates[1]), "last": str(dates[2])}
 
 
+def _short_history(demand: np.ndarray, year: int) -> int:
+    """Series observed for less than ``year`` periods (from their first observation): no year-ago lags."""
+    observed = np.isfinite(demand)
+    first = np.where(observed.any(axis=1), observed.argmax(axis=1), demand.shape[1])
+    return int(((demand.shape[1] - first) < year).sum())
+
+
 def run_backtest(
     panel: Panel,
     horizon: int,
@@ -65,23 +76,38 @@ def run_backtest(
     refit: str = "first",
     seed: int = 0,
     baselines: bool = True,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Run the backtest; ``fit`` builds the model from a truncated panel (None = baselines only)."""
+    """Run the backtest; ``fit`` builds the model from a truncated panel (None = baselines only).
+
+    ``jobs``: threads for the baselines that can use them (AutoETS; default: every CPU available).
+    """
     if refit not in ("first", "every"):
         raise ValueError(f"refit must be 'first' or 'every', got {refit!r}")
     m = season_length(panel.freq)
+    year = periods_per_year(panel.freq)
     origins = evaluation_origins(panel.n_periods, horizon, n_origins)
     demand = panel.demand()
+    stats: list[Baseline] = available_baselines(jobs) if baselines else []
     acc: dict[str, MetricAccumulator] = {}
     timings: dict[str, float] = {"fit_s": 0.0, "predict_s": 0.0, "baselines_s": 0.0}
     rng = np.random.default_rng(seed)
     model: Forecaster | None = None
     methods: dict[str, int] = {}
+    notes: list[str] = []
+    fallbacks: dict[str, int] = {}
     for i, o in enumerate(origins):
-        report("backtest", i, len(origins), "origins", f"origin {_window(panel, o, horizon)['origin']}")
+        when = _window(panel, o, horizon)["origin"]
+        report("backtest", i, len(origins), "origins", f"origin {when}")
         hist = panel.truncate(o, horizon)
         actual = demand[:, o + 1 : o + 1 + horizon]
         ms, rs = scales(hist.demand(), m)
+        short = _short_history(hist.demand(), year)
+        if short:
+            notes.append(
+                f"{when}: {short} of {panel.n_series} series have less than a year ({year} periods) of "
+                "history: their year-ago features are missing and the model uses what exists"
+            )
         runs: list[tuple[str, Forecaster | None]] = []
         if fit is not None:
             if model is None or refit == "every":
@@ -89,6 +115,7 @@ def run_backtest(
                 t0 = time.perf_counter()
                 model = fit(hist)
                 timings["fit_s"] += time.perf_counter() - t0
+                notes += [f"{when}: {n}" for n in getattr(model, "fit_notes", [])]
             runs.append(("model", model))
         if champion is not None:
             runs.append(("champion", champion))
@@ -103,11 +130,18 @@ def run_backtest(
             if name == "model":
                 for method in fc.method:
                     methods[method] = methods.get(method, 0) + 1
-        if baselines:
-            t0 = time.perf_counter()
-            for name, func in BASELINES.items():
-                acc.setdefault(name, MetricAccumulator()).add(actual, func(hist.demand(), horizon, m), ms, rs)
-            timings["baselines_s"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for base in stats:
+            mean, fell_back = base.forecast(hist.demand(), horizon, m)
+            acc.setdefault(base.name, MetricAccumulator()).add(actual, mean, ms, rs)
+            fallbacks[base.name] = fallbacks.get(base.name, 0) + fell_back
+        timings["baselines_s"] += time.perf_counter() - t0
+    if methods:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(methods.items(), key=lambda kv: -kv[1]))
+        notes.append(f"model series x origins by method: {counts}")
+    for name, count in fallbacks.items():
+        if count:
+            notes.append(f"{name}: naive forecast for {count} series x origins (too little history)")
     report("backtest", len(origins), len(origins), "origins")
     table = {name: a.result() for name, a in acc.items()}
     return {
@@ -119,9 +153,11 @@ def run_backtest(
             "refit": refit,
             "season": m,
             "windows": [_window(panel, o, horizon) for o in origins],
+            "baselines": {b.name: b.description for b in stats},
         },
         "metrics": table,
         "relative_to_seasonal_naive": relative_to(table, "seasonal_naive") if baselines else {},
         "model_methods": methods,
+        "notes": notes,
         "timings": timings,
     }

@@ -14,7 +14,12 @@ import numpy as np
 
 from model.distribution import tidy_quantiles
 
-__all__ = ["ResidualCalibrator"]
+__all__ = ["ResidualCalibrator", "MIN_RESIDUALS"]
+
+#: Fewer out-of-sample residuals than this cannot say anything about spread. Cells with fewer than
+#: ``min_cell`` use all residuals pooled, so a short history (one series of horizon + 8 periods) still
+#: calibrates, coarsely.
+MIN_RESIDUALS = 10
 
 
 class ResidualCalibrator:
@@ -43,8 +48,8 @@ class ResidualCalibrator:
         m, horizon = mu.shape
         self.horizon = horizon
         ok = np.isfinite(y) & np.isfinite(mu)
-        if ok.sum() < self.min_cell:
-            raise ValueError(f"calibration needs at least {self.min_cell} observed residuals, got {ok.sum()}")
+        if ok.sum() < MIN_RESIDUALS:
+            raise ValueError(f"calibration needs at least {MIN_RESIDUALS} observed residuals, got {ok.sum()}")
         r = (y - mu) / self._denominator(mu, scale[:, None])
         qs = np.linspace(0, 1, self.n_bins + 1)[1:-1]
         self.edges = np.unique(np.quantile(mu[ok], qs))

@@ -2,8 +2,9 @@
 
 Usage: ``python -m model.evaluate --data FILE [--freq D|W] [--horizon N] [--origins K] [--refit first|every]
 [--json] [--hp key=value ...]``. The origins are the last K non-overlapping windows of length N; the model is
-fitted once before the first (default) or again at every origin. Prints a table of the model against naive,
-seasonal naive and ETS (or the full result as JSON).
+fitted once before the first (default) or again at every origin. Prints the settings, a table of the model
+against naive, seasonal naive and ETS, and the notes: series with short histories, series per fallback method
+(or the full result as JSON).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from model.data import load_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
 from model.panel import FREQS, Panel, default_horizon
-from model.report import table_text
+from model.report import notes_text, settings_text, table_text
 
 __all__ = ["main", "parse_hp", "backtest_file", "backtest_panel"]
 
@@ -38,22 +39,33 @@ def parse_hp(pairs: list[str], params_file: Path | None = None) -> dict[str, Any
 def backtest_file(
     data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any], refit: str = "first"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Load ``data`` and run the backtest; returns (result, load report)."""
+    """Load ``data`` and run the backtest; returns (result with its hyperparameters, load report)."""
     panel, report = load_panel(data, freq)
     params = Hyperparameters.for_freq(freq, **hp)
-    return backtest_panel(panel, horizon, origins, params, refit), report.as_dict()
+    result = backtest_panel(panel, horizon, origins, params, refit)
+    return {**result, "hyperparameters": params.as_dict()}, report.as_dict()
 
 
 def backtest_panel(
-    panel: Panel, horizon: int, origins: int, params: Hyperparameters, refit: str = "first"
+    panel: Panel,
+    horizon: int,
+    origins: int,
+    params: Hyperparameters,
+    refit: str = "first",
+    config: FeatureConfig | None = None,
+    baselines: bool = True,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """The backtest of the global model with ``params`` and the default features for the panel's frequency."""
-    config = FeatureConfig.default(panel.freq, horizon)
+    """The backtest of the global model with ``params`` and ``config`` (default: the default features for the
+    panel's frequency)."""
+    config = config or FeatureConfig.default(panel.freq, horizon)
 
     def fit(p: Panel) -> GlobalModel:
         return GlobalModel(config, params).fit(p)
 
-    return run_backtest(panel, horizon, origins, fit, refit=refit, seed=params.seed)
+    return run_backtest(
+        panel, horizon, origins, fit, refit=refit, seed=params.seed, baselines=baselines, jobs=jobs
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
             f"data: {report['rows_in']} rows in, {rejected} rejected{f' ({reasons})' if reasons else ''}, "
             f"{report['rows_out']} used; {report['series']} series x {report['periods']} periods"
         )
+        print(settings_text(result, result["hyperparameters"]))
         print(table_text(result))
+        notes = notes_text(result)
+        if notes:
+            print(notes)
     return 0
 
 

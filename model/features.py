@@ -34,6 +34,11 @@ class FeatureConfig:
     promo_window: int = 182
     scale_floor: float = 0.3
     calendar: bool = True
+    #: Day/week of year and month (set per fit when ``annual_needs_year``).
+    annual_calendar: bool = True
+    #: The model turns the annual calendar off when the history is shorter than a year plus a horizon: a tree
+    #: stretches the last week of year it trained on over every later one (bench/accuracy/EXPERIMENTS.md A6).
+    annual_needs_year: bool = False
     promo: bool = True
     price: bool = True
     extra: dict[str, object] = field(default_factory=dict)
@@ -51,7 +56,9 @@ class FeatureConfig:
                 364,
                 promo_window=364,
             )
-        return cls(freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52)
+        return cls(
+            freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52, annual_needs_year=True
+        )
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -170,6 +177,24 @@ def _window(cs: np.ndarray, cnt: np.ndarray, stop: np.ndarray, length: int) -> n
         return np.where(n > 0, total / np.maximum(n, 1e-12), np.nan)
 
 
+def _trimmed_level(d: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
+    """Interquartile mean of |demand| over columns [stop - length, stop) per origin, (N, K): a level that one
+    spike (a holiday week) does not move."""
+    idx = stop[:, None] - length + np.arange(length)[None, :]  # (K, L)
+    values = np.abs(_take(d, idx))  # (N, K, L), NaN where unobserved
+    values = np.sort(values, axis=-1)  # NaN last
+    n = np.isfinite(values).sum(axis=-1)
+    lo = n // 4
+    hi = n - lo
+    csum = np.concatenate([np.zeros(values.shape[:-1] + (1,)), np.cumsum(np.nan_to_num(values), axis=-1)], -1)
+    total = (
+        np.take_along_axis(csum, hi[..., None], -1)[..., 0]
+        - np.take_along_axis(csum, lo[..., None], -1)[..., 0]
+    )
+    with np.errstate(all="ignore"):
+        return np.where(hi > lo, total / (hi - lo), np.nan)
+
+
 def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
     """Mean demand over the latest promo run that started at or before each origin, (N, K)."""
     last = ar.last_promo[:, o]  # (N, K), -1e9 when there was no promo
@@ -204,7 +229,11 @@ def build_features(
     m = season_length(cfg.freq)
     year = cfg.year
 
-    scale = _window(ar.ca, ar.cn, stop, cfg.level_window)
+    robust = cfg.extra.get("robust_scale")
+    if robust:
+        scale = _trimmed_level(ar.d, stop, int(robust))
+    else:
+        scale = _window(ar.ca, ar.cn, stop, cfg.level_window)
     longer = _window(ar.ca, ar.cn, stop, year)
     # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the year's.
     scale = np.fmax(scale, cfg.scale_floor * longer)
@@ -221,14 +250,16 @@ def build_features(
     cols: list[np.ndarray] = [np.broadcast_to(h[None, None, :].astype(float), s3.shape[:2] + (horizon,))]
     if cfg.calendar:
         day = np.nan_to_num(_take(ar.day.astype(float), t))  # past the padded grid: masked rows only
-        if cfg.freq == "D":
-            dates = day.astype(np.int64).astype("datetime64[D]")
+        dates = day.astype(np.int64).astype("datetime64[D]")
+        if cfg.annual_calendar:
             doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
             month = dates.astype("datetime64[M]").astype(np.int64) % 12
+        else:  # fewer than a year of targets: a tree would stretch the last season it saw over the rest
+            doy = month = np.full(t.shape, np.nan)
+        if cfg.freq == "D":
             cols += [(day.astype(np.int64) + 3) % 7, doy, month]
         else:
-            dates = day.astype(np.int64).astype("datetime64[D]")
-            cols += [(dates - dates.astype("datetime64[Y]")).astype(np.int64) // 7]
+            cols += [doy // 7]
     zero_share = _window(ar.cz, ar.cn, stop, cfg.level_window)
     mean_w = _window(ar.c, ar.cn, stop, cfg.level_window)
     sq_w = _window(ar.cq, ar.cn, stop, cfg.level_window)

@@ -27,7 +27,7 @@ from model.calibration import ResidualCalibrator
 from model.distribution import Forecast
 from model.fallback import COLD_START, SPARSE, classify, cold_start, intermittent, sparse
 from model.features import Arrays, FeatureConfig, arrays_of, build_features
-from model.panel import Panel, default_horizon, season_length
+from model.panel import MIN_TRAIN_PERIODS, Panel, default_horizon, season_length
 
 __all__ = ["Hyperparameters", "GlobalModel", "METHOD"]
 
@@ -45,11 +45,14 @@ class Hyperparameters:
     l2_regularization: float = 1.0
     max_features: float = 1.0
     loss: str = "squared_error"
+    quantile: float = 0.5  # the level fitted when loss is "quantile"
     weight_power: float = 0.5
+    rmsse_weight: float = 0.0  # power of (scale² / in-sample one-step squared difference) in the row weight
     origin_stride: int = 0  # 0 = auto: about 150 training origins
     max_train_origins: int = 150
-    first_origin: int = 0  # 0 = auto: the later of level_window and one season (yearly lags exist from there)
-    calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly)
+    first_origin: int = 0  # 0 = auto: the later of level_window and one season, earlier on short histories
+    min_train_origins: int = 30  # a short history moves the first training origin back to keep this many
+    calibration_span: int = 0  # 0 = auto: 2 horizons (daily) / 1 horizon (weekly); shorter on short histories
     calibration_stride: int = 0  # 0 = auto: horizon // 4
     refit: bool = False
     bagging: int = 1  # ensemble members, each on a different phase of training origins
@@ -95,7 +98,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
     "W": {
         "loss": "poisson",
-        "refit": False,
+        "refit": True,
         "max_train_origins": 60,
         "max_leaf_nodes": 127,
         "min_samples_leaf": 50,
@@ -114,6 +117,8 @@ class GlobalModel:
     estimator: list[HistGradientBoostingRegressor] | None = None
     calibrator: ResidualCalibrator | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the last fit used: first training origin, last target column, calibration span (backtest notes).
+    fit_info: dict[str, int] = field(default_factory=dict)
 
     @property
     def min_history(self) -> int:
@@ -124,6 +129,8 @@ class GlobalModel:
         kwargs: dict[str, Any] = {}
         if p.max_features < 1.0:
             kwargs["max_features"] = p.max_features  # scikit-learn >= 1.4
+        if p.loss == "quantile":
+            kwargs["quantile"] = p.quantile
         return HistGradientBoostingRegressor(
             loss=p.loss,
             learning_rate=p.learning_rate,
@@ -147,16 +154,57 @@ class GlobalModel:
             * scale[:, :, None]
         )
         ok = np.isfinite(y)
-        w = np.broadcast_to(scale[:, :, None], y.shape) ** self.params.weight_power
+        w = scale**self.params.weight_power
+        if self.params.rmsse_weight:
+            w = w * _signal_to_noise(ar, origins, scale) ** self.params.rmsse_weight
+        w = np.broadcast_to(w[:, :, None], y.shape)
         return x[ok], (y / scale[:, :, None])[ok], w[ok]
+
+    def _preferred_first_origin(self) -> int:
+        return self.params.first_origin or max(self.config.level_window, season_length(self.config.freq))
+
+    def first_origin(self, stop: int) -> int:
+        """The first training origin when the last one is ``stop``.
+
+        By default the later of the level window and one season, so that most training rows have their
+        seasonal lags. A short history moves it back (to column 1 at the earliest) until ``min_train_origins``
+        origins fit: rows whose lags do not exist yet carry them as missing, which the trees handle, and
+        learning from them beats refusing to train.
+        """
+        if self.params.first_origin:
+            return self.params.first_origin
+        return max(1, min(self._preferred_first_origin(), stop - self.params.min_train_origins))
+
+    @property
+    def fit_notes(self) -> list[str]:
+        """What the last fit changed for a short history, in words (the backtest prints them)."""
+        info, out = self.fit_info, []
+        preferred = self._preferred_first_origin()
+        if info.get("first_origin", preferred) < preferred:
+            out.append(
+                f"short history: training origins from period {info['first_origin'] + 1} of the "
+                f"{info['periods']} (default {preferred + 1})"
+            )
+        if info.get("calibration_span", 0) < info.get("default_span", 0):
+            out.append(
+                f"short history: calibrated on the last {info['calibration_span']} periods "
+                f"(default {info['default_span']})"
+            )
+        if info.get("annual_calendar") == 0:
+            out.append(
+                f"short history: no {'week' if self.config.freq == 'W' else 'day'} of year "
+                f"({info['periods']} periods, under a year plus a horizon)"
+            )
+        return out
 
     def _fit_estimator(self, ar: Arrays, last_target: int) -> list[HistGradientBoostingRegressor]:
         """``bagging`` ensembles, each on its own phase of training origins and its own seed."""
         p = self.params
-        first = p.first_origin or max(self.config.level_window, season_length(self.config.freq))
         stop = last_target - 1
+        first = self.first_origin(stop)
         if stop - first < 2:
             raise ValueError(f"not enough history to train: targets end at column {last_target}")
+        self.fit_info.update(first_origin=first, last_target=last_target)
         stride = p.origin_stride or max(1, (stop - first) // p.max_train_origins)
         members = []
         for b in range(max(p.bagging, 1)):
@@ -172,12 +220,26 @@ class GlobalModel:
             members.append(est)
         return members
 
+    def _default_span(self) -> int:
+        h = self.config.horizon
+        return self.params.calibration_span or (2 * h if self.config.freq == "D" else h)
+
+    def calibration_span(self, end: int) -> int:
+        """Periods held out for calibration: the configured span, shortened so that at least
+        ``MIN_TRAIN_PERIODS`` periods remain to train on (a history of horizon + 8 periods still fits)."""
+        return max(1, min(self._default_span(), end + 1 - MIN_TRAIN_PERIODS))
+
     def fit(self, panel: Panel, end: int | None = None) -> GlobalModel:
         """Fit on history columns ``<= end`` (default: all of ``panel``), calibrating on the last span."""
         p = self.params
         end = panel.n_periods - 1 if end is None else end
         h = self.config.horizon
-        span = p.calibration_span or (2 * h if self.config.freq == "D" else h)
+        span = self.calibration_span(end)
+        self.fit_info = {"calibration_span": span, "default_span": self._default_span(), "periods": end + 1}
+        if self.config.annual_needs_year:
+            annual = end + 1 >= self.config.year + h
+            self.config = replace(self.config, annual_calendar=annual)
+            self.fit_info["annual_calendar"] = int(annual)
         cstride = p.calibration_stride or max(1, h // 4)
         ar = arrays_of(panel)
         t0 = time.perf_counter()
@@ -240,6 +302,20 @@ class GlobalModel:
             mu[i], q[i], paths[i] = out
             methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
+
+
+def _signal_to_noise(ar: Arrays, origins: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """scale² / mean squared one-step difference up to each origin, (N, K): with it as the weight, a squared
+    error on scaled targets is the squared error RMSSE divides by its in-sample scale."""
+    diff = np.diff(ar.d, axis=1) ** 2
+    ok = np.isfinite(diff)
+    total = np.concatenate([np.zeros((diff.shape[0], 1)), np.cumsum(np.where(ok, diff, 0.0), axis=1)], axis=1)
+    count = np.concatenate([np.zeros((diff.shape[0], 1)), np.cumsum(ok, axis=1)], axis=1)
+    o = np.clip(origins, 0, diff.shape[1])
+    with np.errstate(all="ignore"):
+        snr = scale**2 / (total[:, o] / count[:, o])
+    median = np.nanmedian(snr)
+    return np.where(np.isfinite(snr), np.clip(snr / median, 0.02, 50.0), 1.0)
 
 
 def _target(ar: Arrays, t: np.ndarray) -> np.ndarray:

@@ -11,9 +11,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Panel", "season_length", "step_days", "default_horizon", "FREQS"]
+__all__ = [
+    "Panel",
+    "season_length",
+    "periods_per_year",
+    "step_days",
+    "default_horizon",
+    "FREQS",
+    "MIN_TRAIN_PERIODS",
+]
 
 FREQS = ("D", "W")
+#: Periods of history the model needs besides the horizon it forecasts: with fewer, nothing can be learnt
+#: about the series' own level. Training and backtests accept any panel this long (docs/model.md).
+MIN_TRAIN_PERIODS = 8
 
 
 def step_days(freq: str) -> int:
@@ -26,6 +37,11 @@ def step_days(freq: str) -> int:
 def season_length(freq: str) -> int:
     """Seasonal period used by seasonal naive and MASE: 7 for daily, 52 for weekly."""
     return 7 if step_days(freq) == 1 else 52
+
+
+def periods_per_year(freq: str) -> int:
+    """Periods from one year to the same weekday / week a year later: 364 daily, 52 weekly."""
+    return 364 if step_days(freq) == 1 else 52
 
 
 def default_horizon(freq: str) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["table_text", "table_markdown", "ORDER"]
+__all__ = ["table_text", "table_markdown", "settings_text", "notes_text", "ORDER"]
 
-ORDER = ("model", "champion", "seasonal_naive_empirical", "ets", "seasonal_naive", "naive")
+ORDER = ("model", "champion", "seasonal_naive_empirical", "auto_ets", "ets", "seasonal_naive", "naive")
 _COLS = ("mase", "rmsse", "wape", "bias", "pinball", "coverage_80")
 
 
@@ -59,3 +59,23 @@ def table_markdown(result: dict[str, Any]) -> str:
     out = ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def settings_text(result: dict[str, Any], hyperparameters: dict[str, Any]) -> str:
+    """What the backtest ran: windows, refit, the model's hyperparameters and what each baseline is."""
+    s = result["setup"]
+    windows = ", ".join(f"{w['first']}..{w['last']}" for w in s["windows"])
+    hp = " ".join(f"{k}={v}" for k, v in hyperparameters.items())
+    lines = [
+        f"settings: freq {s['freq']}, horizon {s['horizon']}, {s['origins']} origins, refit {s['refit']}, "
+        f"season {s['season']}",
+        f"windows: {windows}",
+        f"model hyperparameters: {hp}",
+    ]
+    lines += [f"baseline {name}: {what}" for name, what in s.get("baselines", {}).items()]
+    return "\n".join(lines)
+
+
+def notes_text(result: dict[str, Any]) -> str:
+    """The backtest's notes (short histories, fallback methods), one per line."""
+    return "\n".join(f"note: {n}" for n in result.get("notes", []))

@@ -34,7 +34,7 @@ from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
 from model.panel import Panel, default_horizon
 from model.progress import report as progress
-from model.report import table_text
+from model.report import notes_text, table_text
 
 __all__ = ["main", "train", "parse_args", "load_champion", "fingerprint"]
 
@@ -182,7 +182,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "load_report.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     if backtest is not None:
-        text = table_text(backtest)
+        text = "\n".join(filter(None, [table_text(backtest), notes_text(backtest)]))
         (out / "backtest.txt").write_text(text + "\n")
         print(text, flush=True)
         for name, row in backtest["metrics"].items():

@@ -206,6 +206,7 @@ const METHOD_NAMES = {
   model: "Warecast model",
   champion: "Previous model",
   seasonal_naive_empirical: "Seasonal naive + intervals",
+  auto_ets: "AutoETS (statsforecast)",
   ets: "ETS (Holt-Winters)",
   seasonal_naive: "Seasonal naive",
   naive: "Naive (last value)",

@@ -1,6 +1,10 @@
-"""The benchmark datasets as checked long rows (model.data's shape): pasta (bundled) and Walmart (../shared).
+"""The benchmark datasets as checked long rows (model.data's shape): pasta (bundled), Walmart and the two
+80-week weekly sets (../shared/data/short).
 
-Walmart is evaluation-only: it is read in place from ../shared/data/walmart and never copied into the repo.
+Walmart and walmart80 are evaluation-only: they are read in place from ../shared and never copied into the
+repo. Each loader gives the model what the reference forecaster (../shared/reference) reads from the same
+files, so both are scored on the same series: Walmart is its 2,660 store x department series recorded in all
+143 weeks, with the holiday-week flag as the known-ahead promo input.
 """
 
 from __future__ import annotations
@@ -10,11 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["pasta", "walmart", "ROOT", "WALMART"]
+from model.data import read_long
+
+__all__ = ["pasta", "walmart", "short", "ROOT", "WALMART", "SHORT"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASTA = ROOT / "data" / "sample" / "pasta" / "hierarchical_sales_data.csv"
 WALMART = ROOT.parent / "shared" / "data" / "walmart" / "train.csv.gz"
+SHORT = ROOT.parent / "shared" / "data" / "short"
 
 
 def _frame(date, wh, sku, units, promo) -> pd.DataFrame:
@@ -51,12 +58,22 @@ def pasta(path: Path = PASTA) -> pd.DataFrame:
 
 
 def walmart(path: Path = WALMART) -> pd.DataFrame:
-    """3,331 weekly store x department series of dollar sales, as they are (rare negative weeks included)."""
+    """The 2,660 weekly store x department series of dollar sales recorded in every week (rare negative
+    weeks included), with the holiday-week flag as promo."""
     raw = pd.read_csv(path)
+    weeks = raw.groupby(["Store", "Dept"])["Date"].transform("size")
+    raw = raw[weeks == raw["Date"].nunique()]
     return _frame(
         raw["Date"],
         "S" + raw["Store"].astype(str),
         "D" + raw["Dept"].astype(str),
         raw["Weekly_Sales"],
-        np.nan,
+        raw["IsHoliday"].astype(float).to_numpy(),
     )
+
+
+def short(name: str) -> pd.DataFrame:
+    """``pasta_weekly80`` or ``walmart80``: a long CSV of 80 weeks per series, checked as `warecast backtest`
+    reads it."""
+    df, _ = read_long(SHORT / f"{name}.csv.gz")
+    return df

@@ -1,138 +1,247 @@
-"""Accuracy benchmark: the model vs seasonal naive and ETS in the issue's backtest setups, bars checked.
+"""Accuracy benchmark: the model on four sets, each against the reference forecaster measured in the same run.
 
-Usage: ``nice -n 10 .venv/bin/python -m bench.accuracy.run [--dataset pasta|walmart|all] [--write]``.
-``--write`` updates bench/accuracy/RESULTS.md (the committed table); full JSON goes to bench/out/.
-Walmart is read in place from ../shared/data/walmart (never copied into the repo).
+Usage: ``nice -n 10 .venv/bin/python -m bench.accuracy.run [--sets a,b] [--reference PYTHON] [--write]``.
+
+- Evaluation windows (default): the protocol of each set (``SETS``); with ``--reference PYTHON`` the reference
+  (../shared/reference/gbdt_backtest.py, run by that interpreter from its own venv outside the project) is run
+  on the same files and windows, and the bars are checked. ``--write`` rebuilds bench/accuracy/RESULTS.md.
+- ``--windows development``: the same protocol on the data before the first evaluation window. Experiments
+  and the choice of defaults use only these windows (``--tag`` logs a run to bench/out/experiments.jsonl,
+  ``--rank`` ranks the logged runs by mean rank over the sets), so nothing is tuned to the evaluation windows.
+
+Walmart and walmart80 are read in place from ../shared (never copied into the repo). Full JSON: bench/out/.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
+import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bench.accuracy.datasets import ROOT, WALMART, pasta, walmart
+import pandas as pd
+
+from bench.accuracy import datasets
+from bench.accuracy.datasets import ROOT
+from bench.accuracy.results import bars, write_results
+from model.backtest import evaluation_origins
 from model.data import to_panel
-from model.evaluate import backtest_panel
+from model.evaluate import backtest_panel, parse_hp
+from model.features import FeatureConfig
 from model.gbm import Hyperparameters
-from model.report import table_markdown
+from model.panel import Panel
 
-__all__ = ["SETUPS", "run", "bars", "main"]
+__all__ = ["SETS", "BenchSet", "run_set", "run_reference", "main"]
 
-#: dataset -> (loader, freq, horizon, origins, bars: min RMSSE and WAPE reduction vs seasonal naive)
-SETUPS: dict[str, tuple[Any, str, int, int, dict[str, float]]] = {
-    "pasta": (pasta, "D", 28, 4, {"rmsse": 0.40, "wape": 0.42}),
-    "walmart": (walmart, "W", 13, 3, {"rmsse": 0.22, "wape": 0.18}),
+REFERENCE = ROOT.parent / "shared" / "reference" / "gbdt_backtest.py"
+OUT = ROOT / "bench" / "out"
+
+
+@dataclass(frozen=True)
+class BenchSet:
+    """One benchmark set: how to load it, its backtest protocol and the reference's command line."""
+
+    name: str
+    load: Callable[[], pd.DataFrame]
+    freq: str
+    horizon: int
+    origins: int
+    reference: tuple[str, ...]
+
+
+def _short_args(name: str) -> tuple[str, ...]:
+    path = str(datasets.SHORT / f"{name}.csv.gz")
+    return ("long", "--file", path, "--freq", "W", "--horizon", "8", "--origins", "3")
+
+
+SETS: dict[str, BenchSet] = {
+    "pasta": BenchSet("pasta", datasets.pasta, "D", 28, 4, ("pasta",)),
+    "walmart": BenchSet("walmart", datasets.walmart, "W", 13, 3, ("walmart",)),
+    "pasta_weekly80": BenchSet(
+        "pasta_weekly80", lambda: datasets.short("pasta_weekly80"), "W", 8, 3, _short_args("pasta_weekly80")
+    ),
+    "walmart80": BenchSet(
+        "walmart80", lambda: datasets.short("walmart80"), "W", 8, 3, _short_args("walmart80")
+    ),
 }
-COVERAGE = (0.77, 0.83)
 
 
-def bars(result: dict[str, Any], want: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Each acceptance bar with the measured value and whether it passes."""
-    rel = result["relative_to_seasonal_naive"]["model"]
-    m, ets = result["metrics"]["model"], result["metrics"]["ets"]
-    cov = m["coverage_80"]
-    return {
-        "rmsse_vs_seasonal_naive": {
-            "want": f">= {want['rmsse']:.0%} lower",
-            "got": rel["rmsse"],
-            "pass": rel["rmsse"] >= want["rmsse"],
-        },
-        "wape_vs_seasonal_naive": {
-            "want": f">= {want['wape']:.0%} lower",
-            "got": rel["wape"],
-            "pass": rel["wape"] >= want["wape"],
-        },
-        "rmsse_beats_ets": {
-            "want": f"< {ets['rmsse']:.4f}",
-            "got": m["rmsse"],
-            "pass": m["rmsse"] < ets["rmsse"],
-        },
-        "wape_beats_ets": {"want": f"< {ets['wape']:.4f}", "got": m["wape"], "pass": m["wape"] < ets["wape"]},
-        "coverage_80": {
-            "want": f"{COVERAGE[0]:.0%}-{COVERAGE[1]:.0%}",
-            "got": cov,
-            "pass": COVERAGE[0] <= cov <= COVERAGE[1],
-        },
-    }
+def development(panel: Panel, horizon: int, origins: int) -> Panel:
+    """The panel cut at the first evaluation origin: its own last windows are the development windows."""
+    return panel.truncate(evaluation_origins(panel.n_periods, horizon, origins)[0], 0)
 
 
-def run(name: str) -> dict[str, Any]:
-    """Backtest one dataset with the default configuration for its frequency."""
-    loader, freq, horizon, origins, want = SETUPS[name]
+def _overrides(pairs: dict[str, Any], freq: str) -> dict[str, Any]:
+    """``key`` applies to every set, ``D:key`` / ``W:key`` to one frequency."""
+    out = {}
+    for key, value in pairs.items():
+        scope, sep, name = key.rpartition(":")
+        if not sep or scope == freq:
+            out[name] = value
+    return out
+
+
+def _feature_config(freq: str, horizon: int, overrides: dict[str, Any]) -> FeatureConfig:
+    config = FeatureConfig.default(freq, horizon)
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    extra = {k: values.pop(k) for k in list(values) if k not in config.__dataclass_fields__}
+    return replace(config, **values, extra={**config.extra, **extra})
+
+
+def run_set(
+    bench: BenchSet,
+    windows: str = "evaluation",
+    hp: dict[str, Any] | None = None,
+    features: dict[str, Any] | None = None,
+    baselines: bool = True,
+) -> dict[str, Any]:
+    """Backtest the model (defaults of its frequency, refitted at every origin) on one set."""
     t0 = time.perf_counter()
-    panel = to_panel(loader(), freq)
+    panel = to_panel(bench.load(), bench.freq)
+    if windows == "development":
+        panel = development(panel, bench.horizon, bench.origins)
     load_s = time.perf_counter() - t0
-    params = Hyperparameters.for_freq(freq)
+    params = Hyperparameters.for_freq(bench.freq, **_overrides(hp or {}, bench.freq))
+    config = _feature_config(bench.freq, bench.horizon, _overrides(features or {}, bench.freq))
     t0 = time.perf_counter()
     # Refitted at every origin on the data up to it, as the scheduled retraining does in production.
-    result = backtest_panel(panel, horizon, origins, params, refit="every")
-    result["wall_s"] = time.perf_counter() - t0
-    result["load_s"] = load_s
-    result["bars"] = bars(result, want)
+    result = backtest_panel(
+        panel, bench.horizon, bench.origins, params, refit="every", config=config, baselines=baselines
+    )
+    result.update(wall_s=time.perf_counter() - t0, load_s=load_s, windows=windows)
     result["hyperparameters"] = params.as_dict()
+    result["features"] = config.as_dict()
     return result
 
 
-def _section(name: str, r: dict[str, Any]) -> str:
-    s = r["setup"]
-    lines = [
-        f"## {name}: {s['series']} series, freq {s['freq']}, horizon {s['horizon']}, {s['origins']} origins",
-        "",
-        f"Windows: {', '.join(w['first'] + '..' + w['last'] for w in s['windows'])}. "
-        f"Backtest wall time {r['wall_s']:.0f} s (model fit {r['timings']['fit_s']:.0f} s).",
-        "",
-        table_markdown(r),
-        "",
-        "| bar | wanted | measured | pass |",
-        "|---|---|---|---|",
-    ]
-    for bar, v in r["bars"].items():
-        got = f"{v['got']:.1%}" if "vs" in bar or "coverage" in bar else f"{v['got']:.4f}"
-        lines.append(f"| {bar} | {v['want']} | {got} | {'yes' if v['pass'] else 'NO'} |")
-    return "\n".join(lines)
+def run_reference(bench: BenchSet, python: str) -> dict[str, Any]:
+    """Run the reference on the set's file and protocol; its table rows by method, and its 80% coverage."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [python, str(REFERENCE), *bench.reference, "--out", tmp],
+            capture_output=True,
+            text=True,
+            # Passive OpenMP waiting: on a shared machine, spinning threads slow LightGBM several-fold.
+            env={**os.environ, "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"reference failed on {bench.name}: {proc.stderr[-2000:]}")
+        name = bench.reference[0]
+        point = pd.read_csv(Path(tmp) / f"{name}_point.csv", index_col=0)
+        quantile = pd.read_csv(Path(tmp) / f"{name}_quantile.csv", index_col=0).iloc[:, 0]
+    methods = {
+        method: {
+            "mase": float(row["MASE"]),
+            "rmsse": float(row["RMSSE"]),
+            "wape": float(row["WAPE"]),
+            "bias": float(row["Bias"]),
+            "pairs": int(row["n"]),
+        }
+        for method, row in point.iterrows()
+    }
+    return {
+        "methods": methods,
+        "quantile_coverage_80": float(quantile["Cov80"]),
+        "wall_s": time.perf_counter() - t0,
+        "output": proc.stdout,
+    }
+
+
+def _row(m: dict[str, Any]) -> str:
+    cov = m["coverage_80"] or 0.0
+    return f"rmsse {m['rmsse']:.4f} wape {m['wape']:.4f} bias {m['bias']:+.4f} cov80 {cov:.3f}"
+
+
+def log_experiment(
+    tag: str, results: dict[str, dict[str, Any]], hp: dict[str, Any], feats: dict[str, Any]
+) -> None:
+    """Append one development run to bench/out/experiments.jsonl."""
+    line = {
+        "tag": tag,
+        "hp": hp,
+        "features": feats,
+        "load": os.getloadavg()[0],
+        "sets": {
+            n: {k: r["metrics"]["model"][k] for k in ("rmsse", "wape", "bias", "coverage_80")}
+            for n, r in results.items()
+        },
+    }
+    with (OUT / "experiments.jsonl").open("a") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
+def rank(path: Path = OUT / "experiments.jsonl") -> str:
+    """Mean rank (RMSSE and WAPE over the sets) of every logged tag, from its latest run of each set. Tags
+    without all four sets are listed after the ranked ones, ranked only where they ran."""
+    runs: dict[str, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        run = json.loads(line)
+        runs.setdefault(run["tag"], {}).update(run["sets"])
+    table = pd.DataFrame(
+        {
+            tag: {f"{n}.{k}": sets[n][k] for n in SETS if n in sets for k in ("rmsse", "wape")}
+            for tag, sets in runs.items()
+        }
+    ).T
+    ranks = table.rank(axis=0, method="average")
+    table["complete"] = table.notna().all(axis=1)
+    table["mean_rank"] = ranks.mean(axis=1)
+    return table.sort_values(["complete", "mean_rank"], ascending=[False, True]).round(4).to_string()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="all", choices=[*SETUPS, "all"])
-    parser.add_argument("--write", action="store_true", help="update bench/accuracy/RESULTS.md")
-    parser.add_argument("--skip-run", action="store_true", help="only rebuild RESULTS.md from bench/out/")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
+    parser.add_argument("--windows", default="evaluation", choices=("evaluation", "development"))
+    parser.add_argument("--reference", help="python of the reference's own venv (evaluation windows)")
+    parser.add_argument("--hp", action="append", default=[], help="[D:|W:]key=value over the defaults")
+    parser.add_argument("--feature", action="append", default=[], help="[D:|W:]key=JSON over FeatureConfig")
+    parser.add_argument("--no-baselines", action="store_true", help="the model only (experiments)")
+    parser.add_argument("--tag", help="log this development run to bench/out/experiments.jsonl")
+    parser.add_argument("--rank", action="store_true", help="print the mean ranks of the logged runs")
+    parser.add_argument("--write", action="store_true", help="rebuild bench/accuracy/RESULTS.md")
     args = parser.parse_args(argv)
-    names = list(SETUPS) if args.dataset == "all" else [args.dataset]
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.rank:
+        print(rank())
+        return 0
+    names = args.sets.split(",")
+    unknown = set(names) - set(SETS)
+    if unknown:
+        parser.error(f"unknown sets {sorted(unknown)}")
+    if args.reference and args.windows != "evaluation":
+        parser.error("--reference runs on the evaluation windows only")
+    if args.tag and args.windows != "development":
+        parser.error("--tag logs development runs only: defaults are never chosen on evaluation windows")
+    hp = parse_hp(args.hp)
+    feats = {k: json.loads(v) for k, v in parse_hp(args.feature).items()}
+    results = {}
     for name in names:
-        if name == "walmart" and not WALMART.exists():
-            raise SystemExit(f"walmart data not found at {WALMART} (evaluation-only, read from ../shared)")
-        if args.skip_run:
-            continue
-        result = run(name)
-        (out / f"accuracy-{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-        print(_section(name, result), flush=True)
+        bench = SETS[name]
+        result = run_set(bench, args.windows, hp, feats, baselines=not args.no_baselines)
+        result["load_average"] = os.getloadavg()
+        if args.reference:
+            result["reference"] = run_reference(bench, args.reference)
+            result["bars"] = bars(result, result["reference"])
+        results[name] = result
+        suffix = "" if args.windows == "evaluation" else "-development"
+        (OUT / f"accuracy-{name}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"{name}: {_row(result['metrics']['model'])} ({result['wall_s']:.0f} s)", flush=True)
+    if args.tag:
+        log_experiment(args.tag, results, hp, feats)
     if args.write:
-        # The table holds every dataset measured (each run writes its JSON to bench/out/).
-        sections = [
-            _section(name, json.loads((out / f"accuracy-{name}.json").read_text()))
-            for name in SETUPS
-            if (out / f"accuracy-{name}.json").exists()
-        ]
-        head = (
-            f"# Accuracy benchmark results\n\nMeasured {dt.date.today()} on {platform.machine()} "
-            f"(Python {platform.python_version()}), `python -m bench.accuracy.run --write`. Model: the "
-            "defaults of model.gbm.Hyperparameters.for_freq, refitted at every origin on the data up to it "
-            "(rolling origin with re-estimation, as scheduled retraining runs). Metrics: docs/model.md. "
-            "`vs sn` = change against seasonal naive in the same backtest (negative = lower error).\n"
-        )
-        Path(ROOT / "bench" / "accuracy" / "RESULTS.md").write_text(
-            head + "\n" + "\n\n".join(sections) + "\n"
-        )
+        write_results(OUT, ROOT / "bench" / "accuracy" / "RESULTS.md", platform.python_version())
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

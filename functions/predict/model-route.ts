@@ -30,7 +30,7 @@ export function storeModelMetrics(
 }
 
 /** The order the backtest table lists methods in (model/report.py ORDER), then any others. */
-const ORDER = ["model", "champion", "seasonal_naive_empirical", "ets", "seasonal_naive", "naive"];
+const ORDER = ["model", "champion", "seasonal_naive_empirical", "auto_ets", "ets", "seasonal_naive", "naive"];
 const SCORES = ["mase", "rmsse", "wape", "bias", "pinball", "coverage_80"] as const;
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);

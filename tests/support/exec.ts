@@ -25,6 +25,11 @@ export function exec(
     child.stdout.on("data", (d) => ((stdout += d), (output += d)));
     child.stderr.on("data", (d) => ((stderr += d), (output += d)));
     child.on("error", reject);
+    // A process may end before it reads its input (a handler that fails at load): the write then fails with
+    // EPIPE, and the exit code and output, not the pipe, are the result.
+    child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") reject(err);
+    });
     child.stdin.end(opts.input ?? "");
     // "close", not "exit": the output streams may still hold data when the process exits.
     child.on("close", (code) => resolve({ code, output, stdout, stderr }));

@@ -42,5 +42,21 @@ def long_df() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def seeded_panel():
+    """A factory of seeded panels: ``seeded_panel(n_series, periods, freq)``; weeks sum make_long's days."""
+    from model.data import to_panel
+
+    def build(n_series: int, periods: int, freq: str = "W", seed: int = 3):
+        days = 7 * periods if freq == "W" else periods
+        df = make_long(n_series=n_series, days=days, seed=seed, start="2018-01-01")
+        checked = df.rename(columns={"units_sold": "units"}).assign(
+            stockout=np.nan, closed=np.nan, unit_price=np.nan, on_hand=np.nan
+        )
+        return to_panel(checked, freq)
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def endpoint_schema() -> dict:
     return json.loads((ROOT / "schemas" / "endpoint.schema.json").read_text())

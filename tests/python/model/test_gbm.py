@@ -12,6 +12,7 @@ from model.backtest import evaluation_origins, run_backtest
 from model.data import to_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
+from model.panel import MIN_TRAIN_PERIODS
 
 FAST = {"max_iter": 60, "learning_rate": 0.15, "max_train_origins": 25, "loss": "poisson"}
 
@@ -100,3 +101,50 @@ def test_hyperparameters_reject_unknown_names():
     with pytest.raises(ValueError, match="unknown hyperparameters"):
         Hyperparameters.from_dict({"learning_rat": 0.1})
     assert Hyperparameters.from_dict({"refit": "false", "max_iter": "50"}).max_iter == 50
+
+
+@pytest.mark.parametrize("freq,horizon,n_series", [("W", 8, 1), ("W", 8, 6), ("D", 28, 2)])
+def test_a_history_of_horizon_plus_8_periods_trains_and_forecasts(seeded_panel, freq, horizon, n_series):
+    """The shortest history the model accepts: it learns from what exists and says what it shortened."""
+    panel = seeded_panel(n_series, horizon + MIN_TRAIN_PERIODS, freq)
+    model = _short_model(freq, horizon).fit(panel)
+    assert any(note.startswith("short history: training origins from period") for note in model.fit_notes)
+    if freq == "D":  # the 182-day calibration span shrinks to what leaves 8 days to train on
+        assert model.fit_info["calibration_span"] == horizon
+        assert "short history: calibrated on the last 28 periods (default 182)" in model.fit_notes
+    fc = model.predict(panel, horizon, np.array([0.1, 0.5, 0.9]), 10, np.random.default_rng(0))
+    assert fc.mean.shape == (n_series, horizon) and np.isfinite(fc.quantiles).all()
+    assert set(fc.method) == {"global-gbm"}
+    with pytest.raises(ValueError, match="not enough history"):
+        _short_model(freq, horizon).fit(panel.truncate(MIN_TRAIN_PERIODS - 4, 0))
+
+
+def test_a_backtest_on_a_short_weekly_history_notes_it(seeded_panel):
+    """60 weeks, three 8-week windows: 36, 44 and 52 weeks of history at the origins. Every fit starts its
+    training origins early, and the first two origins have less than a year of history."""
+    result = run_backtest(
+        seeded_panel(8, 60), 8, 3, lambda p: _short_model("W", 8).fit(p), refit="every", baselines=False
+    )
+    notes = result["notes"]
+    assert sum("short history: training origins" in n for n in notes) == 3
+    # Under a year plus a horizon, week of year is off: a tree would stretch the last one it saw forward.
+    assert sum("short history: no week of year" in n for n in notes) == 3
+    assert [n[:10] for n in notes if "less than a year (52 periods) of history" in n] == [
+        "2018-09-03",
+        "2018-10-29",
+    ]
+    assert result["model_methods"] == {"global-gbm": 24}
+    assert "model series x origins by method: global-gbm 24" in notes
+
+
+def _short_model(freq: str, horizon: int) -> GlobalModel:
+    return GlobalModel(FeatureConfig.default(freq, horizon), Hyperparameters.for_freq(freq, **FAST))
+
+
+def test_week_of_year_needs_a_year_plus_a_horizon_of_history(seeded_panel):
+    panel = seeded_panel(4, 52 + 8)
+    short = _short_model("W", 8).fit(panel.truncate(panel.n_periods - 2, 0))  # 59 periods
+    full = _short_model("W", 8).fit(panel)
+    assert (short.config.annual_calendar, full.config.annual_calendar) == (False, True)
+    assert "short history: no week of year (59 periods, under a year plus a horizon)" in short.fit_notes
+    assert not any("week of year" in n for n in full.fit_notes)

@@ -56,7 +56,7 @@ def test_metrics_score_model_and_champion_on_the_same_windows(trained):
     metrics = json.loads((trained / "model" / "metrics.json").read_text())
     assert metrics["setup"]["horizon"] == 7 and len(metrics["setup"]["windows"]) == 2
     rows = metrics["metrics"]
-    assert {"model", "champion", "seasonal_naive", "naive", "ets"} <= set(rows)
+    assert {"model", "champion", "seasonal_naive", "naive", "auto_ets"} <= set(rows)
     assert rows["model"]["points"] == rows["champion"]["points"] > 0
     assert metrics["champion_model"] == {"model_version": "bootstrap-v0", "model_kind": "bootstrap-baseline"}
     window = json.loads((trained / "model" / "training_window.json").read_text())
