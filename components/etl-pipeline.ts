@@ -48,6 +48,21 @@ import type { SecureBucket } from "./secure-bucket";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const GLUE_WORKER_TYPES = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] as const;
+/** Wheels of the libraries the job imports that Glue 5.0 lacks (requirements/glue-wheels.txt). */
+const GLUE_WHEELS = path.join(REPO_ROOT, "vendor", "glue-wheels");
+
+/** The wheel files to ship, sorted (stable job arguments); none means the job could not import its checks. */
+function glueWheels(): string[] {
+  const wheels = fs.existsSync(GLUE_WHEELS)
+    ? fs
+        .readdirSync(GLUE_WHEELS)
+        .filter((f) => f.endsWith(".whl"))
+        .sort()
+    : [];
+  if (!wheels.length)
+    throw new Error(`EtlPipeline: no wheels in ${GLUE_WHEELS} (requirements/glue-wheels.txt)`);
+  return wheels;
+}
 
 export interface EtlJobSettings {
   /** Glue worker type. Required (config etlWorkerType, default G.1X). */
@@ -156,6 +171,10 @@ export class EtlPipeline extends pulumi.ComponentResource {
       "event.schema.json",
       new pulumi.asset.FileAsset(path.join(REPO_ROOT, "schemas", "event.schema.json")),
     );
+    const wheelNames = glueWheels();
+    const wheels = wheelNames.map((w) =>
+      code(`wheels/${w}`, new pulumi.asset.FileAsset(path.join(GLUE_WHEELS, w))),
+    );
 
     this.database = new aws.glue.CatalogDatabase(
       `${name}-db`,
@@ -251,6 +270,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
           processedBucket: processed,
           codeBucket,
           databaseName: dbName,
+          wheels: wheelNames,
           defaultTimeZone: zones.default,
           warehouseTimeZones: zones.byWarehouse,
           closedDays: args.closedDays ?? {},
@@ -279,7 +299,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
         securityConfiguration: security.name,
         defaultArguments,
       },
-      { parent: this, dependsOn: [rolePolicy, script, pkg, schema, ...jobLogs] },
+      { parent: this, dependsOn: [rolePolicy, script, pkg, schema, ...wheels, ...jobLogs] },
     );
     this.jobName = this.job.name;
 

@@ -21,6 +21,8 @@ export const PROCESSED_PREFIXES = [
 ] as const;
 /** Where the job's code lives in the code bucket. */
 export const CODE_PREFIX = "etl/";
+/** Where the wheels of the libraries the job needs beyond Glue's own live (requirements/glue-wheels.txt). */
+export const WHEELS_PREFIX = `${CODE_PREFIX}wheels/`;
 export const METRICS_NAMESPACE = "Warecast";
 
 export interface JobSettings {
@@ -28,6 +30,8 @@ export interface JobSettings {
   readonly processedBucket: string;
   readonly codeBucket: string;
   readonly databaseName: string;
+  /** File names of the wheels uploaded under CODE_PREFIX + "wheels/" (vendor/glue-wheels). */
+  readonly wheels: readonly string[];
   readonly defaultTimeZone: string;
   /** warehouse_id → IANA zone (stack config). */
   readonly warehouseTimeZones: Readonly<Record<string, string>>;
@@ -51,6 +55,9 @@ export function jobArguments(s: JobSettings): Record<string, string> {
     "--schema": "event.schema.json",
     "--extra-files": `s3://${s.codeBucket}/${CODE_PREFIX}event.schema.json`,
     "--extra-py-files": `s3://${s.codeBucket}/${CODE_PREFIX}etl.zip`,
+    // Libraries Glue lacks, installed by pip from their wheels: the job runs in private subnets, without PyPI.
+    "--additional-python-modules": s.wheels.map((w) => `s3://${s.codeBucket}/${WHEELS_PREFIX}${w}`).join(","),
+    "--python-modules-installer-option": "--no-index",
     "--default-time-zone": s.defaultTimeZone,
     "--state-window-days": String(s.stateWindowDays),
     "--reprocess": "false",

@@ -76,20 +76,23 @@ def run_accuracy(
     out: str,
     *,
     lead_days: int = DEFAULT_LEAD_DAYS,
+    dates: list[date] | None = None,
 ) -> dict[str, Any]:
     """Evaluates the forecasts served for the rewritten dates; writes their `accuracy` partitions to ``out``.
 
     ``demand``: demand_daily as the run leaves it (with its ``month`` column); ``touched``: (warehouse_id,
-    from_month) of the run's rewrite. Returns the manifest's ``accuracy`` section: the evaluated ``dates``
-    (first and last), the served-log counts, the counts by status, and the written per-group rows (over all
-    model versions), read back from ``out``.
+    from_month) of the run's rewrite; ``dates``, when the caller knows them, the dates of those partitions
+    (else they are collected from ``demand``). Returns the manifest's ``accuracy`` section: the evaluated
+    ``dates`` (first and last), the served-log counts, the counts by status, and the written per-group rows
+    (over all model versions), read back from ``out``.
     """
-    rewritten = demand.join(F.broadcast(touched), "warehouse_id").filter(
-        F.col("month") >= F.col("from_month")
-    )
-    dates = sorted(
-        r["date"] for r in rewritten.select(F.col("date").cast("date").alias("date")).distinct().collect()
-    )
+    if dates is None:
+        rewritten = demand.join(F.broadcast(touched), "warehouse_id").filter(
+            F.col("month") >= F.col("from_month")
+        )
+        dates = sorted(
+            r["date"] for r in rewritten.select(F.col("date").cast("date").alias("date")).distinct().collect()
+        )
     if not dates:
         return _empty_section()
     keys = served_log_keys((o.key for o in raw.list_files(FORECASTS_PREFIX)), dates[0], lead_days)

@@ -47,6 +47,10 @@ def daily_demand(events: DataFrame, closed: DataFrame | None = None) -> DataFram
     """demand_daily rows for every series in ``events`` (all of each series' events must be present).
 
     ``closed``: (warehouse_id, date) rows of closed days, ``*`` as warehouse_id meaning every warehouse.
+
+    One shuffle (by series): the running balance, the days with events (a hash aggregation over rows still in
+    event order, so each day's sums add up in that order), then one window over those days gives the stock
+    carried forward and the next active day, and each day expands into itself and the quiet days after it.
     """
     balances = _balances(events)
     daily = balances.groupBy(*_SERIES, "date").agg(
@@ -55,33 +59,49 @@ def daily_demand(events: DataFrame, closed: DataFrame | None = None) -> DataFram
         F.count(F.lit(1)).alias("event_count"),
         F.max(F.coalesce(F.col("promo"), F.lit(False))).alias("promo"),
         _average_price().alias("avg_unit_price"),
-        F.max_by("balance", F.struct("occurred_at", "_snapshot_last", "event_id")).alias("_eod"),
+        # The balance after the day's last event in event order (_position ranks the series' events).
+        F.max_by("balance", "_position").alias("_eod"),
         F.min("balance").alias("_min_balance"),
     )
-    days = (
-        daily.groupBy(*_SERIES)
-        .agg(F.min("date").alias("_first"), F.max("date").alias("_last"))
-        .select(*_SERIES, F.explode(F.sequence("_first", "_last", F.expr("interval 1 day"))).alias("date"))
-    )
-    filled = days.join(daily, [*_SERIES, "date"], "left")
     by_day = Window.partitionBy(*_SERIES).orderBy("date")
-    carried = filled.withColumn(
-        "_stock", F.last("_eod", ignorenulls=True).over(by_day.rowsBetween(Window.unboundedPreceding, 0))
-    ).withColumn("_start", F.lag("_stock").over(by_day))
-    flagged = _with_closed(carried, closed)
+    active = daily.select(
+        "*",
+        F.last("_eod", ignorenulls=True)
+        .over(by_day.rowsBetween(Window.unboundedPreceding, 0))
+        .alias("_stock"),
+        F.last("_eod", ignorenulls=True)
+        .over(by_day.rowsBetween(Window.unboundedPreceding, -1))
+        .alias("_start"),
+        F.lead("date").over(by_day).alias("_next"),
+    )
+    # An active day, then the quiet days up to the next active one: no events, the stock carried forward.
+    quiet_until = F.coalesce(F.date_sub(F.col("_next"), 1), F.col("_active"))
+    filled = active.withColumnRenamed("date", "_active").select(
+        "*", F.explode(F.sequence("_active", quiet_until, F.expr("interval 1 day"))).alias("date")
+    )
+    own = F.col("date") == F.col("_active")
+
+    def on_active_day(column: str, quiet: F.Column) -> F.Column:
+        return F.when(own, F.col(column)).otherwise(quiet)
+
+    nothing = F.lit(None).cast("double")
+    start = on_active_day("_start", F.col("_stock"))
+    flagged = _with_closed(filled, closed)
     return flagged.select(
         "warehouse_id",
         "sku",
         "date",
-        F.coalesce("units_sold", F.lit(0.0)).alias("units_sold"),
-        F.coalesce("units_returned", F.lit(0.0)).alias("units_returned"),
+        F.coalesce(on_active_day("units_sold", F.lit(0.0)), F.lit(0.0)).alias("units_sold"),
+        F.coalesce(on_active_day("units_returned", F.lit(0.0)), F.lit(0.0)).alias("units_returned"),
         # A negative balance means sales beyond the recorded stock: physically the shelf is empty.
         F.when(F.col("_stock").isNotNull(), F.greatest(F.col("_stock"), F.lit(0.0))).alias("on_hand_eod"),
-        F.coalesce(F.least("_start", "_min_balance", "_stock") <= 0, F.lit(False)).alias("stockout"),
+        F.coalesce(
+            F.least(start, on_active_day("_min_balance", nothing), F.col("_stock")) <= 0, F.lit(False)
+        ).alias("stockout"),
         F.col("closed"),
-        F.coalesce("promo", F.lit(False)).alias("promo"),
-        "avg_unit_price",
-        F.coalesce("event_count", F.lit(0)).cast("long").alias("event_count"),
+        F.coalesce(on_active_day("promo", F.lit(False)), F.lit(False)).alias("promo"),
+        on_active_day("avg_unit_price", nothing).alias("avg_unit_price"),
+        F.coalesce(on_active_day("event_count", F.lit(0)), F.lit(0)).cast("long").alias("event_count"),
         F.date_format("date", "yyyy-MM").alias("month"),
     )
 
@@ -95,7 +115,8 @@ def closed_days_frame(spark, days: list[tuple[str, object]]) -> DataFrame:
 
 
 def _balances(events: DataFrame) -> DataFrame:
-    """Adds ``balance``: stock on hand right after each event (null before the series' first snapshot)."""
+    """Adds ``balance`` (stock on hand right after each event; null before the series' first snapshot) and
+    ``_position`` (the event's rank in the series' event order)."""
     snapshot = F.col("event_type") == "inventory_snapshot"
     delta = (
         F.when(F.col("event_type") == "sale", -F.col("quantity"))
@@ -104,8 +125,8 @@ def _balances(events: DataFrame) -> DataFrame:
     )
     order = Window.partitionBy(*_SERIES).orderBy("occurred_at", "_snapshot_last", "event_id")
     running = order.rowsBetween(Window.unboundedPreceding, 0)
-    with_delta = events.withColumn("_snapshot_last", snapshot.cast("int")).withColumn(
-        "_cum", F.sum(delta).over(running)
+    with_delta = events.withColumn("_snapshot_last", snapshot.cast("int")).select(
+        "*", F.sum(delta).over(running).alias("_cum"), F.row_number().over(order).alias("_position")
     )
     anchored = with_delta.withColumn(
         "_anchor",
@@ -132,9 +153,10 @@ def _average_price() -> F.Column:
 def _with_closed(days: DataFrame, closed: DataFrame | None) -> DataFrame:
     if closed is None:
         return days.withColumn("closed", F.lit(False))
-    warehouses = days.select("warehouse_id").distinct()
-    everywhere = closed.filter(F.col("warehouse_id") == "*").select("date").crossJoin(warehouses)
-    specific = closed.filter(F.col("warehouse_id") != "*").select("warehouse_id", "date")
-    flags = specific.unionByName(everywhere).distinct().withColumn("closed", F.lit(True))
-    joined = days.join(F.broadcast(flags), ["warehouse_id", "date"], "left")
-    return joined.withColumn("closed", F.coalesce(F.col("closed"), F.lit(False)))
+    # The calendar is small: broadcast joins flag the days where they are.
+    everywhere = closed.filter(F.col("warehouse_id") == "*").select("date").distinct()
+    specific = closed.filter(F.col("warehouse_id") != "*").select("warehouse_id", "date").distinct()
+    joined = days.join(
+        F.broadcast(specific.withColumn("_here", F.lit(True))), ["warehouse_id", "date"], "left"
+    ).join(F.broadcast(everywhere.withColumn("_everywhere", F.lit(True))), "date", "left")
+    return joined.withColumn("closed", F.coalesce(F.col("_here"), F.col("_everywhere"), F.lit(False)))

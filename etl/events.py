@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -20,7 +20,7 @@ __all__ = [
     "quarantine_rows",
     "clean_events",
     "business_dates",
-    "dedupe",
+    "duplicate_rows",
 ]
 
 DUPLICATE_WITHIN_RUN = "within_run"
@@ -84,23 +84,38 @@ def business_dates(events: DataFrame, time_zones: Mapping[str, str], default_tim
     return events.withColumn("date", F.to_date(F.from_utc_timestamp(F.col("occurred_at"), zone)))
 
 
-def dedupe(events: DataFrame, known_ids: DataFrame) -> DataFrame:
-    """Marks duplicates: adds ``duplicate_of`` (null = the first occurrence, kept; ``earlier_runs`` = an
-    earlier run stored this event_id; ``within_run`` = an earlier line of this run has it, by (source, line)).
+def duplicate_rows(events: DataFrame, known_ids: DataFrame) -> DataFrame:
+    """(source, line, duplicate_of) of every event that is not the first occurrence of its event_id: the first
+    is an id an earlier run stored (then every event of this run with it is ``earlier_runs``), else the first
+    by (source, line) of this run (then the others are ``within_run``).
 
-    One shuffle: the earlier runs' ids join the new events in one window per event_id.
+    Only the ids and line positions move: one aggregation per event_id over (id, source, line) and the earlier
+    runs' ids, and a join of the few ids that repeat back onto their lines. The events themselves stay where
+    they are; the caller drops the duplicates with an anti-join on (source, line).
     """
-    tagged = events.withColumn("_rank", F.lit(1))
-    earlier = known_ids.select("event_id", F.lit(0).alias("_rank"))
-    both = tagged.unionByName(earlier, allowMissingColumns=True)
-    per_id = Window.partitionBy("event_id")
-    ranked = both.withColumn("_n", F.row_number().over(per_id.orderBy("_rank", "source", "line"))).withColumn(
-        "_seen_before", F.min("_rank").over(per_id) == 0
+    new = events.select("event_id", F.lit(1).alias("_rank"), "source", "line")
+    earlier = known_ids.select(
+        "event_id",
+        F.lit(0).alias("_rank"),
+        F.lit(None).cast("string").alias("source"),
+        F.lit(None).cast("long").alias("line"),
     )
-    return ranked.filter(F.col("_rank") == 1).select(
-        *events.columns,
-        F.when(F.col("_n") == 1, F.lit(None).cast("string"))
-        .when(F.col("_seen_before"), DUPLICATE_OF_EARLIER_RUN)
-        .otherwise(DUPLICATE_WITHIN_RUN)
-        .alias("duplicate_of"),
+    repeated = (
+        new.unionByName(earlier)
+        .groupBy("event_id")
+        .agg(F.count(F.lit(1)).alias("_n"), F.min(F.struct("_rank", "source", "line")).alias("_first"))
+        .filter(F.col("_n") > 1)
+    )
+    seen_before = F.col("_first._rank") == 0
+    is_first = (F.col("source") == F.col("_first.source")) & (F.col("line") == F.col("_first.line"))
+    return (
+        new.join(repeated, "event_id")
+        .filter(seen_before | ~is_first)
+        .select(
+            "source",
+            "line",
+            F.when(seen_before, F.lit(DUPLICATE_OF_EARLIER_RUN))
+            .otherwise(F.lit(DUPLICATE_WITHIN_RUN))
+            .alias("duplicate_of"),
+        )
     )

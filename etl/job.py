@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark import StorageLevel
@@ -35,7 +35,7 @@ from etl.events import (
     QUARANTINE_COLUMNS,
     QUARANTINE_SCHEMA,
     clean_events,
-    dedupe,
+    duplicate_rows,
     quarantine_rows,
 )
 from etl.lock import store_lock
@@ -65,7 +65,7 @@ SESSION_CONF = {
 class _Rewrite:
     """What a run rewrote in demand_daily: per touched warehouse, every month from ``from_month`` on."""
 
-    starts: DataFrame  # warehouse_id, from_month
+    starts: DataFrame  # warehouse_id, from_month (small, built on the driver)
     demand: DataFrame  # the touched warehouses' full demand history (cached)
     history: DataFrame  # the touched warehouses' clean events (all committed runs + this one)
 
@@ -147,34 +147,46 @@ def _process(
     checked = read_checked(spark, [raw.uri(o.key) for o in objects], raw.root, checker).persist(
         StorageLevel.MEMORY_AND_DISK
     )
-    records_in = checked.count()
+    # One pass over the records read: it checks them all (filling the cache) and counts them.
+    read = dict(checked.groupBy(F.col("reason").isNull()).count().collect())
+    records_in = sum(read.values())
     steps.done("read and validate")
 
-    quarantine = quarantine_rows(checked).withColumn("run_id", F.lit(run_id))
-    quarantine.select("run_id", *QUARANTINE_COLUMNS).coalesce(1).write.mode("overwrite").partitionBy(
-        "run_id"
-    ).parquet(staging.uri("quarantine"))
+    quarantined_by_reason: dict[str, int] = {}
+    unreadable: list[dict[str, Any]] = []
+    if read.get(False):
+        quarantine = quarantine_rows(checked).withColumn("run_id", F.lit(run_id))
+        quarantine.select("run_id", *QUARANTINE_COLUMNS).coalesce(1).write.mode("overwrite").partitionBy(
+            "run_id"
+        ).parquet(staging.uri("quarantine"))
+        # Measured from what was written: the staged partition, read back.
+        quarantined_by_reason, unreadable = _measure_quarantine(
+            _read_partitioned(spark, staging.uri("quarantine"), QUARANTINE_SCHEMA)
+        )
     steps.done("quarantine")
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
-    marked = dedupe(events, _read_events(spark, processed, committed).select("event_id")).persist()
-    duplicates_by_kind = {
-        r["duplicate_of"]: r["count"]
-        for r in marked.filter("duplicate_of IS NOT NULL").groupBy("duplicate_of").count().collect()
-    }
-    unique = marked.filter("duplicate_of IS NULL").drop("duplicate_of").withColumn("run_id", F.lit(run_id))
-    unique.repartition("warehouse_id").write.mode("overwrite").partitionBy("run_id", "warehouse_id").parquet(
-        staging.uri("events_clean")
-    )
+    duplicates = duplicate_rows(
+        events, _read_events(spark, processed, committed).select("event_id")
+    ).persist()
+    duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
+    unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
+    unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
+        "run_id", "warehouse_id"
+    ).parquet(staging.uri("events_clean"))
+    duplicates.unpersist()
+    checked.unpersist()
     steps.done("dedupe and events_clean")
 
-    # Measured from what was written: read the staged partitions back.
-    written_quarantine = _read_partitioned(spark, staging.uri("quarantine"), QUARANTINE_SCHEMA)
-    quarantined_by_reason = {
-        r["reason"]: r["count"] for r in written_quarantine.groupBy("reason").count().collect()
-    }
+    # Measured from what was written: the run's staged events, read back, per series.
     new_events = _read_partitioned(spark, staging.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
-    valid = new_events.count()
+    new_series = {
+        (r["warehouse_id"], r["sku"]): (r["events"], r["first"])
+        for r in new_events.groupBy("warehouse_id", "sku")
+        .agg(F.count(F.lit(1)).alias("events"), F.min("date").alias("first"))
+        .collect()
+    }
+    valid = sum(n for n, _first in new_series.values())
     steps.done("count written")
 
     counts: dict[str, Any] = {
@@ -184,44 +196,64 @@ def _process(
         "quarantined_by_reason": dict(sorted(quarantined_by_reason.items())),
         "duplicates": sum(duplicates_by_kind.values()),
         "duplicates_by_kind": {"within_run": 0, "earlier_runs": 0, **duplicates_by_kind},
-        "unreadable_objects": _unreadable(written_quarantine),
+        "unreadable_objects": unreadable,
     }
     if valid:
-        rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, closed_days)
-        counts.update(_measure_demand(spark, staging, rewrite))
+        rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days)
+        measured, dates = _measure_demand(spark, staging, rewrite, valid, bool(committed))
+        counts.update(measured)
         steps.done("demand_daily")
         # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
         demand = _demand_as_committed(spark, processed, staging, rewrite.starts, opts.reprocess)
-        counts["accuracy"] = run_accuracy(spark, raw, demand, rewrite.starts, staging.uri("accuracy"))
+        counts["accuracy"] = run_accuracy(
+            spark, raw, demand, rewrite.starts, staging.uri("accuracy"), dates=dates
+        )
         steps.done("accuracy")
         counts["series_state_rows"] = _write_state(spark, opts, staging, rewrite)
         steps.done("series_state")
         rewrite.demand.unpersist()
     else:
         counts.update(_empty_counts(only_demand=True))
-    marked.unpersist()
-    checked.unpersist()
     return counts
 
 
-def _unreadable(quarantine: DataFrame) -> list[dict[str, Any]]:
-    """The objects that could not be read to their end (one quarantine row each), for the manifest."""
-    rows = quarantine.filter(F.col("reason").startswith(f"{UNREADABLE_OBJECT}:")).collect()
-    return [
-        {"key": r["source"], "reason": r["reason"], "complete_lines": r["line"] - 1}
-        for r in sorted(rows, key=lambda r: r["source"])
-    ]
-
-
-def _rewrite_demand(spark, processed, staging, committed, new_events, closed_days) -> _Rewrite:
-    """Recomputes the touched warehouses' demand and stages the partitions new events can change."""
-    warehouses = [r["warehouse_id"] for r in new_events.select("warehouse_id").distinct().collect()]
-    history = (
-        _read_events(spark, processed, committed)
-        .unionByName(new_events)
-        .filter(F.col("warehouse_id").isin(warehouses))
+def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Rows per reason, and the objects that could not be read to their end (one row each), in one pass."""
+    unreadable = F.col("reason").startswith(f"{UNREADABLE_OBJECT}:")
+    rows = (
+        written.groupBy(
+            "reason",
+            F.when(unreadable, F.col("source")).alias("source"),
+            F.when(unreadable, F.col("line")).alias("line"),
+        )
+        .count()
+        .collect()
     )
-    starts = _rewrite_starts(history, staging.run_id).persist()
+    by_reason: dict[str, int] = {}
+    for r in rows:
+        by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["count"]
+    objects = [
+        {"key": r["source"], "reason": r["reason"], "complete_lines": r["line"] - 1}
+        for r in sorted(rows, key=lambda r: r["source"] or "")
+        if r["source"] is not None
+    ]
+    return by_reason, objects
+
+
+def _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days) -> _Rewrite:
+    """Recomputes the touched warehouses' demand and stages the partitions new events can change."""
+    warehouses = sorted({warehouse for warehouse, _sku in new_series})
+    earlier = _read_events(spark, processed, committed).filter(F.col("warehouse_id").isin(warehouses))
+    history = earlier.unionByName(new_events.filter(F.col("warehouse_id").isin(warehouses)))
+    old_last = {}
+    if committed:
+        old_last = {
+            (r["warehouse_id"], r["sku"]): r["last"]
+            for r in earlier.groupBy("warehouse_id", "sku").agg(F.max("date").alias("last")).collect()
+        }
+    starts = spark.createDataFrame(
+        sorted(_rewrite_starts(new_series, old_last).items()), "warehouse_id string, from_month string"
+    )
     closed = closed_days_frame(spark, closed_days) if closed_days else None
     demand = daily_demand(history, closed).persist(StorageLevel.MEMORY_AND_DISK)
     (
@@ -236,39 +268,46 @@ def _rewrite_demand(spark, processed, staging, committed, new_events, closed_day
     return _Rewrite(starts=starts, demand=demand, history=history)
 
 
-def _rewrite_starts(history: DataFrame, run_id: str) -> DataFrame:
-    """Per warehouse, the first month new events change: their earliest date, or the day after the series'
-    previous last date when they extend it (the gap is zero-filled). Stock carries forward, so every later
-    month of the warehouse is rewritten too."""
-    series = ["warehouse_id", "sku"]
-    new = history.filter(F.col("run_id") == run_id).groupBy(*series).agg(F.min("date").alias("new_first"))
-    old = history.filter(F.col("run_id") != run_id).groupBy(*series).agg(F.max("date").alias("old_last"))
-    start = F.least(F.col("new_first"), F.date_add(F.col("old_last"), 1))
-    return (
-        new.join(old, series, "left")
-        .groupBy("warehouse_id")
-        .agg(F.min(F.date_format(start, "yyyy-MM")).alias("from_month"))
-    )
+def _rewrite_starts(new_series: dict, old_last: dict) -> dict[str, str]:
+    """Per warehouse, the first month (YYYY-MM) new events change: their earliest date, or the day after the
+    series' previous last date when they extend it (the gap is zero-filled). Stock carries forward, so every
+    later month of the warehouse is rewritten too."""
+    starts: dict[str, str] = {}
+    for (warehouse, sku), (_events, first) in new_series.items():
+        last = old_last.get((warehouse, sku))
+        start = first if last is None else min(first, last + timedelta(days=1))
+        month = start.strftime("%Y-%m")
+        starts[warehouse] = min(starts.get(warehouse, month), month)
+    return starts
 
 
-def _measure_demand(spark, staging, rewrite: _Rewrite) -> dict[str, int]:
+def _measure_demand(spark, staging, rewrite: _Rewrite, valid: int, incremental: bool):
+    """The manifest's demand counts, read back from the staged partitions, and the dates they hold (the
+    accuracy step evaluates those)."""
     written = _read_partitioned(spark, staging.uri("demand_daily"))
     row = written.agg(
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("event_count"), F.lit(0)).alias("events"),
         F.countDistinct("warehouse_id", "month").alias("partitions"),
+        F.array_sort(F.collect_set(F.col("date").cast("date"))).alias("dates"),
     ).first()
-    expected = (
-        rewrite.history.join(F.broadcast(rewrite.starts), "warehouse_id")
-        .filter(F.date_format("date", "yyyy-MM") >= F.col("from_month"))
-        .count()
-    )
-    return {
+    # Every new event lies in a rewritten partition (the rewrite starts at the earliest of them); committed
+    # events count where their month is rewritten.
+    expected = valid
+    if incremental:
+        expected += (
+            rewrite.history.filter(F.col("run_id") != staging.run_id)
+            .join(F.broadcast(rewrite.starts), "warehouse_id")
+            .filter(F.date_format("date", "yyyy-MM") >= F.col("from_month"))
+            .count()
+        )
+    measured = {
         "demand_rows_written": row["rows"],
         "partitions_rewritten": row["partitions"],
         "demand_events_reflected": row["events"],
         "events_in_rewritten_partitions": expected,
     }
+    return measured, list(row["dates"])
 
 
 def _demand_as_committed(spark, processed, staging, starts: DataFrame, reprocess: bool) -> DataFrame:

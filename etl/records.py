@@ -30,8 +30,10 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from etl.schema_rules import CompiledSchema, Limits, is_rfc3339
+from etl.typed_decoder import typed_decoder
 
 __all__ = [
     "INVALID_JSON",
@@ -42,6 +44,7 @@ __all__ = [
     "TOO_LARGE",
     "UNREADABLE_OBJECT",
     "Checked",
+    "instant",
     "RecordChecker",
     "ObjectLines",
     "object_lines",
@@ -86,10 +89,29 @@ class RecordChecker:
         self.limits = limits
         self._not_before_us = _micros(limits.not_before)
         self._ahead_us = int(limits.max_ahead.total_seconds() * 1_000_000)
+        self.typed = typed_decoder(compiled, limits.max_record_bytes)
+        """The fast path (etl/typed_decoder.py); None when the schema has a shape it cannot type."""
+
+    def __reduce__(self):
+        # Shipped to Spark's Python workers: the fast path's decoder is rebuilt there (it does not pickle).
+        return RecordChecker, (self.compiled, self.limits)
 
     def latest_us(self, arrival: datetime) -> int:
         """The newest valid occurred_at (microseconds) for records that arrived at ``arrival``."""
         return _micros(arrival) + self._ahead_us
+
+    def check_fast(self, raw: bytes, latest_us: int) -> Any | None:
+        """The line's record (a Struct of etl/typed_decoder.py, None = absent) when the fast path can vouch
+        that :meth:`check` finds it valid, else None: then :meth:`check` judges it."""
+        record = self.typed.decode(raw) if self.typed is not None else None
+        if record is None:
+            return None
+        occurred = getattr(record, "occurred_at", None)
+        if occurred is not None:
+            occurred_us = instant(occurred)
+            if occurred_us is None or not self._not_before_us <= occurred_us <= latest_us:
+                return None
+        return record
 
     def check(self, raw: bytes, latest_us: int) -> Checked:
         """Checks one line (without its ``\\n``); ``latest_us`` from :meth:`latest_us`."""
@@ -126,7 +148,7 @@ class RecordChecker:
             if not _finite(field):
                 failures.append((f"finite:{name}", f"{name} must hold finite numbers only"))
         occurred = value.get("occurred_at")
-        occurred_us = _instant(occurred) if type(occurred) is str else None
+        occurred_us = instant(occurred) if type(occurred) is str else None
         if occurred_us is not None:
             if not self._not_before_us <= occurred_us <= latest_us:
                 failures.append(
@@ -140,7 +162,7 @@ class RecordChecker:
 
 
 @lru_cache(maxsize=1 << 16)
-def _instant(text: str) -> int | None:
+def instant(text: str) -> int | None:
     """Microseconds since the epoch of a valid RFC 3339 date-time (fractions past 6 digits truncated)."""
     return _micros(datetime.fromisoformat(text.upper())) if is_rfc3339(text) else None
 
@@ -168,7 +190,10 @@ def _finite(value: object) -> bool:
     if kind is float:
         return math.isfinite(value)
     if kind is int:
-        return abs(value) < 2**1024 and math.isfinite(float(value))
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:  # rounds to 2**1024 or beyond
+            return False
     if kind is dict:
         return all(_finite(v) for v in value.values())
     if kind is list:

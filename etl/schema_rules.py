@@ -27,10 +27,13 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "ABSENT",
     "LIMITS_KEYWORD",
     "CompiledSchema",
+    "Condition",
     "Limits",
     "compile_schema",
+    "ecma_regex",
     "is_rfc3339",
     "load_limits",
     "load_schema",
@@ -60,7 +63,20 @@ _RFC3339 = re.compile(
 
 Check = Callable[[Any], bool]
 """True when the value breaks the rule."""
-_ABSENT = object()
+ABSENT = object()
+"""What a record's getter returns for a property the record does not have."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``allOf`` branch: when its ``if`` schema holds, ``then_required`` must be present."""
+
+    holds: Callable[[Callable[[str, Any], Any]], bool]
+    """Does the ``if`` schema hold, given the record's getter (``get(name, ABSENT)``)."""
+    then_required: Sequence[str]
+    when: str
+    """The condition in words (reason details)."""
+    if_schema: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -83,22 +99,29 @@ class CompiledSchema:
 
     properties: Mapping[str, Mapping[str, Any]]
     required: Sequence[str]
+    conditions: Sequence[Condition]
     _checks: Sequence[tuple[str, Sequence[tuple[str, str, Check]]]]
-    _conditions: Sequence[tuple[Callable[[dict], bool], Sequence[str], str]]
+
+    def checks_of(self, name: str) -> Sequence[tuple[str, str, Check]]:
+        """(reason code, message, broken) of each rule of one property."""
+        return next((checks for n, checks in self._checks if n == name), ())
 
     def check(self, record: dict) -> list[tuple[str, str]]:
         """(reason code, message) of every rule ``record`` (a JSON object) breaks, in a fixed order."""
         failures = [(f"required:{n}", f"{n} is required") for n in self.required if n not in record]
         for name, checks in self._checks:
-            value = record.get(name, _ABSENT)
-            if value is not _ABSENT:
+            value = record.get(name, ABSENT)
+            if value is not ABSENT:
                 for code, detail, broken in checks:
                     if broken(value):
                         failures.append((code, detail))
-        for holds, names, when in self._conditions:
-            if holds(record):
+        get = record.get
+        for condition in self.conditions:
+            if condition.holds(get):
                 failures.extend(
-                    (f"required:{n}", f"{n} is required when {when}") for n in names if n not in record
+                    (f"required:{n}", f"{n} is required when {condition.when}")
+                    for n in condition.then_required
+                    if n not in record
                 )
         return failures
 
@@ -156,8 +179,8 @@ def compile_schema(schema: Mapping[str, Any]) -> CompiledSchema:
     return CompiledSchema(
         properties=properties,
         required=list(schema.get("required", [])),
+        conditions=conditions,
         _checks=checks,
-        _conditions=conditions,
     )
 
 
@@ -198,7 +221,7 @@ def _not_one_of(options: Sequence[Any]) -> Check:
     return lambda v: v not in by_type.get(type(v), ())
 
 
-def _ecma_regex(pattern: str) -> re.Pattern[str]:
+def ecma_regex(pattern: str) -> re.Pattern[str]:
     """ECMA-262's reading of a JSON Schema pattern: an unescaped ``$`` outside a class ends the text."""
     out, escaped, in_class = [], False, False
     for char in pattern:
@@ -234,7 +257,7 @@ def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, 
         options = list(sub["enum"])
         checks.append(("enum", f"{name} must be one of {', '.join(map(str, options))}", _not_one_of(options)))
     if "pattern" in sub:
-        regex = _ecma_regex(sub["pattern"])
+        regex = ecma_regex(sub["pattern"])
         checks.append(
             (
                 "pattern",
@@ -279,8 +302,8 @@ def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, 
     return checks
 
 
-def _condition(branch: Mapping[str, Any], index: int) -> tuple[Callable[[dict], bool], list[str], str]:
-    """allOf[i] as (does the if-schema hold, names the then-schema requires, the condition in words)."""
+def _condition(branch: Mapping[str, Any], index: int) -> Condition:
+    """allOf[i] as a :class:`Condition`."""
     _check_keywords(branch, _ANNOTATIONS | {"if", "then"}, f"allOf[{index}]")
     condition_schema, then = branch.get("if", {}), branch.get("then", {})
     _check_keywords(condition_schema, _ANNOTATIONS | {"properties", "required"}, f"allOf[{index}].if")
@@ -294,19 +317,21 @@ def _condition(branch: Mapping[str, Any], index: int) -> tuple[Callable[[dict], 
         options = sub.get("enum", [sub.get("const")])
         described.append(f"{name} is {'|'.join(map(str, options))}")
 
-    def holds(record: dict) -> bool:
+    def holds(get: Callable[[str, Any], Any]) -> bool:
         for name in needed:
-            if name not in record:
+            if get(name, ABSENT) is ABSENT:
                 return False
         for name, checks in properties:
-            value = record.get(name, _ABSENT)
-            if value is not _ABSENT:
+            value = get(name, ABSENT)
+            if value is not ABSENT:
                 for broken in checks:
                     if broken(value):
                         return False
         return True
 
-    return holds, list(then.get("required", [])), " and ".join(described) or "always"
+    return Condition(
+        holds, list(then.get("required", [])), " and ".join(described) or "always", condition_schema
+    )
 
 
 def _check_keywords(schema: Mapping[str, Any], known: set[str], where: str) -> None:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.etl.compare import compare
+from bench.etl.profile import profile, spark_defaults
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "etl" / "v2"
@@ -91,21 +92,40 @@ def generate(root: Path, n: int, seed: int = 7) -> None:
         flush()
 
 
-def run_spark(raw: Path, processed: Path, repo: Path = REPO) -> tuple[float, dict]:
+def demo_raw(root: Path) -> None:
+    """The demo's raw store: the bundled sales history through `warecast import`, as `warecast demo` does."""
+    data = REPO / "data" / "sample" / "pasta" / "hierarchical_sales_data.csv"
+    cmd = [str(REPO / "warecast"), "import", str(data), "--format", "wide", "--local", str(root)]
+    cmd.append("--no-progress")
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+def run_spark(raw: Path, processed: Path, repo: Path = REPO, event_log: bool = False) -> tuple[float, dict]:
     """Wall time of `warecast etl` of ``repo`` (spark-submit of the job, exactly as users run it) and its
-    manifest."""
+    manifest. ``event_log``: Spark's event log too, profiled by step into profile.md beside the output."""
     shutil.rmtree(processed, ignore_errors=True)
     processed.parent.mkdir(parents=True, exist_ok=True)
     cmd = [str(repo / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
     log = processed.parent / "etl.log"
+    env = dict(os.environ)
+    events = processed.parent / "spark-events"
+    if event_log:
+        # spark-submit reads spark-defaults.conf from SPARK_CONF_DIR: any revision's `warecast etl` as is.
+        shutil.rmtree(events, ignore_errors=True)
+        events.mkdir()
+        (events / "spark-defaults.conf").write_text(spark_defaults(events))
+        env["SPARK_CONF_DIR"] = str(events)
     t0 = time.monotonic()
     # Kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError).
     with log.open("w") as out:
-        done = subprocess.run(cmd, cwd=repo, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(cmd, cwd=repo, stdout=out, stderr=subprocess.STDOUT, env=env)
     seconds = time.monotonic() - t0
     if done.returncode:
         raise RuntimeError(f"`warecast etl` exited with {done.returncode}: see {log}")
     manifest = json.loads(next((processed / "runs").glob("*.json")).read_text())
+    if event_log:
+        app = next(f for f in events.iterdir() if f.name.startswith("local-"))
+        (processed.parent / "profile.md").write_text(profile(app, log))
     return seconds, manifest
 
 
@@ -199,11 +219,20 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000000,5000000")
+    parser.add_argument(
+        "--sizes",
+        default="1000000,5000000",
+        help="event counts, and 'demo' for the bundled data through `warecast import` (the demo's ETL stage)",
+    )
     parser.add_argument("--baseline", default=None, help="git revision to run and compare on the same data")
+    parser.add_argument(
+        "--event-logs",
+        action="store_true",
+        help="record Spark's event logs; profile.md per run (bench/etl/profile.py)",
+    )
     parser.add_argument("--write", default=None, help="write the results table to this Markdown file")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = args.sizes.split(",")
     header = machine()
     baseline = baseline_checkout(args.baseline) if args.baseline else None
 
@@ -211,27 +240,35 @@ def main() -> None:
     (empty / "events").mkdir(parents=True, exist_ok=True)
     fixed, _ = run_spark(empty, OUT / "empty" / "processed")
     rows = []
-    for n in sizes:
-        raw = OUT / f"n{n}" / "raw"
+    for size in sizes:
+        name = "demo" if size == "demo" else f"n{int(size)}"
+        raw = OUT / name / "raw"
         if not (raw / "events").exists():
-            # Generated beside and renamed into place: an interrupted run never leaves a partial data set.
+            # Made beside and renamed into place: an interrupted run never leaves a partial data set.
             partial = raw.with_name("raw.partial")
             shutil.rmtree(partial, ignore_errors=True)
-            generate(partial, n)
+            if size == "demo":
+                demo_raw(partial)
+            else:
+                generate(partial, int(size))
             partial.rename(raw)
-        processed = OUT / f"n{n}" / "job" / "processed"
-        spark_s, manifest = run_spark(raw, processed)
-        row = {"n": n, "spark": spark_s, "manifest": manifest, "profile": step_profile(processed)}
+        processed = OUT / name / "job" / "processed"
+        load = os.getloadavg()[0]
+        spark_s, manifest = run_spark(raw, processed, event_log=args.event_logs)
+        n = manifest["records_in"]
+        row = {"n": n, "label": f"{n:,}" + (" (demo)" if size == "demo" else ""), "load": load}
+        row |= {"spark": spark_s, "manifest": manifest, "profile": step_profile(processed)}
         if baseline is not None:
-            before = OUT / f"n{n}" / "baseline" / "processed"
-            row["baseline"], _ = run_spark(raw, before, baseline)
+            before = OUT / name / "baseline" / "processed"
+            row["baseline_load"] = os.getloadavg()[0]
+            row["baseline"], _ = run_spark(raw, before, baseline, args.event_logs)
             row["baseline_profile"] = step_profile(before)
             same, row["equality"] = compare(before, processed)
-            (OUT / f"n{n}" / "equality.md").write_text(row["equality"])
+            (OUT / name / "equality.md").write_text(row["equality"])
             row["equal"] = "identical" if same else "**DIFFERENT**"
-        row["duck"], row["duck_valid"] = run_duckdb(raw, OUT / f"n{n}" / "duckdb")
+        row["duck"], row["duck_valid"] = run_duckdb(raw, OUT / name / "duckdb")
         rows.append(row)
-        print(f"{n}: spark {spark_s:.1f} s, duckdb {row['duck']:.1f} s", flush=True)
+        print(f"{row['label']}: spark {spark_s:.1f} s, duckdb {row['duck']:.1f} s", flush=True)
         # Written after every size, so a long run leaves its finished rows behind.
         text = _report(header, fixed, rows, args.baseline)
         if args.write:
@@ -252,9 +289,9 @@ def _report(header: str, fixed: float, rows: list[dict], baseline: str | None) -
         "Spark's fixed cost (the job on an empty raw store: JVM start, session, listing, manifest): "
         f"**{fixed:.1f} s**.",
         "",
-        "| events | spark-submit s | events/s | events/s minus fixed cost | DuckDB s | DuckDB events/s "
-        "| Spark ÷ DuckDB time | net of fixed cost ÷ DuckDB | valid (job / DuckDB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| events | load (1 min) | spark-submit s | events/s | events/s minus fixed cost | DuckDB s "
+        "| DuckDB events/s | Spark ÷ DuckDB time | net of fixed cost ÷ DuckDB | valid (job / DuckDB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         n, spark_s, duck_s = r["n"], r["spark"], r["duck"]
@@ -262,7 +299,8 @@ def _report(header: str, fixed: float, rows: list[dict], baseline: str | None) -
         net = f"{n / (spark_s - fixed):,.0f}" if spark_s > fixed else "n/a"
         net_ratio = f"{(spark_s - fixed) / duck_s:.1f}×" if spark_s > fixed else "n/a"
         lines.append(
-            f"| {n:,} | {spark_s:.1f} | {n / spark_s:,.0f} | {net} | {duck_s:.1f} | {n / duck_s:,.0f} "
+            f"| {r['label']} | {r['load']:.1f} | {spark_s:.1f} | {n / spark_s:,.0f} | {net} | {duck_s:.1f} "
+            f"| {n / duck_s:,.0f} "
             f"| {spark_s / duck_s:.1f}× | {net_ratio} | {r['manifest']['valid']:,} / {r['duck_valid']:,} |"
         )
     if baseline:
@@ -270,17 +308,18 @@ def _report(header: str, fixed: float, rows: list[dict], baseline: str | None) -
             "",
             f"Against the baseline `{baseline}` (same data, same run; equality by bench/etl/compare.py):",
             "",
-            "| events | baseline s | this s | this ÷ baseline | outputs |",
-            "|---:|---:|---:|---:|---|",
+            "| events | load (1 min) | baseline s | this s | this ÷ baseline | outputs |",
+            "|---:|---:|---:|---:|---:|---|",
         ]
         for r in rows:
             lines.append(
-                f"| {r['n']:,} | {r['baseline']:.1f} | {r['spark']:.1f} | {r['spark'] / r['baseline']:.2f} "
+                f"| {r['label']} | {r['baseline_load']:.1f} | {r['baseline']:.1f} | {r['spark']:.1f} "
+                f"| {r['spark'] / r['baseline']:.2f} "
                 f"| {r['equal']} |"
             )
     lines += ["", "Step profiles (the job's own timers):", ""]
     for r in rows:
-        lines.append(f"- {r['n']:,} events: {r['profile']}")
+        lines.append(f"- {r['label']} events: {r['profile']}")
         if baseline:
             lines.append(f"  - baseline: {r['baseline_profile']}")
     return "\n".join(lines) + "\n"

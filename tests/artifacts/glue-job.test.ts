@@ -21,6 +21,12 @@ import { startMoto, type MotoServer } from "../support/moto";
 jest.setTimeout(600_000);
 
 const GLUE_STANDIN = path.join(REPO_ROOT, "tests", "support", "glue");
+/** The libraries Glue 5.0 lacks (requirements/glue-wheels.txt): the job gets them only from its wheels. */
+const GLUE_ABSENT = fs
+  .readFileSync(path.join(REPO_ROOT, "requirements", "glue-wheels.txt"), "utf8")
+  .split("\n")
+  .map((line) => /^([A-Za-z0-9_.-]+)==/.exec(line)?.[1])
+  .filter((name): name is string => Boolean(name));
 
 interface GlueRun {
   readonly code: number | null;
@@ -84,10 +90,32 @@ function writeRawEvents(root: string): void {
 }
 
 /**
- * One job run as Glue starts it: downloads the script, the --extra-py-files and the --extra-files, then
- * spark-submit with the DefaultArguments (S3 URIs pointing at the local stand-in) and Glue's own arguments.
+ * Installs the --additional-python-modules wheels as Glue does (pip, with --python-modules-installer-option) into
+ * `site`; the job may import the libraries Glue lacks from there only (tests/support/glue/sitecustomize.py).
  */
-async function runAsGlue(name: string, omitFromZip: readonly string[] = []): Promise<GlueRun> {
+async function installModules(args: Record<string, string>, wheelDir: string, site: string): Promise<void> {
+  const wheels = args["--additional-python-modules"].split(",").map((uri) => {
+    const target = path.join(wheelDir, path.posix.basename(uri));
+    writeObject(uploaded(uri), target);
+    return target;
+  });
+  const python = path.join(REPO_ROOT, ".venv", "bin", "python");
+  const options = args["--python-modules-installer-option"].split(" ");
+  const pip = ["-m", "pip", "install", "--quiet", ...options, "--target", site, ...wheels];
+  const res = await exec(python, pip, { cwd: wheelDir, env: process.env });
+  if (res.code !== 0) throw new Error(`pip install of the job's wheels failed:\n${res.output}`);
+}
+
+/**
+ * One job run as Glue starts it: downloads the script, the --extra-py-files and the --extra-files, installs the
+ * --additional-python-modules, then spark-submit with the DefaultArguments (S3 URIs pointing at the local
+ * stand-in) and Glue's own arguments. `installWheels: false` leaves the job's wheels out.
+ */
+async function runAsGlue(
+  name: string,
+  omitFromZip: readonly string[] = [],
+  installWheels = true,
+): Promise<GlueRun> {
   const root = path.join(tmp, name);
   const args = defaultArguments();
   const scriptDir = path.join(root, "glue", "script");
@@ -103,6 +131,9 @@ async function runAsGlue(name: string, omitFromZip: readonly string[] = []): Pro
   });
   for (const uri of args["--extra-files"].split(","))
     writeObject(uploaded(uri), path.join(workDir, path.posix.basename(uri)));
+  const site = path.join(root, "glue", "site-packages");
+  fs.mkdirSync(site, { recursive: true });
+  if (installWheels) await installModules(args, path.join(root, "glue", "wheels"), site);
   writeRawEvents(root);
 
   const hex = () => randomBytes(32).toString("hex");
@@ -134,6 +165,8 @@ async function runAsGlue(name: string, omitFromZip: readonly string[] = []): Pro
         ...sparkEnv(),
         // The Glue environment's libraries only: never the repository (etl.* must come from the zip).
         PYTHONPATH: GLUE_STANDIN,
+        WARECAST_GLUE_ABSENT: GLUE_ABSENT.join(","),
+        WARECAST_GLUE_MODULES: site,
         WARECAST_GLUE_CALLS: calls,
         AWS_ENDPOINT_URL: moto.endpoint,
       },
@@ -183,6 +216,9 @@ describe("the Glue job from its uploaded artifacts", () => {
     expect(job.inputs.command).toMatchObject({ name: "glueetl", pythonVersion: "3" });
     const zip = uploaded(defaultArguments()["--extra-py-files"]);
     expect(Object.keys(zip.archive ?? {})).toContain("etl/job.py");
+    // Glue's platform: CPython 3.11 on x86-64 Linux (the job's subnets have no PyPI to fetch another build).
+    for (const uri of defaultArguments()["--additional-python-modules"].split(","))
+      expect(path.posix.basename(uri)).toMatch(/-cp311-.*manylinux.*x86_64.*\.whl$/);
   });
 
   it("runs from the zip with Glue's arguments, commits its run and publishes its metrics", async () => {
@@ -224,6 +260,13 @@ describe("the Glue job from its uploaded artifacts", () => {
     const metrics = await listMetrics(defaultArguments()["--metrics-namespace"]);
     expect(metrics.length).toBeGreaterThan(0);
     for (const m of metrics) expect(m.Dimensions).toContainEqual({ Name: "JobName", Value: job.inputs.name });
+  });
+
+  it("fails without its wheels: the libraries Glue lacks come only from --additional-python-modules", async () => {
+    expect(GLUE_ABSENT).toContain("msgspec");
+    const run = await runAsGlue("no-wheels", [], false);
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(/ModuleNotFoundError: No module named 'msgspec'/);
   });
 
   it("fails when the zip lacks a module the job imports (the source tree is not on the path)", async () => {

@@ -9,6 +9,9 @@ import { CATALOG_TABLES, databaseName, glueRoleStatements, jobArguments } from "
 
 const PROGRAM = path.join(__dirname, "programs", "etl-pipeline.ts");
 const JOB = "aws:glue/job:Job";
+// The job's one library beyond Glue's (vendor/glue-wheels, requirements/glue-wheels.txt).
+const MSGSPEC_WHEEL =
+  "msgspec-0.22.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl";
 
 let dev: StackRun;
 let prod: StackRun;
@@ -60,6 +63,8 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
       "--schema": "event.schema.json",
       "--extra-files": `s3://${artifacts}/etl/event.schema.json`,
       "--extra-py-files": `s3://${artifacts}/etl/etl.zip`,
+      "--additional-python-modules": `s3://${artifacts}/etl/wheels/${MSGSPEC_WHEEL}`,
+      "--python-modules-installer-option": "--no-index",
       "--default-time-zone": "UTC",
       "--state-window-days": "400",
       "--reprocess": "false",
@@ -81,6 +86,7 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
       "etl/etl.zip",
       "etl/event.schema.json",
       "etl/job.py",
+      `etl/wheels/${MSGSPEC_WHEEL}`,
     ]);
     for (const o of code)
       expect(o.inputs).toMatchObject({ serverSideEncryption: "aws:kms", kmsKeyId: keyArn(run()) });
@@ -229,6 +235,7 @@ describe("etl plan", () => {
       processedBucket: "p",
       codeBucket: "c",
       databaseName: "d",
+      wheels: ["a.whl"],
       defaultTimeZone: "UTC",
       stateWindowDays: 400,
       autoScaling: false,

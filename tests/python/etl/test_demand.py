@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from etl.demand import DEMAND_SCHEMA, closed_days_frame, daily_demand
-from etl.events import EVENT_SCHEMA, business_dates, dedupe
+from etl.events import EVENT_SCHEMA, business_dates, duplicate_rows
 from etl.state import STATE_COLUMNS, series_state
 
 pytestmark = pytest.mark.spark
@@ -132,17 +132,19 @@ def test_business_date_follows_the_warehouse_time_zone(spark):
     assert [r["date"].isoformat() for r in nyc] == ["2024-02-28", "2024-02-28", "2024-02-29"]
 
 
-def test_dedupe_keeps_the_first_occurrence_and_says_why_the_others_go(spark):
+def test_duplicates_are_every_line_but_the_first_occurrence_and_say_why(spark):
     rows = [
         ("e1", "sale", "2024-01-01 10:00", "S1", 1.0, None),
         ("e1", "sale", "2024-01-01 10:00", "S1", 1.0, None),
         ("e2", "sale", "2024-01-01 11:00", "S1", 1.0, None),
         ("e3", "sale", "2024-01-01 12:00", "S1", 1.0, None),
+        ("e2", "sale", "2024-01-01 11:00", "S1", 1.0, None),
+        ("e1", "sale", "2024-01-01 10:00", "S1", 1.0, None),
     ]
-    known = spark.createDataFrame([("e2",)], "event_id string")
-    marked = dedupe(_events(spark, rows), known)
-    got = sorted((r["event_id"], r["line"], r["duplicate_of"]) for r in marked.collect())
-    assert got == [("e1", 1, None), ("e1", 2, "within_run"), ("e2", 3, "earlier_runs"), ("e3", 4, None)]
+    known = spark.createDataFrame([("e2",), ("e9",)], "event_id string")
+    marked = duplicate_rows(_events(spark, rows), known)
+    got = sorted((r["line"], r["duplicate_of"]) for r in marked.collect())
+    assert got == [(2, "within_run"), (3, "earlier_runs"), (5, "earlier_runs"), (6, "within_run")]
 
 
 def test_series_state_covers_the_window_up_to_the_last_day(spark):

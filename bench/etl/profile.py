@@ -1,0 +1,145 @@
+"""Where a run's time goes, from Spark's event log: per step of the job, the Spark jobs it ran, their wall
+time, the executors' run and CPU time, and the shuffle and spill volumes.
+
+    .venv/bin/python -m bench.etl.profile EVENT_LOG ETL_LOG [--out FILE]
+
+`bench.etl.run --event-logs` records both for every job it runs and writes this profile beside each output
+(spark-submit reads ``spark-defaults.conf`` from SPARK_CONF_DIR, so `warecast etl` of any revision runs
+unchanged). Spark jobs are put in the step during which they started, from the job's own step lines (``… step
+NAME: 12.3 s``), so the profile reads in the job's terms for the baseline too. A step's time beyond its jobs'
+wall time is the driver's: planning, Python on the driver, listing and moving files. Executor CPU is the
+JVM's: the Python workers that check records (mapInArrow) are separate processes, whose time shows in the run
+time but not in the CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["profile", "spark_defaults"]
+
+_STEP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*step (.+?): ([0-9.]+) s$")
+
+
+def spark_defaults(event_dir: Path) -> str:
+    """The spark-defaults.conf text that makes spark-submit write an event log into ``event_dir``."""
+    return f"spark.eventLog.enabled true\nspark.eventLog.dir file://{event_dir}\n"
+
+
+@dataclass
+class _Totals:
+    seconds: float = 0.0
+    jobs: int = 0
+    tasks: int = 0
+    job_ms: float = 0.0
+    run_ms: float = 0.0
+    cpu_ms: float = 0.0
+    shuffle_write: int = 0
+    shuffle_read: int = 0
+    spill: int = 0
+
+    def add(self, other: _Totals) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _steps(etl_log: Path) -> list[tuple[str, float, float]]:
+    """(name, start, end) in epoch ms, from the job's step lines (local time, as the job logs it)."""
+    steps = []
+    for line in etl_log.read_text(errors="replace").splitlines():
+        match = _STEP.match(line)
+        if match:
+            end = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp() * 1000
+            steps.append((match.group(2), end - float(match.group(3)) * 1000, end))
+    return steps
+
+
+def profile(event_log: Path, etl_log: Path) -> str:
+    """A Markdown table of the run's Spark jobs by step."""
+    steps = _steps(etl_log)
+    names = [s[0] for s in steps]
+    totals = {name: _Totals() for name in [*names, "before the steps", "after the steps"]}
+    for name, start, end in steps:
+        totals[name].seconds = (end - start) / 1000
+
+    def step_at(ms: float) -> str:
+        for name, start, end in steps:
+            if start <= ms <= end:
+                return name
+        return "before the steps" if not steps or ms < steps[0][1] else "after the steps"
+
+    job_step: dict[int, str] = {}
+    job_start: dict[int, float] = {}
+    stage_step: dict[int, str] = {}
+    app = [0.0, 0.0]
+    for line in event_log.read_text().splitlines():
+        event = json.loads(line)
+        kind = event["Event"]
+        if kind == "SparkListenerApplicationStart":
+            app[0] = event["Timestamp"]
+        elif kind == "SparkListenerApplicationEnd":
+            app[1] = event["Timestamp"]
+        elif kind == "SparkListenerJobStart":
+            name = step_at(event["Submission Time"])
+            job_step[event["Job ID"]], job_start[event["Job ID"]] = name, event["Submission Time"]
+            totals[name].jobs += 1
+            for stage_id in event["Stage IDs"]:
+                stage_step[stage_id] = name
+        elif kind == "SparkListenerJobEnd":
+            job = event["Job ID"]
+            totals[job_step[job]].job_ms += event["Completion Time"] - job_start[job]
+        elif kind == "SparkListenerTaskEnd":
+            step = totals[stage_step.get(event["Stage ID"], "after the steps")]
+            metrics = event.get("Task Metrics") or {}
+            step.tasks += 1
+            step.run_ms += metrics.get("Executor Run Time", 0)
+            step.cpu_ms += metrics.get("Executor CPU Time", 0) / 1e6
+            step.shuffle_write += (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
+            read = metrics.get("Shuffle Read Metrics") or {}
+            step.shuffle_read += read.get("Remote Bytes Read", 0) + read.get("Local Bytes Read", 0)
+            step.spill += metrics.get("Disk Bytes Spilled", 0)
+    lines = [
+        f"Spark application {(app[1] - app[0]) / 1000:.1f} s (session start to stop).",
+        "",
+        "| step | step s | Spark jobs | tasks | jobs' wall s | executor run s | executor CPU s "
+        "| shuffle write MB | shuffle read MB | spilled MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    total = _Totals()
+    for name, s in totals.items():
+        if not s.jobs and not s.seconds:
+            continue
+        total.add(s)
+        lines.append(_row(name, s))
+    lines.append(_row("**all**", total))
+    return "\n".join(lines) + "\n"
+
+
+def _row(name: str, s: _Totals) -> str:
+    seconds = f"{s.seconds:.1f}" if s.seconds else ""
+    return (
+        f"| {name} | {seconds} | {s.jobs} | {s.tasks} | {s.job_ms / 1000:.1f} | {s.run_ms / 1000:.1f} "
+        f"| {s.cpu_ms / 1000:.1f} | {s.shuffle_write / 1e6:.1f} | {s.shuffle_read / 1e6:.1f} "
+        f"| {s.spill / 1e6:.1f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("event_log", type=Path)
+    parser.add_argument("etl_log", type=Path)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    text = profile(args.event_log, args.etl_log)
+    print(text, end="")
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
