@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { main } from "../../cli/main";
 import { salesHistory, wideToLong } from "../../cli/sales-history";
 import { UsageError } from "../../cli/usage";
+import { wideSalesFile } from "../support/sales-files";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-history-test-"));
 const write = (name: string, text: string) => {
@@ -17,17 +18,7 @@ const write = (name: string, text: string) => {
 };
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A wide daily file like the bundled sample: `days` days of two items with a weekly pattern, one with promos. */
-function wideFile(days: number): string {
-  const rows = ["DATE,QTY_A,QTY_B,PROMO_A"];
-  const start = Date.UTC(2017, 0, 2);
-  for (let d = 0; d < days; d++) {
-    const date = new Date(start + d * 86_400_000).toISOString().slice(0, 10);
-    const promo = d % 9 === 0 ? 1 : 0;
-    rows.push(`${date},${3 + (d % 7) + 4 * promo},${10 + ((d * 3) % 7)},${promo}`);
-  }
-  return write(`wide-${days}.csv`, rows.join("\n") + "\n");
-}
+const wideFile = (days: number) => wideSalesFile(dir, days);
 
 describe("wideToLong", () => {
   it("writes one long row per (date, item) cell, as written, with the item's promo when it has one", async () => {
