@@ -6,6 +6,10 @@ import { SALES_HISTORY_HELP, salesHistory } from "../sales-history";
 import { needs } from "../setup";
 import { nonNegativeInteger, positiveInteger, probability } from "../usage";
 import { modelOptions } from "./train";
+import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
+
+/** The inventory backtest's defaults are the API's, so it replays the advice a default request gets. */
+const API = DEFAULT_PREDICT_CONFIG.replenishmentDefaults;
 
 interface BacktestFlags {
   data: string;
@@ -46,13 +50,23 @@ export function register(program: Command): void {
       "--inventory",
       "also replay the windows under the reorder advice and two simple policies: fill rate, cycle service level, stock (daily data; docs/replenishment.md)",
     )
-    .option("--lead-time <days>", "inventory backtest: lead time in days", nonNegativeInteger, 7)
-    .option("--review-period <days>", "inventory backtest: days between reviews", nonNegativeInteger, 7)
+    .option(
+      "--lead-time <days>",
+      "inventory backtest: lead time in days",
+      nonNegativeInteger,
+      API.lead_time_days,
+    )
+    .option(
+      "--review-period <days>",
+      "inventory backtest: days between reviews",
+      nonNegativeInteger,
+      API.review_period_days,
+    )
     .option(
       "--service-level <p>",
       "inventory backtest: target cycle service level, in (0, 1)",
       probability,
-      0.95,
+      API.service_level,
     )
     .addOption(modelOptions.hp())
     .addOption(modelOptions.params())

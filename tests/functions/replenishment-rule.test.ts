@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
 import { recommend, type ReplenishmentInputs } from "../../functions/replenishment";
 
 /**
@@ -17,10 +18,14 @@ interface RuleCase {
 
 const fixture = JSON.parse(
   fs.readFileSync(path.join(__dirname, "..", "fixtures", "replenishment-rule.json"), "utf8"),
-) as { cases: RuleCase[] };
+) as { api_defaults: Record<string, number>; cases: RuleCase[] };
 
 describe("the (R, s, S) rule on the shared cases", () => {
   it("has cases", () => expect(fixture.cases.length).toBeGreaterThanOrEqual(5));
+
+  it("records the API's defaults, which model/replenishment.py's PolicyInputs must share", () => {
+    expect(DEFAULT_PREDICT_CONFIG.replenishmentDefaults).toEqual(fixture.api_defaults);
+  });
 
   it.each(fixture.cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const advice = recommend(

@@ -12,7 +12,8 @@ import pytest
 from model.replenishment import PolicyInputs, order_up_to, reorder_point, suggested_order
 
 ROOT = Path(__file__).resolve().parents[3]
-CASES = json.loads((ROOT / "tests" / "fixtures" / "replenishment-rule.json").read_text())["cases"]
+FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "replenishment-rule.json").read_text())
+CASES = FIXTURE["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -26,8 +27,12 @@ def test_the_rule_matches_the_shared_cases(case):
     assert got == case["expected"]
 
 
+def test_defaults_are_the_api_s():
+    # functions/predict/config.ts's defaults, checked against the same record in the jest test.
+    assert vars(PolicyInputs()) == FIXTURE["api_defaults"]
+
+
 def test_inputs_are_checked():
-    assert PolicyInputs().protection_days == 14  # the API's defaults: 7 + 7 days at 95%
     with pytest.raises(ValueError, match="at least 1"):
         PolicyInputs(0, 0)
     with pytest.raises(ValueError, match="service_level"):
