@@ -6,25 +6,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../cli/main";
+import { captureCliOutput } from "../support/cli-output";
 import { wideSalesFile } from "../support/sales-files";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-inventory-test-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const FAST = ["--hp", "max_iter=20", "--hp", "max_train_origins=10"];
 
-let out = "";
-let err = "";
-beforeEach(() => {
-  out = "";
-  err = "";
-  jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = undefined;
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-  process.exitCode = undefined;
-});
+const io = captureCliOutput();
 
 interface Pooled {
   fill_rate: number | null;
@@ -39,14 +28,16 @@ it("prints the policies' service levels and stock beside the accuracy table", as
   const args = ["backtest", "--data", file, "--horizon", "7", "--origins", "2", "--inventory"];
   await main(["node", "warecast", ...args, ...FAST, "--lead-time", "3", "--review-period", "4"]);
   expect(process.exitCode).toBeUndefined();
-  expect(out).toMatch(
+  expect(io.out).toMatch(
     /inventory backtest: 2 series, \S+\.\.\S+ \(14 days, 4 reviews\); lead time 3 d, review period 4 d, target cycle service level 95\.0%/,
   );
-  expect(out).toMatch(/policy +fill rate +cycle SL +avg on hand +units-days +stockout days +orders/);
+  expect(io.out).toMatch(/policy +fill rate +cycle SL +avg on hand +units-days +stockout days +orders/);
   for (const policy of ["model", "seasonal_naive", "weeks_of_cover"]) {
-    expect(out).toMatch(new RegExp(`\\n${policy} +[0-9.]+% +[0-9.]+% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+\\n`));
+    expect(io.out).toMatch(
+      new RegExp(`\\n${policy} +[0-9.]+% +[0-9.]+% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+\\n`),
+    );
   }
-  expect(out).toMatch(/goal \(issue 18\): (met|NOT met)/);
+  expect(io.out).toMatch(/goal \(issue 18\): (met|NOT met)/);
 }, 180_000);
 
 it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days review, 95%", async () => {
@@ -54,7 +45,7 @@ it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days
   const args = ["backtest", "--data", file, "--horizon", "14", "--origins", "2", "--inventory", "--json"];
   await main(["node", "warecast", ...args, ...FAST]);
   expect(process.exitCode).toBeUndefined();
-  const result = JSON.parse(out) as {
+  const result = JSON.parse(io.out) as {
     metrics: Record<string, unknown>;
     inventory: {
       settings: Record<string, unknown>;
@@ -96,5 +87,5 @@ it("refuses bad inventory options as usage errors (exit 2)", async () => {
     await main(["node", "warecast", "backtest", "--data", file, "--inventory", ...bad]);
     expect(process.exitCode).toBe(2);
   }
-  expect(err).toMatch(/--service-level <p>' argument '1.5' is invalid. expected a number between 0 and 1/);
+  expect(io.err).toMatch(/--service-level <p>' argument '1.5' is invalid. expected a number between 0 and 1/);
 });

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { main } from "../../cli/main";
 import { salesHistory, wideToLong } from "../../cli/sales-history";
 import { UsageError } from "../../cli/usage";
+import { captureCliOutput } from "../support/cli-output";
 import { wideSalesFile } from "../support/sales-files";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-history-test-"));
@@ -60,24 +61,14 @@ describe("salesHistory", () => {
 });
 
 describe("warecast backtest --data", () => {
-  let out = "";
-  beforeEach(() => {
-    out = "";
-    jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-    jest.spyOn(process.stderr, "write").mockImplementation(() => true);
-    process.exitCode = undefined;
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const io = captureCliOutput();
 
   it("reads a wide daily CSV, the form of the bundled sample (it failed on 'missing required column(s)')", async () => {
     const file = wideFile(420);
     const args = ["backtest", "--data", file, "--horizon", "7", "--origins", "2", "--json"];
     await main(["node", "warecast", ...args, "--hp", "max_iter=20", "--hp", "max_train_origins=10"]);
     expect(process.exitCode).toBeUndefined();
-    const result = JSON.parse(out) as {
+    const result = JSON.parse(io.out) as {
       data: { rows_in: number; series: number };
       setup: { origins: number };
     };
