@@ -34,8 +34,11 @@ class FeatureConfig:
     promo_window: int = 182
     scale_floor: float = 0.3
     calendar: bool = True
-    #: Day/week of year and month; the model turns them off when it trains on less than a year of targets.
+    #: Day/week of year and month (set per fit when ``annual_needs_year``).
     annual_calendar: bool = True
+    #: The model turns the annual calendar off when the history is shorter than a year plus a horizon: a tree
+    #: stretches the last week of year it trained on over every later one (bench/accuracy/EXPERIMENTS.md A6).
+    annual_needs_year: bool = False
     promo: bool = True
     price: bool = True
     extra: dict[str, object] = field(default_factory=dict)
@@ -53,7 +56,9 @@ class FeatureConfig:
                 364,
                 promo_window=364,
             )
-        return cls(freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52)
+        return cls(
+            freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52, annual_needs_year=True
+        )
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

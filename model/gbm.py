@@ -190,6 +190,11 @@ class GlobalModel:
                 f"short history: calibrated on the last {info['calibration_span']} periods "
                 f"(default {info['default_span']})"
             )
+        if info.get("annual_calendar") == 0:
+            out.append(
+                f"short history: no {'week' if self.config.freq == 'W' else 'day'} of year "
+                f"({info['periods']} periods, under a year plus a horizon)"
+            )
         return out
 
     def _fit_estimator(self, ar: Arrays, last_target: int) -> list[HistGradientBoostingRegressor]:
@@ -231,7 +236,7 @@ class GlobalModel:
         h = self.config.horizon
         span = self.calibration_span(end)
         self.fit_info = {"calibration_span": span, "default_span": self._default_span(), "periods": end + 1}
-        if self.config.extra.get("annual_auto"):
+        if self.config.annual_needs_year:
             annual = end + 1 >= self.config.year + h
             self.config = replace(self.config, annual_calendar=annual)
             self.fit_info["annual_calendar"] = int(annual)

@@ -10,6 +10,7 @@ from model.backtest import evaluation_origins
 from model.evaluate import main as evaluate_main
 from model.evaluate import parse_hp
 from model.tune import main as tune_main
+from tests.python.model.conftest import make_long
 
 FAST = ["--hp", "max_iter=30", "--hp", "max_train_origins=15"]
 
@@ -73,3 +74,17 @@ def test_tune_writes_the_best_params(csv, tmp_path, capsys):
     assert printed["best"] == best and len(printed["trials"]) == 2
     # The data ends 2018-02-25; the evaluation windows are the last 2 x 7 days, so tuning stops at 02-11.
     assert printed["tuning_windows_end"] == "2018-02-11"
+
+
+def test_backtest_on_80_weeks_prints_its_settings_and_short_history_notes(tmp_path, capsys):
+    """The issue's case: 80 weeks, three 8-week windows (56 weeks to train on) used to stop with
+    "not enough history to train"; now it runs and says what the short history changed."""
+    path = tmp_path / "weekly80.csv"
+    make_long(n_series=6, days=7 * 80, start="2017-01-02").to_csv(path, index=False)
+    args = ["--data", str(path), "--freq", "W", "--horizon", "8", "--origins", "3", *FAST]
+    assert evaluate_main(args) == 0
+    out = capsys.readouterr().out
+    assert "settings: freq W, horizon 8, 3 origins, refit first, season 52" in out
+    assert "model hyperparameters: " in out and "baseline auto_ets: statsforecast" in out
+    assert "short history: training origins from period 25 of the 56 (default 53)" in out
+    assert "note: model series x origins by method: global-gbm 18" in out

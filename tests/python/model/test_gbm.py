@@ -127,6 +127,8 @@ def test_a_backtest_on_a_short_weekly_history_notes_it(seeded_panel):
     )
     notes = result["notes"]
     assert sum("short history: training origins" in n for n in notes) == 3
+    # Under a year plus a horizon, week of year is off: a tree would stretch the last one it saw forward.
+    assert sum("short history: no week of year" in n for n in notes) == 3
     assert [n[:10] for n in notes if "less than a year (52 periods) of history" in n] == [
         "2018-09-03",
         "2018-10-29",
@@ -137,3 +139,12 @@ def test_a_backtest_on_a_short_weekly_history_notes_it(seeded_panel):
 
 def _short_model(freq: str, horizon: int) -> GlobalModel:
     return GlobalModel(FeatureConfig.default(freq, horizon), Hyperparameters.for_freq(freq, **FAST))
+
+
+def test_week_of_year_needs_a_year_plus_a_horizon_of_history(seeded_panel):
+    panel = seeded_panel(4, 52 + 8)
+    short = _short_model("W", 8).fit(panel.truncate(panel.n_periods - 2, 0))  # 59 periods
+    full = _short_model("W", 8).fit(panel)
+    assert (short.config.annual_calendar, full.config.annual_calendar) == (False, True)
+    assert "short history: no week of year (59 periods, under a year plus a horizon)" in short.fit_notes
+    assert not any("week of year" in n for n in full.fit_notes)
