@@ -57,7 +57,15 @@ class FeatureConfig:
                 promo_window=364,
             )
         return cls(
-            freq, horizon, 8, (1, 2, 3, 4), (4, 13, 26), (52, 104), 52, promo_window=52, annual_needs_year=True
+            freq,
+            horizon,
+            8,
+            (1, 2, 3, 4),
+            (4, 13, 26),
+            (52, 104),
+            52,
+            promo_window=52,
+            annual_needs_year=True,
         )
 
     def as_dict(self) -> dict[str, object]:
