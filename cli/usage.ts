@@ -12,6 +12,20 @@ export function positiveInteger(value: string): number {
   return Number(value);
 }
 
+/** An option parser for an integer >= 0 (e.g. a lead time in days). */
+export function nonNegativeInteger(value: string): number {
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("expected an integer >= 0.");
+  return Number(value);
+}
+
+/** An option parser for a probability strictly between 0 and 1 (e.g. a service level). */
+export function probability(value: string): number {
+  const n = Number(value);
+  if (!/^(0?\.[0-9]+)$/.test(value) || !(n > 0 && n < 1))
+    throw new InvalidArgumentError("expected a number between 0 and 1, e.g. 0.95.");
+  return n;
+}
+
 /** An option parser that accepts the value when `test` passes and names `expected` otherwise. */
 export function matching(test: RegExp, expected: string): (value: string) => string {
   return (value) => {

@@ -18,9 +18,11 @@ import numpy as np
 
 from model.artifact import Forecaster
 from model.baselines import Baseline, available_baselines
+from model.inventory import inventory_backtest
 from model.metrics import MetricAccumulator, scales
 from model.panel import MIN_TRAIN_PERIODS, Panel, periods_per_year, season_length
 from model.progress import report
+from model.replenishment import PolicyInputs
 from model.snaive import SeasonalNaiveForecaster
 
 __all__ = ["evaluation_origins", "run_backtest", "relative_to", "LEVELS"]
@@ -77,10 +79,13 @@ def run_backtest(
     seed: int = 0,
     baselines: bool = True,
     jobs: int | None = None,
+    inventory: PolicyInputs | None = None,
 ) -> dict[str, Any]:
     """Run the backtest; ``fit`` builds the model from a truncated panel (None = baselines only).
 
     ``jobs``: threads for the baselines that can use them (AutoETS; default: every CPU available).
+    ``inventory``: also replay the windows under the replenishment advice and its alternatives
+    (model.inventory); the result's ``inventory`` holds it.
     """
     if refit not in ("first", "every"):
         raise ValueError(f"refit must be 'first' or 'every', got {refit!r}")
@@ -96,6 +101,7 @@ def run_backtest(
     methods: dict[str, int] = {}
     notes: list[str] = []
     fallbacks: dict[str, int] = {}
+    fitted: list[tuple[int, Forecaster]] = []  # (origin, the model as fitted for that window)
     for i, o in enumerate(origins):
         when = _window(panel, o, horizon)["origin"]
         report("backtest", i, len(origins), "origins", f"origin {when}")
@@ -117,6 +123,7 @@ def run_backtest(
                 timings["fit_s"] += time.perf_counter() - t0
                 notes += [f"{when}: {n}" for n in getattr(model, "fit_notes", [])]
             runs.append(("model", model))
+            fitted.append((o, model))
         if champion is not None:
             runs.append(("champion", champion))
         if baselines:
@@ -144,6 +151,17 @@ def run_backtest(
             notes.append(f"{name}: naive forecast for {count} series x origins (too little history)")
     report("backtest", len(origins), len(origins), "origins")
     table = {name: a.result() for name, a in acc.items()}
+    extra: dict[str, Any] = {}
+    if inventory is not None:
+        t0 = time.perf_counter()
+
+        def model_at(origin: int) -> Forecaster:
+            return [m for o, m in fitted if o <= origin][-1]
+
+        extra["inventory"] = inventory_backtest(
+            panel, origins, horizon, model_at if fitted else None, inventory, seed
+        )
+        timings["inventory_s"] = time.perf_counter() - t0
     return {
         "setup": {
             "freq": panel.freq,
@@ -160,4 +178,5 @@ def run_backtest(
         "model_methods": methods,
         "notes": notes,
         "timings": timings,
+        **extra,
     }

@@ -1,10 +1,12 @@
 """``warecast backtest``: the built-in rolling-origin backtest on any long CSV (or demand_daily Parquet).
 
 Usage: ``python -m model.evaluate --data FILE [--freq D|W] [--horizon N] [--origins K] [--refit first|every]
-[--json] [--hp key=value ...]``. The origins are the last K non-overlapping windows of length N; the model is
-fitted once before the first (default) or again at every origin. Prints the settings, a table of the model
-against naive, seasonal naive and ETS, and the notes: series with short histories, series per fallback method
-(or the full result as JSON).
+[--json] [--hp key=value ...] [--inventory [--lead-time L] [--review-period R] [--service-level A]]``.
+The origins are the last K non-overlapping windows of length N; the model is fitted once before the
+first (default) or again at every origin. Prints the settings, a table of the model against naive, seasonal
+naive and ETS, and the notes: series with short histories, series per fallback method (or the full result as
+JSON). ``--inventory`` also replays the windows under the replenishment advice and two simple alternatives
+(model.inventory) and prints their service levels and stock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from model.backtest import run_backtest
 from model.data import load_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
+from model.inventory import inventory_text
 from model.panel import FREQS, Panel, default_horizon
+from model.replenishment import PolicyInputs
 from model.report import notes_text, settings_text, table_text
 
 __all__ = ["main", "parse_hp", "backtest_file", "backtest_panel"]
@@ -37,12 +41,18 @@ def parse_hp(pairs: list[str], params_file: Path | None = None) -> dict[str, Any
 
 
 def backtest_file(
-    data: Path, freq: str, horizon: int, origins: int, hp: dict[str, Any], refit: str = "first"
+    data: Path,
+    freq: str,
+    horizon: int,
+    origins: int,
+    hp: dict[str, Any],
+    refit: str = "first",
+    inventory: PolicyInputs | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load ``data`` and run the backtest; returns (result with its hyperparameters, load report)."""
     panel, report = load_panel(data, freq)
     params = Hyperparameters.for_freq(freq, **hp)
-    result = backtest_panel(panel, horizon, origins, params, refit)
+    result = backtest_panel(panel, horizon, origins, params, refit, inventory=inventory)
     return {**result, "hyperparameters": params.as_dict()}, report.as_dict()
 
 
@@ -55,6 +65,7 @@ def backtest_panel(
     config: FeatureConfig | None = None,
     baselines: bool = True,
     jobs: int | None = None,
+    inventory: PolicyInputs | None = None,
 ) -> dict[str, Any]:
     """The backtest of the global model with ``params`` and ``config`` (default: the default features for the
     panel's frequency)."""
@@ -64,7 +75,15 @@ def backtest_panel(
         return GlobalModel(config, params).fit(p)
 
     return run_backtest(
-        panel, horizon, origins, fit, refit=refit, seed=params.seed, baselines=baselines, jobs=jobs
+        panel,
+        horizon,
+        origins,
+        fit,
+        refit=refit,
+        seed=params.seed,
+        baselines=baselines,
+        jobs=jobs,
+        inventory=inventory,
     )
 
 
@@ -80,11 +99,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--hp", action="append", default=[], help="hyperparameter key=value (repeatable)")
     parser.add_argument("--params", type=Path, help="JSON file of hyperparameters (e.g. from tune)")
+    defaults = PolicyInputs()
+    parser.add_argument("--inventory", action="store_true", help="also run the inventory-policy backtest")
+    parser.add_argument("--lead-time", type=int, default=defaults.lead_time_days, help="days (default 7)")
+    parser.add_argument(
+        "--review-period", type=int, default=defaults.review_period_days, help="days (default 7)"
+    )
+    parser.add_argument(
+        "--service-level",
+        type=float,
+        default=defaults.service_level,
+        help="target cycle service level (0.95)",
+    )
     args = parser.parse_args(argv)
     horizon = args.horizon or default_horizon(args.freq)
     try:
+        inventory = (
+            PolicyInputs(args.lead_time, args.review_period, args.service_level) if args.inventory else None
+        )
         result, report = backtest_file(
-            args.data, args.freq, horizon, args.origins, parse_hp(args.hp, args.params), args.refit
+            args.data, args.freq, horizon, args.origins, parse_hp(args.hp, args.params), args.refit, inventory
         )
     except (ValueError, FileNotFoundError) as err:
         print(f"backtest: {err}", file=sys.stderr)
@@ -103,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         notes = notes_text(result)
         if notes:
             print(notes)
+        if "inventory" in result:
+            print(inventory_text(result["inventory"]))
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["table_text", "table_markdown", "settings_text", "notes_text", "ORDER"]
+__all__ = ["aligned", "table_text", "table_markdown", "settings_text", "notes_text", "ORDER"]
 
 ORDER = ("model", "champion", "seasonal_naive_empirical", "auto_ets", "ets", "seasonal_naive", "naive")
 _COLS = ("mase", "rmsse", "wape", "bias", "pinball", "coverage_80")
@@ -36,16 +36,20 @@ def _rows(result: dict[str, Any]) -> list[list[str]]:
 _HEAD = ["method", "MASE", "RMSSE", "WAPE", "bias", "pinball", "cov80", "RMSSE vs sn", "WAPE vs sn"]
 
 
-def table_text(result: dict[str, Any]) -> str:
-    """A fixed-width table, one row per method (vs sn = change against seasonal naive)."""
-    rows = [_HEAD] + _rows(result)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
-    lines = [
+def aligned(rows: list[list[str]]) -> list[str]:
+    """Fixed-width lines: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
         "  ".join(
             c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
         )
         for r in rows
     ]
+
+
+def table_text(result: dict[str, Any]) -> str:
+    """A fixed-width table, one row per method (vs sn = change against seasonal naive)."""
+    lines = aligned([_HEAD] + _rows(result))
     s = result["setup"]
     title = (
         f"backtest: {s['series']} series, freq {s['freq']}, horizon {s['horizon']}, {s['origins']} origins"

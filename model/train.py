@@ -6,7 +6,9 @@ Inputs follow SageMaker's conventions, so the same command runs in the container
                           scored on the SAME backtest windows, so the promote gate compares like with like
     SM_MODEL_DIR          where the artifact layout is written (SageMaker packs it as model.tar.gz)
     SM_OUTPUT_DATA_DIR    backtest table and load report
-    SM_HPS / --key value  hyperparameters (model.gbm.Hyperparameters plus freq, horizon, origins, version)
+    SM_HPS / --key value  hyperparameters (model.gbm.Hyperparameters plus freq, horizon, origins, version,
+                          and the inventory backtest's inventory, lead_time_days, review_period_days,
+                          service_level)
     --checkpoint-dir      spot training: the finished backtest is kept there and reused after an interruption
 
 It prints ``metric name=value`` lines for SageMaker metric definitions (docs/model.md).
@@ -22,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +35,10 @@ from model.backtest import run_backtest
 from model.data import load_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
+from model.inventory import inventory_text
 from model.panel import Panel, default_horizon
 from model.progress import report as progress
+from model.replenishment import PolicyInputs
 from model.report import notes_text, table_text
 
 __all__ = ["main", "train", "parse_args", "load_champion", "fingerprint"]
@@ -103,6 +108,27 @@ def _data_path(train: str) -> Path:
     return p
 
 
+def _inventory_inputs(hps: dict[str, Any], freq: str, horizon: int) -> tuple[PolicyInputs | None, str]:
+    """The inventory backtest's settings from the hyperparameters (defaults: the API's), or why it is off."""
+    wanted = str(hps.pop("inventory", "true")).lower() not in ("0", "false", "no")
+    d = PolicyInputs()
+    inputs = PolicyInputs(
+        int(hps.pop("lead_time_days", d.lead_time_days)),
+        int(hps.pop("review_period_days", d.review_period_days)),
+        float(hps.pop("service_level", d.service_level)),
+    )
+    if not wanted:
+        return None, "inventory backtest turned off (inventory=false)"
+    if freq != "D":
+        return None, "inventory backtest skipped: it needs daily data (lead times are in days)"
+    if inputs.protection_days > horizon:
+        return None, (
+            f"inventory backtest skipped: lead time + review period ({inputs.protection_days} days) exceed "
+            f"the horizon ({horizon} days)"
+        )
+    return inputs, ""
+
+
 def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     """Run the whole job; returns metrics.json's content."""
     started = time.perf_counter()
@@ -112,6 +138,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     do_backtest = str(hps.pop("backtest", "true")).lower() not in ("0", "false", "no")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     version = str(hps.pop("version", f"{stamp}-gbm"))
+    inventory, skipped = _inventory_inputs(hps, freq, horizon)
     params = Hyperparameters.for_freq(freq, **hps)
     config = FeatureConfig.default(freq, horizon)
     progress("loading data")
@@ -132,6 +159,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
                 "horizon": horizon,
                 "origins": n_origins,
                 "champion": getattr(champion, "version", None),
+                "inventory": None if inventory is None else asdict(inventory),
             },
         )
         backtest: dict[str, Any] | None = None
@@ -139,7 +167,11 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
             saved = json.loads(checkpoint.read_text())
             backtest = saved["backtest"] if saved.get("fingerprint") == key else None
         if backtest is None and do_backtest:
-            backtest = run_backtest(panel, horizon, n_origins, fit, champion=champion, seed=params.seed)
+            backtest = run_backtest(
+                panel, horizon, n_origins, fit, champion=champion, seed=params.seed, inventory=inventory
+            )
+            if skipped:
+                backtest["inventory"] = {"skipped": skipped}
             if checkpoint.parent.is_dir():
                 checkpoint.write_text(json.dumps({"fingerprint": key, "backtest": backtest}))
     progress("final fit", detail=f"{report.series} series x {report.periods} periods")
@@ -182,13 +214,20 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "load_report.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     if backtest is not None:
-        text = "\n".join(filter(None, [table_text(backtest), notes_text(backtest)]))
+        stock = backtest.get("inventory", {})
+        stock_text = inventory_text(stock) if "policies" in stock else stock.get("skipped", "")
+        text = "\n".join(filter(None, [table_text(backtest), notes_text(backtest), stock_text]))
         (out / "backtest.txt").write_text(text + "\n")
         print(text, flush=True)
         for name, row in backtest["metrics"].items():
             for metric in ("rmsse", "mase", "wape", "coverage_80"):
                 if row.get(metric) is not None:
                     print(f"metric {name}_{metric}={row[metric]:.6f}", flush=True)
+        for name, policy in stock.get("policies", {}).items():
+            for metric in ("fill_rate", "cycle_service_level", "avg_on_hand"):
+                if policy["pooled"][metric] is not None:
+                    value = policy["pooled"][metric]
+                    print(f"metric inventory_{name}_{metric}={value:.6f}", flush=True)
     if args.pack:
         pack(Path(args.model_dir), Path(args.pack))
     return metrics

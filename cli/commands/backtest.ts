@@ -4,8 +4,12 @@ import { Progress } from "../progress";
 import { runPython } from "../python";
 import { SALES_HISTORY_HELP, salesHistory } from "../sales-history";
 import { needs } from "../setup";
-import { positiveInteger } from "../usage";
+import { nonNegativeInteger, positiveInteger, probability } from "../usage";
 import { modelOptions } from "./train";
+import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
+
+/** The inventory backtest's defaults are the API's, so it replays the advice a default request gets. */
+const API = DEFAULT_PREDICT_CONFIG.replenishmentDefaults;
 
 interface BacktestFlags {
   data: string;
@@ -16,6 +20,10 @@ interface BacktestFlags {
   json?: boolean;
   hp: string[];
   params?: string;
+  inventory?: boolean;
+  leadTime: number;
+  reviewPeriod: number;
+  serviceLevel: number;
 }
 
 /** `warecast backtest --data FILE`: the model's built-in rolling-origin backtest (model/evaluate.py) on any file. */
@@ -38,6 +46,28 @@ export function register(program: Command): void {
         .default("first"),
     )
     .option("--json", "print the full result as JSON")
+    .option(
+      "--inventory",
+      "also replay the windows under the reorder advice and two simple policies: fill rate, cycle service level, stock (daily data; docs/replenishment.md)",
+    )
+    .option(
+      "--lead-time <days>",
+      "inventory backtest: lead time in days",
+      nonNegativeInteger,
+      API.lead_time_days,
+    )
+    .option(
+      "--review-period <days>",
+      "inventory backtest: days between reviews",
+      nonNegativeInteger,
+      API.review_period_days,
+    )
+    .option(
+      "--service-level <p>",
+      "inventory backtest: target cycle service level, in (0, 1)",
+      probability,
+      API.service_level,
+    )
     .addOption(modelOptions.hp())
     .addOption(modelOptions.params())
     .hook("preAction", needs("python"))
@@ -47,6 +77,11 @@ export function register(program: Command): void {
       args.push("--refit", flags.refit);
       if (flags.horizon) args.push("--horizon", String(flags.horizon));
       if (flags.json) args.push("--json");
+      if (flags.inventory) {
+        args.push("--inventory", "--lead-time", String(flags.leadTime));
+        args.push("--review-period", String(flags.reviewPeriod));
+        args.push("--service-level", String(flags.serviceLevel));
+      }
       if (flags.params) args.push("--params", path.resolve(flags.params));
       for (const hp of flags.hp) args.push("--hp", hp);
       try {

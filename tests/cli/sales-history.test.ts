@@ -8,6 +8,8 @@ import * as path from "node:path";
 import { main } from "../../cli/main";
 import { salesHistory, wideToLong } from "../../cli/sales-history";
 import { UsageError } from "../../cli/usage";
+import { captureCliOutput } from "../support/cli-output";
+import { wideSalesFile } from "../support/sales-files";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-history-test-"));
 const write = (name: string, text: string) => {
@@ -17,17 +19,7 @@ const write = (name: string, text: string) => {
 };
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A wide daily file like the bundled sample: `days` days of two items with a weekly pattern, one with promos. */
-function wideFile(days: number): string {
-  const rows = ["DATE,QTY_A,QTY_B,PROMO_A"];
-  const start = Date.UTC(2017, 0, 2);
-  for (let d = 0; d < days; d++) {
-    const date = new Date(start + d * 86_400_000).toISOString().slice(0, 10);
-    const promo = d % 9 === 0 ? 1 : 0;
-    rows.push(`${date},${3 + (d % 7) + 4 * promo},${10 + ((d * 3) % 7)},${promo}`);
-  }
-  return write(`wide-${days}.csv`, rows.join("\n") + "\n");
-}
+const wideFile = (days: number) => wideSalesFile(dir, days);
 
 describe("wideToLong", () => {
   it("writes one long row per (date, item) cell, as written, with the item's promo when it has one", async () => {
@@ -69,24 +61,14 @@ describe("salesHistory", () => {
 });
 
 describe("warecast backtest --data", () => {
-  let out = "";
-  beforeEach(() => {
-    out = "";
-    jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-    jest.spyOn(process.stderr, "write").mockImplementation(() => true);
-    process.exitCode = undefined;
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const io = captureCliOutput();
 
   it("reads a wide daily CSV, the form of the bundled sample (it failed on 'missing required column(s)')", async () => {
     const file = wideFile(420);
     const args = ["backtest", "--data", file, "--horizon", "7", "--origins", "2", "--json"];
     await main(["node", "warecast", ...args, "--hp", "max_iter=20", "--hp", "max_train_origins=10"]);
     expect(process.exitCode).toBeUndefined();
-    const result = JSON.parse(out) as {
+    const result = JSON.parse(io.out) as {
       data: { rows_in: number; series: number };
       setup: { origins: number };
     };

@@ -104,6 +104,23 @@ describe("metric gate", () => {
     expect(() => parseGateMetrics("{}")).toThrow(/metrics.json does not have the gate's fields: setup/);
     expect(() => parseGateMetrics("nope")).toThrow(/metrics.json is not JSON/);
   });
+
+  it("reads metrics.json with the inventory backtest beside the scores (model/train.py writes both)", () => {
+    const pooled = { fill_rate: 0.97, cycle_service_level: 0.96, avg_on_hand: 120.5, stockout_days: 4 };
+    const withStock = {
+      ...(JSON.parse(metricsJson(0.3, 0.4)) as object),
+      inventory: {
+        settings: { lead_time_days: 7, review_period_days: 7, service_level: 0.95 },
+        policies: { model: { pooled, series: { "WH1|A": pooled } } },
+        goal: { met: false, checks: {} },
+      },
+    };
+    expect(decideGate(parseGateMetrics(JSON.stringify(withStock)), gate)).toMatchObject({
+      promote: true,
+      challenger: 0.3,
+      champion: 0.4,
+    });
+  });
 });
 
 describe("artifact reader", () => {

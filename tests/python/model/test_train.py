@@ -14,7 +14,17 @@ from model.bootstrap import build_bootstrap
 from model.inference import invoke, model_fn
 from model.train import main
 
-HPS = {"freq": "D", "horizon": 7, "origins": 2, "max_iter": 40, "max_train_origins": 20, "version": "t-1"}
+HPS = {
+    "freq": "D",
+    "horizon": 7,
+    "origins": 2,
+    "max_iter": 40,
+    "max_train_origins": 20,
+    "version": "t-1",
+    # The inventory backtest's protection interval (lead time + review period) must fit in the horizon.
+    "lead_time_days": 3,
+    "review_period_days": 4,
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +72,18 @@ def test_metrics_score_model_and_champion_on_the_same_windows(trained):
     window = json.loads((trained / "model" / "training_window.json").read_text())
     assert window["rows_rejected"] == {"units_sold_not_a_number": 3}
     assert window["rows_in"] == window["rows_used"] + 3
+
+
+def test_metrics_carry_the_inventory_backtest(trained):
+    metrics = json.loads((trained / "model" / "metrics.json").read_text())
+    stock = metrics["inventory"]
+    assert stock["settings"]["lead_time_days"] == 3 and stock["settings"]["service_level"] == 0.95
+    assert stock["settings"]["days"] == 14 and stock["settings"]["series"] == 12
+    assert set(stock["policies"]) == {"model", "seasonal_naive", "weeks_of_cover"}
+    for policy in stock["policies"].values():
+        assert len(policy["series"]) == 12 and policy["pooled"]["cycles"] > 0
+    assert isinstance(stock["goal"]["met"], bool)
+    assert "inventory backtest: 12 series" in (trained / "output" / "backtest.txt").read_text()
 
 
 def test_checkpoint_keeps_the_backtest(trained):

@@ -1,0 +1,91 @@
+/**
+ * `warecast backtest --inventory`: the inventory-policy backtest (model/inventory.py) through the real CLI and
+ * Python, as a table on the terminal and in the --json result; its options' defaults are the API's.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../../cli/main";
+import { captureCliOutput } from "../support/cli-output";
+import { wideSalesFile } from "../support/sales-files";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-inventory-test-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const FAST = ["--hp", "max_iter=20", "--hp", "max_train_origins=10"];
+
+const io = captureCliOutput();
+
+interface Pooled {
+  fill_rate: number | null;
+  cycle_service_level: number | null;
+  avg_on_hand: number;
+  units_days: number;
+  stockout_days: number;
+}
+
+it("prints the policies' service levels and stock beside the accuracy table", async () => {
+  const file = wideSalesFile(dir, 420);
+  const args = ["backtest", "--data", file, "--horizon", "7", "--origins", "2", "--inventory"];
+  await main(["node", "warecast", ...args, ...FAST, "--lead-time", "3", "--review-period", "4"]);
+  expect(process.exitCode).toBeUndefined();
+  expect(io.out).toMatch(
+    /inventory backtest: 2 series, \S+\.\.\S+ \(14 days, 4 reviews\); lead time 3 d, review period 4 d, target cycle service level 95\.0%/,
+  );
+  expect(io.out).toMatch(/policy +fill rate +cycle SL +avg on hand +units-days +stockout days +orders/);
+  for (const policy of ["model", "seasonal_naive", "weeks_of_cover"]) {
+    expect(io.out).toMatch(
+      new RegExp(`\\n${policy} +[0-9.]+% +[0-9.]+% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+\\n`),
+    );
+  }
+  expect(io.out).toMatch(/goal \(issue 18\): (met|NOT met)/);
+}, 180_000);
+
+it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days review, 95%", async () => {
+  const file = wideSalesFile(dir, 420);
+  const args = ["backtest", "--data", file, "--horizon", "14", "--origins", "2", "--inventory", "--json"];
+  await main(["node", "warecast", ...args, ...FAST]);
+  expect(process.exitCode).toBeUndefined();
+  const result = JSON.parse(io.out) as {
+    metrics: Record<string, unknown>;
+    inventory: {
+      settings: Record<string, unknown>;
+      policies: Record<string, { pooled: Pooled; series: Record<string, Pooled> }>;
+      goal: { met: boolean; checks: Record<string, { met: boolean }> };
+    };
+  };
+  expect(result.metrics.model).toBeDefined();
+  expect(result.inventory.settings).toMatchObject({
+    lead_time_days: 7,
+    review_period_days: 7,
+    service_level: 0.95,
+    days: 28,
+    reviews: 4,
+    series: 2,
+  });
+  expect(Object.keys(result.inventory.policies)).toEqual(["model", "seasonal_naive", "weeks_of_cover"]);
+  for (const p of Object.values(result.inventory.policies)) {
+    expect(Object.keys(p.series)).toHaveLength(2);
+    expect(p.pooled.cycle_service_level).toBeGreaterThanOrEqual(0);
+    expect(p.pooled.units_days).toBeCloseTo(p.pooled.avg_on_hand * 21, 1);
+  }
+  expect(Object.keys(result.inventory.goal.checks)).toEqual([
+    "csl_within_3_points",
+    "vs_seasonal_naive",
+    "vs_weeks_of_cover",
+  ]);
+}, 180_000);
+
+it("refuses bad inventory options as usage errors (exit 2)", async () => {
+  const file = wideSalesFile(dir, 30);
+  for (const bad of [
+    ["--service-level", "1.5"],
+    ["--service-level", "95"],
+    ["--lead-time", "-1"],
+    ["--review-period", "2.5"],
+  ]) {
+    process.exitCode = undefined;
+    await main(["node", "warecast", "backtest", "--data", file, "--inventory", ...bad]);
+    expect(process.exitCode).toBe(2);
+  }
+  expect(io.err).toMatch(/--service-level <p>' argument '1.5' is invalid. expected a number between 0 and 1/);
+});
