@@ -312,7 +312,7 @@ export class ForecastModel extends pulumi.ComponentResource {
 
     // Serving and deployment settings, shared by Pulumi's bootstrap config and the promote function.
     const serving: pulumi.Output<Serving> = pulumi
-      .all([pulumi.all(args.network.privateSubnetIds), securityGroup.id])
+      .all([args.network.privateSubnetIds, securityGroup.id])
       .apply(([subnetIds, sgId]): Serving =>
         ep.kind === "serverless"
           ? { kind: "serverless", memorySizeMb: ep.memorySizeMb, maxConcurrency: ep.maxConcurrency }
@@ -444,7 +444,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         args.processedBucket.name,
         args.artifactsBucket.name,
         args.key.keyArn,
-        pulumi.all(args.network.privateSubnetIds),
+        args.network.privateSubnetIds,
         securityGroup.id,
       ])
       .apply(([roleArn, trainingImage, sourceDirUri, processed, artifacts, keyArn, subnetIds, sgId]) => ({
