@@ -154,7 +154,7 @@ export class Observability extends pulumi.ComponentResource {
 
     this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: args.key.keyArn }, parent);
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-    new aws.sns.TopicPolicy(
+    const topicPolicy = new aws.sns.TopicPolicy(
       `${name}-alarms-policy`,
       {
         arn: this.topic.arn,
@@ -268,7 +268,8 @@ export class Observability extends pulumi.ComponentResource {
           subscriberSnsTopicArns: [this.topic.arn],
         })),
       },
-      parent,
+      // AWS Budgets checks that it may publish to the topic when the budget is created.
+      { parent: this, dependsOn: [topicPolicy] },
     );
 
     this.topicArn = this.topic.arn;

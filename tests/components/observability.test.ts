@@ -191,6 +191,9 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
       ["FORECASTED", 100],
     ]);
     for (const n of notifications) expect(n.subscriberSnsTopicArns).toEqual([topicArn()]);
+    // Budgets checks its permission to publish when the budget is created: the topic policy comes first.
+    const topicPolicy = byName(run(), "aws:sns/topicPolicy:TopicPolicy", "wc-observability-alarms-policy");
+    expect(budget.dependencies).toContain(topicPolicy.urn);
   });
 });
 
