@@ -26,19 +26,13 @@ beforeAll(async () => {
 
 const AWSX_VPC = "awsx:ec2:Vpc";
 
-/** The awsx VPC's outputs as the mocks return them (a remote component: the harness records its inputs). */
+/** The awsx VPC's outputs as the mocks return them (a remote component: all there is of it under mocks). */
 function vpcOutputs(vpc: RegisteredResource): {
   vpcId: string;
   privateSubnetIds: string[];
   publicSubnetIds: string[];
 } {
-  const { state } = createMocks("eu-west-1").newResource({
-    type: vpc.type,
-    name: vpc.name,
-    inputs: vpc.inputs,
-    custom: false,
-  }) as { state: { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } };
-  return state;
+  return vpc.outputs as { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] };
 }
 
 function parseJson(value: unknown): Record<string, unknown> {

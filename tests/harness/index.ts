@@ -27,6 +27,8 @@ export interface RegisteredResource {
   readonly id: string;
   /** Inputs as the program passed them (after Pulumi's serialisation), e.g. `inputs.tags`, `inputs.policy`. */
   readonly inputs: Record<string, unknown>;
+  /** Outputs as the mocks returned them (a remote component's, such as awsx's Vpc, are all there is of it). */
+  readonly outputs: Record<string, unknown>;
   /** URN of the parent resource, or undefined for a root resource. */
   readonly parent: string | undefined;
   /** URN of the provider this resource is created through (undefined: the default provider). */
@@ -169,6 +171,11 @@ async function runOnce(stack: string, options: RunOptions): Promise<StackRun> {
           inputs: rpc.deserializeProperties(
             req.getObject() as Parameters<typeof rpc.deserializeProperties>[0],
           ) as Record<string, unknown>,
+          outputs: resp.getObject()
+            ? (rpc.deserializeProperties(
+                resp.getObject() as unknown as Parameters<typeof rpc.deserializeProperties>[0],
+              ) as Record<string, unknown>)
+            : {},
           parent: req.getParent() || undefined,
           provider: providerUrn(req.getProvider()),
           providers: Object.fromEntries(
