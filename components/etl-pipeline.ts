@@ -219,10 +219,22 @@ export class EtlPipeline extends pulumi.ComponentResource {
         vpcId: network.vpcId,
         description: `${args.namePrefix} Glue job workers: traffic between them, HTTPS out`,
         ingress: [
-          { description: "Between the job's workers", protocol: "tcp", fromPort: 0, toPort: 65535, self: true },
+          {
+            description: "Between the job's workers",
+            protocol: "tcp",
+            fromPort: 0,
+            toPort: 65535,
+            self: true,
+          },
         ],
         egress: [
-          { description: "Between the job's workers", protocol: "tcp", fromPort: 0, toPort: 65535, self: true },
+          {
+            description: "Between the job's workers",
+            protocol: "tcp",
+            fromPort: 0,
+            toPort: 65535,
+            self: true,
+          },
           {
             description: "HTTPS to AWS APIs",
             protocol: "tcp",

@@ -199,11 +199,7 @@ export function glueRoleStatements(c: GlueRoleContext): PolicyStatement[] {
       Sid: "TagOwnNetworkInterfaces",
       Effect: "Allow",
       Action: ["ec2:CreateTags", "ec2:DeleteTags"],
-      Resource: [
-        arn("ec2", "network-interface/*"),
-        arn("ec2", "security-group/*"),
-        arn("ec2", "instance/*"),
-      ],
+      Resource: [arn("ec2", "network-interface/*"), arn("ec2", "security-group/*"), arn("ec2", "instance/*")],
       Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["aws-glue-service-resource"] } },
     },
   ];

@@ -114,7 +114,10 @@ export function networkFixedMonthlyUsd(n: {
     natGateways: month(NETWORK_HOURLY_USD.natGateway, nats),
     publicIps: month(NETWORK_HOURLY_USD.publicIpv4, nats),
   };
-  return { ...cost, total: Math.round((cost.interfaceEndpoints + cost.natGateways + cost.publicIps) * 100) / 100 };
+  return {
+    ...cost,
+    total: Math.round((cost.interfaceEndpoints + cost.natGateways + cost.publicIps) * 100) / 100,
+  };
 }
 
 /**

@@ -62,7 +62,8 @@ export class Network extends pulumi.ComponentResource {
     const azCount = args.azCount ?? 2;
     const plan = planSubnets(cidr, azCount);
     const nat = args.nat ?? "single";
-    if (!(nat in NAT_STRATEGY)) throw new Error(`Network ${name}: nat must be none, single or perAz; got "${nat}"`);
+    if (!(nat in NAT_STRATEGY))
+      throw new Error(`Network ${name}: nat must be none, single or perAz; got "${nat}"`);
     const endpoints =
       args.interfaceEndpoints ?? (Object.keys(INTERFACE_ENDPOINTS) as InterfaceEndpointService[]);
     if (nat === "none" && endpoints.length === 0) {

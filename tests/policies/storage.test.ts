@@ -69,6 +69,28 @@ describe("firehose-kms-stack-key", () => {
   });
 });
 
+describe("s3-lifecycle-rule-filter", () => {
+  const lifecycle = (name: string, filter: Record<string, unknown> | undefined) =>
+    resource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", name, {
+      bucket: "b",
+      rules: [
+        { id: "raw", status: "Enabled", filter: { prefix: "events/" }, expiration: { days: 30 } },
+        { id: "whole", status: "Enabled", filter, noncurrentVersionExpiration: { noncurrentDays: 7 } },
+      ],
+    });
+  test("a prefix on every rule passes, the whole bucket included", async () => {
+    expect(await findingsOf("s3-lifecycle-rule-filter", [lifecycle("ok", { prefix: "" })])).toEqual([]);
+  });
+  test("an empty or missing filter is reported", async () => {
+    expect(
+      await findingsOf("s3-lifecycle-rule-filter", [lifecycle("empty", {}), lifecycle("missing", undefined)]),
+    ).toEqual([
+      'empty: rule "whole" has an empty filter; for the whole bucket write filter: { prefix: "" }',
+      'missing: rule "whole" has no filter; for the whole bucket write filter: { prefix: "" }',
+    ]);
+  });
+});
+
 describe("glue-security-configuration-kms", () => {
   const rule = "glue-security-configuration-kms";
   const config = (cloudwatchMode: string) =>
