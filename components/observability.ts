@@ -132,6 +132,8 @@ export class Observability extends pulumi.ComponentResource {
   public readonly topicArn: pulumi.Output<string>;
   /** Alarms by definition id (docs/operations.md has one runbook entry per id). */
   public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
+  /** Every alarm's name (what `warecast smoke` reads). */
+  public readonly alarmNames: pulumi.Output<string[]>;
   public readonly dashboardName: pulumi.Output<string>;
   public readonly budget: aws.budgets.Budget;
 
@@ -225,6 +227,7 @@ export class Observability extends pulumi.ComponentResource {
       );
     }
     this.alarms = alarms;
+    this.alarmNames = pulumi.all(Object.values(alarms).map((a) => a.name));
 
     // Metrics from the functions' own log groups (never a second log group): ERROR lines, and the gate scores.
     for (const [id, fn] of Object.entries(functions)) {
@@ -273,7 +276,11 @@ export class Observability extends pulumi.ComponentResource {
     );
 
     this.topicArn = this.topic.arn;
-    this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
+    this.registerOutputs({
+      topicArn: this.topicArn,
+      dashboardName: this.dashboardName,
+      alarmNames: this.alarmNames,
+    });
   }
 
   private metricFilter(

@@ -51,7 +51,10 @@ function crossChecks(cfg: StackConfigBase, ctx: z.RefinementCtx): void {
   // SageMaker rejects a canary above half the fleet; 100 means no canary (all at once).
   const e = cfg.endpoint;
   if (e.mode === "instance" && e.blueGreen && e.canaryPercent > 50 && e.canaryPercent < 100) {
-    issue(["endpoint", "canaryPercent"], "must be at most 50 (SageMaker's canary limit), or 100 for all at once");
+    issue(
+      ["endpoint", "canaryPercent"],
+      "must be at most 50 (SageMaker's canary limit), or 100 for all at once",
+    );
   }
   // The network costs money before any traffic; a budget it alone nearly fills alarms from the first week.
   const network = networkFixedMonthlyUsd(cfg.network);

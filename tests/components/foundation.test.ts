@@ -9,7 +9,7 @@ import { createLogGroup } from "../../components/log-group";
 import { INTERFACE_ENDPOINTS } from "../../components/network-plan";
 import { RUNTIME_PROVIDED_PACKAGES } from "../../components/private-function";
 import { SecureBucket } from "../../components/secure-bucket";
-import { MOCK_ACCOUNT_ID, createMocks, runStack, type RegisteredResource, type StackRun } from "../harness";
+import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
 const BUCKET = "aws:s3/bucket:Bucket";
 const SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";

@@ -68,6 +68,10 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
       expect(a.inputs.alarmDescription).toMatch(/Runbook: docs\/operations\.md#[a-z0-9-]+$/);
       expect(a.parent).toBe(observabilityOf(run()).urn);
     }
+    // Exported for `warecast smoke`, which reads exactly these.
+    expect([...(run().outputs.alarmNames as string[])].sort()).toEqual(
+      alarms.map((a) => a.inputs.name).sort(),
+    );
   });
 
   it("passes the resources' names and the configured accuracy thresholds into the alarms", () => {
