@@ -45,6 +45,7 @@ import { physicalName } from "./naming";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
 import { PrivateFunction, type FunctionSettings } from "./private-function";
 import type { SecureBucket } from "./secure-bucket";
+import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const GLUE_WORKER_TYPES = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] as const;
@@ -235,13 +236,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
             toPort: 65535,
             self: true,
           },
-          {
-            description: "HTTPS to AWS APIs",
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-          },
+          HTTPS_TO_AWS_EGRESS,
         ],
       },
       child,

@@ -69,6 +69,7 @@ import {
 } from "./forecast-model/training";
 import { createLogGroup, type LogSettings } from "./log-group";
 import type { Network } from "./network";
+import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
 import type { FunctionSettings } from "./private-function";
 import { PrivateFunction } from "./private-function";
@@ -295,13 +296,7 @@ export class ForecastModel extends pulumi.ComponentResource {
           { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
         ],
         egress: [
-          {
-            description: "HTTPS to AWS APIs",
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-          },
+          HTTPS_TO_AWS_EGRESS,
           { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
         ],
       },

@@ -21,6 +21,15 @@ export const INTERFACE_ENDPOINTS = {
 
 export type InterfaceEndpointService = keyof typeof INTERFACE_ENDPOINTS;
 
+/** The egress rule of every workload security group: HTTPS to AWS APIs (endpoints, the S3 gateway, or NAT). */
+export const HTTPS_TO_AWS_EGRESS = {
+  description: "HTTPS to AWS APIs",
+  protocol: "tcp",
+  fromPort: 443,
+  toPort: 443,
+  cidrBlocks: ["0.0.0.0/0"],
+};
+
 /** Gateway endpoints (free): S3 for data and ECR layers. */
 export const GATEWAY_ENDPOINTS = ["s3"] as const;
 
