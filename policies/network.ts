@@ -44,15 +44,22 @@ export const sgNoPublicIngress: ResourceRule = resourcePolicy(
 /** awsx's VPC: a remote component, one resource under mocks (its inputs and outputs), many under the real engine. */
 export const AWSX_VPC = "awsx:ec2:Vpc";
 
+const VPC = "aws:ec2/vpc:Vpc";
+const VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
+const DNS_FLAGS = ["enableDnsSupport", "enableDnsHostnames"];
+const isS3Gateway = (serviceName: unknown, type: unknown) =>
+  /\.s3$/.test(String(serviceName)) && type === "Gateway";
+
 /**
- * The VPC as awsx builds it from its inputs: what the private workloads need to reach AWS. Its children (subnets,
- * routes, gateways) are judged under the real engine by the other rules (sg-no-public-ingress, lambda-private-subnets).
+ * What the private workloads need from the VPC to reach AWS. Offline (under mocks) the awsx VPC is one resource and
+ * the rule reads its inputs, the layout awsx will build; under the real engine it reads the children awsx made (the
+ * ec2 Vpc and its endpoints), and the awsx resource itself only when its inputs are visible.
  */
 export const vpcPrivateLayout: WarecastPolicy = stackPolicy(
   {
     name: "vpc-private-layout",
     description:
-      "Each awsx VPC has private subnets in at least two AZs, DNS support and hostnames on (interface endpoints' private DNS), and an S3 gateway endpoint (Glue jobs in private subnets require one).",
+      "Each VPC has private subnets in at least two AZs, DNS support and hostnames on (interface endpoints' private DNS), and an S3 gateway endpoint (Glue jobs in private subnets require one).",
     remediationSteps:
       "Build the VPC with components/network.ts: subnetSpecs with a Private spec, numberOfAvailabilityZones ≥ 2, " +
       "enableDnsSupport and enableDnsHostnames true, and vpcEndpointSpecs with com.amazonaws.<region>.s3 of type Gateway.",
@@ -60,6 +67,11 @@ export const vpcPrivateLayout: WarecastPolicy = stackPolicy(
   },
   ({ resources }, report) => {
     for (const vpc of ofType(resources, AWSX_VPC)) {
+      // The component's own inputs (what the mocked graph carries); AnalyzeStack may show only its outputs.
+      if (
+        ["subnetSpecs", "numberOfAvailabilityZones", "cidrBlock"].every((k) => at(vpc.props, k) === undefined)
+      )
+        continue;
       const specs = list(vpc.props, "subnetSpecs");
       if (
         specs !== UNKNOWN &&
@@ -76,18 +88,34 @@ export const vpcPrivateLayout: WarecastPolicy = stackPolicy(
       // awsx's default is 3 zones.
       if (typeof count === "number" && count < 2)
         report(vpc, `spans ${count} availability zone; use at least 2`);
-      for (const flag of ["enableDnsSupport", "enableDnsHostnames"]) {
+      for (const flag of DNS_FLAGS) {
         if (at(vpc.props, flag) !== true && at(vpc.props, flag) !== UNKNOWN)
           report(vpc, `${flag} is not true: interface endpoints' private DNS names would not resolve`);
       }
       const endpoints = list(vpc.props, "vpcEndpointSpecs");
       if (endpoints === UNKNOWN) continue;
-      const s3Gateway = endpoints.some(
-        (_, i) =>
-          /\.s3$/.test(String(at(vpc.props, `vpcEndpointSpecs.${i}.serviceName`))) &&
-          at(vpc.props, `vpcEndpointSpecs.${i}.vpcEndpointType`) === "Gateway",
+      const s3Gateway = endpoints.some((_, i) =>
+        isS3Gateway(
+          at(vpc.props, `vpcEndpointSpecs.${i}.serviceName`),
+          at(vpc.props, `vpcEndpointSpecs.${i}.vpcEndpointType`),
+        ),
       );
       if (!s3Gateway) report(vpc, "has no S3 gateway endpoint in vpcEndpointSpecs");
+    }
+    // The VPC awsx (or anything else) created: its DNS flags, and an S3 gateway endpoint attached to it.
+    const endpoints = ofType(resources, VPC_ENDPOINT);
+    for (const vpc of ofType(resources, VPC)) {
+      for (const flag of DNS_FLAGS) {
+        const value = at(vpc.props, flag);
+        if (value === false)
+          report(vpc, `${flag} is false: interface endpoints' private DNS names would not resolve`);
+      }
+      const gateways = endpoints.filter((e) =>
+        isS3Gateway(at(e.props, "serviceName"), at(e.props, "vpcEndpointType")),
+      );
+      const attached = gateways.map((e) => resolveRef(e, "vpcId", [vpc], ["id"]));
+      if (attached.some((r) => r.kind !== "unresolved")) continue;
+      report(vpc, "has no S3 gateway endpoint");
     }
   },
 );

@@ -276,6 +276,45 @@ describe("network", () => {
     ]);
   });
 
+  test("vpc-private-layout: under the real engine, the VPC awsx made and its endpoints are judged", async () => {
+    const child = (name: string, dns: boolean) =>
+      resource(
+        "aws:ec2/vpc:Vpc",
+        name,
+        { cidrBlock: "10.0.0.0/16", enableDnsSupport: dns, enableDnsHostnames: dns },
+        { id: `${name}-id` },
+      );
+    const s3 = (name: string, vpcId: string, type = "Gateway") =>
+      resource("aws:ec2/vpcEndpoint:VpcEndpoint", name, {
+        vpcId,
+        serviceName: "com.amazonaws.eu-west-1.s3",
+        vpcEndpointType: type,
+      });
+    // The awsx resource as AnalyzeStack may show it: outputs only, so it is left to its children.
+    const outputsOnly = {
+      ...resource("awsx:ec2:Vpc", "vpc", {}, { vpcId: "good-id", privateSubnetIds: ["s1", "s2"] }),
+      inputs: {},
+      outputs: { vpcId: "good-id", privateSubnetIds: ["s1", "s2"] },
+      custom: false,
+      remote: true,
+    };
+    expect(
+      await findingsOf("vpc-private-layout", [outputsOnly, child("good", true), s3("good-s3", "good-id")]),
+    ).toEqual([]);
+    expect(
+      await findingsOf("vpc-private-layout", [
+        child("no-dns", false),
+        child("no-s3", true),
+        s3("interface-s3", "no-s3-id", "Interface"),
+      ]),
+    ).toEqual([
+      "no-dns: enableDnsSupport is false: interface endpoints' private DNS names would not resolve",
+      "no-dns: enableDnsHostnames is false: interface endpoints' private DNS names would not resolve",
+      "no-dns: has no S3 gateway endpoint",
+      "no-s3: has no S3 gateway endpoint",
+    ]);
+  });
+
   test("sg-no-public-ingress: VPC-only ingress passes; 0.0.0.0/0 and ::/0 in any form are reported", async () => {
     const ok = resource("aws:ec2/securityGroup:SecurityGroup", "ok", {
       ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.20.0.0/16"] }],
