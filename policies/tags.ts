@@ -46,7 +46,8 @@ export const TAGGABLE = [
   "aws:apigateway/stage:Stage",
   "aws:apigateway/usagePlan:UsagePlan",
   "aws:apigateway/apiKey:ApiKey",
-  "awsx:ec2:Vpc",
+  // Not awsx:ec2:Vpc: a remote component is no AWS resource. Its children (the ec2 Vpc, subnets, gateways, routes,
+  // endpoints) are on this list and made through the providers it is given, the stack's tagged one.
 ];
 
 /** The tags a resource will carry: its provider's default tags overlaid with its own. */
