@@ -25,6 +25,7 @@ export const TAGGABLE = [
   "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
   "aws:glue/job:Job",
   "aws:glue/catalogDatabase:CatalogDatabase",
+  "aws:glue/connection:Connection",
   "aws:glue/crawler:Crawler",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
