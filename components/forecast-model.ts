@@ -58,7 +58,7 @@ import {
   rollbackAlarmSpecs,
   scalableResourceId,
 } from "./forecast-model/serving";
-import { writeTarGz } from "./forecast-model/tarball";
+import { writeContentAddressedTarGz } from "./forecast-model/tarball";
 import {
   FRAMEWORK_IMAGE,
   INFERENCE_CODE_DIR,
@@ -306,15 +306,15 @@ export class ForecastModel extends pulumi.ComponentResource {
     // Code and the bootstrap model, written at deploy time; content-addressed keys.
     const codeHash = modelCodeHash(modelDir);
     const build = path.join(os.tmpdir(), "warecast-build", prefix);
-    const sourceFile = path.join(build, "sourcedir.tar.gz");
-    const sourceHash = writeTarGz(
-      sourceFile,
+    const { file: sourceFile, hash: sourceHash } = writeContentAddressedTarGz(
+      build,
+      "sourcedir",
       sourceDirEntries(modelDir, TRAINING_ENTRY_POINT, TRAINING_MODULE),
     );
     this.bootstrapVersion = bootstrapVersion(codeHash);
-    const bootstrapFile = path.join(build, "bootstrap-model.tar.gz");
-    const bootstrapHash = writeTarGz(
-      bootstrapFile,
+    const { file: bootstrapFile, hash: bootstrapHash } = writeContentAddressedTarGz(
+      build,
+      "bootstrap-model",
       bootstrapArtifactEntries(modelDir, this.bootstrapVersion),
     );
     const upload = (id: string, key: string, file: string) =>
@@ -516,6 +516,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         description: `${prefix}: starts a spot training job when the ETL has new data (functions/retrain.ts)`,
         environment: { WARECAST_RETRAIN_SETTINGS: retrainSettings.apply((s) => JSON.stringify(s)) },
         policyStatements: iamContext.apply(retrainStatements),
+        packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {
           const deps = handlerDeps("retrain", "WARECAST_RETRAIN_SETTINGS", retrainSettingsSchema);
           return () => handleRetrain(deps);
@@ -572,6 +573,8 @@ export class ForecastModel extends pulumi.ComponentResource {
         description: `${prefix}: metric gate, registry and blue/green deploy of completed training jobs (functions/promote.ts)`,
         environment: { WARECAST_PROMOTE_SETTINGS: promoteJson },
         policyStatements: iamContext.apply(promoteStatements),
+        // tar: promote reads metrics.json out of the trained model.tar.gz.
+        packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "tar", "zod"],
         callbackFactory: () => {
           const deps = handlerDeps("promote", "WARECAST_PROMOTE_SETTINGS", promoteSettingsSchema);
           return (event: unknown) => handlePromote(event, deps);

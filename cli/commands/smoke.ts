@@ -1,13 +1,12 @@
-import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { Command } from "commander";
-import { checkRoutes, type RouteCheck } from "../smoke/routes";
-import { apiKeyValue, readAlarms, readStackOutputs, type AlarmCheck } from "../smoke/stack";
+import type { RouteCheck } from "../smoke/routes";
+import type { AlarmCheck } from "../smoke/stack";
 
 /**
  * `warecast smoke`: after a deploy, call every route of the stack's API and read the stack's alarms. Node only
  * (no Python): the stack outputs come from the Pulumi CLI, the key and alarms from AWS with the caller's
- * credentials. Exits 1 when a route answers unexpectedly or an alarm is in ALARM. See docs/deploy.md.
+ * credentials. Exits 1 when a route answers unexpectedly or an alarm is in ALARM. See docs/deploy.md. The SDK
+ * clients load when the command runs, so `--help` does not wait for them.
  */
 
 interface SmokeFlags {
@@ -31,6 +30,17 @@ export interface SmokeResult {
 }
 
 export async function runSmoke(flags: SmokeFlags): Promise<SmokeResult> {
+  const [
+    { APIGatewayClient },
+    { CloudWatchClient },
+    { checkRoutes },
+    { apiKeyValue, readAlarms, readStackOutputs },
+  ] = await Promise.all([
+    import("@aws-sdk/client-api-gateway"),
+    import("@aws-sdk/client-cloudwatch"),
+    import("../smoke/routes"),
+    import("../smoke/stack"),
+  ]);
   const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   let url: string;
   let apiKey: string;

@@ -40,6 +40,7 @@ export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
     seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
     itemMaster: new ItemMasterReader(input.processed),
     endpoint: input.endpoint,
+    modelProbe: {},
     servedLog: input.servedLog,
     processed: input.processed,
     jobs: new ForecastJobs(input.jobsStore, input.jobQueue, { linkTtlSeconds: input.linkTtlSeconds ?? 3600 }),

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
+import { removeStaleTemp, tempName } from "./stale-temp";
 import type { BatchOutcome, EncodedRecord, EventSink } from "./types";
 
 export interface LocalStoreSinkOptions {
@@ -61,6 +62,7 @@ export class LocalStoreSink implements EventSink {
   private current: OpenObject | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly written: string[] = [];
+  private sweep: Promise<string[]> | undefined;
 
   constructor(opts: LocalStoreSinkOptions) {
     if (!opts.root) throw new Error("LocalStoreSink: root (the local raw store directory) is required");
@@ -121,7 +123,9 @@ export class LocalStoreSink implements EventSink {
     const key = localObjectKey(this.prefix, this.name, now);
     const tmpDir = path.join(this.root, ".tmp");
     await fs.promises.mkdir(tmpDir, { recursive: true });
-    const tmpPath = path.join(tmpDir, path.basename(key));
+    this.sweep ??= removeStaleTemp(tmpDir); // partial objects of killed writers
+    await this.sweep;
+    const tmpPath = path.join(tmpDir, tempName(path.basename(key)));
     const gzip = createGzip({ level: this.gzipLevel });
     const file = fs.createWriteStream(tmpPath);
     const done = new Promise<void>((resolve, reject) => {
