@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { RouteCheck } from "../smoke/routes";
 import type { AlarmCheck } from "../smoke/stack";
+import { UsageError } from "../usage";
 
 /**
  * `warecast smoke`: after a deploy, call every route of the stack's API and read the stack's alarms. Node only
@@ -48,7 +49,7 @@ export async function runSmoke(flags: SmokeFlags): Promise<SmokeResult> {
   let region = flags.region ?? envRegion;
   let alarms: { names: readonly string[] } | { prefix: string } | undefined;
   if (flags.url) {
-    if (!flags.apiKey) throw new Error("--url needs --api-key (the key's value)");
+    if (!flags.apiKey) throw new UsageError("--url needs --api-key (the key's value)");
     url = flags.url;
     apiKey = flags.apiKey;
     source = "flags";
@@ -61,7 +62,7 @@ export async function runSmoke(flags: SmokeFlags): Promise<SmokeResult> {
     source = `stack ${flags.stack} outputs`;
     alarms = { names: target.alarmNames };
   } else {
-    throw new Error("pass --stack <name>, or --url and --api-key");
+    throw new UsageError("pass --stack <name>, or --url and --api-key");
   }
   const routes = await checkRoutes({ baseUrl: url, apiKey });
   const alarmChecks = alarms ? await readAlarms(new CloudWatchClient({ region }), alarms) : undefined;

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { APIGatewayClient, CreateApiKeyCommand } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { buildProgram } from "../../cli/main";
+import { UsageError } from "../../cli/usage";
 import { startServing, type Serving } from "../../cli/commands/serve";
 import { startLocalApi, type LocalApi } from "../../cli/local-api/server";
 import { startMoto, type MotoServer } from "../support/moto";
@@ -211,6 +212,17 @@ describe("warecast smoke", () => {
     await expect(smoke("--stack", "dev", "--pulumi", path.join(bin, "no-such-pulumi"))).rejects.toThrow(
       /the pulumi CLI is not on PATH/,
     );
-    await expect(smoke()).rejects.toThrow("pass --stack <name>, or --url and --api-key");
+    // Usage errors (the CLI exits 2 on them; tests/cli/help.test.ts runs it).
+    for (const [args, message] of [
+      [[], "pass --stack <name>, or --url and --api-key"],
+      [["--url", empty.url], "--url needs --api-key (the key's value)"],
+    ] as const) {
+      const err = await smoke(...args).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toBe(message);
+    }
   }, 120_000);
 });
