@@ -1,9 +1,9 @@
+import { createHash } from "node:crypto";
 import {
   buildEndpointConfig,
   buildUpdateEndpoint,
   VARIANT_NAME,
 } from "../../functions/model/endpoint-config";
-import { createHash } from "node:crypto";
 import { buildCreateModel } from "../../functions/model/deploy";
 import { stableJson } from "../../functions/model/names";
 import type { Deployment, Serving } from "../../functions/model/settings";
