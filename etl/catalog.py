@@ -2,22 +2,24 @@
 
 Spark's ``MSCK REPAIR TABLE`` reaches the catalog through Hive, which needs the catalog's ``default``
 database; the job's role may touch only its own database, and a repair that failed was a warning nobody
-saw. So the job lists the partition directories its tables hold in S3 and creates the partitions the
-catalog lacks (BatchCreatePartition), each with its table's own storage descriptor. Any error fails the
-run. The data is committed by then, so the next run registers whatever is still missing.
+saw. So the job lists the partition directories its tables hold in the processed store (the same
+listing it reads its manifests with) and creates the partitions the catalog lacks (BatchCreatePartition),
+each with its table's own storage descriptor. Any error fails the run. The data is committed by then, so
+the next run registers whatever is still missing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 __all__ = [
     "BATCH_SIZE",
     "PARTITIONED_TABLES",
     "PartitionRegistrationError",
+    "Store",
     "partition_dir",
     "register_partitions",
 ]
@@ -33,6 +35,18 @@ BATCH_SIZE = 100
 
 class PartitionRegistrationError(RuntimeError):
     """The catalog refused partitions the job wrote: the run fails, so the failure alarm fires."""
+
+
+class _Listed(Protocol):
+    key: str
+
+
+class Store(Protocol):
+    """What registration needs of the processed store (etl.storage.Storage): its root and its files."""
+
+    root: str
+
+    def list_files(self, prefix: str) -> Sequence[_Listed]: ...
 
 
 def partition_dir(key: str, prefix: str, names: Sequence[str]) -> tuple[tuple[str, ...], str] | None:
@@ -58,20 +72,23 @@ def partition_dir(key: str, prefix: str, names: Sequence[str]) -> tuple[tuple[st
     return tuple(values), prefix + "/".join(parts[:-1]) + "/"
 
 
-def _bucket_and_prefix(location: str) -> tuple[str, str]:
-    if not location.startswith("s3://"):
-        raise PartitionRegistrationError(f"table location {location!r} is not an s3:// URI")
-    bucket, _, prefix = location[len("s3://") :].partition("/")
-    return bucket, prefix if not prefix or prefix.endswith("/") else prefix + "/"
+def _store_prefix(store: Store, database: str, table: str, location: str) -> str:
+    """The table's prefix in the store; its catalog location must be inside the store the job wrote."""
+    root = store.root.rstrip("/") + "/"
+    location = location if location.endswith("/") else location + "/"
+    if not location.startswith(root):
+        raise PartitionRegistrationError(
+            f"{database}.{table}: location {location} is outside the processed store {store.root}"
+        )
+    return location[len(root) :]
 
 
-def _in_s3(s3: Any, bucket: str, prefix: str, names: Sequence[str]) -> dict[tuple[str, ...], str]:
+def _in_store(store: Store, prefix: str, names: Sequence[str]) -> dict[tuple[str, ...], str]:
     found: dict[tuple[str, ...], str] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            hit = partition_dir(obj["Key"], prefix, names)
-            if hit:
-                found.setdefault(hit[0], hit[1])
+    for obj in store.list_files(prefix):
+        hit = partition_dir(obj.key, prefix, names)
+        if hit:
+            found.setdefault(hit[0], hit[1])
     return found
 
 
@@ -86,12 +103,14 @@ def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def register_partitions(
-    glue: Any, s3: Any, database: str, tables: Sequence[str] = PARTITIONED_TABLES
+    glue: Any, store: Store, database: str, tables: Sequence[str] = PARTITIONED_TABLES
 ) -> dict[str, int]:
-    """Creates every partition of ``tables`` that S3 holds and the catalog lacks; returns how many per table.
+    """Creates every partition of ``tables`` that ``store`` holds and the catalog lacks; returns how many
+    per table.
 
-    ``glue`` and ``s3`` are boto3 clients. Raises ``PartitionRegistrationError`` (or botocore's
-    ``ClientError`` for a table it cannot read) instead of logging and going on.
+    ``glue`` is a boto3 client, ``store`` the processed store the tables live in. Raises
+    ``PartitionRegistrationError`` (or botocore's ``ClientError`` for a table it cannot read) instead of
+    logging and going on.
     """
     added: dict[str, int] = {}
     for table in tables:
@@ -100,9 +119,9 @@ def register_partitions(
         names = [k["Name"] for k in spec.get("PartitionKeys", [])]
         if not names:
             raise PartitionRegistrationError(f"{database}.{table} has no partition keys")
-        bucket, prefix = _bucket_and_prefix(descriptor["Location"])
+        prefix = _store_prefix(store, database, table, descriptor["Location"])
         registered = _in_catalog(glue, database, table)
-        found = _in_s3(s3, bucket, prefix, names)
+        found = _in_store(store, prefix, names)
         missing = sorted((values, path) for values, path in found.items() if values not in registered)
         for batch in _batches(missing, BATCH_SIZE):
             response = glue.batch_create_partition(
@@ -111,7 +130,7 @@ def register_partitions(
                 PartitionInputList=[
                     {
                         "Values": list(values),
-                        "StorageDescriptor": {**descriptor, "Location": f"s3://{bucket}/{path}"},
+                        "StorageDescriptor": {**descriptor, "Location": f"{store.root.rstrip('/')}/{path}"},
                     }
                     for values, path in batch
                 ],

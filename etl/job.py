@@ -379,7 +379,7 @@ def _start(opts: JobOptions) -> tuple[SparkSession, Callable[[], None]]:
     return glue.spark_session, job.commit
 
 
-def _register_partitions(database: str) -> dict[str, int]:
+def _register_partitions(processed: Storage, database: str) -> dict[str, int]:
     """Adds the processed tables' new partitions to the catalog (Athena reads them) through the Glue API
     (etl/catalog.py). A failure fails the run, so its alarm fires; the data is committed already, and the
     next run registers what is still missing."""
@@ -387,7 +387,7 @@ def _register_partitions(database: str) -> dict[str, int]:
 
     from etl.catalog import register_partitions
 
-    return register_partitions(boto3.client("glue"), boto3.client("s3"), database)
+    return register_partitions(boto3.client("glue"), processed, database)
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -405,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             boto3.client("cloudwatch"), opts.metrics_namespace, manifest, opts.job_name or "warecast-etl"
         )
     if opts.catalog_database:
-        _register_partitions(opts.catalog_database)
+        _register_partitions(Storage(spark, opts.processed), opts.catalog_database)
     summary = {k: manifest[k] for k in ("run_id", "mode", "records_in", "valid", "quarantined", "duplicates")}
     log.info("manifest %s", json.dumps(summary))
     finish()

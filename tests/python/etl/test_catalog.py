@@ -1,8 +1,12 @@
-"""etl/catalog.py with boto3 on moto: new partitions registered from S3, idempotent, loud on failure."""
+"""etl/catalog.py with boto3 on moto: new partitions registered from the store, idempotent, loud on failure.
+
+The job hands registration its processed Storage (Hadoop's listing of s3://); here a store over moto's S3
+stands in for it (tests/artifacts/glue-job.test.ts runs the job itself, with its Storage)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -15,6 +19,22 @@ KEYS = {
     "series_state": ["warehouse_id"],
     "quarantine": ["run_id"],
 }
+
+
+@dataclass(frozen=True)
+class _Object:
+    key: str
+
+
+class _S3Store:
+    """The processed store as etl.storage.Storage presents it: a root URI and the files under a prefix."""
+
+    def __init__(self, s3, bucket: str) -> None:
+        self._s3, self._bucket, self.root = s3, bucket, f"s3://{bucket}"
+
+    def list_files(self, prefix: str) -> list[_Object]:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return [_Object(o["Key"]) for page in pages for o in page.get("Contents", [])]
 
 
 @pytest.fixture
@@ -42,7 +62,7 @@ def aws(moto_endpoint: str):
                 },
             },
         )
-    return glue, s3, bucket, database
+    return glue, s3, bucket, database, _S3Store(s3, bucket)
 
 
 def _write(s3, bucket: str, *keys: str) -> None:
@@ -58,7 +78,7 @@ def _partitions(glue, database: str, table: str) -> dict[tuple[str, ...], str]:
 
 
 def test_registers_what_s3_holds_and_the_catalog_lacks_then_nothing(aws) -> None:
-    glue, s3, bucket, database = aws
+    glue, s3, bucket, database, store = aws
     _write(
         s3,
         bucket,
@@ -69,7 +89,11 @@ def test_registers_what_s3_holds_and_the_catalog_lacks_then_nothing(aws) -> None
         "series_state/warehouse_id=WH1/part-0.parquet",
         "quarantine/run_id=r1/part-0.parquet",
     )
-    assert register_partitions(glue, s3, database) == {"demand_daily": 2, "series_state": 1, "quarantine": 1}
+    assert register_partitions(glue, store, database) == {
+        "demand_daily": 2,
+        "series_state": 1,
+        "quarantine": 1,
+    }
     assert _partitions(glue, database, "demand_daily") == {
         ("WH1", "2024-01"): f"s3://{bucket}/demand_daily/warehouse_id=WH1/month=2024-01/",
         # Spark escapes the space in the directory; the partition value is the warehouse id itself.
@@ -80,23 +104,27 @@ def test_registers_what_s3_holds_and_the_catalog_lacks_then_nothing(aws) -> None
     ]
     assert created["StorageDescriptor"]["InputFormat"].endswith("MapredParquetInputFormat")
     # A second run with nothing new registers nothing; a later run adds only its own partitions.
-    assert register_partitions(glue, s3, database) == {"demand_daily": 0, "series_state": 0, "quarantine": 0}
+    assert register_partitions(glue, store, database) == {
+        "demand_daily": 0,
+        "series_state": 0,
+        "quarantine": 0,
+    }
     _write(s3, bucket, "quarantine/run_id=r2/part-0.parquet")
-    assert register_partitions(glue, s3, database, ["quarantine"]) == {"quarantine": 1}
+    assert register_partitions(glue, store, database, ["quarantine"]) == {"quarantine": 1}
     assert set(_partitions(glue, database, "quarantine")) == {("r1",), ("r2",)}
 
 
 def test_more_partitions_than_one_batch(aws) -> None:
-    glue, s3, bucket, database = aws
+    glue, s3, bucket, database, store = aws
     _write(s3, bucket, *(f"quarantine/run_id=r{i:03d}/part-0.parquet" for i in range(130)))
-    assert register_partitions(glue, s3, database, ["quarantine"]) == {"quarantine": 130}
+    assert register_partitions(glue, store, database, ["quarantine"]) == {"quarantine": 130}
     assert len(_partitions(glue, database, "quarantine")) == 130
 
 
 def test_a_table_it_cannot_read_fails_the_run(aws) -> None:
-    glue, s3, _, database = aws
+    glue, _, _, database, store = aws
     with pytest.raises(ClientError, match="EntityNotFoundException"):
-        register_partitions(glue, s3, database, ["no_such_table"])
+        register_partitions(glue, store, database, ["no_such_table"])
 
 
 class _RefusingGlue:
@@ -118,16 +146,25 @@ class _RefusingGlue:
 
 
 def test_a_refused_partition_fails_the_run_but_one_that_exists_already_does_not(aws) -> None:
-    glue, s3, bucket, database = aws
+    glue, s3, bucket, database, store = aws
     _write(s3, bucket, "series_state/warehouse_id=WH1/part-0.parquet")
     with pytest.raises(
         PartitionRegistrationError, match=r"series_state: 1 partition\(s\) not registered.*AccessDenied"
     ):
-        register_partitions(_RefusingGlue(glue, "AccessDeniedException"), s3, database, ["series_state"])
+        register_partitions(_RefusingGlue(glue, "AccessDeniedException"), store, database, ["series_state"])
     # Registered meanwhile by a concurrent run: not an error.
     assert register_partitions(
-        _RefusingGlue(glue, "AlreadyExistsException"), s3, database, ["series_state"]
+        _RefusingGlue(glue, "AlreadyExistsException"), store, database, ["series_state"]
     ) == {"series_state": 1}
+
+
+def test_a_table_outside_the_store_fails_the_run(aws) -> None:
+    glue, s3, _, database, _ = aws
+    elsewhere = _S3Store(s3, "another-bucket")
+    with pytest.raises(
+        PartitionRegistrationError, match=r"quarantine: location s3://.*-processed/quarantine/ is outside"
+    ):
+        register_partitions(glue, elsewhere, database, ["quarantine"])
 
 
 def test_partition_dir_reads_only_files_at_the_partition_level() -> None:
