@@ -123,4 +123,5 @@ export const forecastLogStreamName = forecastLog.streamName;
 export const apiUrl = api.url;
 export const apiKeyId = api.apiKeyId;
 export const alarmTopicArn = observability.topicArn;
+export const alarmNames = observability.alarmNames;
 export const dashboardName = observability.dashboardName;

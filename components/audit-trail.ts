@@ -34,6 +34,11 @@ export interface AuditTrailArgs {
 /** Where CloudTrail writes in the bucket: `AWSLogs/<account>/CloudTrail/...` (and digest files beside them). */
 export const TRAIL_LOG_PREFIX = "AWSLogs/";
 
+/** Log file validation's digest files, which CloudTrail always encrypts with SSE-S3 (not the trail's key). */
+export function digestPrefix(accountId: string): string {
+  return `${TRAIL_LOG_PREFIX}${accountId}/CloudTrail-Digest/`;
+}
+
 /** The bucket statements CloudTrail needs, for this one trail only (aws:SourceArn). */
 export function trailBucketStatements(
   bucketArn: string,
@@ -98,6 +103,7 @@ export class AuditTrail extends pulumi.ComponentResource {
         policyStatements: pulumi
           .all([bucketArn, ctx, trailArn])
           .apply(([arn, c, trail]) => trailBucketStatements(arn, c.accountId, trail)),
+        otherEncryptionPrefixes: ctx.apply((c) => [digestPrefix(c.accountId)]),
       },
       { parent: this },
     );
@@ -128,8 +134,13 @@ export class AuditTrail extends pulumi.ComponentResource {
           },
         ],
       },
-      // CloudTrail checks the bucket policy when the trail is created.
-      { parent: this, dependsOn: [this.bucket.policy] },
+      // CloudTrail checks the bucket policy when the trail is created. Protected with the data (storageProtect).
+      {
+        parent: this,
+        dependsOn: [this.bucket.policy],
+        protect: args.buckets.protect,
+        retainOnDelete: args.buckets.protect,
+      },
     );
     this.trailArn = this.trail.arn;
     this.registerOutputs({ trailArn: this.trailArn, bucketName: this.bucket.name });

@@ -19,6 +19,7 @@ export function etlPipelineArgs(
     processedBucket: foundation.processedBucket,
     codeBucket: foundation.artifactsBucket,
     functions: foundation.functions,
+    protect: cfg.storage.protect,
     ...etlPipelineOptions(cfg),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * EtlPipeline: raw events → processed tables, on Glue, started when data lands.
  * - the Glue job (etl/job.py, Glue 5.0) with its code uploaded from etl/, the event schema shipped next to it,
- *   a security configuration (KMS for S3, logs and bookmarks), continuous logs, job metrics, a timeout and
- *   max concurrency 1;
+ *   a security configuration (KMS for S3 and bookmarks; its logs go to the stack's own KMS log groups), a NETWORK
+ *   connection into a private subnet, job metrics, a timeout and max concurrency 1;
  * - a least-privilege role: its buckets' prefixes, its catalog database, its key;
  * - a Glue database with catalog tables for raw events and the processed tables;
  * - the glue-trigger function (functions/glue-trigger.ts) on raw Object Created events, on its own job's successful
@@ -45,6 +45,7 @@ import { physicalName } from "./naming";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
 import { PrivateFunction, type FunctionSettings } from "./private-function";
 import type { SecureBucket } from "./secure-bucket";
+import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const GLUE_WORKER_TYPES = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] as const;
@@ -107,6 +108,8 @@ export interface EtlPipelineArgs {
    * as soon as data lands and none is active; more batches the data and adds a catch-up tick at that period.
    */
   readonly minIntervalMinutes?: number;
+  /** Protect the Glue catalog (database and tables) from deletion: Pulumi protect + retainOnDelete. Default false. */
+  readonly protect?: boolean;
 }
 
 export class EtlPipeline extends pulumi.ComponentResource {
@@ -176,10 +179,12 @@ export class EtlPipeline extends pulumi.ComponentResource {
       code(`wheels/${w}`, new pulumi.asset.FileAsset(path.join(GLUE_WHEELS, w))),
     );
 
+    const protect = args.protect ?? false;
+    const catalog = { parent: this, protect, retainOnDelete: protect };
     this.database = new aws.glue.CatalogDatabase(
       `${name}-db`,
       { name: dbName, description: `${args.namePrefix}: raw events and the ETL's processed tables` },
-      child,
+      catalog,
     );
     for (const table of CATALOG_TABLES) {
       const bucket = table.bucket === "raw" ? args.rawBucket : args.processedBucket;
@@ -201,7 +206,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
             columns: table.columns.map((col) => ({ ...col })),
           },
         },
-        child,
+        catalog,
       );
     }
 
@@ -224,6 +229,54 @@ export class EtlPipeline extends pulumi.ComponentResource {
       },
       child,
     );
+    // The job runs in a private subnet: a NETWORK connection puts its workers' ENIs there, with a security group
+    // that lets them talk to each other (Glue requires a self-referencing rule) and reach AWS over HTTPS (the S3
+    // gateway endpoint, the interface endpoints, or NAT).
+    const network = args.functions.network;
+    const workers = new aws.ec2.SecurityGroup(
+      `${name}-glue`,
+      {
+        vpcId: network.vpcId,
+        description: `${args.namePrefix} Glue job workers: traffic between them, HTTPS out`,
+        ingress: [
+          {
+            description: "Between the job's workers",
+            protocol: "tcp",
+            fromPort: 0,
+            toPort: 65535,
+            self: true,
+          },
+        ],
+        egress: [
+          {
+            description: "Between the job's workers",
+            protocol: "tcp",
+            fromPort: 0,
+            toPort: 65535,
+            self: true,
+          },
+          HTTPS_TO_AWS_EGRESS,
+        ],
+      },
+      child,
+    );
+    const subnetId = network.privateSubnetIds.apply((ids) => ids[0]);
+    const connectionName = physicalName([args.namePrefix, "etl-network"], 255);
+    const connection = new aws.glue.Connection(
+      `${name}-network`,
+      {
+        name: connectionName,
+        connectionType: "NETWORK",
+        description: `${args.namePrefix}: the ETL job's workers in a private subnet`,
+        physicalConnectionRequirements: {
+          subnetId,
+          availabilityZone: aws.ec2.getSubnetOutput({ id: subnetId }, { parent: this }).availabilityZone,
+          securityGroupIdLists: [workers.id],
+        },
+      },
+      child,
+    );
+
     const rolePolicy = new aws.iam.RolePolicy(
       `${name}-glue-policy`,
       {
@@ -241,6 +294,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
                   keyArn,
                   databaseName: dbName,
                   logGroupPrefix,
+                  connectionName,
                 }),
               ),
             ),
@@ -255,7 +309,10 @@ export class EtlPipeline extends pulumi.ComponentResource {
         name: physicalName([args.namePrefix, "etl"], 255),
         encryptionConfiguration: {
           s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: args.key.keyArn },
-          cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: args.key.keyArn },
+          // The job's log groups are the stack's own (--custom-logGroup-prefix), encrypted with the stack key. With
+          // CloudWatch encryption on, Glue would write to groups named after this configuration instead, and would
+          // need logs:AssociateKmsKey to encrypt them itself (docs/etl.md).
+          cloudwatchEncryption: { cloudwatchEncryptionMode: "DISABLED" },
           jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: args.key.keyArn },
         },
       },
@@ -297,6 +354,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
         maxRetries: 0,
         executionProperty: { maxConcurrentRuns: 1 },
         securityConfiguration: security.name,
+        connections: [connection.name],
         defaultArguments,
       },
       { parent: this, dependsOn: [rolePolicy, script, pkg, schema, ...wheels, ...jobLogs] },

@@ -68,7 +68,8 @@ export function jobArguments(s: JobSettings): Record<string, string> {
     "--enable-continuous-cloudwatch-log": "true",
     // Without it Glue logs to the shared /aws-glue/jobs/* groups, which have no retention and no stack key.
     "--custom-logGroup-prefix": s.logGroupPrefix,
-    "--enable-glue-datacatalog": "true",
+    // No --enable-glue-datacatalog: the job reads and writes S3 paths, and registers partitions through the Glue
+    // API (etl/catalog.py), so Spark never opens the catalog (which would need the `default` database).
     // The job keeps its own record of processed objects (run manifests), the same locally and in Glue.
     "--job-bookmark-option": "job-bookmark-disable",
     "--TempDir": `s3://${s.processedBucket}/_glue-temp/`,
@@ -94,6 +95,8 @@ export interface GlueRoleContext {
   readonly databaseName: string;
   /** The job's log groups are `<logGroupPrefix>/output` and `<logGroupPrefix>/error` (created by the stack). */
   readonly logGroupPrefix: string;
+  /** The NETWORK connection that puts the job's workers in a private subnet. */
+  readonly connectionName: string;
 }
 
 /** Least privilege for the Glue job: its buckets' prefixes, its database, its log groups, its key, its metrics. */
@@ -178,6 +181,35 @@ export function glueRoleStatements(c: GlueRoleContext): PolicyStatement[] {
       Action: "cloudwatch:PutMetricData",
       Resource: "*",
       Condition: { StringEquals: { "cloudwatch:namespace": [METRICS_NAMESPACE, "Glue"] } },
+    },
+    {
+      Sid: "ReadOwnConnection",
+      Effect: "Allow",
+      Action: "glue:GetConnection",
+      Resource: [arn("glue", "catalog"), arn("glue", `connection/${c.connectionName}`)],
+    },
+    {
+      // The workers' ENIs in the connection's subnet (Glue's documented set; these take no resource scoping).
+      Sid: "VpcNetworkInterfaces",
+      Effect: "Allow",
+      Action: [
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeVpcEndpoints",
+        "ec2:DescribeRouteTables",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcAttribute",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "TagOwnNetworkInterfaces",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+      Resource: [arn("ec2", "network-interface/*"), arn("ec2", "security-group/*"), arn("ec2", "instance/*")],
+      Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["aws-glue-service-resource"] } },
     },
   ];
 }
@@ -351,7 +383,7 @@ export function storageFormat(format: CatalogTable["format"]): {
 
 /**
  * Table parameters. Raw events use partition projection over their dt= dates (no partitions to register); the
- * processed tables' partitions are registered by the job after each run (MSCK REPAIR).
+ * processed tables' partitions are registered by the job after each run (etl/catalog.py, BatchCreatePartition).
  */
 export function tableParameters(table: CatalogTable, location: string): Record<string, string> {
   const base = { classification: table.format, EXTERNAL: "TRUE" };

@@ -53,6 +53,7 @@ import {
 } from "./forecast-model/packaging";
 import {
   bootstrapEndpointConfig,
+  bootstrapModelSpec,
   endpointDeploymentConfig,
   rollbackAlarmSpecs,
   scalableResourceId,
@@ -66,7 +67,9 @@ import {
   TRAINING_MODULE,
   metricDefinitions,
 } from "./forecast-model/training";
+import { createLogGroup, type LogSettings } from "./log-group";
 import type { Network } from "./network";
+import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
 import type { FunctionSettings } from "./private-function";
 import { PrivateFunction } from "./private-function";
@@ -140,6 +143,15 @@ export interface ForecastModelArgs {
   readonly endpoint: EndpointOptions;
   /** The Python model package to train and serve. Default `<repo>/model`. */
   readonly modelSourceDir?: string;
+  /** Log settings (Foundation.logs): SageMaker's own log groups get the stack's retention and key. Required. */
+  readonly logs: LogSettings;
+  /**
+   * /aws/sagemaker/TrainingJobs is one log group per account and region, shared by every stack's training jobs:
+   * `enabled: true` creates it here (the stack that owns the account's shared resources). Required.
+   */
+  readonly sharedTrainingLogGroup: { readonly enabled: boolean };
+  /** Protect the model registry from deletion (Pulumi protect + retainOnDelete). Default false. */
+  readonly protect?: boolean;
 }
 
 const PREFIX = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
@@ -221,11 +233,32 @@ export class ForecastModel extends pulumi.ComponentResource {
       },
       child,
     );
+    // SageMaker cannot delete a group that holds model packages: a protected registry is retained instead
+    // (docs/deploy.md, "Tearing a stack down").
+    const protect = args.protect ?? false;
     const registry = new aws.sagemaker.ModelPackageGroup(
       `${name}-registry`,
       { modelPackageGroupName: prefix, modelPackageGroupDescription: `Trained forecast models of ${prefix}` },
-      child,
+      { parent: this, protect, retainOnDelete: protect },
     );
+    // SageMaker's own log groups, made before any job or endpoint writes to them, so they get the stack's
+    // retention and key instead of SageMaker's defaults (kept forever, unencrypted).
+    const sageMakerLogs = [
+      createLogGroup(
+        `${name}-endpoint-logs`,
+        { ...args.logs, logGroupName: `/aws/sagemaker/Endpoints/${prefix}` },
+        child,
+      ),
+      ...(args.sharedTrainingLogGroup.enabled
+        ? [
+            createLogGroup(
+              `${name}-training-logs`,
+              { ...args.logs, logGroupName: "/aws/sagemaker/TrainingJobs" },
+              child,
+            ),
+          ]
+        : []),
+    ];
     const iamContext = pulumi
       .all([
         ctx,
@@ -263,13 +296,7 @@ export class ForecastModel extends pulumi.ComponentResource {
           { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
         ],
         egress: [
-          {
-            description: "HTTPS to AWS APIs",
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-          },
+          HTTPS_TO_AWS_EGRESS,
           { description: "Between training instances", protocol: "-1", fromPort: 0, toPort: 0, self: true },
         ],
       },
@@ -312,7 +339,7 @@ export class ForecastModel extends pulumi.ComponentResource {
 
     // Serving and deployment settings, shared by Pulumi's bootstrap config and the promote function.
     const serving: pulumi.Output<Serving> = pulumi
-      .all([pulumi.all(args.network.privateSubnetIds), securityGroup.id])
+      .all([args.network.privateSubnetIds, securityGroup.id])
       .apply(([subnetIds, sgId]): Serving =>
         ep.kind === "serverless"
           ? { kind: "serverless", memorySizeMb: ep.memorySizeMb, maxConcurrency: ep.maxConcurrency }
@@ -357,25 +384,30 @@ export class ForecastModel extends pulumi.ComponentResource {
         ),
     );
 
-    // The endpoint, first serving the bootstrap baseline.
+    // The endpoint, first serving the bootstrap baseline. The bootstrap model and its endpoint config are named
+    // after their content and retained on delete: a change to model/ or to serving settings makes new ones beside
+    // them, and the ones the live endpoint (or a later promotion's record) names stay in SageMaker. Settings reach
+    // the endpoint through the promotion path (the next promotion, or `warecast model redeploy`).
+    const bootstrapSpec = pulumi
+      .all([this.executionRole.arn, image.registryPath, s3Uri(bootstrapKey), serving])
+      .apply(([roleArn, registryPath, modelDataUrl, s]) =>
+        bootstrapModelSpec(prefix, {
+          roleArn,
+          image: registryPath,
+          modelDataUrl,
+          environment: inferenceEnvironment(INFERENCE_ENTRY_POINT, INFERENCE_CODE_DIR, args.region),
+          serving: s,
+        }),
+      );
     const bootstrapModel = new aws.sagemaker.Model(
       `${name}-bootstrap`,
       {
-        name: `${prefix}-bootstrap-${codeHash.slice(0, 8)}`,
+        name: bootstrapSpec.name,
         executionRoleArn: this.executionRole.arn,
-        primaryContainer: {
-          image: image.registryPath,
-          modelDataUrl: s3Uri(bootstrapKey),
-          environment: inferenceEnvironment(INFERENCE_ENTRY_POINT, INFERENCE_CODE_DIR, args.region),
-        },
-        // Serverless endpoints cannot attach to a VPC.
-        vpcConfig:
-          ep.kind === "instance"
-            ? { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] }
-            : undefined,
+        primaryContainer: bootstrapSpec.primaryContainer,
+        vpcConfig: bootstrapSpec.vpcConfig,
       },
-      // Its name is fixed (the code hash), so a replacement must delete the old model first.
-      { parent: this, dependsOn: [rolePolicy, bootstrapObject], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [rolePolicy, bootstrapObject], retainOnDelete: true },
     );
     const bootstrapConfig = pulumi
       .all([serving, args.key.keyArn, bootstrapModel.name])
@@ -387,7 +419,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         productionVariants: bootstrapConfig.productionVariants,
         kmsKeyArn: bootstrapConfig.apply((c) => c.kmsKeyArn),
       },
-      child,
+      { parent: this, retainOnDelete: true },
     );
     const deploymentConfig = serving.apply((s) => endpointDeploymentConfig(s, deployment));
     this.endpoint = new aws.sagemaker.Endpoint(
@@ -402,7 +434,11 @@ export class ForecastModel extends pulumi.ComponentResource {
       // provider's in-place update sends UpdateEndpoint with the config name it has in state (the bootstrap one),
       // so no input that triggers that call may change either: the deployment policy is applied by the promote
       // function on every promotion, and here it is creation-only.
-      { parent: this, dependsOn: alarms, ignoreChanges: ["endpointConfigName", "deploymentConfig"] },
+      {
+        parent: this,
+        dependsOn: [...alarms, ...sageMakerLogs],
+        ignoreChanges: ["endpointConfigName", "deploymentConfig"],
+      },
     );
 
     if (ep.kind === "instance") {
@@ -444,7 +480,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         args.processedBucket.name,
         args.artifactsBucket.name,
         args.key.keyArn,
-        pulumi.all(args.network.privateSubnetIds),
+        args.network.privateSubnetIds,
         securityGroup.id,
       ])
       .apply(([roleArn, trainingImage, sourceDirUri, processed, artifacts, keyArn, subnetIds, sgId]) => ({
@@ -486,7 +522,7 @@ export class ForecastModel extends pulumi.ComponentResource {
           return () => handleRetrain(deps);
         },
       },
-      { parent: this, dependsOn: [sourceObject] },
+      { parent: this, dependsOn: [sourceObject, ...sageMakerLogs] },
     );
     const schedule = new aws.cloudwatch.EventRule(
       `${name}-retrain-schedule`,

@@ -8,6 +8,7 @@ import type { StackConfig } from "../config";
 import { Encryption } from "./encryption";
 import type { LogSettings } from "./log-group";
 import { Network } from "./network";
+import { INTERFACE_ENDPOINTS, type InterfaceEndpointService } from "./network-plan";
 import type { FunctionSettings } from "./private-function";
 import { SecureBucket, type AccessLogging, type BucketSettings } from "./secure-bucket";
 
@@ -16,7 +17,7 @@ export interface FoundationArgs {
   readonly region: string;
   /** Prefix of fixed names (KMS alias, log groups), e.g. `warecast-dev`. Required. */
   readonly namePrefix: string;
-  /** VPC CIDR, AZ count and NAT strategy. Required. */
+  /** VPC CIDR, AZ count, NAT strategy and interface endpoints. Required. */
   readonly network: StackConfig["network"];
   /** Retention, protection, access logging. Required. */
   readonly storage: StackConfig["storage"];
@@ -66,6 +67,9 @@ export class Foundation extends pulumi.ComponentResource {
         cidr: args.network.vpcCidr,
         azCount: args.network.azCount,
         nat: args.network.nat,
+        interfaceEndpoints: args.network.interfaceEndpoints
+          ? (Object.keys(INTERFACE_ENDPOINTS) as InterfaceEndpointService[])
+          : [],
         logs: this.logs,
       },
       child,

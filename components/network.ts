@@ -1,20 +1,33 @@
 /**
- * Network: a VPC with one public and one private subnet per AZ, NAT per config, VPC flow logs, an S3 gateway
- * endpoint and interface endpoints for every AWS API the private functions, Glue and SageMaker call.
- * Plain aws.ec2 resources (not awsx) so every piece is visible to tests and policies under mocks.
+ * Network: an awsx VPC (one public and one private subnet per AZ at fixed CIDRs, NAT per config, the S3 gateway
+ * endpoint on every route table), the default security group emptied, VPC flow logs, and interface endpoints for
+ * every AWS API the private functions, Glue and SageMaker call (when config asks for them).
+ *
+ * Under Pulumi's mocks the awsx VPC is one opaque resource (a remote component): its inputs are what tests and the
+ * offline policy check judge (policies/network.ts), and the mocks return its outputs as AWS would. Under the real
+ * engine its subnets, routes and gateways are ordinary resources that the same policies check.
  */
 import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { accountContext } from "./account";
 import { createLogGroup, type LogSettings } from "./log-group";
 import {
   GATEWAY_ENDPOINTS,
   INTERFACE_ENDPOINTS,
-  natLayout,
   planSubnets,
   type InterfaceEndpointService,
 } from "./network-plan";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
+
+/** awsx's NAT strategies, by the config's names. */
+const NAT_STRATEGY = { none: "None", single: "Single", perAz: "OnePerAz" } as const;
+
+/** The AWS provider `parent` inherited (the stack's tagged provider), as a providers list for a child. */
+function awsProvider(parent: pulumi.Resource): pulumi.ProviderResource[] {
+  const provider = parent.getProvider("aws::");
+  return provider ? [provider] : [];
+}
 
 export interface NetworkArgs {
   /** Region (endpoint service names). Required. */
@@ -27,19 +40,20 @@ export interface NetworkArgs {
   readonly nat?: "none" | "single" | "perAz";
   /** Log settings for the flow-log group. Required. */
   readonly logs: LogSettings;
-  /** Interface endpoints to create. Default: all of INTERFACE_ENDPOINTS. */
+  /** Interface endpoints to create. Default: all of INTERFACE_ENDPOINTS; [] reaches AWS through NAT only. */
   readonly interfaceEndpoints?: readonly InterfaceEndpointService[];
 }
 
 export class Network extends pulumi.ComponentResource {
-  public readonly vpc: aws.ec2.Vpc;
+  public readonly vpc: awsx.ec2.Vpc;
   public readonly vpcId: pulumi.Output<string>;
   public readonly cidr: string;
-  public readonly privateSubnetIds: pulumi.Output<string>[];
-  public readonly publicSubnetIds: pulumi.Output<string>[];
+  /** One private subnet per AZ, in AZ order. */
+  public readonly privateSubnetIds: pulumi.Output<string[]>;
+  /** One public subnet per AZ (NAT gateways only). */
+  public readonly publicSubnetIds: pulumi.Output<string[]>;
   /** Security group of the interface endpoints: HTTPS from the VPC only. */
   public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
-  public readonly privateRouteTableIds: pulumi.Output<string>[];
   public readonly flowLogGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -47,110 +61,49 @@ export class Network extends pulumi.ComponentResource {
     const cidr = args.cidr ?? "10.0.0.0/16";
     const azCount = args.azCount ?? 2;
     const plan = planSubnets(cidr, azCount);
-    const nat = natLayout(args.nat ?? "single", azCount);
+    const nat = args.nat ?? "single";
+    if (!(nat in NAT_STRATEGY))
+      throw new Error(`Network ${name}: nat must be none, single or perAz; got "${nat}"`);
     const endpoints =
       args.interfaceEndpoints ?? (Object.keys(INTERFACE_ENDPOINTS) as InterfaceEndpointService[]);
+    if (nat === "none" && endpoints.length === 0) {
+      throw new Error(`Network ${name}: with nat "none" the private subnets need interface endpoints`);
+    }
     const child = { parent: this };
 
-    const azs = aws.getAvailabilityZonesOutput({ state: "available" }, { parent: this });
     this.cidr = cidr;
-    this.vpc = new aws.ec2.Vpc(
+    // Exact CIDRs (planSubnets): adding an AZ never renumbers the existing subnets.
+    this.vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
-      { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `${name}-vpc` } },
-      child,
-    );
-    const vpcId = this.vpc.id;
-    // Take over the default security group and leave it without rules, so nothing can use it by accident.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId, ingress: [], egress: [] }, child);
-
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags: { Name: `${name}-igw` } }, child);
-    const publicRoutes = new aws.ec2.RouteTable(
-      `${name}-public-rt`,
-      { vpcId, tags: { Name: `${name}-public` } },
-      child,
-    );
-    new aws.ec2.Route(
-      `${name}-public-default`,
-      { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
-      child,
-    );
-
-    // No subnet maps public IPs: public subnets hold only NAT gateways, which have their own Elastic IPs.
-    const subnet = (tier: "public" | "private", block: string, i: number) =>
-      new aws.ec2.Subnet(
-        `${name}-${tier}-${i + 1}`,
-        {
-          vpcId,
-          cidrBlock: block,
-          availabilityZone: azs.names[i],
-          mapPublicIpOnLaunch: false,
-          tags: { Name: `${name}-${tier}-${i + 1}`, tier },
-        },
-        child,
-      );
-    const publicSubnets = plan.public.map((block, i) => {
-      const s = subnet("public", block, i);
-      new aws.ec2.RouteTableAssociation(
-        `${name}-public-${i + 1}`,
-        { subnetId: s.id, routeTableId: publicRoutes.id },
-        child,
-      );
-      return s;
-    });
-
-    const natGateways = Array.from({ length: nat.count }, (_, i) => {
-      const eip = new aws.ec2.Eip(
-        `${name}-nat-${i + 1}`,
-        { domain: "vpc", tags: { Name: `${name}-nat-${i + 1}` } },
-        child,
-      );
-      return new aws.ec2.NatGateway(
-        `${name}-nat-${i + 1}`,
-        { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${name}-nat-${i + 1}` } },
-        { parent: this, dependsOn: [igw] },
-      );
-    });
-
-    const privateSubnets = plan.private.map((block, i) => subnet("private", block, i));
-    const privateRouteTables = privateSubnets.map((subnet, i) => {
-      const table = new aws.ec2.RouteTable(
-        `${name}-private-rt-${i + 1}`,
-        { vpcId, tags: { Name: `${name}-private-${i + 1}` } },
-        child,
-      );
-      const natIndex = nat.forAz(i);
-      if (natIndex !== undefined) {
-        new aws.ec2.Route(
-          `${name}-private-default-${i + 1}`,
-          {
-            routeTableId: table.id,
-            destinationCidrBlock: "0.0.0.0/0",
-            natGatewayId: natGateways[natIndex].id,
-          },
-          child,
-        );
-      }
-      new aws.ec2.RouteTableAssociation(
-        `${name}-private-${i + 1}`,
-        { subnetId: subnet.id, routeTableId: table.id },
-        child,
-      );
-      return table;
-    });
-
-    for (const service of GATEWAY_ENDPOINTS) {
-      new aws.ec2.VpcEndpoint(
-        `${name}-${service}-gateway`,
-        {
-          vpcId,
+      {
+        cidrBlock: cidr,
+        numberOfAvailabilityZones: azCount,
+        subnetStrategy: "Auto",
+        subnetSpecs: [
+          { type: "Private", name: "private", cidrBlocks: plan.private },
+          { type: "Public", name: "public", cidrBlocks: plan.public },
+        ],
+        natGateways: { strategy: NAT_STRATEGY[nat] },
+        // Interface endpoints answer under the services' own DNS names only with both on.
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        // Gateway endpoints (free) on every route table the VPC makes: Glue in a private subnet requires S3's.
+        vpcEndpointStrategy: "Auto",
+        vpcEndpointSpecs: GATEWAY_ENDPOINTS.map((service) => ({
           serviceName: `com.amazonaws.${args.region}.${service}`,
           vpcEndpointType: "Gateway",
-          routeTableIds: privateRouteTables.map((t) => t.id),
-          tags: { Name: `${name}-${service}` },
-        },
-        child,
-      );
-    }
+        })),
+        tags: { Name: `${name}-vpc` },
+      },
+      // A remote component gets only the providers named on it, and its subnets, routes and gateways must go
+      // through the stack's tagged provider (the default one is disabled), so name it.
+      { parent: this, providers: awsProvider(this) },
+    );
+    const vpcId = this.vpc.vpcId;
+    this.privateSubnetIds = this.vpc.privateSubnetIds;
+    this.publicSubnetIds = this.vpc.publicSubnetIds;
+    // Take over the default security group and leave it without rules, so nothing can use it by accident.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId, ingress: [], egress: [] }, child);
 
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
@@ -179,7 +132,7 @@ export class Network extends pulumi.ComponentResource {
           serviceName: `com.amazonaws.${args.region}.${service}`,
           vpcEndpointType: "Interface",
           privateDnsEnabled: true,
-          subnetIds: privateSubnets.map((s) => s.id),
+          subnetIds: this.privateSubnetIds,
           securityGroupIds: [this.endpointSecurityGroup.id],
           tags: { Name: `${name}-${service}` },
         },
@@ -238,9 +191,6 @@ export class Network extends pulumi.ComponentResource {
     );
 
     this.vpcId = vpcId;
-    this.privateSubnetIds = privateSubnets.map((s) => s.id);
-    this.publicSubnetIds = publicSubnets.map((s) => s.id);
-    this.privateRouteTableIds = privateRouteTables.map((t) => t.id);
     this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
   }
 }

@@ -132,6 +132,8 @@ export class Observability extends pulumi.ComponentResource {
   public readonly topicArn: pulumi.Output<string>;
   /** Alarms by definition id (docs/operations.md has one runbook entry per id). */
   public readonly alarms: Readonly<Record<string, aws.cloudwatch.MetricAlarm>>;
+  /** Every alarm's name (what `warecast smoke` reads). */
+  public readonly alarmNames: pulumi.Output<string[]>;
   public readonly dashboardName: pulumi.Output<string>;
   public readonly budget: aws.budgets.Budget;
 
@@ -154,7 +156,7 @@ export class Observability extends pulumi.ComponentResource {
 
     this.topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: args.key.keyArn }, parent);
     const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
-    new aws.sns.TopicPolicy(
+    const topicPolicy = new aws.sns.TopicPolicy(
       `${name}-alarms-policy`,
       {
         arn: this.topic.arn,
@@ -225,6 +227,7 @@ export class Observability extends pulumi.ComponentResource {
       );
     }
     this.alarms = alarms;
+    this.alarmNames = pulumi.all(Object.values(alarms).map((a) => a.name));
 
     // Metrics from the functions' own log groups (never a second log group): ERROR lines, and the gate scores.
     for (const [id, fn] of Object.entries(functions)) {
@@ -268,11 +271,16 @@ export class Observability extends pulumi.ComponentResource {
           subscriberSnsTopicArns: [this.topic.arn],
         })),
       },
-      parent,
+      // AWS Budgets checks that it may publish to the topic when the budget is created.
+      { parent: this, dependsOn: [topicPolicy] },
     );
 
     this.topicArn = this.topic.arn;
-    this.registerOutputs({ topicArn: this.topicArn, dashboardName: this.dashboardName });
+    this.registerOutputs({
+      topicArn: this.topicArn,
+      dashboardName: this.dashboardName,
+      alarmNames: this.alarmNames,
+    });
   }
 
   private metricFilter(

@@ -9,6 +9,7 @@ export interface PolicyStatement {
   Principal?: "*" | { AWS?: string | string[]; Service?: string | string[] };
   Action: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Condition?: Record<string, Record<string, string | string[] | boolean>>;
 }
 
@@ -180,14 +181,19 @@ export function keyUseStatement(
 
 /**
  * Base bucket policy of every SecureBucket: deny any request without TLS, and for KMS buckets deny uploads that ask
- * for another encryption (anything but SSE-KMS with the stack key). `extra` statements follow.
+ * for another encryption (anything but SSE-KMS with the stack key), except under `otherEncryptionPrefixes` (keys
+ * an AWS service writes with its own encryption, such as CloudTrail's SSE-S3 digest files). `extra` follows.
  */
 export function bucketPolicy(args: {
   bucketArn: string;
   kmsKeyArn?: string;
+  otherEncryptionPrefixes?: readonly string[];
   extra?: readonly PolicyStatement[];
 }): PolicyDocument {
   const { bucketArn, kmsKeyArn } = args;
+  const exempt = (args.otherEncryptionPrefixes ?? []).map((p) => `${bucketArn}/${p}*`);
+  // Every object but the exempt ones (a Deny with NotResource: nothing else in the bucket escapes it).
+  const objects = exempt.length > 0 ? { NotResource: exempt } : { Resource: `${bucketArn}/*` };
   const statements: PolicyStatement[] = [
     {
       Sid: "DenyInsecureTransport",
@@ -205,7 +211,7 @@ export function bucketPolicy(args: {
         Effect: "Deny",
         Principal: "*",
         Action: "s3:PutObject",
-        Resource: `${bucketArn}/*`,
+        ...objects,
         Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
       },
       {
@@ -213,7 +219,7 @@ export function bucketPolicy(args: {
         Effect: "Deny",
         Principal: "*",
         Action: "s3:PutObject",
-        Resource: `${bucketArn}/*`,
+        ...objects,
         Condition: {
           StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn },
         },

@@ -24,5 +24,6 @@ export function predictionApiArgs(
     usage: { rateLimit: cfg.api.rateLimit, burstLimit: cfg.api.burstLimit, dailyQuota: cfg.api.dailyQuota },
     maxSeriesPerRequest: cfg.api.maxSeriesPerRequest,
     reservedConcurrency: cfg.api.reservedConcurrency,
+    accountLogging: { owner: cfg.account.sharedResources },
   };
 }

@@ -36,6 +36,7 @@ import {
   type PredictConfig,
 } from "../functions/predict/config";
 import type { OpenApiDoc } from "../functions/predict/spec";
+import { apiGatewayAccountLogging } from "./apigateway-account";
 import type { Encryption } from "./encryption";
 import type { IngestionPipeline } from "./ingestion-pipeline";
 import { createLogGroup, logGroupPath, type LogSettings } from "./log-group";
@@ -96,6 +97,11 @@ export interface PredictionApiArgs {
   readonly jobRetentionDays?: number;
   /** Stage name, the first path segment of the URL. Default "api". */
   readonly stageName?: string;
+  /**
+   * API Gateway's account-level CloudWatch Logs role, which the stage's access logs need: `owner: true` creates it
+   * here (one stack per account and region), `owner: false` relies on the stack that owns it. Required.
+   */
+  readonly accountLogging: { readonly owner: boolean };
 }
 
 export class PredictionApi extends pulumi.ComponentResource {
@@ -298,6 +304,8 @@ export class PredictionApi extends pulumi.ComponentResource {
       { ...args.logs, logGroupName: logGroupPath(args.logs.namePrefix, "apigateway", name) },
       child,
     );
+    // A stage with access logs is created only once the account has its CloudWatch Logs role.
+    const account = args.accountLogging.owner ? [apiGatewayAccountLogging(name, args.region, child)] : [];
     this.stage = new aws.apigateway.Stage(
       `${name}`,
       {
@@ -307,7 +315,7 @@ export class PredictionApi extends pulumi.ComponentResource {
         xrayTracingEnabled: true,
         accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
       },
-      child,
+      { parent: this, dependsOn: account },
     );
     new aws.apigateway.MethodSettings(
       `${name}-all`,

@@ -15,6 +15,7 @@ import type { Encryption } from "./encryption";
 import { POWERTOOLS_PACKAGES, zipExclusions } from "./function-packages";
 import { createLogGroup, logGroupPath, type LogSettings } from "./log-group";
 import type { Network } from "./network";
+import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 import {
   assumeRolePolicy,
   lambdaVpcAccessStatement,
@@ -123,15 +124,7 @@ export class PrivateFunction<E = unknown, R = unknown> extends pulumi.ComponentR
         vpcId: args.network.vpcId,
         description: `${name}: no ingress; HTTPS out to AWS APIs`,
         ingress: [],
-        egress: [
-          {
-            description: "HTTPS to AWS APIs",
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-          },
-        ],
+        egress: [HTTPS_TO_AWS_EGRESS],
       },
       child,
     );

@@ -56,6 +56,11 @@ export interface SecureBucketArgs {
   readonly accessLogging?: AccessLogging;
   /** Statements appended to the TLS-only base policy (e.g. a service principal's write access). Default none. */
   readonly policyStatements?: pulumi.Input<pulumi.Input<PolicyStatement>[]>;
+  /**
+   * Key prefixes where an AWS service writes with its own encryption, exempt from the deny of uploads without the
+   * stack key (e.g. CloudTrail's SSE-S3 digest files). Default none.
+   */
+  readonly otherEncryptionPrefixes?: pulumi.Input<string[]>;
 }
 
 export class SecureBucket extends pulumi.ComponentResource {
@@ -148,14 +153,15 @@ export class SecureBucket extends pulumi.ComponentResource {
           {
             id: "noncurrent-versions",
             status: "Enabled",
-            filter: {},
+            // The whole bucket, said explicitly: an empty filter is deprecated in the v7 provider.
+            filter: { prefix: "" },
             noncurrentVersionExpiration: { noncurrentDays },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },
           {
             id: "expired-delete-markers",
             status: "Enabled",
-            filter: {},
+            filter: { prefix: "" },
             expiration: { expiredObjectDeleteMarker: true },
           },
           ...expiry.map((rule) => ({
@@ -183,19 +189,23 @@ export class SecureBucket extends pulumi.ComponentResource {
 
     const ctx = accountContext(this, args.region);
     const extra = pulumi.output(args.policyStatements ?? []) as pulumi.Output<PolicyStatement[]>;
+    const exempt = pulumi.output(args.otherEncryptionPrefixes ?? []);
     this.policy = new aws.s3.BucketPolicy(
       `${name}-policy`,
       {
         bucket: bucketId,
-        policy: pulumi.all([this.bucket.arn, args.key?.keyArn, ctx, extra]).apply(([arn, keyArn, c, more]) =>
-          JSON.stringify(
-            bucketPolicy({
-              bucketArn: arn,
-              kmsKeyArn: kind === "data" ? keyArn : undefined,
-              extra: kind === "accessLogs" ? [accessLogDeliveryStatement(arn, c.accountId), ...more] : more,
-            }),
+        policy: pulumi
+          .all([this.bucket.arn, args.key?.keyArn, ctx, extra, exempt])
+          .apply(([arn, keyArn, c, more, prefixes]) =>
+            JSON.stringify(
+              bucketPolicy({
+                bucketArn: arn,
+                kmsKeyArn: kind === "data" ? keyArn : undefined,
+                otherEncryptionPrefixes: prefixes,
+                extra: kind === "accessLogs" ? [accessLogDeliveryStatement(arn, c.accountId), ...more] : more,
+              }),
+            ),
           ),
-        ),
       },
       // The public access block must exist first, or a policy with service principals may be rejected as public.
       { ...child, dependsOn: [pab] },

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { REGION_AZ_COUNT, networkFixedMonthlyUsd } from "../components/network-plan";
 import { allSettings, configKey, sections, type SectionName, type Sections } from "./sections";
 import type { PulumiConfigType, Setting } from "./settings";
 
@@ -37,6 +38,34 @@ function crossChecks(cfg: StackConfigBase, ctx: z.RefinementCtx): void {
   if (cfg.api.burstLimit < cfg.api.rateLimit) {
     issue(["api", "burstLimit"], `must be ≥ ${configKey("api", "rateLimit")}`);
   }
+  const zones = REGION_AZ_COUNT[cfg.aws.region];
+  if (zones !== undefined && cfg.network.azCount > zones) {
+    issue(["network", "azCount"], `${cfg.aws.region} has ${zones} availability zones`);
+  }
+  if (cfg.network.nat === "none" && !cfg.network.interfaceEndpoints) {
+    issue(
+      ["network", "nat"],
+      `none needs ${configKey("network", "interfaceEndpoints")}: true, or private workloads cannot reach AWS`,
+    );
+  }
+  // SageMaker rejects a canary above half the fleet; 100 means no canary (all at once).
+  const e = cfg.endpoint;
+  if (e.mode === "instance" && e.blueGreen && e.canaryPercent > 50 && e.canaryPercent < 100) {
+    issue(
+      ["endpoint", "canaryPercent"],
+      "must be at most 50 (SageMaker's canary limit), or 100 for all at once",
+    );
+  }
+  // The network costs money before any traffic; a budget it alone nearly fills alarms from the first week.
+  const network = networkFixedMonthlyUsd(cfg.network);
+  if (cfg.observability.monthlyBudgetUsd < BUDGET_TO_NETWORK_RATIO * network.total) {
+    issue(
+      ["observability", "monthlyBudgetUsd"],
+      `must be at least ${BUDGET_TO_NETWORK_RATIO} × the network's fixed cost of $${network.total.toFixed(2)}/month ` +
+        `(${configKey("network", "azCount")}, ${configKey("network", "nat")}, ` +
+        `${configKey("network", "interfaceEndpoints")}; docs/capacity.md)`,
+    );
+  }
   // Served forecasts live under forecasts/ with the raw retention: they must outlast their furthest target date
   // plus a week for the actuals to arrive, or accuracy against actuals never scores the far steps.
   const horizonDays = cfg.model.horizon * (cfg.model.frequency === "W" ? 7 : 1);
@@ -47,6 +76,9 @@ function crossChecks(cfg: StackConfigBase, ctx: z.RefinementCtx): void {
     );
   }
 }
+
+/** The network's fixed cost may take at most this share of the budget: half, so usage is what the alarms see. */
+export const BUDGET_TO_NETWORK_RATIO = 2;
 
 /** Days after a forecast's last target date that its actuals may still arrive (late events). */
 const ACTUALS_GRACE_DAYS = 7;
@@ -123,6 +155,10 @@ export function loadStackConfig(read: ConfigReader = pulumiConfigReader): StackC
     const s = bySetting.get(issue.path.slice(0, 2).join("."));
     if (!s) return issue.message;
     const value = given[s.key];
+    if (value === undefined && issue.code === "custom") {
+      // A rule that spans keys can reject a default: say which value it judged.
+      return `${s.key} (default ${JSON.stringify(s.setting.default)}): ${issue.message} (expected ${s.setting.expects})`;
+    }
     if (value === undefined) {
       return `${s.key} is not set; expected ${s.setting.expects}. Set it in Pulumi.<stack>.yaml or with \`pulumi config set ${s.key} <value>\`.`;
     }

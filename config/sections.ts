@@ -83,6 +83,23 @@ export const sections = {
           "NAT gateways for outbound internet from private subnets: none (AWS APIs via VPC endpoints only), single, or one per AZ.",
         default: "single",
       }),
+      interfaceEndpoints: boolean({
+        description:
+          "Interface VPC endpoints (in every AZ) for each AWS API the private workloads call; without them they reach AWS through NAT. Required when nat is none. The S3 gateway endpoint is always there (free).",
+        default: false,
+      }),
+    },
+  },
+  account: {
+    namespace: "warecast",
+    prefix: "account",
+    title: "Account-level resources",
+    settings: {
+      sharedResources: boolean({
+        description:
+          "This stack owns what AWS keeps once per account and region: API Gateway's CloudWatch Logs role (the stage's access logs need it) and the /aws/sagemaker/TrainingJobs log group. Exactly one stack per account and region sets true (docs/deploy.md).",
+        default: true,
+      }),
     },
   },
   storage: {
@@ -145,8 +162,8 @@ export const sections = {
     prefix: "etl",
     title: "ETL (Glue)",
     settings: {
-      workerType: oneOf(["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"], {
-        description: "Glue worker type.",
+      workerType: oneOf(["G.1X", "G.2X", "G.4X", "G.8X"], {
+        description: "Glue worker type of the Spark job (G.025X exists only for streaming jobs).",
         default: "G.1X",
       }),
       maxWorkers: integer({
@@ -318,7 +335,7 @@ export const sections = {
       }),
       canaryPercent: integer({
         description:
-          "Blue/green: share of capacity that takes traffic first, in percent (100 = all at once).",
+          "Blue/green: share of capacity that takes traffic first, in percent: at most 50 (SageMaker's canary limit), or 100 for all at once.",
         min: 1,
         max: 100,
         default: 25,
@@ -388,7 +405,8 @@ export const sections = {
         default: "0.5",
       }),
       monthlyBudgetUsd: integer({
-        description: "AWS Budgets monthly cost limit for the stack's cost-allocation tags.",
+        description:
+          "AWS Budgets monthly cost limit for the stack's cost-allocation tags; at least twice the network's fixed cost (docs/capacity.md).",
         min: 1,
         max: 1000000,
         default: 100,

@@ -418,14 +418,15 @@ def _start(opts: JobOptions) -> tuple[SparkSession, Callable[[], None]]:
     return glue.spark_session, job.commit
 
 
-def _register_partitions(spark: SparkSession, database: str) -> None:
-    """Adds new partitions to the catalog tables (Athena reads them). The data is committed already, so a
-    failure here is logged as a warning, not a failed run; the next run repairs the catalog again."""
-    for table in ("demand_daily", "series_state", "quarantine"):
-        try:
-            spark.sql(f"MSCK REPAIR TABLE `{database}`.`{table}`")
-        except Exception as err:  # noqa: BLE001 - any catalog error leaves the committed data valid
-            log.warning("catalog partitions of %s.%s not registered: %s", database, table, err)
+def _register_partitions(processed: Storage, database: str) -> dict[str, int]:
+    """Adds the processed tables' new partitions to the catalog (Athena reads them) through the Glue API
+    (etl/catalog.py). A failure fails the run, so its alarm fires; the data is committed already, and the
+    next run registers what is still missing."""
+    import boto3  # present in Glue; local runs have no catalog
+
+    from etl.catalog import register_partitions
+
+    return register_partitions(boto3.client("glue"), processed, database)
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -443,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             boto3.client("cloudwatch"), opts.metrics_namespace, manifest, opts.job_name or "warecast-etl"
         )
     if opts.catalog_database:
-        _register_partitions(spark, opts.catalog_database)
+        _register_partitions(Storage(spark, opts.processed), opts.catalog_database)
     summary = {k: manifest[k] for k in ("run_id", "mode", "records_in", "valid", "quarantined", "duplicates")}
     log.info("manifest %s", json.dumps(summary))
     finish()

@@ -1,7 +1,7 @@
 import { attachedTo, S3_BUCKET } from "./encryption";
-import { stackPolicy, type WarecastPolicy } from "./lib/policy";
+import { resourcePolicy, stackPolicy, type ResourceRule, type WarecastPolicy } from "./lib/policy";
 import { ofType } from "./lib/stack";
-import { at, parseJson, strings, UNKNOWN } from "./lib/values";
+import { at, list, parseJson, strings, UNKNOWN } from "./lib/values";
 
 /** S3 bucket guard rails: TLS only, no public access, versioned data. */
 
@@ -125,4 +125,36 @@ export const s3Versioning: WarecastPolicy = stackPolicy(
   },
 );
 
-export const bucketPolicies = [s3TlsOnly, s3PublicAccessBlocked, s3Versioning];
+export const S3_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
+const FILTER_FIELDS = ["prefix", "tag", "and", "objectSizeGreaterThan", "objectSizeLessThan"];
+
+export const s3LifecycleFilter: ResourceRule = resourcePolicy(
+  {
+    name: "s3-lifecycle-rule-filter",
+    description:
+      "Every S3 lifecycle rule says what it applies to (filter.prefix, tag, and, or an object size); an empty or missing filter is deprecated in the AWS provider v7.",
+    remediationSteps:
+      'Give each rule of aws.s3.BucketLifecycleConfiguration a filter; for the whole bucket write filter: { prefix: "" }.',
+    severity: "low",
+  },
+  [S3_LIFECYCLE],
+  (props, _args, report) => {
+    const rules = list(props, "rules");
+    if (rules === UNKNOWN) return;
+    rules.forEach((_, i) => {
+      const filter = at(props, `rules.${i}.filter`);
+      if (filter === UNKNOWN) return;
+      const id = String(at(props, `rules.${i}.id`) ?? i);
+      const set = FILTER_FIELDS.filter((f) => {
+        const v = at(props, `rules.${i}.filter.${f}`);
+        return v !== undefined && v !== null;
+      });
+      if (set.length === 0)
+        report(
+          `rule "${id}" has ${filter ? "an empty" : "no"} filter; for the whole bucket write filter: { prefix: "" }`,
+        );
+    });
+  },
+);
+
+export const bucketPolicies = [s3TlsOnly, s3PublicAccessBlocked, s3Versioning, s3LifecycleFilter];

@@ -139,22 +139,33 @@ const GLUE_MODES: [string, string, string][] = [
   ["jobBookmarksEncryption", "jobBookmarksEncryptionMode", "CSE-KMS"],
 ];
 
+/** Glue 5.0 writes a job's logs to `<--custom-logGroup-prefix>/output` and `/error`. */
+const GLUE_LOG_STREAMS = ["output", "error"];
+
 export const glueKmsEncryption: WarecastPolicy = stackPolicy(
   {
     name: "glue-security-configuration-kms",
     description:
-      "Glue security configurations encrypt S3 output, CloudWatch logs and job bookmarks with the stack's KMS key, and every Glue job uses one.",
+      "Glue security configurations encrypt S3 output and job bookmarks with the stack's KMS key, and every Glue job uses one. Its logs are encrypted with the stack key either by the configuration (cloudwatchEncryption) or, with that off, by the stack's own log groups the job writes to (--custom-logGroup-prefix).",
     remediationSteps:
-      "Give each aws.glue.SecurityConfiguration s3Encryption SSE-KMS, cloudwatchEncryption SSE-KMS and " +
-      "jobBookmarksEncryption CSE-KMS, each with kmsKeyArn = the stack key; set securityConfiguration on every aws.glue.Job.",
+      "Give each aws.glue.SecurityConfiguration s3Encryption SSE-KMS and jobBookmarksEncryption CSE-KMS, each with " +
+      "kmsKeyArn = the stack key; set securityConfiguration on every aws.glue.Job. For logs, either cloudwatchEncryption " +
+      "SSE-KMS with the stack key, or DISABLED with --custom-logGroup-prefix naming <prefix>/output and <prefix>/error " +
+      "groups made with the shared log-group helper (stack key).",
     severity: "high",
   },
   ({ resources }, report) => {
     const configs = ofType(resources, GLUE_SECURITY_CONFIGURATION);
+    /** Configurations whose CloudWatch encryption is off: their jobs' own log groups must carry the key. */
+    const logsByGroup = new Set<PolicyResource>();
     for (const sc of configs) {
       for (const [block, modeField, wanted] of GLUE_MODES) {
         const mode = at(sc.props, `encryptionConfiguration.${block}.${modeField}`);
         if (mode === UNKNOWN) continue;
+        if (block === "cloudwatchEncryption" && (mode === undefined || mode === "DISABLED")) {
+          logsByGroup.add(sc);
+          continue;
+        }
         if (mode !== wanted) {
           report(
             sc,
@@ -166,17 +177,40 @@ export const glueKmsEncryption: WarecastPolicy = stackPolicy(
         if (problem) report(sc, problem);
       }
     }
-    const names = configs.map((c) => str(c.props, "name")).filter((n): n is string => !!n);
+    const groups = ofType(resources, LOG_GROUP);
     for (const job of ofType(resources, GLUE_JOB)) {
       const sc = at(job.props, "securityConfiguration");
       if (sc === UNKNOWN) continue;
-      const depends = (job.propertyDependencies?.securityConfiguration ?? []).some((d) =>
-        configs.includes(d),
-      );
-      if (typeof sc !== "string" || sc === "")
+      const used =
+        configs.find((c) => (job.propertyDependencies?.securityConfiguration ?? []).includes(c)) ??
+        configs.find((c) => typeof sc === "string" && str(c.props, "name") === sc);
+      if (typeof sc !== "string" || sc === "") {
         report(job, "has no securityConfiguration, so its output, logs and bookmarks are not KMS-encrypted");
-      else if (!depends && !names.includes(sc))
+        continue;
+      }
+      if (!used) {
         report(job, `securityConfiguration "${sc}" is not a security configuration of this stack`);
+        continue;
+      }
+      if (!logsByGroup.has(used)) continue;
+      const prefix = at(job.props, "defaultArguments.--custom-logGroup-prefix");
+      if (prefix === UNKNOWN) continue;
+      if (typeof prefix !== "string" || prefix === "") {
+        report(
+          job,
+          "logs to Glue's shared /aws-glue/jobs groups unencrypted (cloudwatchEncryption is off and no --custom-logGroup-prefix names the stack's groups)",
+        );
+        continue;
+      }
+      for (const stream of GLUE_LOG_STREAMS) {
+        const group = groups.find((g) => str(g.props, "name") === `${prefix}/${stream}`);
+        if (!group) {
+          report(job, `logs to ${prefix}/${stream}, which is not a log group of this stack`);
+          continue;
+        }
+        const problem = stackKeyProblem(group, "kmsKeyId", resources);
+        if (problem) report(job, `its log group ${prefix}/${stream}: ${problem}`);
+      }
     }
   },
 );

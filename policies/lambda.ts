@@ -1,7 +1,7 @@
 import { LOG_GROUP } from "./encryption";
 import { resourcePolicy, stackPolicy, type ResourceRule, type WarecastPolicy } from "./lib/policy";
 import { ofType, resolveRef } from "./lib/stack";
-import { publicSubnets, SUBNET } from "./network";
+import { awsxSubnetKind, publicSubnets, SUBNET } from "./network";
 import { at, isSet, list, str, UNKNOWN } from "./lib/values";
 
 /** Lambda functions: private networking, bounded logs, reserved concurrency where the stack asks for it. */
@@ -31,9 +31,12 @@ export const lambdaPrivateSubnets: WarecastPolicy = stackPolicy(
       const own = new Set((fn.propertyDependencies?.vpcConfig ?? []).filter((d) => d.type === SUBNET));
       const ids = list(fn.props, "vpcConfig.subnetIds");
       if (ids !== UNKNOWN) {
-        ids.forEach((_, i) => {
+        ids.forEach((id, i) => {
           const ref = resolveRef(fn, `vpcConfig.subnetIds.${i}`, subnets, ["id", "subnetId", "arn"]);
           if (ref.kind === "resolved") own.add(ref.target);
+          // Under mocks an awsx VPC's subnets are no resources of their own: its outputs say which kind each is.
+          else if (typeof id === "string" && awsxSubnetKind(resources, id) === "public")
+            report(fn, `subnet ${id} is one of the VPC's public subnets; use a private subnet`);
         });
       }
       for (const subnet of own) {

@@ -25,6 +25,7 @@ export const TAGGABLE = [
   "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
   "aws:glue/job:Job",
   "aws:glue/catalogDatabase:CatalogDatabase",
+  "aws:glue/connection:Connection",
   "aws:glue/crawler:Crawler",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
@@ -46,7 +47,8 @@ export const TAGGABLE = [
   "aws:apigateway/stage:Stage",
   "aws:apigateway/usagePlan:UsagePlan",
   "aws:apigateway/apiKey:ApiKey",
-  "awsx:ec2:Vpc",
+  // Not awsx:ec2:Vpc: a remote component is no AWS resource. Its children (the ec2 Vpc, subnets, gateways, routes,
+  // endpoints) are on this list and made through the providers it is given, the stack's tagged one.
 ];
 
 /** The tags a resource will carry: its provider's default tags overlaid with its own. */

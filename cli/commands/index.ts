@@ -7,6 +7,7 @@ import { register as ingest } from "./ingest";
 import { register as model } from "./model";
 import { register as policyCheck } from "./policy-check";
 import { register as serve } from "./serve";
+import { register as smoke } from "./smoke";
 import { register as train } from "./train";
 import { register as tune } from "./tune";
 
@@ -20,6 +21,7 @@ export const commands: RegisterCommand[] = [
   importCommand,
   policyCheck,
   serve,
+  smoke,
   model,
   train,
   backtest,

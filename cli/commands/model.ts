@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import type { Command } from "commander";
 import { positiveInteger } from "../usage";
+import type { DeployResult } from "../../functions/model/deploy";
 import type { ActionResult, OperatorDeps } from "../../functions/model/operator";
 
 /**
@@ -68,20 +69,22 @@ function report(flags: Common, what: string, r: ActionResult): void {
     );
     return;
   }
-  const how =
-    r.deploy.action === "updating"
-      ? `endpoint updating to ${r.deploy.endpointConfig}${r.deploy.blueGreen ? " (blue/green, rollback on alarms)" : ""}`
-      : `endpoint ${r.deploy.action.replace(/-/g, " ")} (${r.deploy.endpointConfig})`;
   console.log(
-    `${what}: version ${r.version.version} (${r.version.trainingJob}); ${how}; recorded at ${r.record}`,
+    `${what}: version ${r.version.version} (${r.version.trainingJob}); ${deployText(r.deploy)}; recorded at ${r.record}`,
   );
+}
+
+function deployText(d: DeployResult): string {
+  return d.action === "updating"
+    ? `endpoint updating to ${d.endpointConfig}${d.blueGreen ? " (blue/green, rollback on alarms)" : ""}`
+    : `endpoint ${d.action.replace(/-/g, " ")} (${d.endpointConfig})`;
 }
 
 export function register(program: Command): void {
   const model = program
     .command("model")
     .description(
-      "Inspect, pin, unpin or roll back the model a stack's SageMaker endpoint serves (uses AWS credentials)",
+      "Inspect, pin, unpin, redeploy or roll back the model a stack's SageMaker endpoint serves (uses AWS credentials)",
     );
 
   withCommon(
@@ -176,6 +179,31 @@ export function register(program: Command): void {
       const pin = await unpin(d, ctx, flags.reason);
       const msg = pin ? `unpinned (was version ${pin.version})` : "no pin was set";
       console.log(flags.json ? JSON.stringify({ action: "unpin", was: pin ?? null }) : msg);
+    });
+
+  withCommon(
+    model
+      .command("redeploy")
+      .description(
+        "Deploy the serving model again with the stack's current serving settings (after `pulumi up` changed endpoint* config)",
+      ),
+  )
+    .requiredOption("--reason <text>", "why (recorded)")
+    .action(async (flags: Common & { reason: string }) => {
+      const { stackContext, redeploy } = await load();
+      const d = await deps(flags);
+      const r = await redeploy(d, await stackContext(d, flags.endpoint, flags.bucket), flags.reason);
+      if (flags.json) {
+        console.log(
+          JSON.stringify(
+            { action: "redeploy", model: r.modelName, deploy: r.deploy, record: r.record },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      console.log(`redeployed ${r.modelName}: ${deployText(r.deploy)}; recorded at ${r.record}`);
     });
 
   withCommon(

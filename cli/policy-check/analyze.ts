@@ -26,6 +26,8 @@ export interface CheckResource {
   readonly id?: string;
   readonly parent?: string;
   readonly custom: boolean;
+  /** A remote (multi-language) component such as awsx's Vpc: its outputs are those its provider returned. */
+  readonly remote?: boolean;
   /** URN of the provider resource (a `pulumi:providers:*` resource in the same list), or undefined for the default. */
   readonly provider?: string;
   readonly inputs: Record<string, unknown>;

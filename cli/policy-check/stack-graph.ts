@@ -23,13 +23,13 @@ export function projectName(root: string): string {
 }
 
 function outputsOf(r: RegisteredResource, mocks: ReturnType<typeof createMocks>): Record<string, unknown> {
-  if (!r.custom) return r.inputs;
+  if (!r.custom && !r.remote) return r.inputs;
   const result = mocks.newResource({
     type: r.type,
     name: r.name,
     inputs: r.inputs,
     provider: r.provider,
-    custom: true,
+    custom: r.custom,
   });
   return (result as { state?: Record<string, unknown> }).state ?? r.inputs;
 }
@@ -42,9 +42,16 @@ function stringsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** The ids a remote component (awsx's Vpc) outputs: `vpcId`, `privateSubnetIds`, … (each `…Id` or `…Ids` output). */
+function outputIds(r: CheckResource): string[] {
+  return Object.entries(r.outputs ?? {})
+    .filter(([k]) => /Ids?$/.test(k))
+    .flatMap(([, v]) => stringsIn(v));
+}
+
 /**
  * The engine records which resources each input property came from; the harness does not. Under the mocks an
- * input equal to a resource's id or ARN came from that resource. Mock ids derive from logical names, which two
+ * input equal to a resource's id or ARN (or to an id a remote component outputs) came from that resource. Mock ids derive from logical names, which two
  * resources of different types may share (a subnet and its route table association), so a value links to every
  * resource that owns it; rules look for the type they need. Returns the resources with `propertyDependencies`.
  */
@@ -54,6 +61,7 @@ export function linkDependencies(resources: readonly CheckResource[]): CheckReso
     if (typeof value === "string" && value !== "") owners.set(value, [...(owners.get(value) ?? []), urn]);
   };
   for (const r of resources) {
+    if (r.remote) for (const id of outputIds(r)) own(id, r.urn);
     if (!r.custom) continue;
     own(r.id, r.urn);
     own(r.outputs?.arn, r.urn);
@@ -107,6 +115,7 @@ export async function loadStackGraph(stack: string, root: string): Promise<Stack
         name: r.name,
         parent: r.parent,
         custom: r.custom,
+        remote: r.remote,
         provider: r.provider,
         inputs: r.inputs,
         id: r.id,

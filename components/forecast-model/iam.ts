@@ -232,5 +232,31 @@ export function promoteStatements(c: ModelIamContext): PolicyStatement[] {
       Resource: `${c.artifactsBucketArn}/${deferralPrefix(a.decisions)}*`,
     },
     keyUseStatement(c.keyArn, c.region, ["s3"]),
+    ...endpointConfigKeyStatements(c),
+  ];
+}
+
+/**
+ * CreateEndpointConfig with the stack key (instance endpoints encrypt their ML volumes with it): SageMaker, acting
+ * as the caller, describes the key and creates a grant on it for the instances. Only through SageMaker, and only
+ * grants for AWS resources.
+ */
+export function endpointConfigKeyStatements(c: ModelIamContext): PolicyStatement[] {
+  const viaSageMaker = { "kms:ViaService": `sagemaker.${c.region}.amazonaws.com` };
+  return [
+    {
+      Sid: "GrantKeyToEndpointVolumes",
+      Effect: "Allow",
+      Action: "kms:CreateGrant",
+      Resource: c.keyArn,
+      Condition: { Bool: { "kms:GrantIsForAWSResource": true }, StringEquals: viaSageMaker },
+    },
+    {
+      Sid: "DescribeKeyForEndpointConfigs",
+      Effect: "Allow",
+      Action: "kms:DescribeKey",
+      Resource: c.keyArn,
+      Condition: { StringEquals: viaSageMaker },
+    },
   ];
 }

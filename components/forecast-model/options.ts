@@ -17,6 +17,9 @@ export function forecastModelArgs(
     artifactsBucket: foundation.artifactsBucket,
     processedBucket: foundation.processedBucket,
     functions: foundation.functions,
+    logs: foundation.logs,
+    sharedTrainingLogGroup: { enabled: cfg.account.sharedResources },
+    protect: cfg.storage.protect,
     ...forecastModelOptions(cfg),
   };
 }

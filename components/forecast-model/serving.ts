@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import {
   buildEndpointConfig,
   buildUpdateEndpoint,
   VARIANT_NAME,
 } from "../../functions/model/endpoint-config";
+import { buildCreateModel } from "../../functions/model/deploy";
+import { stableJson } from "../../functions/model/names";
 import type { Deployment, Serving } from "../../functions/model/settings";
 
 /**
@@ -42,6 +45,47 @@ export function bootstrapEndpointConfig(
     name: req.EndpointConfigName as string,
     productionVariants: toPulumiShape(req.ProductionVariants) as Record<string, unknown>[],
     ...(req.KmsKeyId ? { kmsKeyArn: req.KmsKeyId } : {}),
+  };
+}
+
+export interface BootstrapModelInputs {
+  readonly name: string;
+  readonly primaryContainer: { image: string; modelDataUrl: string; environment: Record<string, string> };
+  readonly vpcConfig?: { subnets: string[]; securityGroupIds: string[] };
+}
+
+/**
+ * The bootstrap Model as Pulumi declares it, from the CreateModel builder promotions use. Its name ends in a hash
+ * of everything CreateModel sends, so any change makes a new model beside the old one (never a replacement that
+ * must delete a model the live endpoint may still serve).
+ */
+export function bootstrapModelSpec(
+  prefix: string,
+  m: {
+    roleArn: string;
+    image: string;
+    modelDataUrl: string;
+    environment: Record<string, string>;
+    serving: Serving;
+  },
+): BootstrapModelInputs {
+  const spec = { modelName: "", image: m.image, modelDataUrl: m.modelDataUrl, environment: m.environment };
+  const request = buildCreateModel(spec, { roleArn: m.roleArn, serving: m.serving });
+  const hash = createHash("sha256")
+    .update(stableJson({ ...request, ModelName: undefined }))
+    .digest("hex");
+  const vpc = request.VpcConfig;
+  return {
+    name: `${prefix}-bootstrap-${hash.slice(0, 8)}`,
+    primaryContainer: { image: m.image, modelDataUrl: m.modelDataUrl, environment: { ...m.environment } },
+    ...(vpc
+      ? {
+          vpcConfig: {
+            subnets: [...(vpc.Subnets ?? [])],
+            securityGroupIds: [...(vpc.SecurityGroupIds ?? [])],
+          },
+        }
+      : {}),
   };
 }
 

@@ -43,7 +43,10 @@ export function inferenceEnvironment(
   };
 }
 
-export function buildCreateModel(spec: ModelSpec, target: DeployTarget): CreateModelCommandInput {
+export function buildCreateModel(
+  spec: ModelSpec,
+  target: Pick<DeployTarget, "roleArn" | "serving">,
+): CreateModelCommandInput {
   return {
     ModelName: spec.modelName,
     ExecutionRoleArn: target.roleArn,

@@ -1,13 +1,14 @@
 import { currentChampion, type Champion } from "./champion";
 import { writeOnce, readPin, type Pin } from "./decisions";
-import { deployModel, type DeployResult } from "./deploy";
-import { compactTimestamp, parseS3Uri } from "./names";
+import { createHash } from "node:crypto";
+import { buildCreateModel, deployModel, type DeployResult, type ModelSpec } from "./deploy";
+import { compactTimestamp, parseS3Uri, stableJson } from "./names";
 import { getObjectBytes, type S3Api, type SageMakerApi } from "./ports";
 import { getVersion, listVersions, versionFromPackage, type RegisteredVersion } from "./registry";
 import { parseSettings, promoteSettingsSchema, type PromoteSettings } from "./settings";
 
 /**
- * What `warecast model pin | unpin | rollback | status` do, against the stack's endpoint. The operator names only
+ * What `warecast model pin | unpin | rollback | redeploy | status` do, against the stack's endpoint. The operator names only
  * the endpoint: its current model's artifact locates the artifacts bucket, where the ForecastModel component
  * keeps the promote function's settings (`control/promote-settings.json`), so a pin deploys exactly as a
  * promotion would (same serving shape, KMS, VPC, blue/green with rollback alarms).
@@ -194,4 +195,50 @@ export async function rollback(deps: OperatorDeps, ctx: StackContext, reason: st
     ...deployed(v, deploy),
   });
   return { version: v, deploy, record };
+}
+
+export interface RedeployResult {
+  /** The model deployed: the serving one, or a copy of it in the stack's current subnets. */
+  readonly modelName: string;
+  readonly deploy: DeployResult;
+  readonly record: string;
+}
+
+/**
+ * Deploys the model the endpoint serves again, with the stack's current serving and deployment settings (what the
+ * last `pulumi up` wrote to control/promote-settings.json): how a change of instance type, fleet size, memory,
+ * network or blue/green settings reaches the live endpoint without waiting for the next promotion. It takes the
+ * promotion's path (deployModel: a new endpoint config, blue/green with the rollback alarms when on).
+ */
+export async function redeploy(
+  deps: OperatorDeps,
+  ctx: StackContext,
+  reason: string,
+): Promise<RedeployResult> {
+  const s = ctx.settings;
+  const serving = await deps.sagemaker.describeModel({ ModelName: ctx.serving.modelName });
+  const container = serving.PrimaryContainer;
+  if (!container?.Image) throw new Error(`model ${ctx.serving.modelName} has no primary container image`);
+  const spec: ModelSpec = {
+    modelName: ctx.serving.modelName,
+    image: container.Image,
+    modelDataUrl: ctx.serving.modelDataUrl,
+    environment: { ...(container.Environment ?? {}) },
+  };
+  // A model's VPC is fixed at creation: a model for other subnets is a copy, named after what CreateModel sends.
+  const wanted = buildCreateModel(spec, { roleArn: s.roleArn, serving: s.serving }).VpcConfig;
+  const same = stableJson(wanted ?? null) === stableJson(serving.VpcConfig ?? null);
+  const modelName = same ? spec.modelName : `${spec.modelName.slice(0, 54)}-${hash8(wanted)}`;
+  const deploy = await deployModel(deps.sagemaker, { ...spec, modelName }, target(s));
+  const record = await recordOperator(deps, s, "redeploy", {
+    reason,
+    model_name: modelName,
+    endpoint_config: deploy.endpointConfig,
+    deploy: deploy.action,
+  });
+  return { modelName, deploy, record };
+}
+
+function hash8(value: unknown): string {
+  return createHash("sha256").update(stableJson(value)).digest("hex").slice(0, 8);
 }

@@ -10,10 +10,21 @@ import { spec } from "../functions/predict-support";
 const PROGRAM = path.join(__dirname, "programs", "prediction-api.ts");
 let dev: StackRun;
 let prod: StackRun;
+let notOwner: StackRun;
 beforeAll(async () => {
   dev = await runStack("dev", { program: PROGRAM });
   prod = await runStack("prod", { program: PROGRAM });
-}, 400_000);
+  notOwner = await runStack("dev", {
+    program: PROGRAM,
+    overrides: { "warecast:accountSharedResources": "false" },
+  });
+}, 600_000);
+
+it("leaves the account's API Gateway CloudWatch role to its owner when accountSharedResources is false", () => {
+  expect(notOwner.ofType("aws:apigateway/account:Account")).toEqual([]);
+  expect(notOwner.ofType("aws:iam/role:Role").filter((r) => r.name.endsWith("-api-cloudwatch"))).toEqual([]);
+  expect(notOwner.ofType("aws:apigateway/stage:Stage")).toHaveLength(1);
+});
 
 type Stmt = { Sid?: string; Action: string | string[]; Resource: string | string[] };
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>;
@@ -33,6 +44,46 @@ const statementsOf = (run: StackRun, suffix: string): Stmt[] => {
 
 describe.each(["dev", "prod"])("%s stack", (stack) => {
   const run = () => (stack === "dev" ? dev : prod);
+
+  it("owns the account's API Gateway CloudWatch role (accountSharedResources) and creates the stage after it", () => {
+    const account = one(run(), "aws:apigateway/account:Account");
+    const role = run()
+      .ofType("aws:iam/role:Role")
+      .find((r) => r.name === `warecast-${stack}-api-cloudwatch`)!;
+    expect(account.inputs.cloudwatchRoleArn).toBe(`arn:aws:iam::123456789012:role/${role.id}`);
+    expect(json(role.inputs.assumeRolePolicy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "apigateway.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
+    // Other stacks' stages rely on the account setting: the role outlives this stack.
+    expect(role.retainOnDelete).toBe(true);
+    const policy = run()
+      .ofType("aws:iam/rolePolicy:RolePolicy")
+      .find((p) => p.name === `warecast-${stack}-api-cloudwatch`)!;
+    const groups = "arn:aws:logs:eu-west-1:123456789012:log-group:*";
+    expect(json(policy.inputs.policy).Statement).toEqual([
+      {
+        Sid: "ApiGatewayWritesLogs",
+        Effect: "Allow",
+        Action: [
+          "logs:CreateLogGroup",
+          "logs:CreateLogStream",
+          "logs:DescribeLogGroups",
+          "logs:DescribeLogStreams",
+          "logs:PutLogEvents",
+          "logs:GetLogEvents",
+          "logs:FilterLogEvents",
+        ],
+        Resource: [groups, `${groups}:log-stream:*`],
+      },
+    ]);
+    expect(account.dependencies).toContain(policy.urn);
+    expect(one(run(), "aws:apigateway/stage:Stage").dependencies).toContain(account.urn);
+  });
 
   it("imports the spec as a regional REST API, with proxy integrations, validators and problem+json gateway responses", () => {
     const api = one(run(), "aws:apigateway/restApi:RestApi");

@@ -4,13 +4,15 @@
  * --extra-files in the working directory), run by spark-submit (pyspark 3.5.4, Glue 5.0's Spark line) with the
  * job definition's DefaultArguments as argv, plus what Glue adds (--JOB_ID, --JOB_RUN_ID, --JOB_NAME,
  * --SECURITY_CONFIGURATION). Nothing is imported from the source tree: a missing module in the zip fails the run.
- * What differs from Glue is in docs/etl.md ("The Glue artifact test").
+ * Its AWS calls go to moto, which holds the stack's catalog database and tables (S3 locations mapped to the local
+ * stand-in as the arguments are). What differs from Glue is in docs/etl.md ("The Glue artifact test").
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { Glue, type Partition } from "@aws-sdk/client-glue";
 import { localSparkOptions, sparkEnv } from "../../cli/commands/etl";
 import { REPO_ROOT, runStack, type RegisteredResource } from "../harness";
 import { deployedObjects, writeObject, type DeployedObject } from "../support/deployed-objects";
@@ -35,19 +37,24 @@ interface GlueRun {
 }
 
 let job: RegisteredResource;
+let tables: RegisteredResource[];
 let objects: Map<string, DeployedObject>;
 let moto: MotoServer;
+let glue: Glue;
 let tmp: string;
 
 beforeAll(async () => {
   const run = await runStack("dev");
   [job] = run.ofType("aws:glue/job:Job");
+  tables = run.ofType("aws:glue/catalogTable:CatalogTable");
   objects = await deployedObjects(run);
   moto = await startMoto();
+  glue = new Glue({ endpoint: moto.endpoint, region: process.env.AWS_REGION ?? "eu-west-1", maxAttempts: 1 });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-glue-artifact-"));
 });
 
 afterAll(async () => {
+  glue?.destroy();
   await moto?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -87,6 +94,76 @@ function writeRawEvents(root: string): void {
   const file = path.join(root, "s3", raw, "events", "dt=2024-03-10", "batch-1.ndjson.gz");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, gzipSync(lines.join("")));
+}
+
+interface ColumnInputs {
+  name: string;
+  type: string;
+  comment?: string;
+}
+
+interface TableInputs {
+  name: string;
+  databaseName: string;
+  tableType: string;
+  parameters: Record<string, string>;
+  partitionKeys: ColumnInputs[];
+  storageDescriptor: {
+    location: string;
+    inputFormat: string;
+    outputFormat: string;
+    serDeInfo: { serializationLibrary: string; parameters: Record<string, string> };
+    columns: ColumnInputs[];
+  };
+}
+
+const tableInputs = (t: RegisteredResource) => t.inputs as unknown as TableInputs;
+const columns = (cs: ColumnInputs[]) => cs.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment }));
+
+/** The stack's catalog database and tables in moto, their locations in the run's local stand-in for S3. */
+async function provisionCatalog(root: string): Promise<void> {
+  const database = defaultArguments()["--catalog-database"];
+  await glue.deleteDatabase({ Name: database }).catch(() => undefined);
+  await glue.createDatabase({ DatabaseInput: { Name: database } });
+  for (const t of tables.map(tableInputs)) {
+    expect(t.databaseName).toBe(database);
+    const sd = t.storageDescriptor;
+    await glue.createTable({
+      DatabaseName: database,
+      TableInput: {
+        Name: t.name,
+        TableType: t.tableType,
+        Parameters: t.parameters,
+        PartitionKeys: columns(t.partitionKeys),
+        StorageDescriptor: {
+          Location: localUri(root, sd.location),
+          InputFormat: sd.inputFormat,
+          OutputFormat: sd.outputFormat,
+          SerdeInfo: {
+            SerializationLibrary: sd.serDeInfo.serializationLibrary,
+            Parameters: sd.serDeInfo.parameters,
+          },
+          Columns: columns(sd.columns),
+        },
+      },
+    });
+  }
+}
+
+/** A catalog table's partitions: values → location. */
+async function partitions(table: string): Promise<Record<string, string>> {
+  const found: Partition[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await glue.getPartitions({
+      DatabaseName: defaultArguments()["--catalog-database"],
+      TableName: table,
+      NextToken,
+    });
+    found.push(...(page.Partitions ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return Object.fromEntries(found.map((p) => [p.Values!.join("|"), p.StorageDescriptor!.Location!]));
 }
 
 /**
@@ -135,6 +212,7 @@ async function runAsGlue(
   fs.mkdirSync(site, { recursive: true });
   if (installWheels) await installModules(args, path.join(root, "glue", "wheels"), site);
   writeRawEvents(root);
+  await provisionCatalog(root);
 
   const hex = () => randomBytes(32).toString("hex");
   const argv = [
@@ -255,6 +333,20 @@ describe("the Glue job from its uploaded artifacts", () => {
       ["W1", "S1", "2024-03-02", 0, false, 0],
       ["W1", "S1", "2024-03-03", 4, false, 1],
     ]);
+
+    // --catalog-database: the run's partitions are in the catalog, each at its directory in the store.
+    const table = (name: string) =>
+      localUri(
+        path.join(tmp, "ok"),
+        tables.map(tableInputs).find((t) => t.name === name)!.storageDescriptor.location,
+      );
+    expect(await partitions("demand_daily")).toEqual({
+      "W1|2024-03": `${table("demand_daily")}warehouse_id=W1/month=2024-03/`,
+    });
+    expect(await partitions("series_state")).toEqual({ W1: `${table("series_state")}warehouse_id=W1/` });
+    expect(await partitions("quarantine")).toEqual({
+      [manifest.run_id]: `${table("quarantine")}run_id=${manifest.run_id}/`,
+    });
 
     // --metrics-namespace: the run's counts went to CloudWatch (moto), with the job name as dimension.
     const metrics = await listMetrics(defaultArguments()["--metrics-namespace"]);

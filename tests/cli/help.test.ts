@@ -34,6 +34,7 @@ describe("warecast CLI", () => {
       [["train", "--freq", "M"], "argument 'M' is invalid. Allowed choices are D, W."],
       [["model", "pin", "--endpoint", "e", "--version", "two", "--reason", "x"], "argument 'two' is invalid"],
       [["backtest"], "error: required option '--data <path>' not specified"],
+      [["smoke"], "pass --stack <name>, or --url and --api-key"],
       [
         ["backtest", "--data", "no/such/file.csv"],
         "--data: " + path.join(ROOT, "no/such/file.csv") + " does not exist",

@@ -128,4 +128,23 @@ describe("warecast model", () => {
       "no Approved version older than 1 to roll back to",
     );
   });
+
+  it("redeploy applies the stack's new serving settings to the serving model and says so", async () => {
+    s3.put(
+      "artifacts",
+      SETTINGS_KEY,
+      JSON.stringify(
+        promoteSettings({ serving: { kind: "serverless", memorySizeMb: 3072, maxConcurrency: 4 } }),
+      ),
+    );
+    const out = await run("redeploy", "--endpoint", "warecast-dev-forecast", "--reason", "bigger workers");
+    expect(out).toMatch(
+      new RegExp(
+        `^redeployed ${JOB}: endpoint updating to ${JOB}-[0-9a-f]{8}; recorded at decisions/operator/\\d{14}-redeploy\\.json$`,
+      ),
+    );
+    expect(sm.configs.get(sm.endpoint.config)).toMatchObject({
+      ProductionVariants: [{ ServerlessConfig: { MemorySizeInMB: 3072, MaxConcurrency: 4 } }],
+    });
+  });
 });

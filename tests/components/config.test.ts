@@ -111,7 +111,13 @@ describe("loadStackConfig", () => {
       "warecast:modelHyperparameters": '["learning_rate=0.05"]',
       "warecast:etlClosedDays": '["*=2024-12-25","WH1=2024-05-01","WH1=2024-01-01"]',
     });
-    expect(cfg.network).toEqual({ vpcCidr: "10.0.0.0/16", azCount: 2, nat: "single" });
+    expect(cfg.network).toEqual({
+      vpcCidr: "10.0.0.0/16",
+      azCount: 2,
+      nat: "single",
+      interfaceEndpoints: false,
+    });
+    expect(cfg.account).toEqual({ sharedResources: true });
     expect(cfg.etl.stateWindowDays).toBe(400);
     expect(cfg.etl.defaultTimeZone).toBe("UTC");
     expect(cfg.etl.warehouseTimeZones).toEqual({ WH1: "America/Chicago", WH2: "Europe/Berlin" });
@@ -169,6 +175,62 @@ describe("loadStackConfig", () => {
       'warecast:apiBurstLimit = "10": must be ≥ warecast:apiRateLimit (expected an integer from 1 to 5000)',
       'warecast:storageRawRetentionDays = "14": must be ≥ the forecast horizon in days (28, from warecast:modelHorizon) + 7, so served forecasts outlive their target dates (expected an integer from 1 to 3650)',
     ]);
+  });
+
+  it("rejects, at preview and by key, values AWS would reject at deploy", () => {
+    // G.025X exists only for Glue streaming jobs.
+    expect(problems({ "warecast:etlWorkerType": "G.025X" })).toEqual([
+      'warecast:etlWorkerType = "G.025X": expected one of G.1X | G.2X | G.4X | G.8X',
+    ]);
+    expect(
+      problems({
+        // eu-west-1 has three zones.
+        "warecast:networkAzCount": "4",
+        // SageMaker's canary may be at most half the fleet.
+        "warecast:endpointMode": "instance",
+        "warecast:endpointBlueGreen": "true",
+        "warecast:endpointCanaryPercent": "75",
+      }),
+    ).toEqual([
+      'warecast:networkAzCount = "4": eu-west-1 has 3 availability zones (expected an integer from 2 to 6)',
+      'warecast:endpointCanaryPercent = "75": must be at most 50 (SageMaker\'s canary limit), or 100 for all at once (expected an integer from 1 to 100)',
+    ]);
+    // The same values pass where AWS takes them: 4 zones in us-east-1, a canary of 50 or all at once.
+    const east = load({ "aws:region": "us-east-1", "warecast:networkAzCount": "4" });
+    expect(east.network.azCount).toBe(4);
+    for (const canary of ["50", "100"]) {
+      const cfg = load({
+        "warecast:endpointMode": "instance",
+        "warecast:endpointBlueGreen": "true",
+        "warecast:endpointCanaryPercent": canary,
+      });
+      expect(cfg.endpoint.canaryPercent).toBe(Number(canary));
+    }
+    // Without blue/green the canary is unused, so it is not judged.
+    expect(load({ "warecast:endpointCanaryPercent": "75" }).endpoint.canaryPercent).toBe(75);
+  });
+
+  it("needs interface endpoints without NAT, and a budget the network's fixed cost leaves room in", () => {
+    expect(problems({ "warecast:networkNat": "none" })).toEqual([
+      'warecast:networkNat = "none": none needs warecast:networkInterfaceEndpoints: true, or private workloads cannot reach AWS (expected one of none | single | perAz)',
+    ]);
+    // 12 endpoints in 2 AZs ($192.72) + one NAT and its IP ($38.69): the default budget of $100 is too small.
+    expect(problems({ "warecast:networkInterfaceEndpoints": "true" })).toEqual([
+      "warecast:observabilityMonthlyBudgetUsd (default 100): must be at least 2 × the network's fixed cost of $231.41/month (warecast:networkAzCount, warecast:networkNat, warecast:networkInterfaceEndpoints; docs/capacity.md) (expected an integer from 1 to 1000000)",
+    ]);
+    expect(
+      problems({
+        "warecast:networkInterfaceEndpoints": "true",
+        "warecast:observabilityMonthlyBudgetUsd": "462",
+      }),
+    ).toEqual([
+      'warecast:observabilityMonthlyBudgetUsd = "462": must be at least 2 × the network\'s fixed cost of $231.41/month (warecast:networkAzCount, warecast:networkNat, warecast:networkInterfaceEndpoints; docs/capacity.md) (expected an integer from 1 to 1000000)',
+    ]);
+    const ok = load({
+      "warecast:networkInterfaceEndpoints": "true",
+      "warecast:observabilityMonthlyBudgetUsd": "463",
+    });
+    expect(ok.observability.monthlyBudgetUsd).toBe(463);
   });
 
   it("measures the horizon in days for weekly forecasts", () => {

@@ -74,7 +74,6 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
       "--enable-observability-metrics": "true",
       "--enable-continuous-cloudwatch-log": "true",
       "--custom-logGroup-prefix": `/warecast/${stack}/glue/etl`,
-      "--enable-glue-datacatalog": "true",
       "--enable-auto-scaling": "true",
       "--job-bookmark-option": "job-bookmark-disable",
       "--TempDir": `s3://${processed}/_glue-temp/`,
@@ -92,13 +91,70 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
       expect(o.inputs).toMatchObject({ serverSideEncryption: "aws:kms", kmsKeyId: keyArn(run()) });
   });
 
-  it("encrypts S3 output, logs and bookmarks with the stack key", () => {
+  it("encrypts S3 output and bookmarks with the stack key, and logs to the stack's own KMS log groups", () => {
     const sec = one(run(), "aws:glue/securityConfiguration:SecurityConfiguration", "-etl-security");
     expect(sec.inputs.encryptionConfiguration).toEqual({
       s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: keyArn(run()) },
-      cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: keyArn(run()) },
+      // Glue's own log encryption would rename the groups and need logs:AssociateKmsKey: the groups carry the key.
+      cloudwatchEncryption: { cloudwatchEncryptionMode: "DISABLED" },
       jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: keyArn(run()) },
     });
+    const job = one(run(), JOB, "-etl-job");
+    const groups = run()
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .filter((g) => String(g.inputs.name).startsWith(`/warecast/${stack}/glue/etl/`));
+    expect(groups.map((g) => [g.inputs.name, g.inputs.kmsKeyId])).toEqual(
+      ["output", "error"].map((stream) => [`/warecast/${stack}/glue/etl/${stream}`, keyArn(run())]),
+    );
+    expect(job.dependencies).toEqual(expect.arrayContaining(groups.map((g) => g.urn)));
+  });
+
+  it("runs the job's workers in a private subnet through a NETWORK connection with a self-referencing group", () => {
+    const job = one(run(), JOB, "-etl-job");
+    const connection = one(run(), "aws:glue/connection:Connection", "-etl-network");
+    const vpc = run().ofType("awsx:ec2:Vpc")[0].outputs as { vpcId: string; privateSubnetIds: string[] };
+    const sg = one(run(), "aws:ec2/securityGroup:SecurityGroup", "-etl-glue");
+    expect(connection.inputs).toMatchObject({
+      name: `${prefix}-etl-network`,
+      connectionType: "NETWORK",
+      physicalConnectionRequirements: {
+        subnetId: vpc.privateSubnetIds[0],
+        // The mocks' getSubnet: the first private subnet is in the region's first zone.
+        availabilityZone: "eu-west-1a",
+        securityGroupIdLists: [sg.id],
+      },
+    });
+    expect(job.inputs.connections).toEqual([`${prefix}-etl-network`]);
+    const allTcpToSelf = { protocol: "tcp", fromPort: 0, toPort: 65535, self: true };
+    expect(sg.inputs).toMatchObject({
+      vpcId: vpc.vpcId,
+      ingress: [{ description: "Between the job's workers", ...allTcpToSelf }],
+      egress: [
+        { description: "Between the job's workers", ...allTcpToSelf },
+        {
+          description: "HTTPS to AWS APIs",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrBlocks: ["0.0.0.0/0"],
+        },
+      ],
+    });
+  });
+
+  it("protects the Glue catalog in prod (storageProtect)", () => {
+    const catalog = [
+      ...run().ofType("aws:glue/catalogDatabase:CatalogDatabase"),
+      ...run().ofType("aws:glue/catalogTable:CatalogTable"),
+    ];
+    expect(catalog).toHaveLength(5);
+    for (const r of catalog) {
+      expect({ name: r.name, protect: r.protect, retain: r.retainOnDelete }).toEqual({
+        name: r.name,
+        protect: stack === "prod",
+        retain: stack === "prod",
+      });
+    }
   });
 
   it("gives the Glue role only its buckets' prefixes, its database, its log groups and its key", () => {
@@ -120,10 +176,14 @@ describe.each(["dev", "prod"] as const)("%s stack", (stack) => {
         keyArn: keyArn(run()),
         databaseName: `warecast_${stack}_etl`,
         logGroupPrefix: `/warecast/${stack}/glue/etl`,
+        connectionName: `${prefix}-etl-network`,
       }),
     );
-    const resources = (policy.Statement as { Resource: string | string[] }[]).flatMap((s) => s.Resource);
-    expect(resources.filter((r) => r === "*")).toHaveLength(1); // PutMetricData only, limited by namespace
+    const wide = (policy.Statement as { Sid: string; Resource: string | string[] }[])
+      .filter((s) => s.Resource === "*")
+      .map((s) => s.Sid);
+    // PutMetricData (limited by namespace) and the ENI actions, which take no resource scoping.
+    expect(wide).toEqual(["RunMetrics", "VpcNetworkInterfaces"]);
   });
 
   it("catalogs raw events (partition projection) and the processed tables", () => {

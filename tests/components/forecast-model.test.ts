@@ -5,6 +5,7 @@
  * VPC, KMS), the schedule and the completion rule, and the scope of every role.
  */
 import * as path from "node:path";
+import { bootstrapModelSpec } from "../../components/forecast-model/serving";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
 import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
@@ -47,11 +48,9 @@ const sid = (list: Stmt[], id: string) => {
 };
 const keyArn = (run: StackRun) =>
   `arn:aws:kms:${REGION}:${MOCK_ACCOUNT_ID}:key/${run.ofType("aws:kms/key:Key")[0].id}`;
+// Under mocks the awsx VPC is one resource; its outputs are the subnet ids.
 const privateSubnetIds = (run: StackRun) =>
-  run
-    .ofType("aws:ec2/subnet:Subnet")
-    .filter((s) => (s.inputs.tags as Record<string, string>).tier === "private")
-    .map((s) => s.id);
+  run.ofType("awsx:ec2:Vpc")[0].outputs.privateSubnetIds as string[];
 const sagemakerSg = (run: StackRun) => one(run, "aws:ec2/securityGroup:SecurityGroup", "-model-sagemaker").id;
 
 describe.each(["dev", "prod"])("%s stack", (stack) => {
@@ -71,6 +70,55 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     });
     expect(one(run(), "aws:sagemaker/modelPackageGroup:ModelPackageGroup").inputs.modelPackageGroupName).toBe(
       prefix,
+    );
+  });
+
+  it("keeps the endpoint's model and config through program changes: content-named, retained, never deleted first", () => {
+    const model = one(run(), "aws:sagemaker/model:Model", "-model-bootstrap");
+    const config = one(run(), "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+    for (const r of [model, config]) {
+      expect({ name: r.name, retain: r.retainOnDelete, deleteFirst: r.deleteBeforeReplace }).toEqual({
+        name: r.name,
+        retain: true,
+        deleteFirst: false,
+      });
+    }
+    // The name is the hash of what CreateModel sends (the promotion path's builder).
+    const primary = model.inputs.primaryContainer as {
+      image: string;
+      modelDataUrl: string;
+      environment: Record<string, string>;
+    };
+    expect(model.inputs.name).toBe(
+      bootstrapModelSpec(prefix, {
+        roleArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${one(run(), "aws:iam/role:Role", "-model-sagemaker").id}`,
+        image: primary.image,
+        modelDataUrl: primary.modelDataUrl,
+        environment: primary.environment,
+        serving: promoteSettings(run()).serving,
+      }).name,
+    );
+    expect(config.inputs.name).toMatch(new RegExp(`^${model.inputs.name as string}-[0-9a-f]{8}$`));
+    // SageMaker's own log groups exist before the endpoint and the jobs write to them.
+    const endpointLogs = run()
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .find((g) => g.inputs.name === `/aws/sagemaker/Endpoints/${prefix}`)!;
+    const trainingLogs = run()
+      .ofType("aws:cloudwatch/logGroup:LogGroup")
+      .find((g) => g.inputs.name === "/aws/sagemaker/TrainingJobs")!;
+    for (const g of [endpointLogs, trainingLogs]) {
+      expect(g.inputs).toMatchObject({ kmsKeyId: keyArn(run()), retentionInDays: stack === "prod" ? 90 : 7 });
+    }
+    expect(one(run(), "aws:sagemaker/endpoint:Endpoint").dependencies).toEqual(
+      expect.arrayContaining([endpointLogs.urn, trainingLogs.urn]),
+    );
+    expect(one(run(), "warecast:foundation:PrivateFunction", "-model-retrain").dependencies).toEqual(
+      expect.arrayContaining([endpointLogs.urn, trainingLogs.urn]),
+    );
+    // storageProtect: prod's registry survives `pulumi destroy` (SageMaker cannot delete a group with packages).
+    const registry = one(run(), "aws:sagemaker/modelPackageGroup:ModelPackageGroup");
+    expect([registry.protect, registry.retainOnDelete]).toEqual(
+      stack === "prod" ? [true, true] : [false, false],
     );
   });
 
@@ -264,6 +312,22 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       sm(`model-package-group/${prefix}`),
       sm(`model-package/${prefix}/*`),
     ]);
+    // Endpoint configs with the stack key (prod's instance volumes): SageMaker grants itself the key as the caller.
+    const viaSageMaker = { "kms:ViaService": `sagemaker.${REGION}.amazonaws.com` };
+    expect(sid(promote, "GrantKeyToEndpointVolumes")).toEqual({
+      Sid: "GrantKeyToEndpointVolumes",
+      Effect: "Allow",
+      Action: "kms:CreateGrant",
+      Resource: keyArn(run()),
+      Condition: { Bool: { "kms:GrantIsForAWSResource": true }, StringEquals: viaSageMaker },
+    });
+    expect(sid(promote, "DescribeKeyForEndpointConfigs")).toEqual({
+      Sid: "DescribeKeyForEndpointConfigs",
+      Effect: "Allow",
+      Action: "kms:DescribeKey",
+      Resource: keyArn(run()),
+      Condition: { StringEquals: viaSageMaker },
+    });
   });
 });
 
@@ -360,6 +424,38 @@ describe("per-stack serving", () => {
       terminationWaitSeconds: 600,
       rollbackAlarms: alarms,
     });
+  });
+
+  it("names the bootstrap model after everything CreateModel sends: new code, artifact or network is a new model", () => {
+    const base = {
+      roleArn: "arn:aws:iam::123456789012:role/sm",
+      image: IMAGE,
+      modelDataUrl: "s3://artifacts/bootstrap/aaaa/model.tar.gz",
+      environment: { SAGEMAKER_PROGRAM: "inference.py" },
+      serving: { kind: "serverless" as const, memorySizeMb: 2048, maxConcurrency: 2 },
+    };
+    const name = (m: typeof base | Record<string, unknown>) =>
+      bootstrapModelSpec("warecast-dev-forecast", m as typeof base).name;
+    expect(name(base)).toBe(name({ ...base }));
+    const variants = [
+      { ...base, modelDataUrl: "s3://artifacts/bootstrap/bbbb/model.tar.gz" },
+      { ...base, image: `${IMAGE}-next` },
+      { ...base, environment: { SAGEMAKER_PROGRAM: "other.py" } },
+      { ...base, roleArn: "arn:aws:iam::123456789012:role/other" },
+      {
+        ...base,
+        serving: {
+          kind: "instance",
+          instanceType: "ml.m5.large",
+          minInstances: 2,
+          subnetIds: ["a"],
+          securityGroupIds: ["sg"],
+        },
+      },
+    ];
+    expect(new Set([base, ...variants].map(name)).size).toBe(1 + variants.length);
+    // Serving size alone (memory, instance count) does not touch the model: it lives in the endpoint config.
+    expect(name({ ...base, serving: { ...base.serving, memorySizeMb: 4096 } })).toBe(name(base));
   });
 
   it("the same stack config with blue/green off deploys prod-sized instances without guardrails", async () => {

@@ -1,7 +1,9 @@
 /** Plain unit tests of the foundation's pure modules: policy documents, subnet plan, NAT layout, names, zips. */
 import { excludedPackages } from "../../components/function-packages";
 import { physicalName, stackPrefix } from "../../components/naming";
-import { natLayout, planSubnets } from "../../components/network-plan";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { natLayout, networkFixedMonthlyUsd, planSubnets } from "../../components/network-plan";
 import {
   KEY_ADMIN_ACTIONS,
   assumeRolePolicy,
@@ -122,6 +124,20 @@ describe("bucketPolicy", () => {
     });
   });
 
+  it("exempts only the given prefixes from the stack-key denies (NotResource), and still denies plain HTTP there", () => {
+    const doc = bucketPolicy({
+      bucketArn: "arn:aws:s3:::b",
+      kmsKeyArn: "arn:key",
+      otherEncryptionPrefixes: ["AWSLogs/1/CloudTrail-Digest/"],
+    });
+    for (const sid of ["DenyOtherEncryption", "DenyOtherKmsKeys"]) {
+      const st = doc.Statement.find((s) => s.Sid === sid)!;
+      expect(st.NotResource).toEqual(["arn:aws:s3:::b/AWSLogs/1/CloudTrail-Digest/*"]);
+      expect(st.Resource).toBeUndefined();
+    }
+    expect(doc.Statement[0].Resource).toEqual(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]);
+  });
+
   it("without a key (the access-log bucket) only denies plain HTTP", () => {
     expect(bucketPolicy({ bucketArn: "arn:aws:s3:::b" }).Statement.map((s) => s.Sid)).toEqual([
       "DenyInsecureTransport",
@@ -167,6 +183,27 @@ describe("planSubnets", () => {
     expect(() => planSubnets("10.0.0.0/8", 2)).toThrow("vpcCidr prefix must be /16 to /24");
     expect(() => planSubnets("10.0.1.0/16", 2)).toThrow("not aligned");
     expect(() => planSubnets("10.0.0.0/16", 9)).toThrow("azCount must be an integer from 1 to 8");
+  });
+});
+
+describe("networkFixedMonthlyUsd", () => {
+  it("prices the network's always-on parts, as docs/capacity.md's table says", () => {
+    const dev = networkFixedMonthlyUsd({ azCount: 2, nat: "single", interfaceEndpoints: false });
+    const devWithEndpoints = networkFixedMonthlyUsd({ azCount: 2, nat: "single", interfaceEndpoints: true });
+    const prod = networkFixedMonthlyUsd({ azCount: 3, nat: "perAz", interfaceEndpoints: true });
+    const noNat = networkFixedMonthlyUsd({ azCount: 2, nat: "none", interfaceEndpoints: true });
+    expect(dev).toEqual({ interfaceEndpoints: 0, natGateways: 35.04, publicIps: 3.65, total: 38.69 });
+    expect(devWithEndpoints.total).toBe(231.41);
+    expect(prod).toEqual({
+      interfaceEndpoints: 289.08,
+      natGateways: 105.12,
+      publicIps: 10.95,
+      total: 405.15,
+    });
+    expect(noNat).toEqual({ interfaceEndpoints: 192.72, natGateways: 0, publicIps: 0, total: 192.72 });
+    const doc = readFileSync(path.join(__dirname, "..", "..", "docs", "capacity.md"), "utf8");
+    for (const cost of [dev, devWithEndpoints, prod, noNat])
+      expect(doc).toContain(`$${cost.total.toFixed(2)}`);
   });
 });
 

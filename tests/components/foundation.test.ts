@@ -6,6 +6,7 @@ import * as path from "node:path";
 import packageJson from "../../package.json";
 import { Encryption } from "../../components/encryption";
 import { createLogGroup } from "../../components/log-group";
+import { INTERFACE_ENDPOINTS } from "../../components/network-plan";
 import { SecureBucket } from "../../components/secure-bucket";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
@@ -21,6 +22,17 @@ beforeAll(async () => {
   dev = await runStack("dev");
   prod = await runStack("prod");
 }, 2 * STACK_RUN_TIMEOUT_MS);
+
+const AWSX_VPC = "awsx:ec2:Vpc";
+
+/** The awsx VPC's outputs as the mocks return them (a remote component: all there is of it under mocks). */
+function vpcOutputs(vpc: RegisteredResource): {
+  vpcId: string;
+  privateSubnetIds: string[];
+  publicSubnetIds: string[];
+} {
+  return vpc.outputs as { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] };
+}
 
 function parseJson(value: unknown): Record<string, unknown> {
   return typeof value === "string"
@@ -56,6 +68,8 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     const custom = run().resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     expect(custom.length).toBeGreaterThan(50);
     expect(custom.filter((r) => r.provider !== providers[0].urn).map((r) => r.urn)).toEqual([]);
+    // awsx's VPC is a remote component: its subnets, routes and gateways are made through the providers it gets.
+    expect(run().ofType(AWSX_VPC)[0].providers).toEqual({ aws: providers[0].urn });
   });
 
   it("has a KMS key with rotation, an alias, and a key policy naming this account and region", () => {
@@ -127,15 +141,39 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     );
   });
 
-  it("never maps public IPs in private subnets, and puts one private + one public subnet in each AZ", () => {
-    const subnets = run().ofType("aws:ec2/subnet:Subnet");
-    const privateSubnets = subnets.filter(
-      (s) => (s.inputs.tags as Record<string, string>).tier === "private",
-    );
-    expect(privateSubnets).toHaveLength(stack === "prod" ? 3 : 2);
-    for (const s of privateSubnets) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
-    expect(new Set(privateSubnets.map((s) => s.inputs.availabilityZone)).size).toBe(privateSubnets.length);
-    expect(subnets).toHaveLength(2 * privateSubnets.length);
+  it("builds the VPC with awsx: fixed CIDRs per AZ, NAT per config, DNS on, the S3 gateway endpoint", () => {
+    const [vpc] = run().ofType(AWSX_VPC);
+    expect(vpc.remote).toBe(true);
+    const net = stack === "prod" ? "10.30" : "10.20";
+    const azs = stack === "prod" ? 3 : 2;
+    const blocks = (from: number) => Array.from({ length: azs }, (_, i) => `${net}.${(from + i) * 16}.0/20`);
+    expect(vpc.inputs).toEqual({
+      cidrBlock: `${net}.0.0/16`,
+      numberOfAvailabilityZones: azs,
+      subnetStrategy: "Auto",
+      subnetSpecs: [
+        { type: "Private", name: "private", cidrBlocks: blocks(0) },
+        { type: "Public", name: "public", cidrBlocks: blocks(8) },
+      ],
+      natGateways: { strategy: stack === "prod" ? "OnePerAz" : "Single" },
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      vpcEndpointStrategy: "Auto",
+      vpcEndpointSpecs: [{ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway" }],
+      tags: { Name: `warecast-${stack}-network-vpc` },
+    });
+    // The program hands on the VPC's outputs (as the mocks give them, one subnet id per AZ).
+    expect(run().outputs.vpcId).toBe(vpcOutputs(vpc).vpcId);
+    expect(run().outputs.privateSubnetIds).toEqual(vpcOutputs(vpc).privateSubnetIds);
+    expect(run().outputs.privateSubnetIds).toHaveLength(azs);
+    // Nothing builds a second network beside it.
+    for (const type of [
+      "vpc:Vpc",
+      "subnet:Subnet",
+      "natGateway:NatGateway",
+      "internetGateway:InternetGateway",
+    ])
+      expect(run().ofType(`aws:ec2/${type}`)).toEqual([]);
   });
 
   it("has no security group ingress from 0.0.0.0/0 (or ::/0)", () => {
@@ -162,7 +200,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     const endpointSg = run()
       .ofType("aws:ec2/securityGroup:SecurityGroup")
       .find((r) => r.name.endsWith("-endpoints"))!;
-    const vpc = run().ofType("aws:ec2/vpc:Vpc")[0];
+    const [vpc] = run().ofType(AWSX_VPC);
     expect(endpointSg.inputs.ingress).toEqual([
       {
         description: "HTTPS from the VPC",
@@ -174,39 +212,48 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     ]);
   });
 
-  it("turns on VPC flow logs into an encrypted log group, and has S3 + interface endpoints", () => {
+  it("turns on VPC flow logs into an encrypted log group, and has interface endpoints only where config asks", () => {
     const [flowLog] = run().ofType("aws:ec2/flowLog:FlowLog");
-    expect(flowLog.inputs).toMatchObject({ trafficType: "ALL", logDestinationType: "cloud-watch-logs" });
+    const [vpc] = run().ofType(AWSX_VPC);
+    expect(flowLog.inputs).toMatchObject({
+      vpcId: vpcOutputs(vpc).vpcId,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+    });
     const logGroup = run()
       .ofType("aws:cloudwatch/logGroup:LogGroup")
       .find((g) => g.name.endsWith("-flow-logs"))!;
     expect(flowLog.inputs.logDestination).toContain(`log-group:${String(logGroup.inputs.name)}`);
     expect(logGroup.inputs.kmsKeyId).toBe(stackKeyArn(run()));
-    const services = run()
-      .ofType("aws:ec2/vpcEndpoint:VpcEndpoint")
-      .map(
-        (e) =>
-          `${String(e.inputs.vpcEndpointType)}:${String(e.inputs.serviceName).replace("com.amazonaws.eu-west-1.", "")}`,
-      );
-    expect(services.sort()).toEqual(
-      [
-        "Gateway:s3",
-        ...[
-          "sagemaker.api",
-          "sagemaker.runtime",
-          "glue",
-          "logs",
-          "monitoring",
-          "kms",
-          "sts",
-          "kinesis-firehose",
-          "events",
-        ],
-        ...["sqs", "ecr.api", "ecr.dkr"],
-      ]
-        .map((s) => (s.includes(":") ? s : `Interface:${s}`))
-        .sort(),
+    const endpoints = run().ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    // dev reaches AWS through its NAT (networkInterfaceEndpoints: false); prod through endpoints in every AZ.
+    expect(
+      endpoints.map((e) => String(e.inputs.serviceName).replace("com.amazonaws.eu-west-1.", "")).sort(),
+    ).toEqual(
+      stack === "prod"
+        ? [
+            "sagemaker.api",
+            "sagemaker.runtime",
+            "glue",
+            "logs",
+            "monitoring",
+            "kms",
+            "sts",
+            "kinesis-firehose",
+            "events",
+            "sqs",
+            "ecr.api",
+            "ecr.dkr",
+          ].sort()
+        : [],
     );
+    for (const e of endpoints) {
+      expect(e.inputs).toMatchObject({
+        vpcEndpointType: "Interface",
+        privateDnsEnabled: true,
+        subnetIds: vpcOutputs(vpc).privateSubnetIds,
+      });
+    }
   });
 
   it("encrypts every log group with the stack key and keeps it for the configured days", () => {
@@ -258,25 +305,17 @@ function index(run: StackRun): Map<string, RegisteredResource> {
 }
 
 describe("the foundation of prod differs from dev in exactly the configured ways", () => {
-  it("adds only the third AZ, per-AZ NAT and access logging", () => {
+  it("adds only the interface endpoints and access logging", () => {
     const d = index(dev);
     const p = index(prod);
     expect([...d.keys()].filter((k) => !p.has(k))).toEqual([]);
     const onlyProd = [...p.keys()].filter((k) => !d.has(k)).map((k) => k.replace(/^[^:]+:[^:]+:/, ""));
     expect(onlyProd.sort()).toEqual(
       [
-        // networkAzCount 2 → 3
-        "Subnet::warecast-ENV-network-public-3",
-        "RouteTableAssociation::warecast-ENV-network-public-3",
-        "Subnet::warecast-ENV-network-private-3",
-        "RouteTable::warecast-ENV-network-private-rt-3",
-        "RouteTableAssociation::warecast-ENV-network-private-3",
-        // networkNat single → perAz
-        "Eip::warecast-ENV-network-nat-2",
-        "NatGateway::warecast-ENV-network-nat-2",
-        "Eip::warecast-ENV-network-nat-3",
-        "NatGateway::warecast-ENV-network-nat-3",
-        "Route::warecast-ENV-network-private-default-3",
+        // networkInterfaceEndpoints false → true
+        ...Object.keys(INTERFACE_ENDPOINTS).map(
+          (service) => `VpcEndpoint::warecast-ENV-network-${service.replace(/\./g, "-")}`,
+        ),
         // storageAccessLogging false → true
         ...["", "-public-access", "-encryption", "-versioning", "-lifecycle", "-policy"].flatMap((suffix) => [
           `${suffix === "" ? "Bucket" : bucketChildType(suffix)}::warecast-ENV-access-logs${suffix}`,
@@ -307,15 +346,14 @@ describe("the foundation of prod differs from dev in exactly the configured ways
       [
         // tags: costCenter
         "aws.defaultTags",
-        // networkAzCount: endpoints span every private subnet / route table
-        "VpcEndpoint.subnetIds",
-        "VpcEndpoint.routeTableIds",
-        // networkNat: AZ 2 routes through its own NAT gateway
-        "Route.natGatewayId",
-        // networkVpcCidr
+        // networkAzCount: a third AZ's subnets
+        "Vpc.numberOfAvailabilityZones",
+        // networkVpcCidr (and the third AZ)
         "Vpc.cidrBlock",
-        "Subnet.cidrBlock",
+        "Vpc.subnetSpecs",
         "SecurityGroup.ingress",
+        // networkNat: single → perAz
+        "Vpc.natGateways",
         // observabilityLogRetentionDays
         "LogGroup.retentionInDays",
         // storageRawRetentionDays, storageNoncurrentVersionDays
@@ -356,21 +394,18 @@ describe("PrivateFunction (test program, prod with networkNat: none)", () => {
     });
   }, STACK_RUN_TIMEOUT_MS);
 
-  it("has no NAT gateway, Elastic IP or private default route when networkNat is none", () => {
-    expect(run.ofType("aws:ec2/natGateway:NatGateway")).toEqual([]);
-    expect(run.ofType("aws:ec2/eip:Eip")).toEqual([]);
-    const routes = run.ofType("aws:ec2/route:Route").map((r) => r.name);
-    expect(routes).toEqual(["warecast-prod-network-public-default"]);
-    // AWS APIs stay reachable through the endpoints.
-    expect(run.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).toHaveLength(13);
+  it("asks awsx for no NAT gateway when networkNat is none, and reaches AWS through the endpoints", () => {
+    const [vpc] = run.ofType(AWSX_VPC);
+    expect(vpc.inputs.natGateways).toEqual({ strategy: "None" });
+    expect(run.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).toHaveLength(
+      Object.keys(INTERFACE_ENDPOINTS).length,
+    );
   });
 
   it("runs in private subnets with a no-ingress security group, X-Ray, JSON logs to its own group, and config concurrency", () => {
     const fn = run.ofType("aws:lambda/function:Function").find((f) => f.name === "echo")!;
-    const privateSubnetIds = run
-      .ofType("aws:ec2/subnet:Subnet")
-      .filter((s) => (s.inputs.tags as Record<string, string>).tier === "private")
-      .map((s) => s.id);
+    const { privateSubnetIds } = vpcOutputs(run.ofType(AWSX_VPC)[0]);
+    expect(privateSubnetIds).toHaveLength(3);
     const vpcConfig = fn.inputs.vpcConfig as { subnetIds: string[]; securityGroupIds: string[] };
     expect(vpcConfig.subnetIds).toEqual(privateSubnetIds);
     const sg = run.ofType("aws:ec2/securityGroup:SecurityGroup").find((s) => s.name === "echo-sg")!;

@@ -68,6 +68,10 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
       expect(a.inputs.alarmDescription).toMatch(/Runbook: docs\/operations\.md#[a-z0-9-]+$/);
       expect(a.parent).toBe(observabilityOf(run()).urn);
     }
+    // Exported for `warecast smoke`, which reads exactly these.
+    expect([...(run().outputs.alarmNames as string[])].sort()).toEqual(
+      alarms.map((a) => a.inputs.name).sort(),
+    );
   });
 
   it("passes the resources' names and the configured accuracy thresholds into the alarms", () => {
@@ -191,6 +195,9 @@ describe.each(["dev", "prod"])("Observability (%s)", (stack) => {
       ["FORECASTED", 100],
     ]);
     for (const n of notifications) expect(n.subscriberSnsTopicArns).toEqual([topicArn()]);
+    // Budgets checks its permission to publish when the budget is created: the topic policy comes first.
+    const topicPolicy = byName(run(), "aws:sns/topicPolicy:TopicPolicy", "wc-observability-alarms-policy");
+    expect(budget.dependencies).toContain(topicPolicy.urn);
   });
 });
 
@@ -257,6 +264,37 @@ describe.each(["dev", "prod"])("AuditTrail (%s)", (stack) => {
     });
   });
 
+  it("admits CloudTrail's SSE-S3 digest files and nothing else without the stack key", () => {
+    const bucketArn = run().outputs.auditBucketArn as string;
+    const policy = JSON.parse(
+      byName(run(), "aws:s3/bucketPolicy:BucketPolicy", "wc-audit-logs-policy").inputs.policy as string,
+    ) as { Statement: Statement[] };
+    const key = run().outputs.keyArn as string;
+    const put = (path: string, sse: Record<string, string>) =>
+      denyingStatements(policy.Statement, `${bucketArn}/${path}`, sse);
+    const digest = "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/20/digest.json.gz";
+    const log = "AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/20/log.json.gz";
+    const kms = {
+      "s3:x-amz-server-side-encryption": "aws:kms",
+      "s3:x-amz-server-side-encryption-aws-kms-key-id": key,
+    };
+    expect(put(digest, { "s3:x-amz-server-side-encryption": "AES256" })).toEqual([]);
+    expect(put(log, kms)).toEqual([]);
+    expect(put(log, { "s3:x-amz-server-side-encryption": "AES256" })).toEqual([
+      "DenyOtherEncryption",
+      "DenyOtherKmsKeys",
+    ]);
+    expect(put("elsewhere/x.json", { "s3:x-amz-server-side-encryption": "AES256" })).toEqual([
+      "DenyOtherEncryption",
+      "DenyOtherKmsKeys",
+    ]);
+  });
+
+  it("protects the trail in prod (storageProtect)", () => {
+    const t = byName(run(), "aws:cloudtrail/trail:Trail", "wc-audit");
+    expect([t.protect, t.retainOnDelete]).toEqual(stack === "prod" ? [true, true] : [false, false]);
+  });
+
   it("records S3 data events on the data buckets exactly when config says so", () => {
     const selectors = trail().eventSelectors as Inputs[];
     expect(selectors).toHaveLength(1);
@@ -274,3 +312,48 @@ describe.each(["dev", "prod"])("AuditTrail (%s)", (stack) => {
     expect(selectors[0].dataResources).toEqual(expected);
   });
 });
+
+type Statement = {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+};
+
+/**
+ * The Deny statements of a bucket policy that refuse a TLS PutObject of `resource` with the given condition keys:
+ * IAM's matching for what these policies use (wildcards in ARNs, NotResource, StringNotEqualsIfExists, Bool).
+ */
+function denyingStatements(
+  statements: Statement[],
+  resource: string,
+  keys: Record<string, string>,
+): string[] {
+  const list = (v: string | string[] | boolean | undefined) =>
+    v === undefined ? [] : [v].flat().map(String);
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, "\\$&"))
+        .join(".*")}$`,
+    );
+  const matches = (patterns: string[]) => patterns.some((p) => glob(p).test(resource));
+  const context: Record<string, string> = { "aws:SecureTransport": "true", ...keys };
+  return statements
+    .filter((st) => st.Effect === "Deny" && list(st.Action).some((a) => a === "s3:PutObject" || a === "s3:*"))
+    .filter((st) => (st.NotResource ? !matches(list(st.NotResource)) : matches(list(st.Resource))))
+    .filter((st) =>
+      Object.entries(st.Condition ?? {}).every(([op, conditions]) =>
+        Object.entries(conditions).every(([k, v]) => {
+          const actual = context[k];
+          if (op === "StringNotEqualsIfExists") return actual === undefined || !list(v).includes(actual);
+          if (op === "Bool") return actual === String(v);
+          throw new Error(`condition ${op} not modelled`);
+        }),
+      ),
+    )
+    .map((st) => st.Sid);
+}

@@ -2,14 +2,12 @@ import { Glue } from "@aws-sdk/client-glue";
 import { S3 } from "@aws-sdk/client-s3";
 import { handleGlueTrigger, type GlueTriggerDeps, type TriggerEvent } from "../../functions/glue-trigger";
 import { startMoto, type MotoServer } from "../support/moto";
-import { fixMotoGlueTimestamps, patchResponses } from "./moto-timestamps";
 import objectCreated from "./events/glue-trigger/object-created.json";
 import jobSucceeded from "./events/glue-trigger/job-succeeded.json";
 import { quietObservability } from "./model-fakes";
 
 /**
- * The real AWS SDK against moto: moto records StartJobRun (and completes the run at once; it runs nothing). Its
- * Glue timestamps are date strings where AWS sends epoch seconds: the client is patched (test-only) to read them.
+ * The real AWS SDK against moto: moto records StartJobRun (and completes the run at once; it runs nothing).
  */
 let moto: MotoServer;
 let glue: Glue;
@@ -21,7 +19,6 @@ const BUCKET = "warecast-dev-raw";
 beforeAll(async () => {
   moto = await startMoto();
   glue = new Glue({ endpoint: moto.endpoint, region: "eu-west-1", maxAttempts: 1 });
-  patchResponses(glue, fixMotoGlueTimestamps);
   s3 = new S3({ endpoint: moto.endpoint, region: "eu-west-1", forcePathStyle: true, maxAttempts: 1 });
   await s3.createBucket({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } });
   await glue.createJob({

@@ -1,6 +1,13 @@
 import { handlePromote } from "../../functions/promote";
 import { TAG_CHAMPION_MODEL } from "../../functions/model/data-watermark";
-import { SETTINGS_KEY, pinVersion, rollback, stackContext, unpin } from "../../functions/model/operator";
+import {
+  SETTINGS_KEY,
+  pinVersion,
+  redeploy,
+  rollback,
+  stackContext,
+  unpin,
+} from "../../functions/model/operator";
 import { tarGzBytes } from "../../components/forecast-model/tarball";
 import { FakeS3, FakeSageMaker, metricsJson, promoteSettings, quietObservability } from "./model-fakes";
 
@@ -117,5 +124,62 @@ describe("operator: pin, unpin, rollback", () => {
     const deps = { sagemaker: sm.api(), s3: s3.api(), actor: "bob" };
     const ctx = await stackContext(deps, "warecast-dev-forecast");
     await expect(rollback(deps, ctx, "x")).rejects.toThrow(/not in the registry \(the bootstrap model\)/);
+  });
+
+  it("redeploys the serving model with the stack's current serving settings, through the promotion path", async () => {
+    const { s3, sm, deps } = await twoPromotions();
+    const serving = "warecast-dev-forecast-20261108030000";
+    // Unchanged settings: nothing to do.
+    const same = await redeploy(deps, await stackContext(deps, "warecast-dev-forecast"), "no-op");
+    expect(same).toMatchObject({ modelName: serving, deploy: { action: "already-serving" } });
+    // `pulumi up` doubled the serverless memory: a new endpoint config for the same model, the endpoint moved to it.
+    s3.put(
+      "artifacts",
+      SETTINGS_KEY,
+      JSON.stringify(
+        promoteSettings({ serving: { kind: "serverless", memorySizeMb: 4096, maxConcurrency: 2 } }),
+      ),
+    );
+    const models = sm.count("createModel");
+    const later = { ...deps, now: () => new Date("2026-11-20T11:00:00Z") };
+    const bigger = await redeploy(later, await stackContext(later, "warecast-dev-forecast"), "more memory");
+    expect(bigger).toMatchObject({ modelName: serving, deploy: { action: "updating", blueGreen: false } });
+    expect(sm.count("createModel")).toBe(models + 1); // ensureModel's "already exists" is the same model
+    expect(sm.configs.get(bigger.deploy.endpointConfig)).toMatchObject({
+      ProductionVariants: [
+        { ModelName: serving, ServerlessConfig: { MemorySizeInMB: 4096, MaxConcurrency: 2 } },
+      ],
+    });
+    expect(sm.endpoint.config).toBe(bigger.deploy.endpointConfig);
+    expect(bigger.record).toBe("decisions/operator/20261120110000-redeploy.json");
+    expect(JSON.parse(s3.text("artifacts", bigger.record)!)).toMatchObject({
+      action: "redeploy",
+      actor: "alice",
+      reason: "more memory",
+      model_name: serving,
+      endpoint_config: bigger.deploy.endpointConfig,
+    });
+  });
+
+  it("redeploys into new subnets as a copy of the serving model (a model's VPC is fixed)", async () => {
+    const { s3, sm, deps } = await twoPromotions();
+    const instance = {
+      kind: "instance" as const,
+      instanceType: "ml.m5.large",
+      minInstances: 2,
+      subnetIds: ["subnet-new-1", "subnet-new-2"],
+      securityGroupIds: ["sg-new"],
+    };
+    s3.put("artifacts", SETTINGS_KEY, JSON.stringify(promoteSettings({ serving: instance })));
+    const r = await redeploy(deps, await stackContext(deps, "warecast-dev-forecast"), "into the VPC");
+    expect(r.modelName).toMatch(/^warecast-dev-forecast-20261108030000-[0-9a-f]{8}$/);
+    expect(sm.models.get(r.modelName)).toMatchObject({
+      PrimaryContainer: sm.models.get("warecast-dev-forecast-20261108030000")!.PrimaryContainer,
+      VpcConfig: { Subnets: instance.subnetIds, SecurityGroupIds: instance.securityGroupIds },
+    });
+    expect(sm.configs.get(r.deploy.endpointConfig)).toMatchObject({
+      ProductionVariants: [{ ModelName: r.modelName, InstanceType: "ml.m5.large", InitialInstanceCount: 2 }],
+    });
+    expect(sm.endpoint.config).toBe(r.deploy.endpointConfig);
   });
 });

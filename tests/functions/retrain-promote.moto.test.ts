@@ -11,7 +11,6 @@ import { handlePromote } from "../../functions/promote";
 import { handleRetrain } from "../../functions/retrain";
 import type { SageMakerApi } from "../../functions/model/ports";
 import { startMoto, type MotoServer } from "../support/moto";
-import { patchMotoTimestamps } from "./moto-timestamps";
 import { KMS, ROLE, metricsJson, promoteSettings, quietObservability, retrainSettings } from "./model-fakes";
 
 let moto: MotoServer;
@@ -25,7 +24,6 @@ beforeAll(async () => {
   moto = await startMoto();
   s3 = new S3({ endpoint: moto.endpoint, forcePathStyle: true, region: "eu-west-1", maxAttempts: 1 });
   sagemaker = new SageMaker({ endpoint: moto.endpoint, region: "eu-west-1", maxAttempts: 1 });
-  patchMotoTimestamps(sagemaker);
 });
 afterAll(async () => {
   s3?.destroy();

@@ -27,14 +27,23 @@ export interface RegisteredResource {
   readonly id: string;
   /** Inputs as the program passed them (after Pulumi's serialisation), e.g. `inputs.tags`, `inputs.policy`. */
   readonly inputs: Record<string, unknown>;
+  /** Outputs as the mocks returned them (a remote component's, such as awsx's Vpc, are all there is of it). */
+  readonly outputs: Record<string, unknown>;
   /** URN of the parent resource, or undefined for a root resource. */
   readonly parent: string | undefined;
   /** URN of the provider this resource is created through (undefined: the default provider). */
   readonly provider: string | undefined;
+  /** Package → provider URN handed to a component (a remote component's children are created through these). */
+  readonly providers: Readonly<Record<string, string>>;
   readonly custom: boolean;
+  /** A remote (multi-language) component, e.g. awsx's Vpc: one opaque resource under mocks. */
+  readonly remote: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly ignoreChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  /** URNs of the resources it depends on (`dependsOn` and the resources its inputs came from). */
+  readonly dependencies: readonly string[];
 }
 
 export interface StackRun {
@@ -64,8 +73,12 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getProvider(): string;
+  getProvidersMap(): { toArray(): [string, string][] };
   getCustom(): boolean;
+  getRemote(): boolean;
   getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
+  getDependenciesList(): string[];
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
   getObject(): unknown;
@@ -158,12 +171,26 @@ async function runOnce(stack: string, options: RunOptions): Promise<StackRun> {
           inputs: rpc.deserializeProperties(
             req.getObject() as Parameters<typeof rpc.deserializeProperties>[0],
           ) as Record<string, unknown>,
+          outputs: resp.getObject()
+            ? (rpc.deserializeProperties(
+                resp.getObject() as unknown as Parameters<typeof rpc.deserializeProperties>[0],
+              ) as Record<string, unknown>)
+            : {},
           parent: req.getParent() || undefined,
           provider: providerUrn(req.getProvider()),
+          providers: Object.fromEntries(
+            req
+              .getProvidersMap()
+              .toArray()
+              .map(([pkg, ref]) => [pkg, providerUrn(ref) ?? ref]),
+          ),
           custom: req.getCustom(),
+          remote: req.getRemote(),
           protect: req.getProtect(),
           retainOnDelete: req.getRetainondelete(),
           ignoreChanges: req.getIgnorechangesList(),
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          dependencies: req.getDependenciesList(),
         });
       }
       cb(err, resp);

@@ -166,6 +166,31 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           id = apiGatewayId(args.name);
           state.arn = `arn:aws:apigateway:${region}::/apikeys/${id}`;
           break;
+        case "awsx:ec2:Vpc": {
+          // A remote component: one opaque resource under mocks. Its outputs as awsx returns them: the VPC id and
+          // one subnet id per spec and AZ (ids end in the AZ's 1-based index, which getSubnet below reads).
+          const specs = (inputs.subnetSpecs as { type: string; name?: string }[] | undefined) ?? [
+            { type: "Private" },
+            { type: "Public" },
+          ];
+          const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
+          const subnetIds = (type: string) =>
+            specs
+              .filter((spec) => spec.type === type)
+              .flatMap((spec) =>
+                Array.from(
+                  { length: azs },
+                  (_, i) => `subnet-${args.name}-${(spec.name ?? type).toLowerCase()}-${i + 1}`,
+                ),
+              );
+          Object.assign(state, {
+            vpcId: `vpc-${args.name}`,
+            privateSubnetIds: subnetIds("Private"),
+            publicSubnetIds: subnetIds("Public"),
+            isolatedSubnetIds: subnetIds("Isolated"),
+          });
+          break;
+        }
         case "aws:ec2/vpc:Vpc":
           state.arn = arnOf("ec2", `vpc/${id}`);
           state.defaultSecurityGroupId = `${name}-default-sg`;
@@ -209,6 +234,12 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
             region,
             registryPath: inputs.imageTag ? `${repo}:${inputs.imageTag}` : repo,
           };
+        }
+        case "aws:ec2/getSubnet:getSubnet": {
+          // Subnet ids from the awsx VPC mock end in their AZ's 1-based index.
+          const id = String((args.inputs as { id?: string }).id);
+          const index = Number(/-(\d+)$/.exec(id)?.[1] ?? "1") - 1;
+          return { id, availabilityZone: `${region}${"abcdef"[index]}`, vpcId: "vpc-mock" };
         }
         case "aws:index/getAvailabilityZones:getAvailabilityZones": {
           const letters = ["a", "b", "c", "d", "e", "f"];

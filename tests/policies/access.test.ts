@@ -175,6 +175,33 @@ describe("Lambda", () => {
     ]);
   });
 
+  test("lambda-private-subnets: under mocks an awsx VPC's outputs say which of its subnets are public", async () => {
+    // A remote component: one resource whose outputs are the subnet ids (no subnet resources of its own).
+    const awsxVpc = {
+      ...resource(
+        "awsx:ec2:Vpc",
+        "vpc",
+        {},
+        {
+          vpcId: "vpc-1",
+          privateSubnetIds: ["subnet-private-1", "subnet-private-2"],
+          publicSubnetIds: ["subnet-public-1", "subnet-public-2"],
+        },
+      ),
+      custom: false,
+      remote: true,
+    };
+    const inVpc = (name: string, subnetIds: string[]) =>
+      fn(name, { vpcConfig: { subnetIds, securityGroupIds: ["sg-id"] } });
+    expect(
+      await findingsOf("lambda-private-subnets", [
+        awsxVpc,
+        inVpc("private-fn", ["subnet-private-1", "subnet-private-2"]),
+        inVpc("public-fn", ["subnet-private-1", "subnet-public-2"]),
+      ]),
+    ).toEqual(["public-fn: subnet subnet-public-2 is one of the VPC's public subnets; use a private subnet"]);
+  });
+
   test("lambda-log-retention: loggingConfig or /aws/lambda/<name> with retention passes; none or no retention is reported", async () => {
     const viaConfig = fn("via-config", { loggingConfig: { logFormat: "JSON", logGroup: "/warecast/fn" } });
     const byName = fn("by-name", { name: "by-name" });
@@ -216,6 +243,78 @@ describe("Lambda", () => {
 });
 
 describe("network", () => {
+  test("vpc-private-layout: the awsx VPC as components/network.ts builds it passes; each missing piece is reported", async () => {
+    const vpc = (name: string, inputs: Record<string, unknown>) => ({
+      ...resource("awsx:ec2:Vpc", name, {
+        cidrBlock: "10.0.0.0/16",
+        numberOfAvailabilityZones: 2,
+        subnetSpecs: [{ type: "Private" }, { type: "Public" }],
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        vpcEndpointSpecs: [{ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway" }],
+        ...inputs,
+      }),
+      custom: false,
+      remote: true,
+    });
+    expect(await findingsOf("vpc-private-layout", [vpc("ok", {})])).toEqual([]);
+    expect(
+      await findingsOf("vpc-private-layout", [
+        vpc("public-only", { subnetSpecs: [{ type: "Public" }] }),
+        vpc("one-az", { numberOfAvailabilityZones: 1 }),
+        // awsx leaves DNS hostnames off unless asked.
+        vpc("no-hostnames", { enableDnsHostnames: undefined }),
+        vpc("no-s3", {
+          vpcEndpointSpecs: [{ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Interface" }],
+        }),
+      ]),
+    ).toEqual([
+      "public-only: has no Private subnet spec: functions, Glue and SageMaker would have nowhere private to run",
+      "one-az: spans 1 availability zone; use at least 2",
+      "no-hostnames: enableDnsHostnames is not true: interface endpoints' private DNS names would not resolve",
+      "no-s3: has no S3 gateway endpoint in vpcEndpointSpecs",
+    ]);
+  });
+
+  test("vpc-private-layout: under the real engine, the VPC awsx made and its endpoints are judged", async () => {
+    const child = (name: string, dns: boolean) =>
+      resource(
+        "aws:ec2/vpc:Vpc",
+        name,
+        { cidrBlock: "10.0.0.0/16", enableDnsSupport: dns, enableDnsHostnames: dns },
+        { id: `${name}-id` },
+      );
+    const s3 = (name: string, vpcId: string, type = "Gateway") =>
+      resource("aws:ec2/vpcEndpoint:VpcEndpoint", name, {
+        vpcId,
+        serviceName: "com.amazonaws.eu-west-1.s3",
+        vpcEndpointType: type,
+      });
+    // The awsx resource as AnalyzeStack may show it: outputs only, so it is left to its children.
+    const outputsOnly = {
+      ...resource("awsx:ec2:Vpc", "vpc", {}, { vpcId: "good-id", privateSubnetIds: ["s1", "s2"] }),
+      inputs: {},
+      outputs: { vpcId: "good-id", privateSubnetIds: ["s1", "s2"] },
+      custom: false,
+      remote: true,
+    };
+    expect(
+      await findingsOf("vpc-private-layout", [outputsOnly, child("good", true), s3("good-s3", "good-id")]),
+    ).toEqual([]);
+    expect(
+      await findingsOf("vpc-private-layout", [
+        child("no-dns", false),
+        child("no-s3", true),
+        s3("interface-s3", "no-s3-id", "Interface"),
+      ]),
+    ).toEqual([
+      "no-dns: enableDnsSupport is false: interface endpoints' private DNS names would not resolve",
+      "no-dns: enableDnsHostnames is false: interface endpoints' private DNS names would not resolve",
+      "no-dns: has no S3 gateway endpoint",
+      "no-s3: has no S3 gateway endpoint",
+    ]);
+  });
+
   test("sg-no-public-ingress: VPC-only ingress passes; 0.0.0.0/0 and ::/0 in any form are reported", async () => {
     const ok = resource("aws:ec2/securityGroup:SecurityGroup", "ok", {
       ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.20.0.0/16"] }],

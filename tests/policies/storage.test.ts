@@ -69,6 +69,28 @@ describe("firehose-kms-stack-key", () => {
   });
 });
 
+describe("s3-lifecycle-rule-filter", () => {
+  const lifecycle = (name: string, filter: Record<string, unknown> | undefined) =>
+    resource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", name, {
+      bucket: "b",
+      rules: [
+        { id: "raw", status: "Enabled", filter: { prefix: "events/" }, expiration: { days: 30 } },
+        { id: "whole", status: "Enabled", filter, noncurrentVersionExpiration: { noncurrentDays: 7 } },
+      ],
+    });
+  test("a prefix on every rule passes, the whole bucket included", async () => {
+    expect(await findingsOf("s3-lifecycle-rule-filter", [lifecycle("ok", { prefix: "" })])).toEqual([]);
+  });
+  test("an empty or missing filter is reported", async () => {
+    expect(
+      await findingsOf("s3-lifecycle-rule-filter", [lifecycle("empty", {}), lifecycle("missing", undefined)]),
+    ).toEqual([
+      'empty: rule "whole" has an empty filter; for the whole bucket write filter: { prefix: "" }',
+      'missing: rule "whole" has no filter; for the whole bucket write filter: { prefix: "" }',
+    ]);
+  });
+});
+
 describe("glue-security-configuration-kms", () => {
   const rule = "glue-security-configuration-kms";
   const config = (cloudwatchMode: string) =>
@@ -80,19 +102,55 @@ describe("glue-security-configuration-kms", () => {
         jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: KEY_ARN },
       },
     });
-  const job = (name: string, securityConfiguration?: string) =>
+  const job = (name: string, securityConfiguration?: string, logPrefix?: string) =>
     resource("aws:glue/job:Job", name, {
       command: { scriptLocation: "s3://x/job.py" },
       securityConfiguration,
+      defaultArguments: logPrefix ? { "--custom-logGroup-prefix": logPrefix } : {},
     });
+  const group = (name: string, kmsKeyId = KEY_ARN) =>
+    resource("aws:cloudwatch/logGroup:LogGroup", name, { name, retentionInDays: 7, kmsKeyId });
   test("a KMS security configuration used by the job passes", async () => {
     expect(await findingsOf(rule, [STACK_KEY, config("SSE-KMS"), job("etl", "etl-security")])).toEqual([]);
   });
-  test("unencrypted logs and a job without a security configuration are reported", async () => {
+  test("with the configuration's log encryption off, the job must log to the stack's own KMS groups", async () => {
+    const groups = [group("/warecast/glue/etl/output"), group("/warecast/glue/etl/error")];
     expect(
-      await findingsOf(rule, [STACK_KEY, config("DISABLED"), job("etl"), job("other", "elsewhere")]),
+      await findingsOf(rule, [
+        STACK_KEY,
+        config("DISABLED"),
+        ...groups,
+        job("etl", "etl-security", "/warecast/glue/etl"),
+      ]),
+    ).toEqual([]);
+    expect(
+      await findingsOf(rule, [
+        STACK_KEY,
+        config("DISABLED"),
+        group("/warecast/glue/etl/output"),
+        group("/warecast/glue/etl/error", OTHER_KEY_ARN),
+        job("shared-groups", "etl-security"),
+        job("missing-group", "etl-security", "/warecast/glue/other"),
+        job("other-key", "etl-security", "/warecast/glue/etl"),
+      ]),
     ).toEqual([
-      'etl-security: encryptionConfiguration.cloudwatchEncryption.cloudwatchEncryptionMode is "DISABLED"; it must be "SSE-KMS"',
+      "shared-groups: logs to Glue's shared /aws-glue/jobs groups unencrypted (cloudwatchEncryption is off and no --custom-logGroup-prefix names the stack's groups)",
+      "missing-group: logs to /warecast/glue/other/output, which is not a log group of this stack",
+      "missing-group: logs to /warecast/glue/other/error, which is not a log group of this stack",
+      `other-key: its log group /warecast/glue/etl/error: kmsKeyId is "${OTHER_KEY_ARN}", which is not the stack's KMS key`,
+    ]);
+  });
+  test("unencrypted output and a job without a security configuration are reported", async () => {
+    const noS3 = resource("aws:glue/securityConfiguration:SecurityConfiguration", "no-s3", {
+      name: "no-s3",
+      encryptionConfiguration: {
+        s3Encryption: { s3EncryptionMode: "DISABLED" },
+        cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: KEY_ARN },
+        jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: KEY_ARN },
+      },
+    });
+    expect(await findingsOf(rule, [STACK_KEY, noS3, job("etl"), job("other", "elsewhere")])).toEqual([
+      'no-s3: encryptionConfiguration.s3Encryption.s3EncryptionMode is "DISABLED"; it must be "SSE-KMS"',
       "etl: has no securityConfiguration, so its output, logs and bookmarks are not KMS-encrypted",
       'other: securityConfiguration "elsewhere" is not a security configuration of this stack',
     ]);

@@ -2,8 +2,7 @@
  * What the artifact tests put where AWS would be, all on 127.0.0.1:
  *
  * - `front`: every AWS API call of a function (AWS_ENDPOINT_URL) goes to moto through this proxy, which changes
- *   only what moto 5.1 gets wrong or lacks, so the shipped code, which cannot be patched, reads AWS's shapes:
- *   Glue and SageMaker timestamps become epoch seconds (tests/functions/moto-timestamps.ts); SageMaker
+ *   only what the pinned moto lacks, so the shipped code, which cannot be patched, reads AWS's shapes: SageMaker
  *   UpdateEndpoint (not implemented in moto) is recorded and answered as AWS does, and from then on
  *   DescribeEndpoint reports the new endpoint config, as after a finished update; and a test may make
  *   DescribeEndpoint report a status moto never reaches (an endpoint that is Updating).
@@ -16,7 +15,6 @@ import * as dgram from "node:dgram";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fakeForecast, validateEndpointRequest } from "../../functions/predict-support";
-import { fixMotoGlueTimestamps, fixMotoTimestamps } from "../../functions/moto-timestamps";
 import type { EndpointRequest } from "../../../functions/predict/endpoint-client";
 
 export interface RecordedCall {
@@ -71,11 +69,6 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const RESPONSE_FIXES: Record<string, (json: string) => string> = {
-  AWSGlue: fixMotoGlueTimestamps,
-  SageMaker: fixMotoTimestamps,
-};
-
 export async function startAwsFront(motoUrl: string, region: string, accountId: string): Promise<AwsFront> {
   const moto = new URL(motoUrl);
   const answered: RecordedCall[] = [];
@@ -98,15 +91,10 @@ export async function startAwsFront(motoUrl: string, region: string, accountId: 
         return;
       }
       const upstream = await forward(moto, req, body);
-      const fix = RESPONSE_FIXES[target.split(".")[0]];
-      let payload = upstream.body;
-      if (fix) {
-        let text = fix(payload.toString("utf8"));
-        if (target === "SageMaker.DescribeEndpoint" && upstream.status === 200) {
-          text = overrideEndpoint(text, statuses, configs);
-        }
-        payload = Buffer.from(text);
-      }
+      const payload =
+        target === "SageMaker.DescribeEndpoint" && upstream.status === 200
+          ? Buffer.from(overrideEndpoint(upstream.body.toString("utf8"), statuses, configs))
+          : upstream.body;
       const headers = { ...upstream.headers, "content-length": String(payload.length) };
       delete headers["transfer-encoding"];
       res.writeHead(upstream.status, headers);

@@ -23,7 +23,6 @@ import { RISK_GRID } from "../../../functions/replenishment";
 import { responseErrors } from "../../api/conformance";
 import { apiEvent, spec, standardSeries, writeSeriesState } from "../../functions/predict-support";
 import { metricsJson } from "../../functions/model-fakes";
-import { patchMotoTimestamps } from "../../functions/moto-timestamps";
 import { MOCK_ACCOUNT_ID, REPO_ROOT, runStack, type StackName, type StackRun } from "../../harness";
 import { startMoto, type MotoServer } from "../moto";
 import { functionArtifacts, packageNames, writeArtifact, type FunctionArtifact } from "./artifact";
@@ -88,7 +87,6 @@ export function describeArtifacts(stack: StackName): void {
     artifacts = await functionArtifacts(run);
     moto = await startMoto();
     aws = motoClients(moto.endpoint, region());
-    patchMotoTimestamps(aws.sagemaker);
     await provisionStack(run, aws, region());
     front = await startAwsFront(moto.endpoint, region(), MOCK_ACCOUNT_ID);
     const endpointName = run.ofType("aws:sagemaker/endpoint:Endpoint")[0].inputs.name as string;
