@@ -16,7 +16,7 @@ import numpy as np
 
 from model.artifact import Forecaster
 from model.baselines import BASELINES
-from model.metrics import MetricAccumulator, scales
+from model.metrics import MetricAccumulator, SeriesAccumulator, scales
 from model.panel import Panel, season_length
 from model.progress import report
 from model.snaive import SeasonalNaiveForecaster
@@ -56,6 +56,20 @@ def _window(panel: Panel, origin: int, horizon: int) -> dict[str, str]:
     return {"origin": str(dates[0]), "first": str(dates[1]), "last": str(dates[2])}
 
 
+def _series_metrics(
+    panel: Panel, per_series: dict[str, SeriesAccumulator], series_method: list[str]
+) -> dict[str, Any]:
+    """Per-series errors, column-wise so 10,000 series stay a few MB: ids[i] is "warehouse/sku" (neither part
+    has a slash), ``method[i]`` is how the model forecast it at the last origin (global-gbm, sparse,
+    intermittent, cold-start), ``metrics[name][col][i]`` its scores.
+    GET /v1/model/series/... serves one row."""
+    return {
+        "ids": list(panel.ids),
+        "method": series_method or None,
+        "metrics": {name: a.result() for name, a in per_series.items()},
+    }
+
+
 def run_backtest(
     panel: Panel,
     horizon: int,
@@ -73,10 +87,12 @@ def run_backtest(
     origins = evaluation_origins(panel.n_periods, horizon, n_origins)
     demand = panel.demand()
     acc: dict[str, MetricAccumulator] = {}
+    per_series: dict[str, SeriesAccumulator] = {}
     timings: dict[str, float] = {"fit_s": 0.0, "predict_s": 0.0, "baselines_s": 0.0}
     rng = np.random.default_rng(seed)
     model: Forecaster | None = None
     methods: dict[str, int] = {}
+    series_method: list[str] = []
     for i, o in enumerate(origins):
         report("backtest", i, len(origins), "origins", f"origin {_window(panel, o, horizon)['origin']}")
         hist = panel.truncate(o, horizon)
@@ -100,13 +116,17 @@ def run_backtest(
             fc = forecaster.predict(hist, horizon, LEVELS, 0, rng)
             timings["predict_s" if name == "model" else "baselines_s"] += time.perf_counter() - t0
             acc.setdefault(name, MetricAccumulator(LEVELS)).add(actual, fc.mean, ms, rs, fc.quantiles)
+            per_series.setdefault(name, SeriesAccumulator(panel.n_series)).add(actual, fc.mean, ms, rs)
             if name == "model":
+                series_method = list(fc.method)
                 for method in fc.method:
                     methods[method] = methods.get(method, 0) + 1
         if baselines:
             t0 = time.perf_counter()
             for name, func in BASELINES.items():
-                acc.setdefault(name, MetricAccumulator()).add(actual, func(hist.demand(), horizon, m), ms, rs)
+                mean = func(hist.demand(), horizon, m)
+                acc.setdefault(name, MetricAccumulator()).add(actual, mean, ms, rs)
+                per_series.setdefault(name, SeriesAccumulator(panel.n_series)).add(actual, mean, ms, rs)
             timings["baselines_s"] += time.perf_counter() - t0
     report("backtest", len(origins), len(origins), "origins")
     table = {name: a.result() for name, a in acc.items()}
@@ -123,5 +143,6 @@ def run_backtest(
         "metrics": table,
         "relative_to_seasonal_naive": relative_to(table, "seasonal_naive") if baselines else {},
         "model_methods": methods,
+        "series_metrics": _series_metrics(panel, per_series, series_method),
         "timings": timings,
     }
