@@ -425,6 +425,16 @@ describe("dashboard: the warehouse box", () => {
     );
     expect((await dash(p)).risks).toHaveLength(SKUS_PER_WAREHOUSE);
     expect(await p.textContent("#risk-title")).toBe(`Top stockout risks in ${wh(4)}`);
+
+    // "All warehouses": the ranking covers the whole catalogue (100 requests of 100), the series stays.
+    await p.selectOption("#warehouse", "");
+    await p.waitForFunction(
+      (n) =>
+        (globalThis as unknown as { warecastDashboard: Dashboard }).warecastDashboard.risks?.length === n,
+      WAREHOUSES * SKUS_PER_WAREHOUSE,
+    );
+    expect(await p.textContent("#risk-title")).toBe("Top stockout risks");
+    expect(new URL(p.url()).search).toBe(`?warehouse=${wh(4)}&sku=${sku(0)}`);
     expect(pageErrors(p)).toEqual([]);
     await p.close();
   });
