@@ -79,7 +79,6 @@ export function backtestOf(metrics: unknown): Record<string, unknown> | undefine
   };
 }
 
-/** `GET /v1/model`: the version the endpoint serves (asked of the endpoint) and that version's backtest. */
 /** The version the endpoint serves, or 503 when it does not answer. */
 async function servedModel(
   deps: PredictDeps,
@@ -93,6 +92,7 @@ async function servedModel(
   return { version: model.version, kind: model.kind };
 }
 
+/** `GET /v1/model`: the version the endpoint serves (asked of the endpoint) and that version's backtest. */
 export async function getModel(deps: PredictDeps, ctx: RequestContext): Promise<ApiResult> {
   const model = await servedModel(deps, ctx);
   const base = { model_version: model.version, model_kind: model.kind ?? "unknown" };
