@@ -197,6 +197,16 @@ async function renderAdvice(api) {
   const run = ++state.adviceRun;
   const sel = state.selected;
   if (!sel || !state.forecast) return;
+  // An empty or out-of-range box would otherwise be sent as 0 or refused by the API: say which, ask nothing.
+  const bad = Object.values(WHAT_IF)
+    .map($)
+    .find((el) => !el.checkValidity());
+  if (bad) {
+    const label = bad.closest("label")?.firstChild?.textContent.trim() ?? bad.id;
+    showError(`${label}: ${bad.validationMessage}`);
+    state.recommendation = null;
+    return;
+  }
   const recs = await api.recommendations([adviceRequest(sel)]);
   if (run !== state.adviceRun) return; // a newer what-if is on its way
   const rec = recs.recommendations[0];
@@ -501,7 +511,8 @@ function whatIfChanged() {
 function exportCsv() {
   const fc = state.forecast;
   const rec = state.recommendation;
-  if (!fc || !rec) return showError("Nothing to export yet: the forecast is still loading.");
+  if (!fc || !rec)
+    return showError("Nothing to export: no advice is shown (still loading, or a what-if box is invalid).");
   const text = forecastCsv(fc, state.modelVersion, rec, onHandSource(rec));
   state.exported = text;
   download(`warecast-${fc.warehouse_id}-${fc.sku}-${fc.points[0]?.date ?? "forecast"}.csv`, text);

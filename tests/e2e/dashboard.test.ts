@@ -356,7 +356,23 @@ describe("dashboard at 10,000 series", () => {
     expect(await page.textContent("#risk-note")).toContain("the what-if changes only the selected series");
     await page.screenshot({ path: path.join(SHOTS, "what-if.png"), fullPage: true });
 
+    // An emptied or out-of-range box is named, and nothing is asked with a made-up value.
+    const asked = recommendationCalls.length;
+    await page.fill("#lead-time", "");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.textContent("#error")).toMatch(/^Lead time \(days\): \S/);
+    await page.fill("#lead-time", "400");
+    await page.waitForFunction(() =>
+      /^Lead time \(days\): .*365/.test(
+        (
+          globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }
+        ).document.getElementById("error").textContent,
+      ),
+    );
+    expect(recommendationCalls.length).toBe(asked);
+
     await page.click("#reset-what-if");
+    await page.waitForSelector("#error", { state: "hidden" });
     await page.waitForFunction(
       () =>
         (globalThis as unknown as { warecastDashboard: Dashboard }).warecastDashboard.recommendation?.inputs
