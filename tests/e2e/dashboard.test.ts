@@ -45,7 +45,7 @@ function series(): SeriesFixture[] {
       out.push({
         warehouse_id: wh(w),
         sku: sku(i),
-        start_date: "2026-10-02",
+        start_date: "2026-10-02", // DAYS days up to LAST_DATE
         units: Array.from({ length: DAYS }, (_, d) =>
           n % 11 === 0 ? (d % 9 === 0 ? 4 : 0) : level + (d % 7),
         ),
@@ -220,8 +220,12 @@ describe("dashboard at 10,000 series", () => {
     // The API says ok (ETL ran just now), but the newest event is 2026-11-30: four days before the page's today.
     expect(await page.textContent("#health-pill")).toBe("degraded");
     expect(await page.getAttribute("#health-pill", "class")).toContain("warn");
-    expect(await page.getAttribute("#health-pill", "title")).toContain("newest data 2026-11-30, 4 days old");
-    expect(await page.textContent("#data-pill")).toMatch(/^data to 2026-11-30 \(4 d old\) · ETL /);
+    expect(await page.getAttribute("#health-pill", "title")).toContain(
+      `newest data ${LAST_DATE}, 4 days old`,
+    );
+    expect(await page.textContent("#data-pill")).toMatch(
+      new RegExp(`^data to ${LAST_DATE} \\(4 d old\\) · ETL `),
+    );
     await page.screenshot({ path: path.join(SHOTS, "initial.png"), fullPage: true });
     expect(pageErrors(page)).toEqual([]);
   });

@@ -181,7 +181,13 @@ describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
       method: ["global-gbm", "intermittent"],
       metrics: {
         naive: { mase: [1.5, 1.1], rmsse: [1.3, 1.0], wape: [0.9, 1.2], bias: [0.1, null], points: [56, 50] },
-        model: { mase: [0.6, 0.9], rmsse: [0.5, 0.8], wape: [0.4, 1.0], bias: [-0.02, 0.3], points: [56, 50] },
+        model: {
+          mase: [0.6, 0.9],
+          rmsse: [0.5, 0.8],
+          wape: [0.4, 1.0],
+          bias: [-0.02, 0.3],
+          points: [56, 50],
+        },
       },
     },
   };
