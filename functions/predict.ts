@@ -5,7 +5,7 @@ import { createForecasts, getForecast } from "./predict/forecast-routes";
 import { getHealth } from "./predict/health-route";
 import { header, problemResult, type ApiEvent, type ApiResult } from "./predict/http";
 import { createForecastJob, getForecastJob } from "./predict/job-routes";
-import { getModel } from "./predict/model-route";
+import { getModel, getSeriesModel } from "./predict/model-route";
 import { traced } from "./powertools";
 import { ApiProblem, PROBLEMS, problemType } from "./predict/problem";
 import { createRecommendations } from "./predict/recommendation-routes";
@@ -32,6 +32,7 @@ const OPERATIONS: Record<string, RouteHandler> = {
   listSeries: (d, e) => listSeries(d, e),
   getSeriesHistory: (d, e, _c, p) => getSeriesHistory(d, e, p),
   getModel: (d, _e, c) => getModel(d, c),
+  getSeriesModel: (d, _e, c, p) => getSeriesModel(d, c, p),
   getAccuracy: (d, e) => getAccuracy(d, e),
 };
 

@@ -19,7 +19,7 @@ import numpy as np
 from model.artifact import Forecaster
 from model.baselines import Baseline, available_baselines
 from model.inventory import inventory_backtest
-from model.metrics import MetricAccumulator, scales
+from model.metrics import MetricAccumulator, SeriesAccumulator, scales
 from model.panel import MIN_TRAIN_PERIODS, Panel, periods_per_year, season_length
 from model.progress import report
 from model.replenishment import PolicyInputs
@@ -69,6 +69,20 @@ def _short_history(demand: np.ndarray, year: int) -> int:
     return int(((demand.shape[1] - first) < year).sum())
 
 
+def _series_metrics(
+    panel: Panel, per_series: dict[str, SeriesAccumulator], series_method: list[str]
+) -> dict[str, Any]:
+    """Per-series errors, column-wise so 10,000 series stay a few MB: ids[i] is "warehouse/sku" (neither part
+    has a slash), ``method[i]`` is how the model forecast it at the last origin (global-gbm, sparse,
+    intermittent, cold-start), ``metrics[name][col][i]`` its scores.
+    GET /v1/model/series/... serves one row."""
+    return {
+        "ids": list(panel.ids),
+        "method": series_method or None,
+        "metrics": {name: a.result() for name, a in per_series.items()},
+    }
+
+
 def run_backtest(
     panel: Panel,
     horizon: int,
@@ -95,6 +109,7 @@ def run_backtest(
     demand = panel.demand()
     stats: list[Baseline] = available_baselines(jobs) if baselines else []
     acc: dict[str, MetricAccumulator] = {}
+    per_series: dict[str, SeriesAccumulator] = {}
     timings: dict[str, float] = {"fit_s": 0.0, "predict_s": 0.0, "baselines_s": 0.0}
     rng = np.random.default_rng(seed)
     model: Forecaster | None = None
@@ -102,6 +117,7 @@ def run_backtest(
     notes: list[str] = []
     fallbacks: dict[str, int] = {}
     fitted: list[tuple[int, Forecaster]] = []  # (origin, the model as fitted for that window)
+    series_method: list[str] = []
     for i, o in enumerate(origins):
         when = _window(panel, o, horizon)["origin"]
         report("backtest", i, len(origins), "origins", f"origin {when}")
@@ -134,13 +150,16 @@ def run_backtest(
             fc = forecaster.predict(hist, horizon, LEVELS, 0, rng)
             timings["predict_s" if name == "model" else "baselines_s"] += time.perf_counter() - t0
             acc.setdefault(name, MetricAccumulator(LEVELS)).add(actual, fc.mean, ms, rs, fc.quantiles)
+            per_series.setdefault(name, SeriesAccumulator(panel.n_series)).add(actual, fc.mean, ms, rs)
             if name == "model":
+                series_method = list(fc.method)
                 for method in fc.method:
                     methods[method] = methods.get(method, 0) + 1
         t0 = time.perf_counter()
         for base in stats:
             mean, fell_back = base.forecast(hist.demand(), horizon, m)
             acc.setdefault(base.name, MetricAccumulator()).add(actual, mean, ms, rs)
+            per_series.setdefault(base.name, SeriesAccumulator(panel.n_series)).add(actual, mean, ms, rs)
             fallbacks[base.name] = fallbacks.get(base.name, 0) + fell_back
         timings["baselines_s"] += time.perf_counter() - t0
     if methods:
@@ -177,6 +196,7 @@ def run_backtest(
         "relative_to_seasonal_naive": relative_to(table, "seasonal_naive") if baselines else {},
         "model_methods": methods,
         "notes": notes,
+        "series_metrics": _series_metrics(panel, per_series, series_method),
         "timings": timings,
         **extra,
     }

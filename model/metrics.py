@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["scales", "score", "pinball", "MetricAccumulator"]
+__all__ = ["scales", "score", "pinball", "MetricAccumulator", "SeriesAccumulator"]
 
 
 def scales(history: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +103,62 @@ class MetricAccumulator:
             "points": self._n,
             "pairs_scored": int(np.isfinite(rmsse).sum()),
             "pairs_unscaled": int((~np.isfinite(rmsse)).sum()),
+        }
+
+
+class SeriesAccumulator:
+    """One method's errors per series over origins: the pooled definitions above, restricted to one series.
+
+    MASE and RMSSE are the series' mean over its scaled origins; WAPE and bias pool its points over origins.
+    """
+
+    def __init__(self, n_series: int) -> None:
+        self._mase = np.zeros(n_series)
+        self._mase_n = np.zeros(n_series, dtype=int)
+        self._rmsse = np.zeros(n_series)
+        self._rmsse_n = np.zeros(n_series, dtype=int)
+        self._abs = np.zeros(n_series)
+        self._err = np.zeros(n_series)
+        self._act = np.zeros(n_series)
+        self._points = np.zeros(n_series, dtype=int)
+
+    def add(
+        self, actual: np.ndarray, mean: np.ndarray, mase_scale: np.ndarray, rmsse_scale: np.ndarray
+    ) -> None:
+        """One origin: actual and mean (N, H), scales (N,)."""
+        ok = np.isfinite(actual)
+        e = np.where(ok, mean - actual, 0.0)
+        cnt = ok.sum(axis=1)
+        with np.errstate(all="ignore"):
+            mase = np.where((mase_scale > 0) & (cnt > 0), np.abs(e).sum(axis=1) / cnt / mase_scale, np.nan)
+            rmsse = np.where(
+                (rmsse_scale > 0) & (cnt > 0), np.sqrt((e * e).sum(axis=1) / cnt / rmsse_scale), np.nan
+            )
+        for total, n, x in ((self._mase, self._mase_n, mase), (self._rmsse, self._rmsse_n, rmsse)):
+            good = np.isfinite(x)
+            total[good] += x[good]
+            n[good] += 1
+        self._abs += np.abs(e).sum(axis=1)
+        self._err += e.sum(axis=1)
+        self._act += np.where(ok, np.abs(actual), 0.0).sum(axis=1)
+        self._points += cnt
+
+    def result(self) -> dict[str, list[float | None] | list[int]]:
+        """Columns (one entry per series, None where undefined): mase, rmsse, wape, bias, points."""
+
+        def col(num: np.ndarray, den: np.ndarray) -> list[float | None]:
+            with np.errstate(all="ignore"):
+                v = num / den
+            return [
+                round(float(x), 4) if d > 0 and np.isfinite(x) else None for x, d in zip(v, den, strict=True)
+            ]
+
+        return {
+            "mase": col(self._mase, self._mase_n),
+            "rmsse": col(self._rmsse, self._rmsse_n),
+            "wape": col(self._abs, self._act),
+            "bias": col(self._err, self._act),
+            "points": [int(x) for x in self._points],
         }
 
 

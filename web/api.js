@@ -68,6 +68,11 @@ export class WarecastApi {
     return this.request("GET", "/v1/model");
   }
 
+  /** GET /v1/model/series/{w}/{s} → {model_version, method?, scores?: [{method, mase, rmsse, wape, bias, points}]} */
+  seriesModel(warehouseId, sku) {
+    return this.request("GET", `/v1/model/series/${seg(warehouseId)}/${seg(sku)}`);
+  }
+
   /** GET /v1/accuracy → {rows: [{date, group, n, wape, bias, ...}]} */
   accuracy() {
     return this.request("GET", "/v1/accuracy");

@@ -1,20 +1,43 @@
 import { WarecastApi, loadConfig } from "./api.js";
 import { demandChartConfig, stockChartConfig } from "./charts.js";
+import { download, forecastCsv } from "./export.js";
+import { createPicker } from "./picker.js";
 
 const HISTORY_DAYS = 120;
 const HORIZON = 28;
+/** The what-if inputs' defaults: also the settings of the risk table, which ranks every series alike. */
+const DEFAULTS = { lead_time: "7", review_period: "7", service_level: "0.95", on_hand: "" };
+const WHAT_IF = {
+  lead_time: "lead-time",
+  review_period: "review-period",
+  service_level: "service-level",
+  on_hand: "on-hand",
+};
+/** Data older than this many days (last event date to today) makes the health pill say so. */
+const DATA_STALE_DAYS = 2;
+const WHAT_IF_DELAY_MS = 250;
+/** Series per POST /v1/recommendations of the risk table (the API's default limit is 100). */
+const RISK_BATCH = 100;
 const $ = (id) => document.getElementById(id);
 
 // Exposed for the browser test: the charts the page drew, next to the API answers they were drawn from.
 const state = {
   series: [],
+  /** "warehouse/sku" → the series' row of GET /v1/series: lookups stay O(1) at 10,000 series. */
+  byKey: new Map(),
   charts: {},
   forecast: null,
   history: null,
   recommendation: null,
   model: null,
+  seriesModel: null,
+  selected: null,
+  dataAge: null,
   ready: false,
   panelsReady: false,
+  /** Bumped by every what-if change, so an older answer arriving late is not drawn over a newer one. */
+  adviceRun: 0,
+  risksRun: 0,
 };
 window.warecastDashboard = state;
 
@@ -48,15 +71,18 @@ function draw(name, canvasId, config) {
 
 /** True when the data has no inventory snapshot for the series (the API then needs on_hand in the request). */
 function stockUnknown(warehouseId, sku) {
-  const s = state.series.find((x) => x.warehouse_id === warehouseId && x.sku === sku);
+  const s = state.byKey.get(`${warehouseId}/${sku}`);
   return !s || s.on_hand === null;
 }
 
+const isSelected = (warehouseId, sku) =>
+  state.selected?.warehouse_id === warehouseId && state.selected?.sku === sku;
+
 /**
- * The recommendation request for a series with the page's settings. On hand: the field when filled in, else the
- * last known from the data; without either, 0 (what to order if the shelf is empty), and the page says so.
+ * The recommendation request for the selected series with the what-if inputs. On hand: the field when filled in,
+ * else the last known from the data; without either, 0 (what to order if the shelf is empty), and the page says so.
  */
-function requestItem(warehouseId, sku) {
+function adviceRequest({ warehouse_id: warehouseId, sku }) {
   const onHand = $("on-hand").value;
   const assumeEmpty = onHand === "" && stockUnknown(warehouseId, sku);
   return {
@@ -69,17 +95,44 @@ function requestItem(warehouseId, sku) {
   };
 }
 
+/** The selected series' advice took on hand as 0 (no field value, no inventory data). */
 const assumedEmpty = (r) => $("on-hand").value === "" && stockUnknown(r.warehouse_id, r.sku);
 
-async function renderHealth(api) {
-  const h = await api.health();
-  setPill("health-pill", h.status, h.status === "ok" ? "ok" : h.status === "degraded" ? "warn" : "bad");
-  setPill("model-pill", `model ${h.model?.version ?? "unavailable"}`);
-  const fresh = h.data?.last_run_finished_at;
+const onHandSource = (r) =>
+  $("on-hand").value !== "" ? "entered" : assumedEmpty(r) ? "assumed 0 (no inventory data)" : "data";
+
+/** The newest event date over all series, and how many whole days before `now` (UTC) it is. */
+function dataAge(series, now) {
+  const last = series.reduce((m, s) => (s.last_date > m ? s.last_date : m), "");
+  if (!last) return null;
+  const days = Math.floor((now.getTime() - Date.parse(`${last}T00:00:00Z`)) / 86_400_000);
+  return { last_date: last, days: Math.max(0, days) };
+}
+
+const SEVERITY = { ok: 0, degraded: 1, unavailable: 2 };
+
+/**
+ * Health from the API (model and ETL run) and from the data itself: an ETL that ran an hour ago on a feed that
+ * stopped weeks ago is not healthy, so data older than DATA_STALE_DAYS degrades the pill and says by how much.
+ */
+function renderHealth(health, age) {
+  const reasons = [];
+  let status = health?.status ?? "unavailable";
+  if (age && age.days > DATA_STALE_DAYS) {
+    if (SEVERITY[status] < SEVERITY.degraded) status = "degraded";
+    reasons.push(`newest data ${age.last_date}, ${age.days} days old`);
+  }
+  if (health?.data?.stale) reasons.push("last ETL run is stale");
+  if (health?.model?.kind === "bootstrap-baseline") reasons.push("model is the bootstrap baseline");
+  setPill("health-pill", status, status === "ok" ? "ok" : status === "degraded" ? "warn" : "bad");
+  $("health-pill").title = reasons.length ? reasons.join("; ") : "model, ETL and data are current";
+  setPill("model-pill", `model ${health?.model?.version ?? "unavailable"}`);
+  const fresh = health?.data?.last_run_finished_at;
   setPill(
     "data-pill",
-    fresh ? `ETL ${fresh.slice(0, 16).replace("T", " ")} UTC` : "no ETL run",
-    h.data?.stale ? "warn" : "",
+    (age ? `data to ${age.last_date} (${age.days} d old)` : "no data") +
+      (fresh ? ` · ETL ${fresh.slice(0, 16).replace("T", " ")} UTC` : " · no ETL run"),
+    (age && age.days > DATA_STALE_DAYS) || health?.data?.stale ? "warn" : "",
   );
 }
 
@@ -94,34 +147,38 @@ function fillSelect(select, values, label = (v) => v) {
   );
 }
 
-function skusOf(warehouseId) {
-  return state.series.filter((s) => s.warehouse_id === warehouseId).map((s) => s.sku);
-}
+const METHOD_LABELS = {
+  "global-gbm": "global model",
+  sparse: "sparse-history fallback",
+  intermittent: "intermittent-demand fallback",
+  "cold-start": "cold-start fallback",
+  "seasonal-naive": "seasonal naive (bootstrap model)",
+};
+const methodLabel = (m) => METHOD_LABELS[m] ?? m;
 
+/** Everything about the selected series: forecast, history, advice, and its own backtest errors. */
 async function renderSeries(api) {
-  const warehouseId = $("warehouse").value;
-  const sku = $("sku").value;
-  if (!warehouseId || !sku) return;
+  const sel = state.selected;
+  if (!sel) return;
+  const { warehouse_id: warehouseId, sku } = sel;
   clearError();
   document.body.classList.add("loading");
   try {
-    const [fc, hist, recs] = await Promise.all([
+    const [fc, hist] = await Promise.all([
       api.forecast(warehouseId, sku, HORIZON),
       api.history(warehouseId, sku, HISTORY_DAYS),
-      api.recommendations([requestItem(warehouseId, sku)]),
+      renderSeriesBacktest(api, warehouseId, sku),
     ]);
+    if (!isSelected(warehouseId, sku)) return; // another series was picked meanwhile
     const series = fc.forecasts[0];
-    const rec = recs.recommendations[0];
     state.forecast = series;
+    state.modelVersion = fc.model_version;
     state.history = hist;
-    state.recommendation = rec;
-    state.selected = { warehouse_id: warehouseId, sku };
 
     $("series-title").textContent = `${sku} · ${warehouseId}`;
     $("series-method").textContent =
-      `${series.method} · data to ${series.last_data_date} · ${HORIZON}-day forecast`;
+      `${methodLabel(series.method)} · data to ${series.last_data_date} · ${HORIZON}-day forecast`;
     draw("demand", "demand-chart", demandChartConfig(hist.days, series.points));
-    draw("stock", "stock-chart", stockChartConfig(series.points, rec));
 
     const stockouts = hist.days.filter((d) => d.stockout).length;
     const closed = hist.days.filter((d) => d.closed).length;
@@ -129,69 +186,165 @@ async function renderSeries(api) {
     $("series-facts").textContent =
       `Last ${hist.days.length} days: ${stockouts} stockout, ${promos} promo, ${closed} closed day(s). ` +
       `Next ${HORIZON} days: ${fmt(series.points.reduce((s, p) => s + p.mean, 0))} units expected.`;
-
-    $("kpi-order").textContent = fmt(rec.suggested_order_quantity);
-    $("kpi-rop").textContent = fmt(rec.reorder_point, 1);
-    $("kpi-out").textContent = fmt(rec.order_up_to_level, 1);
-    $("kpi-ss").textContent = fmt(rec.safety_stock, 1);
-    const empty = assumedEmpty(rec);
-    $("kpi-risk").textContent = empty ? "–" : pct(rec.stockout_risk_without_order);
-    $("kpi-risk").className = empty ? "" : riskClass(rec.stockout_risk_without_order);
-    $("kpi-cover").textContent = empty
-      ? "–"
-      : `${fmt(rec.days_of_cover, 1)}${rec.days_of_cover_capped ? "+" : ""}`;
-    const inp = rec.inputs;
-    $("kpi-note").textContent =
-      (empty
-        ? "No inventory data for this series: on hand taken as 0, so the order is the full order-up-to level (enter on hand above). "
-        : `Inventory position ${fmt(rec.inventory_position)} (on hand ${fmt(inp.on_hand)} + on order ${fmt(inp.on_order)}). `) +
-      `Demand over ${inp.lead_time_days} d lead time + ${inp.review_period_days} d review at ${pct(inp.service_level, 0)} service; ` +
-      `risk shown is before ordering (${pct(rec.stockout_risk)} after the suggested order).`;
+    await renderAdvice(api);
   } finally {
     document.body.classList.remove("loading");
   }
 }
 
+/** The advice for the selected series with the what-if inputs: KPIs and the projected stock chart. */
+async function renderAdvice(api) {
+  const run = ++state.adviceRun;
+  const sel = state.selected;
+  if (!sel || !state.forecast) return;
+  // An empty or out-of-range box would otherwise be sent as 0 or refused by the API: say which, ask nothing.
+  const bad = Object.values(WHAT_IF)
+    .map($)
+    .find((el) => !el.checkValidity());
+  if (bad) {
+    const label = bad.closest("label")?.firstChild?.textContent.trim() ?? bad.id;
+    showError(`${label}: ${bad.validationMessage}`);
+    state.recommendation = null;
+    return;
+  }
+  const recs = await api.recommendations([adviceRequest(sel)]);
+  if (run !== state.adviceRun) return; // a newer what-if is on its way
+  const rec = recs.recommendations[0];
+  state.recommendation = rec;
+  draw("stock", "stock-chart", stockChartConfig(state.forecast.points, rec));
+  $("kpi-order").textContent = fmt(rec.suggested_order_quantity);
+  $("kpi-rop").textContent = fmt(rec.reorder_point, 1);
+  $("kpi-out").textContent = fmt(rec.order_up_to_level, 1);
+  $("kpi-ss").textContent = fmt(rec.safety_stock, 1);
+  const empty = assumedEmpty(rec);
+  $("kpi-risk").textContent = empty ? "–" : pct(rec.stockout_risk_without_order);
+  $("kpi-risk").className = empty ? "" : riskClass(rec.stockout_risk_without_order);
+  $("kpi-cover").textContent = empty
+    ? "–"
+    : `${fmt(rec.days_of_cover, 1)}${rec.days_of_cover_capped ? "+" : ""}`;
+  const inp = rec.inputs;
+  $("kpi-note").textContent =
+    (empty
+      ? "No inventory data for this series: on hand taken as 0, so the order is the full order-up-to level (enter on hand above). "
+      : `Inventory position ${fmt(rec.inventory_position)} (on hand ${fmt(inp.on_hand)} + on order ${fmt(inp.on_order)}). `) +
+    `Demand over ${inp.lead_time_days} d lead time + ${inp.review_period_days} d review at ${pct(inp.service_level, 0)} service; ` +
+    `risk shown is before ordering (${pct(rec.stockout_risk)} after the suggested order).`;
+  state.adviceShown = run;
+}
+
+/** The selected series' own backtest errors, beside the pooled table. */
+async function renderSeriesBacktest(api, warehouseId, sku) {
+  const body = $("series-backtest-table").querySelector("tbody");
+  let info;
+  try {
+    info = await api.seriesModel(warehouseId, sku);
+  } catch (err) {
+    info = { backtest_detail: err instanceof Error ? err.message : String(err) };
+  }
+  if (!isSelected(warehouseId, sku)) return;
+  state.seriesModel = info;
+  $("series-backtest-title").textContent = `This series: ${sku} · ${warehouseId}`;
+  $("series-backtest-note").textContent = info.method
+    ? `forecast by the ${methodLabel(info.method)} in the backtest`
+    : "";
+  if (!info.scores) {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td colspan="5" class="empty"></td>`;
+    tr.firstChild.textContent = `No per-series backtest: ${info.backtest_detail ?? "none"}.`;
+    body.replaceChildren(tr);
+    return;
+  }
+  const best = info.scores.reduce(
+    (b, r) => (r.rmsse !== null && (b === null || r.rmsse < b.rmsse) ? r : b),
+    null,
+  );
+  body.replaceChildren(
+    ...info.scores.map((r) => {
+      const tr = document.createElement("tr");
+      if (r === best) tr.className = "best";
+      if (r.method === "model") tr.classList.add("ours");
+      tr.innerHTML = `<td></td><td>${fmt(r.mase, 3)}</td><td>${fmt(r.rmsse, 3)}</td><td>${pct(r.wape)}</td><td>${pct(r.bias)}</td>`;
+      tr.children[0].textContent = METHOD_NAMES[r.method] ?? r.method;
+      tr.title = `${r.points} days scored`;
+      return tr;
+    }),
+  );
+}
+
 const riskClass = (r) => (r >= 0.5 ? "risk-high" : r >= 0.2 ? "risk-mid" : "risk-low");
 
+/** A risk-table row computed from on hand 0: the data has no inventory snapshot for the series. */
+const noStockData = (r) => stockUnknown(r.warehouse_id, r.sku);
+
+/**
+ * Ranks the series of the warehouse in scope (the Warehouse box; all of them for "All warehouses") by stockout
+ * risk. Scoping keeps a 10,000-series catalogue to one warehouse's requests unless the planner asks for all.
+ */
 async function renderRisks(api, batch) {
-  const items = state.series.map((s) => requestItem(s.warehouse_id, s.sku));
+  const run = ++state.risksRun;
+  const scope = $("warehouse").value;
+  const inScope = scope ? state.series.filter((s) => s.warehouse_id === scope) : state.series;
+  // Every series at the standard settings: the ranking does not move with one series' what-if.
+  const items = inScope.map((s) => ({
+    warehouse_id: s.warehouse_id,
+    sku: s.sku,
+    lead_time_days: Number(DEFAULTS.lead_time),
+    review_period_days: Number(DEFAULTS.review_period),
+    service_level: Number(DEFAULTS.service_level),
+    ...(s.on_hand === null ? { on_hand: 0 } : {}),
+  }));
   const recs = [];
   for (let i = 0; i < items.length; i += batch) {
     const page = await api.recommendations(items.slice(i, i + batch));
+    if (run !== state.risksRun) return; // the scope changed meanwhile
     recs.push(...page.recommendations);
   }
   // Series with inventory data first, by risk; those without (on hand taken as 0) by the order they need.
   recs.sort(
     (a, b) =>
-      assumedEmpty(a) - assumedEmpty(b) ||
+      noStockData(a) - noStockData(b) ||
       b.stockout_risk_without_order - a.stockout_risk_without_order ||
       a.days_of_cover - b.days_of_cover ||
       b.suggested_order_quantity - a.suggested_order_quantity,
   );
   state.risks = recs;
+  drawRisks();
+}
+
+function drawRisks() {
+  const recs = state.risks ?? [];
   const body = $("risk-table").querySelector("tbody");
   body.replaceChildren(
     ...recs.slice(0, 10).map((r) => {
       const tr = document.createElement("tr");
-      const risk = assumedEmpty(r)
+      const risk = noStockData(r)
         ? `<span class="badge unknown" title="No inventory data: on hand taken as 0">no stock data</span>`
         : `<span class="badge ${riskClass(r.stockout_risk_without_order)}">${pct(r.stockout_risk_without_order, 0)}</span>`;
-      const cover = assumedEmpty(r) ? "–" : `${fmt(r.days_of_cover, 1)}${r.days_of_cover_capped ? "+" : ""}`;
+      const cover = noStockData(r) ? "–" : `${fmt(r.days_of_cover, 1)}${r.days_of_cover_capped ? "+" : ""}`;
       tr.innerHTML = `<td></td><td></td><td>${risk}</td><td>${cover}</td><td>${fmt(r.suggested_order_quantity)}</td>`;
       tr.children[0].textContent = r.sku;
       tr.children[1].textContent = r.warehouse_id;
       tr.tabIndex = 0;
       tr.title = "Show this series";
-      tr.addEventListener("click", () => selectSeries(api, r.warehouse_id, r.sku));
+      if (isSelected(r.warehouse_id, r.sku)) tr.className = "selected";
+      const show = () => {
+        window.scrollTo({ top: 0, behavior: "smooth" });
+        choose(r.warehouse_id, r.sku, "push");
+      };
+      tr.addEventListener("click", show);
+      tr.addEventListener("keydown", (e) => e.key === "Enter" && show());
       return tr;
     }),
   );
-  const unknown = recs.filter(assumedEmpty).length;
+  const unknown = recs.filter(noStockData).length;
+  const settings = `${DEFAULTS.lead_time} d lead, ${DEFAULTS.review_period} d review, ${pct(DEFAULTS.service_level, 0)}`;
+  const scope = $("warehouse").value;
+  $("risk-title").textContent = `Top stockout risks${scope ? ` in ${scope}` : ""}`;
   $("risk-note").textContent =
-    unknown === 0
+    (unknown === 0
       ? `${recs.length} series, risk before ordering`
-      : `${recs.length} series; ${unknown} without inventory data, ranked by the order they need from empty`;
+      : `${recs.length} series; ${unknown} without inventory data, ranked by the order they need from empty`) +
+    ` · standard settings (${settings}); the what-if changes only the selected series`;
 }
 
 const METRIC_COLS = [
@@ -271,41 +424,150 @@ async function renderAccuracy(api) {
   $("accuracy-note").textContent = rows.length ? "served forecasts joined with actual demand" : "";
 }
 
-async function selectSeries(api, warehouseId, sku) {
-  $("warehouse").value = warehouseId;
-  fillSelect($("sku"), skusOf(warehouseId));
-  $("sku").value = sku;
-  window.scrollTo({ top: 0, behavior: "smooth" });
-  await renderSeries(api).catch(showError);
+/** The page's state as a shareable query: ?warehouse=…&sku=… plus any what-if input that is not its default. */
+function stateQuery() {
+  const q = new URLSearchParams();
+  if (state.selected) {
+    q.set("warehouse", state.selected.warehouse_id);
+    q.set("sku", state.selected.sku);
+  }
+  for (const [name, id] of Object.entries(WHAT_IF)) {
+    const v = $(id).value;
+    if (v !== DEFAULTS[name]) q.set(name, v);
+  }
+  return `?${q}`;
+}
+
+/** Records the state in the address bar: "push" for a new series (back returns), "replace" for input edits. */
+function writeUrl(mode) {
+  const url = `${location.pathname}${stateQuery()}`;
+  if (url === `${location.pathname}${location.search}`) return;
+  if (mode === "push") history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
+}
+
+/** Sets the what-if inputs from the address bar (missing ones to their defaults) and returns the series named. */
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  for (const [name, id] of Object.entries(WHAT_IF)) $(id).value = q.get(name) ?? DEFAULTS[name];
+  // A select keeps its old value when given one it has no option for.
+  if ($("service-level").value !== (q.get("service_level") ?? DEFAULTS.service_level))
+    $("service-level").value = DEFAULTS.service_level;
+  return { warehouse_id: q.get("warehouse"), sku: q.get("sku") };
+}
+
+let api;
+let picker;
+
+/** Shows a series; `mode` says how the address bar records it (null: it came from the address bar). */
+function choose(warehouseId, sku, mode) {
+  const s = state.byKey.get(`${warehouseId}/${sku}`);
+  if (!s) {
+    showError(
+      `No series ${sku} in warehouse ${warehouseId}: the link names a series the data does not have.`,
+    );
+    return false;
+  }
+  state.selected = s;
+  picker.set(s);
+  if ($("warehouse").value && $("warehouse").value !== warehouseId) {
+    $("warehouse").value = warehouseId;
+    renderRisks(api, RISK_BATCH).catch(showError);
+  } else drawRisks();
+  if (mode) writeUrl(mode);
+  renderSeries(api).catch(showError);
+  return true;
+}
+
+/** Applies the address bar: on load and on back/forward. Falls back to the first series when it names none. */
+function applyUrl() {
+  const want = readUrl();
+  if (want.warehouse_id && want.sku && choose(want.warehouse_id, want.sku, null)) return;
+  if (want.warehouse_id && want.sku) {
+    // Keep the error on screen: choose() clears it when the fallback renders.
+    const first = state.series[0];
+    state.selected = first;
+    picker.set(first);
+    writeUrl("replace");
+    drawRisks();
+    renderSeries(api)
+      .then(() => showError(`No series ${want.sku} in warehouse ${want.warehouse_id}; showing ${first.sku}.`))
+      .catch(showError);
+    return;
+  }
+  choose(state.series[0].warehouse_id, state.series[0].sku, "replace");
+}
+
+let whatIfTimer;
+/** A what-if input changed: record it, and redraw the advice once typing pauses. */
+function whatIfChanged() {
+  writeUrl("replace");
+  clearTimeout(whatIfTimer);
+  whatIfTimer = setTimeout(() => {
+    clearError();
+    renderAdvice(api).catch(showError);
+  }, WHAT_IF_DELAY_MS);
+}
+
+function exportCsv() {
+  const fc = state.forecast;
+  const rec = state.recommendation;
+  if (!fc || !rec)
+    return showError("Nothing to export: no advice is shown (still loading, or a what-if box is invalid).");
+  const text = forecastCsv(fc, state.modelVersion, rec, onHandSource(rec));
+  state.exported = text;
+  download(`warecast-${fc.warehouse_id}-${fc.sku}-${fc.points[0]?.date ?? "forecast"}.csv`, text);
 }
 
 async function main() {
-  const api = new WarecastApi(await loadConfig());
-  await renderHealth(api).catch(showError);
-  state.series = (await api.series()).series;
+  api = new WarecastApi(await loadConfig());
+  const [health, list] = await Promise.all([
+    api.health().catch((err) => (showError(err), null)),
+    api.series(),
+  ]);
+  state.series = list.series;
+  state.byKey = new Map(state.series.map((s) => [`${s.warehouse_id}/${s.sku}`, s]));
+  state.dataAge = dataAge(state.series, new Date());
+  renderHealth(health, state.dataAge);
   if (state.series.length === 0) {
     showError("No series yet: run `warecast etl` (or `warecast demo`) to load data.");
     return;
   }
   const warehouses = [...new Set(state.series.map((s) => s.warehouse_id))].sort();
-  fillSelect($("warehouse"), warehouses);
-  fillSelect($("sku"), skusOf(warehouses[0]));
+  fillSelect($("warehouse"), ["", ...warehouses], (w) => (w === "" ? "All warehouses" : w));
   $("series-count").textContent = `${state.series.length} series · ${warehouses.length} warehouse(s)`;
 
+  picker = createPicker({
+    input: $("series-search"),
+    list: $("series-options"),
+    // Every warehouse: a planner looking for a SKU should not have to know where it is stocked first.
+    options: () => ({ series: state.series, warehouse: "" }),
+    onPick: (s) => choose(s.warehouse_id, s.sku, "push"),
+  });
   $("warehouse").addEventListener("change", () => {
-    fillSelect($("sku"), skusOf($("warehouse").value));
-    renderSeries(api).catch(showError);
+    const w = $("warehouse").value;
+    renderRisks(api, RISK_BATCH).catch(showError);
+    if (!w || state.selected?.warehouse_id === w) return;
+    const first = state.series.find((s) => s.warehouse_id === w);
+    choose(first.warehouse_id, first.sku, "push");
   });
-  $("sku").addEventListener("change", () => renderSeries(api).catch(showError));
-  $("refresh").addEventListener("click", () => {
-    renderSeries(api).catch(showError);
-    renderRisks(api, 50).catch(showError);
+  for (const id of Object.values(WHAT_IF)) {
+    $(id).addEventListener("input", whatIfChanged);
+    $(id).addEventListener("change", whatIfChanged);
+  }
+  $("reset-what-if").addEventListener("click", () => {
+    for (const [name, id] of Object.entries(WHAT_IF)) $(id).value = DEFAULTS[name];
+    whatIfChanged();
   });
+  $("export-csv").addEventListener("click", exportCsv);
+  window.addEventListener("popstate", applyUrl);
 
-  await renderSeries(api).catch(showError);
+  applyUrl();
+  // The scope starts at the shown series' warehouse ("All warehouses" is one choice away).
+  $("warehouse").value = state.selected.warehouse_id;
   state.ready = true;
   await Promise.all([
-    renderRisks(api, 50).catch(showError),
+    renderRisks(api, RISK_BATCH).catch(showError),
     renderBacktest(api).catch(showError),
     renderAccuracy(api).catch(showError),
   ]);

@@ -166,7 +166,7 @@ const validJob = fc.oneof(
 
 const health = fc.constant<Req>({ method: "GET", path: "/v1/health", key: true, valid: true });
 
-/** The dashboard's reads: series list, history, model, accuracy. */
+/** The dashboard's reads: series list, history, model (pooled and per series), accuracy. */
 const validRead = fc
   .oneof(
     fc.constantFrom(
@@ -179,6 +179,7 @@ const validRead = fc
     fc
       .tuple(known, fc.option(fc.integer({ min: 1, max: 3660 }), { nil: undefined }))
       .map(([s, d]) => `/v1/series/${s.warehouse_id}/${s.sku}/history${d === undefined ? "" : `?days=${d}`}`),
+    known.map((s) => `/v1/model/series/${s.warehouse_id}/${s.sku}`),
   )
   .map((path): Req => ({ method: "GET", path, key: true, valid: true }));
 

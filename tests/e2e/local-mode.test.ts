@@ -194,12 +194,25 @@ describe("dashboard in headless Chromium", () => {
     );
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "dashboard-initial.png"), fullPage: true });
 
-    await page.selectOption("#sku", "B3_1");
+    // The picker: type part of the SKU, pick the match; the URL then names the series.
+    await page.fill("#series-search", "b3_");
+    await page.click(`#series-options [role=option][data-sku="B3_1"]`);
     await page.waitForFunction(
       () =>
         (globalThis as unknown as { warecastDashboard: { forecast?: { sku: string } } }).warecastDashboard
           .forecast?.sku === "B3_1",
     );
+    expect(new URL(page.url()).search).toBe(`?warehouse=${WAREHOUSE}&sku=B3_1`);
+    // Training wrote each series' backtest errors and method; the page shows B3_1's beside the pooled table
+    // (drawn before the forecast, which the wait above saw).
+    expect(await page.textContent("#series-backtest-title")).toBe(`This series: B3_1 · ${WAREHOUSE}`);
+    const perSeries = (await api("GET", `/v1/model/series/${WAREHOUSE}/B3_1`)).body;
+    expect(perSeries.method).toMatch(/^(global-gbm|sparse|intermittent|cold-start)$/);
+    expect(perSeries.scores.map((r: { method: string }) => r.method)).toEqual(
+      expect.arrayContaining(["model", "seasonal_naive"]),
+    );
+    expect(perSeries.scores.find((r: { method: string }) => r.method === "model").points).toBeGreaterThan(0);
+    expect(await page.locator("#series-backtest-table tbody tr").count()).toBe(perSeries.scores.length);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "dashboard-B3_1.png"), fullPage: true });
     expect(await page.isVisible("#error")).toBe(false);
     expect(await page.textContent("#kpi-note")).toMatch(/No inventory data for this series/);

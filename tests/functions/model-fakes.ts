@@ -387,5 +387,26 @@ export function metricsJson(
       ...(champion === null ? {} : { champion: row(champion) }),
       seasonal_naive: row(0.6),
     },
+    // Per-series columns as model/backtest.py writes them (GET /v1/model/series/...).
+    series_metrics: {
+      ids: ["WH1/SKU-1", "WH2/SKU-1"],
+      method: ["global-gbm", "intermittent"],
+      metrics: {
+        model: {
+          mase: [0.8, 1.0],
+          rmsse: [0.7, 0.9],
+          wape: [challenger, 0.5],
+          bias: [0.01, null],
+          points: [56, 56],
+        },
+        seasonal_naive: {
+          mase: [1.1, 1.2],
+          rmsse: [1.0, 1.1],
+          wape: [0.6, 0.7],
+          bias: [0.1, 0.2],
+          points: [56, 56],
+        },
+      },
+    },
   });
 }

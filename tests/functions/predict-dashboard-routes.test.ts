@@ -172,6 +172,62 @@ describe("GET /v1/model", () => {
   });
 });
 
+describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
+  /** METRICS plus the per-series columns model/backtest.py writes (ids "warehouse/sku"). */
+  const PER_SERIES = {
+    ...METRICS,
+    series_metrics: {
+      ids: ["WH1/SKU-1", "WH1/SKU-2"],
+      method: ["global-gbm", "intermittent"],
+      metrics: {
+        naive: { mase: [1.5, 1.1], rmsse: [1.3, 1.0], wape: [0.9, 1.2], bias: [0.1, null], points: [56, 50] },
+        model: {
+          mase: [0.6, 0.9],
+          rmsse: [0.5, 0.8],
+          wape: [0.4, 1.0],
+          bias: [-0.02, 0.3],
+          points: [56, 50],
+        },
+      },
+    },
+  };
+  const withMetrics = (m: unknown): PredictDeps => ({ ...t.deps, modelMetrics: { metrics: async () => m } });
+
+  it("answers one series' errors per method and the method the model used for it", async () => {
+    const res = await call("/v1/model/series/WH1/SKU-2", withMetrics(PER_SERIES));
+    expect(res).toEqual({
+      status: 200,
+      body: {
+        model_version: t.endpoint.modelVersion,
+        model_kind: expect.any(String),
+        warehouse_id: "WH1",
+        sku: "SKU-2",
+        method: "intermittent",
+        scores: [
+          { method: "model", mase: 0.9, rmsse: 0.8, wape: 1.0, bias: 0.3, points: 50 },
+          { method: "naive", mase: 1.1, rmsse: 1.0, wape: 1.2, bias: null, points: 50 },
+        ],
+      },
+    });
+  });
+
+  it("says why there are no scores: older metrics, series not in the backtest, no artifacts", async () => {
+    const older = await call("/v1/model/series/WH1/SKU-1", withMetrics(METRICS));
+    expect(older.body.scores).toBeUndefined();
+    expect(older.body.backtest_detail).toMatch(/no per-series backtest/);
+    const newer = await call("/v1/model/series/WH2/SKU-1", withMetrics(PER_SERIES));
+    expect(newer.body.backtest_detail).toMatch(/not in the model's backtest/);
+    expect((await call("/v1/model/series/WH1/SKU-1")).body.backtest_detail).toMatch(/artifacts/);
+  });
+
+  it("400 on a malformed id, 503 when the endpoint does not answer", async () => {
+    expect((await call("/v1/model/series/WH1/bad%20id", withMetrics(PER_SERIES))).status).toBe(400);
+    const down = new FakeEndpoint();
+    down.failures.push(new ApiProblem("unavailable", "The forecast endpoint is not available."));
+    expect((await call("/v1/model/series/WH1/SKU-1", { ...t.deps, endpoint: down })).status).toBe(503);
+  });
+});
+
 describe("GET /v1/accuracy", () => {
   it("is empty before any served forecast met its actuals", async () => {
     const res = await call("/v1/accuracy");

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.metrics import MetricAccumulator, pinball, scales, score
+from model.backtest import run_backtest
+from model.metrics import MetricAccumulator, SeriesAccumulator, pinball, scales, score
+from model.panel import Panel
 
 
 def test_scales_by_hand():
@@ -67,3 +69,62 @@ def test_unobserved_actuals_and_zero_scales_are_left_out():
     r = acc.result()
     assert r["points"] == 3 and r["pairs_scored"] == 1 and r["pairs_unscaled"] == 1
     assert r["mase"] == pytest.approx(1.0)
+
+
+def test_series_accumulator_is_the_pooled_metric_of_each_series():
+    rng = np.random.default_rng(3)
+    history = rng.poisson(5.0, size=(3, 40)).astype(float)
+    ms, rs = scales(history, 7)
+    per, pooled = SeriesAccumulator(3), [MetricAccumulator() for _ in range(3)]
+    for _ in range(2):  # two origins
+        actual = rng.poisson(5.0, size=(3, 7)).astype(float)
+        actual[1, 2] = np.nan  # an unobserved day is not scored
+        mean = rng.uniform(3, 7, size=(3, 7))
+        per.add(actual, mean, ms, rs)
+        for i in range(3):
+            pooled[i].add(actual[i : i + 1], mean[i : i + 1], ms[i : i + 1], rs[i : i + 1])
+    got = per.result()
+    for i in range(3):
+        want = pooled[i].result()
+        for key in ("mase", "rmsse", "wape", "bias"):
+            assert got[key][i] == pytest.approx(want[key], abs=1e-4)
+        assert got["points"][i] == want["points"]
+    assert got["points"] == [14, 12, 14]  # one unobserved day per origin
+
+
+def test_series_accumulator_leaves_undefined_scores_out():
+    per = SeriesAccumulator(2)
+    per.add(
+        np.array([[0.0, 0.0], [np.nan, np.nan]]),
+        np.array([[1.0, 1.0], [1.0, 1.0]]),
+        np.array([0.0, 1.0]),
+        np.array([0.0, 1.0]),
+    )
+    got = per.result()
+    assert got["mase"] == [None, None] and got["rmsse"] == [None, None]
+    assert got["wape"] == [None, None]  # no actual volume: WAPE undefined
+    assert got["points"] == [2, 0]
+
+
+def test_backtest_writes_each_series_errors_and_method():
+    rng = np.random.default_rng(4)
+    n, t = 3, 120
+    y = rng.poisson([[2.0], [6.0], [10.0]], size=(n, t)).astype(float)
+    panel = Panel(
+        ids=["W1/A", "W1/B", "W2/A"],
+        freq="D",
+        end=np.full(n, np.datetime64("2020-06-30", "D")),
+        y=y,
+        stockout=np.zeros((n, t), bool),
+        promo=np.zeros((n, t)),
+        price=np.full((n, t), np.nan),
+    )
+    out = run_backtest(panel, 14, 2, None)
+    per = out["series_metrics"]
+    assert per["ids"] == ["W1/A", "W1/B", "W2/A"]
+    assert per["method"] is None  # no model fitted: no model method
+    assert set(per["metrics"]) == set(out["metrics"])
+    sn = per["metrics"]["seasonal_naive"]
+    assert sum(sn["points"]) == out["metrics"]["seasonal_naive"]["points"]
+    # The series' MASE values average to the pooled one (every pair here is scaled).
+    assert np.mean(sn["mase"]) == pytest.approx(out["metrics"]["seasonal_naive"]["mase"], abs=1e-3)

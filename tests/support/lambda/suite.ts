@@ -228,6 +228,7 @@ export function describeArtifacts(stack: StackName): void {
       apiEvent("GET", "/v1/series"),
       apiEvent("GET", "/v1/series/WH1/SKU-1/history"),
       apiEvent("GET", "/v1/model"),
+      apiEvent("GET", "/v1/model/series/WH2/SKU-1"),
       apiEvent("GET", "/v1/accuracy?days=30"),
       apiEvent("GET", "/v1/health"),
       apiEvent("GET", "/v1/nowhere"),
@@ -262,6 +263,7 @@ export function describeArtifacts(stack: StackName): void {
         series,
         history,
         model,
+        seriesModel,
         accuracy,
         health2,
         missing,
@@ -288,6 +290,17 @@ export function describeArtifacts(stack: StackName): void {
       expect(model.status).toBe(200);
       // The version the endpoint serves, with its backtest read where the promote function publishes it.
       expect(model.body).toMatchObject({ model_version: endpoint.modelVersion, backtest: { horizon: 28 } });
+      // One series' row of the same metrics.json: its errors per method and the method the model used.
+      expect(seriesModel.body).toMatchObject({
+        model_version: endpoint.modelVersion,
+        warehouse_id: "WH2",
+        sku: "SKU-1",
+        method: "intermittent",
+        scores: [
+          { method: "model", mase: 1.0, rmsse: 0.9, wape: 0.5, bias: null, points: 56 },
+          { method: "seasonal_naive", mase: 1.2, rmsse: 1.1, wape: 0.7, bias: 0.2, points: 56 },
+        ],
+      });
       expect(accuracy.status).toBe(200);
       expect((accuracy.body.rows as unknown[]).length).toBeGreaterThan(0);
       expect(health2.body.model).toEqual(health.body.model);
