@@ -8,7 +8,7 @@ import { ItemMasterReader } from "./item-master";
 import type { ModelMetricsSource } from "./model-route";
 import type { ObjectStore } from "./object-store";
 import { SeriesStateReader, type ParquetDecoder } from "./series-state";
-import type { ServedForecastLog } from "./served-log";
+import { ServedLogTally, type ServedForecastLog } from "./served-log";
 import { ApiSchemas, type OpenApiDoc } from "./spec";
 
 export interface PredictDepsInput {
@@ -41,6 +41,7 @@ export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
     itemMaster: new ItemMasterReader(input.processed),
     endpoint: input.endpoint,
     servedLog: input.servedLog,
+    servedLogTally: new ServedLogTally(),
     processed: input.processed,
     jobs: new ForecastJobs(input.jobsStore, input.jobQueue, { linkTtlSeconds: input.linkTtlSeconds ?? 3600 }),
     obs: input.obs,

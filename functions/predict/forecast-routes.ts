@@ -1,11 +1,5 @@
 import type { PredictDeps, RequestContext } from "./deps";
-import {
-  forecast,
-  logServed,
-  servedRecords,
-  toSeriesForecasts,
-  type SeriesRequest,
-} from "./forecast-service";
+import { forecast, logServed, toSeriesForecasts, type SeriesRequest } from "./forecast-service";
 import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, invalidField, type FieldError } from "./problem";
 import type { ForecastRequestBody } from "./types";
@@ -61,7 +55,7 @@ async function answer(
   const forecasts = toSeriesForecasts(outcome);
   deps.obs.metrics.addMetric("SeriesForecast", "Count", forecasts.length);
   deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
-  await logServed(deps, servedRecords(ctx, outcome.response.model_version, forecasts));
+  await logServed(deps, ctx, outcome.response.model_version, forecasts);
   return jsonResult(200, {
     request_id: ctx.requestId,
     model_version: outcome.response.model_version,

@@ -170,7 +170,7 @@ export function toSeriesForecasts(outcome: ForecastOutcome): SeriesForecastOut[]
 }
 
 /** One served-forecast record per (series, date). */
-export function servedRecords(
+function servedRecords(
   ctx: RequestContext,
   modelVersion: string,
   forecasts: readonly SeriesForecastOut[],
@@ -191,18 +191,30 @@ export function servedRecords(
   );
 }
 
-/** Logs served forecasts; a failure is logged and counted, never fails the client's request. */
-export async function logServed(deps: PredictDeps, records: ServedForecastRecord[]): Promise<void> {
+/**
+ * Logs served forecasts; a failure never fails the client's request, but is logged, counted in the
+ * ServedForecastLogFailures metric and shown by /v1/health (deps.servedLogTally).
+ */
+export async function logServed(
+  deps: PredictDeps,
+  ctx: RequestContext,
+  modelVersion: string,
+  forecasts: readonly SeriesForecastOut[],
+): Promise<void> {
   const { logger, metrics } = deps.obs;
+  const records = servedRecords(ctx, modelVersion, forecasts);
+  const now = ctx.now;
   try {
     const out = await deps.servedLog.write(records);
     metrics.addMetric("ServedForecastRecords", "Count", out.delivered);
     if (out.failed > 0) {
       metrics.addMetric("ServedForecastLogFailures", "Count", out.failed);
       logger.error("served-forecast log refused records", { failed: out.failed, reasons: out.reasons });
-    }
+      deps.servedLogTally.lost(out.delivered, out.failed, out.reasons.join("; ") || "refused", now);
+    } else deps.servedLogTally.succeeded(out.delivered);
   } catch (err) {
     metrics.addMetric("ServedForecastLogFailures", "Count", records.length);
     logger.error("served-forecast log failed", { error: err as Error });
+    deps.servedLogTally.lost(0, records.length, err instanceof Error ? err.message : String(err), now);
   }
 }

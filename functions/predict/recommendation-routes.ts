@@ -1,7 +1,7 @@
 import { RISK_GRID, recommend, type DemandDistribution, type ReplenishmentInputs } from "../replenishment";
 import type { PredictDeps, RequestContext } from "./deps";
 import { parseCountedBody, tooManyForOneCall } from "./forecast-routes";
-import { forecast, loadStates, logServed, servedRecords, toSeriesForecasts } from "./forecast-service";
+import { forecast, loadStates, logServed, toSeriesForecasts } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, type FieldError } from "./problem";
 import { seriesKey } from "./series-state";
@@ -141,7 +141,7 @@ export async function createRecommendations(
   deps.obs.metrics.addMetric("Recommendations", "Count", recommendations.length);
   deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
   // Advice rests on a forecast: log it too, so its accuracy is measured like any other served forecast.
-  await logServed(deps, servedRecords(ctx, outcome.response.model_version, toSeriesForecasts(outcome)));
+  await logServed(deps, ctx, outcome.response.model_version, toSeriesForecasts(outcome));
   return jsonResult(200, {
     request_id: ctx.requestId,
     model_version: outcome.response.model_version,

@@ -229,6 +229,44 @@ describe("GET /v1/health", () => {
     expect(body.status).toBe("degraded");
   });
 
+  it("counts served-forecast records and shows a failing log as degraded until a write succeeds", async () => {
+    const u = makeTestDeps();
+    let fail: Error | undefined = new Error("disk full");
+    const deps = {
+      ...u.deps,
+      servedLog: {
+        write: async (records: readonly unknown[]) => {
+          if (fail) throw fail;
+          return { delivered: records.length, failed: 0, reasons: [] };
+        },
+      },
+    };
+    const forecastOne = () =>
+      handlePredict(
+        apiEvent("POST", "/v1/forecasts", { horizon: 5, series: [{ warehouse_id: "WH1", sku: "SKU-1" }] }),
+        deps,
+      );
+    const health = async () => JSON.parse((await handlePredict(apiEvent("GET", "/v1/health"), deps)).body);
+
+    // The client still gets its forecast; the loss is counted and shown.
+    expect((await forecastOne()).statusCode).toBe(200);
+    const failing = await health();
+    expect(failing.status).toBe("degraded");
+    expect(failing.served_log).toEqual({
+      records_logged: 0,
+      records_failed: 5,
+      failing: true,
+      last_failure_at: expect.any(String),
+      last_failure: "disk full",
+    });
+
+    fail = undefined;
+    expect((await forecastOne()).statusCode).toBe(200);
+    const recovered = await health();
+    expect(recovered.status).toBe("ok");
+    expect(recovered.served_log).toMatchObject({ records_logged: 5, records_failed: 5, failing: false });
+  });
+
   it("is unavailable (still 200) when no data has been written", async () => {
     const empty = makeTestDeps({}, []);
     const res = await handlePredict(apiEvent("GET", "/v1/health"), empty.deps);
