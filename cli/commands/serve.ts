@@ -9,6 +9,7 @@ interface ServeFlags {
   workspace: string;
   port: string;
   endpointPort: string;
+  endpointWorkers?: string;
 }
 
 /** A port flag's value (0 = any free port), or an error naming the flag. */
@@ -16,6 +17,13 @@ export function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);
+  return n;
+}
+
+/** A worker count flag's value, or an error naming the flag. */
+export function workers(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${flag} must be 1 to 64, got "${value}"`);
   return n;
 }
 
@@ -33,10 +41,12 @@ export async function startServing(opts: {
   workspace: string;
   port: number;
   endpointPort: number;
+  /** Endpoint worker processes (default: one per CPU, as the SageMaker container). */
+  endpointWorkers?: number;
 }): Promise<Serving> {
   const workspace = path.resolve(opts.workspace);
   const { artifact, bootstrap } = await artifactToServe(workspace);
-  const endpoint = await startEndpointProcess(artifact, opts.endpointPort);
+  const endpoint = await startEndpointProcess(artifact, opts.endpointPort, { workers: opts.endpointWorkers });
   let api: LocalApi;
   try {
     api = await startLocalApi({
@@ -73,7 +83,7 @@ export async function servingText(s: Serving, workspace: string): Promise<string
   const key = `-H "x-api-key: ${api.apiKey}"`;
   return [
     `model     ${endpoint.modelVersion}${s.bootstrap ? " (bootstrap baseline: run `warecast train` for the trained model)" : ""}`,
-    `endpoint  ${endpoint.url}`,
+    `endpoint  ${endpoint.url}   (${endpoint.workers} worker process${endpoint.workers === 1 ? "" : "es"})`,
     `API       ${api.url}   (key in ${path.join(path.resolve(workspace), "api-key")})`,
     `dashboard ${s.dashboardUrl}`,
     "",
@@ -105,11 +115,19 @@ export function register(program: Command): void {
     .option("--workspace <dir>", "workspace written by etl/train", ".warecast")
     .option("--port <n>", "API and dashboard port", "8080")
     .option("--endpoint-port <n>", "local endpoint port", "8081")
+    .option(
+      "--endpoint-workers <n>",
+      "endpoint worker processes (default: SAGEMAKER_MODEL_SERVER_WORKERS, else one per CPU)",
+    )
     .action(async (flags: ServeFlags) => {
       const serving = await startServing({
         workspace: flags.workspace,
         port: port(flags.port, "--port"),
         endpointPort: port(flags.endpointPort, "--endpoint-port"),
+        endpointWorkers:
+          flags.endpointWorkers === undefined
+            ? undefined
+            : workers(flags.endpointWorkers, "--endpoint-workers"),
       });
       process.stdout.write(await servingText(serving, flags.workspace));
       process.stdout.write("Ctrl-C stops both.\n");
