@@ -1,7 +1,7 @@
 import type { SeriesForecastOut } from "./types";
 import type { EndpointCallStats, EndpointResponse, EndpointSeries, EndpointWindow } from "./endpoint-client";
 import type { PredictDeps, RequestContext } from "./deps";
-import { ApiProblem, type FieldError, type SeriesKey } from "./problem";
+import { ApiProblem, type SeriesKey } from "./problem";
 import { seriesKey, type SeriesState } from "./series-state";
 import type { ServedForecastRecord } from "./served-log";
 
@@ -38,44 +38,31 @@ function daysBetween(from: string, to: string): number {
 }
 
 /**
- * Planned promo/price by date → the endpoint's step-aligned `future` arrays (step 1 = the period after the
- * last data date). Gaps are null (unknown); a date outside the horizon is the client's mistake, named by field.
+ * Planned promo/price by date → the endpoint's step-aligned `future` arrays (step 1 = the period after the last
+ * data date; a date counts for the period that contains it, so for a weekly series any day of its week). Steps
+ * not listed are null (unknown). A plan may reach beyond the forecast: days outside its steps are not used. When
+ * several days fall on one step, promo is true if any says so and the last price given counts.
  */
 export function futureArrays(
   state: SeriesState,
   future: readonly FutureDay[] | undefined,
   horizon: number,
-  field: string,
-): { future?: EndpointSeries["future"]; errors: FieldError[] } {
-  if (!future || future.length === 0) return { errors: [] };
+): EndpointSeries["future"] | undefined {
+  if (!future || future.length === 0) return undefined;
   const period = state.freq === "W" ? 7 : 1;
   const promo: (boolean | null)[] = [];
   const price: (number | null)[] = [];
-  const errors: FieldError[] = [];
-  const seen = new Set<number>();
-  future.forEach((day, i) => {
-    const diff = daysBetween(state.end_date, day.date);
-    const step = diff / period;
-    if (!Number.isInteger(step) || step < 1 || step > horizon) {
-      errors.push({
-        field: `${field}/${i}/date`,
-        message: `must be one of the ${horizon} forecast ${period === 7 ? "weeks" : "days"} after the series' last data date ${state.end_date} (${addDays(state.end_date, period)} to ${addDays(state.end_date, horizon * period)})`,
-      });
-      return;
-    }
-    if (seen.has(step)) {
-      errors.push({ field: `${field}/${i}/date`, message: `repeats ${day.date}` });
-      return;
-    }
-    seen.add(step);
+  for (const day of future) {
+    const step = Math.ceil(daysBetween(state.end_date, day.date) / period);
+    if (step < 1 || step > horizon) continue;
     while (promo.length < step) {
       promo.push(null);
       price.push(null);
     }
-    if (day.promo !== undefined) promo[step - 1] = day.promo;
+    if (day.promo !== undefined) promo[step - 1] = promo[step - 1] === true || day.promo;
     if (day.price !== undefined) price[step - 1] = day.price;
-  });
-  return { future: { promo, price }, errors };
+  }
+  return promo.length > 0 ? { promo, price } : undefined;
 }
 
 function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]): EndpointSeries {
@@ -119,22 +106,16 @@ export async function loadStates(deps: PredictDeps, items: readonly SeriesKey[])
   return states;
 }
 
-/** Validates covariates, calls the endpoint once for all series, and checks every series came back. */
+/** Aligns planned covariates, calls the endpoint once for all series, and checks every series came back. */
 export async function forecast(
   deps: PredictDeps,
   items: readonly SeriesRequest[],
   options: ForecastOptions,
-  fieldPrefix: string,
 ): Promise<ForecastOutcome> {
   const states = await loadStates(deps, items);
-  const errors: FieldError[] = [];
-  const series = states.map((state, i) => {
-    const f = futureArrays(state, items[i].future, options.horizon, `${fieldPrefix}/${i}/future`);
-    errors.push(...f.errors);
-    return toEndpointSeries(state, f.future);
-  });
-  if (errors.length > 0)
-    throw new ApiProblem("invalid", "Planned covariates fall outside the horizon.", { errors });
+  const series = states.map((state, i) =>
+    toEndpointSeries(state, futureArrays(state, items[i].future, options.horizon)),
+  );
   const freq = states.every((s) => s.freq === "W") ? "W" : "D";
   const { response, stats } = await deps.endpoint.invoke({
     freq,
