@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { dashboardHandler } from "../demo/dashboard";
+import { DashboardLogin } from "../demo/dashboard-login";
 import { localApiKey } from "../local-api/api-key";
 import { artifactToServe, startEndpointProcess, type EndpointProcess } from "../local-api/endpoint-process";
 import { startLocalApi, type LocalApi } from "../local-api/server";
@@ -32,6 +33,7 @@ export interface Serving {
   readonly api: LocalApi;
   /** True when no trained model exists and the bootstrap baseline is served. */
   readonly bootstrap: boolean;
+  /** The dashboard's one-time login URL (it sets the browser's session cookie, then opens the page). */
   readonly dashboardUrl: string;
   stop(): Promise<void>;
 }
@@ -48,13 +50,15 @@ export async function startServing(opts: {
   const { artifact, bootstrap } = await artifactToServe(workspace);
   const endpoint = await startEndpointProcess(artifact, opts.endpointPort, { workers: opts.endpointWorkers });
   let api: LocalApi;
+  const apiKey = localApiKey(workspace);
+  const login = new DashboardLogin(apiKey);
   try {
     api = await startLocalApi({
       workspace,
       port: opts.port,
       endpointUrl: endpoint.url,
       // Same origin as the API, so the page needs no CORS.
-      extraHandler: dashboardHandler({ apiBase: "", apiKey: localApiKey(workspace) }),
+      extraHandler: dashboardHandler({ apiBase: "", apiKey }, login),
     });
   } catch (err) {
     await endpoint.stop();
@@ -64,7 +68,7 @@ export async function startServing(opts: {
     endpoint,
     api,
     bootstrap,
-    dashboardUrl: `${api.url}/`,
+    dashboardUrl: `${api.url}${login.loginPath}`,
     stop: async () => {
       await api.close();
       await endpoint.stop();
@@ -85,7 +89,7 @@ export async function servingText(s: Serving, workspace: string): Promise<string
     `model     ${endpoint.modelVersion}${s.bootstrap ? " (bootstrap baseline: run `warecast train` for the trained model)" : ""}`,
     `endpoint  ${endpoint.url}   (${endpoint.workers} worker process${endpoint.workers === 1 ? "" : "es"})`,
     `API       ${api.url}   (key in ${path.join(path.resolve(workspace), "api-key")})`,
-    `dashboard ${s.dashboardUrl}`,
+    `dashboard ${s.dashboardUrl}   (one-time login link; another browser logs in at /login with the key)`,
     "",
     `  curl ${key} ${api.url}/v1/health`,
     `  curl ${key} ${api.url}/v1/series`,
