@@ -5,6 +5,11 @@
 export interface PredictConfig {
   /** Series per synchronous call (POST /v1/forecasts, /v1/recommendations); more answer 413. */
   readonly maxSeriesPerRequest: number;
+  /**
+   * Series per endpoint call: a larger batch is split into calls made at once, which the endpoint's worker
+   * processes (or instances) forecast in parallel.
+   */
+  readonly endpointSeriesPerCall: number;
   /** Series per bulk job. */
   readonly maxSeriesPerJob: number;
   /** Horizon when the request gives none (the largest a request may ask is the spec's Horizon maximum). */
@@ -33,6 +38,7 @@ export interface PredictConfig {
 
 export const DEFAULT_PREDICT_CONFIG: PredictConfig = {
   maxSeriesPerRequest: 100,
+  endpointSeriesPerCall: 50,
   maxSeriesPerJob: 100_000,
   defaultHorizonDays: 28,
   defaultQuantiles: [0.1, 0.5, 0.9],
@@ -58,6 +64,7 @@ export function validatePredictConfig(c: PredictConfig): PredictConfig {
   };
   positiveInt("maxSeriesPerRequest", c.maxSeriesPerRequest);
   positiveInt("maxSeriesPerJob", c.maxSeriesPerJob);
+  positiveInt("endpointSeriesPerCall", c.endpointSeriesPerCall);
   positiveInt("defaultHorizonDays", c.defaultHorizonDays);
   positiveInt("endpointTimeoutMs", c.endpointTimeoutMs);
   positiveInt("endpointMaxAttempts", c.endpointMaxAttempts);

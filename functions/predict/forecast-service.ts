@@ -106,7 +106,11 @@ export async function loadStates(deps: PredictDeps, items: readonly SeriesKey[])
   return states;
 }
 
-/** Aligns planned covariates, calls the endpoint once for all series, and checks every series came back. */
+/**
+ * Aligns planned covariates, calls the endpoint for all series, and checks every series came back. A batch of
+ * more than `endpointSeriesPerCall` series goes out as that many calls at once, so the endpoint's worker
+ * processes forecast it in parallel instead of one of them taking it all.
+ */
 export async function forecast(
   deps: PredictDeps,
   items: readonly SeriesRequest[],
@@ -117,13 +121,34 @@ export async function forecast(
     toEndpointSeries(state, futureArrays(state, items[i].future, options.horizon)),
   );
   const freq = states.every((s) => s.freq === "W") ? "W" : "D";
-  const { response, stats } = await deps.endpoint.invoke({
-    freq,
-    horizon: options.horizon,
-    quantiles: options.quantiles,
-    ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
-    series,
-  });
+  const per = deps.config.endpointSeriesPerCall;
+  const calls = await Promise.all(
+    Array.from({ length: Math.ceil(series.length / per) }, (_, c) =>
+      deps.endpoint.invoke({
+        freq,
+        horizon: options.horizon,
+        quantiles: options.quantiles,
+        ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
+        series: series.slice(c * per, (c + 1) * per),
+      }),
+    ),
+  );
+  const versions = [...new Set(calls.map((c) => c.response.model_version))];
+  if (versions.length > 1) {
+    // A promotion landed between the calls: one answer must come from one model.
+    throw new ApiProblem(
+      "unavailable",
+      `The model changed during the request (${versions.join(", ")}); retry.`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  const response = { ...calls[0].response, series: calls.flatMap((c) => c.response.series) };
+  const stats = {
+    attempts: calls.reduce((n, c) => n + c.stats.attempts, 0),
+    elapsedMs: Math.max(...calls.map((c) => c.stats.elapsedMs)),
+  };
   const ids = new Set(response.series.map((s) => s.id));
   const missing = series.filter((s) => !ids.has(s.id));
   if (missing.length > 0) {

@@ -123,6 +123,39 @@ describe("POST /v1/forecasts", () => {
     expect(far.body.errors[0]).toEqual({ field: "/body/horizon", message: "must be <= 90" });
   });
 
+  it("splits a batch over endpointSeriesPerCall into calls made at once, answered in request order", async () => {
+    const deps = { ...t.deps, config: { ...t.deps.config, endpointSeriesPerCall: 2 } };
+    const series = [
+      { warehouse_id: "WH2", sku: "SKU-1" },
+      { warehouse_id: "WH1", sku: "SKU-1" },
+      { warehouse_id: "WH1", sku: "SKU-2" },
+    ];
+    const before = t.endpoint.requests.length;
+    const res = await handlePredict(apiEvent("POST", "/v1/forecasts", { series, horizon: 3 }), deps);
+    expect(res.statusCode).toBe(200);
+    const sent = t.endpoint.requests.slice(before);
+    expect(sent.map((r) => r.series.map((x) => x.id))).toEqual([["WH2/SKU-1", "WH1/SKU-1"], ["WH1/SKU-2"]]);
+    expect(
+      JSON.parse(res.body).forecasts.map(
+        (f: { sku: string; warehouse_id: string }) => f.warehouse_id + f.sku,
+      ),
+    ).toEqual(["WH2SKU-1", "WH1SKU-1", "WH1SKU-2"]);
+    // Calls answered by two model versions (a promotion in between) cannot make one answer.
+    let calls = 0;
+    const split = {
+      ...deps,
+      endpoint: {
+        invoke: async (r: Parameters<typeof t.endpoint.invoke>[0]) => {
+          const out = await t.endpoint.invoke(r);
+          return { ...out, response: { ...out.response, model_version: `v${calls++}` } };
+        },
+      },
+    };
+    const mixed = await handlePredict(apiEvent("POST", "/v1/forecasts", { series }), split);
+    expect(mixed.statusCode).toBe(503);
+    expect(mixed.headers?.["Retry-After"]).toBe("1");
+  });
+
   it("503 with Retry-After when the endpoint is missing or keeps failing", async () => {
     t.endpoint.failures.push(
       new ApiProblem("unavailable", "No model is deployed yet.", { retryAfterSeconds: 30 }),
