@@ -167,6 +167,29 @@ function hostAllowed(host: string | undefined, port: number): boolean {
 }
 
 /**
+ * What API Gateway refuses before anything else, as problems: a URL over 8,192 characters (414), headers over
+ * 10 KiB (431); and what only this server checks: a Host other than itself (403).
+ */
+function frontDoor(req: http.IncomingMessage, port: number, requestId: string): ApiResult | undefined {
+  const url = req.url ?? "/";
+  if (url.length > MAX_URL_CHARS) {
+    const detail = `The URL is ${url.length} characters; at most ${MAX_URL_CHARS} are accepted.`;
+    return gatewayProblem("uriTooLong", detail, requestId);
+  }
+  const headers = headerBytes(req);
+  if (headers > MAX_HEADER_BYTES) {
+    const detail = `The headers are ${headers} bytes; at most ${MAX_HEADER_BYTES} are accepted.`;
+    return gatewayProblem("headersTooLarge", detail, requestId);
+  }
+  if (!hostAllowed(req.headers.host, port)) {
+    const host = req.headers.host === undefined ? "missing" : `"${clip(req.headers.host)}"`;
+    const detail = `The Host header is ${host}; this server is 127.0.0.1:${port} (or localhost:${port}).`;
+    return gatewayProblem("forbidden", detail, requestId);
+  }
+  return undefined;
+}
+
+/**
  * Answers a request the handler never sees. A body it may still be sending is not read: the connection closes
  * after the answer instead of draining up to 10 MB nobody will use.
  */
@@ -265,40 +288,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const server = http.createServer({ maxHeaderSize: PARSER_HEADER_BYTES }, (req, res) => {
     const requestId = randomUUID();
     void (async () => {
-      const url = req.url ?? "/";
-      if (url.length > MAX_URL_CHARS) {
-        send(
-          res,
-          gatewayProblem(
-            "uriTooLong",
-            `The URL is ${url.length} characters; at most ${MAX_URL_CHARS} are accepted.`,
-            requestId,
-          ),
-        );
-        return;
-      }
-      const headers = headerBytes(req);
-      if (headers > MAX_HEADER_BYTES) {
-        send(
-          res,
-          gatewayProblem(
-            "headersTooLarge",
-            `The headers are ${headers} bytes; at most ${MAX_HEADER_BYTES} are accepted.`,
-            requestId,
-          ),
-        );
-        return;
-      }
-      if (!hostAllowed(req.headers.host, port)) {
-        const host = req.headers.host === undefined ? "missing" : `"${clip(req.headers.host)}"`;
-        send(
-          res,
-          gatewayProblem(
-            "forbidden",
-            `The Host header is ${host}; this server is 127.0.0.1:${port} (or localhost:${port}).`,
-            requestId,
-          ),
-        );
+      const refused = frontDoor(req, port, requestId);
+      if (refused) {
+        refuse(req, res, refused);
         return;
       }
       if (options.extraHandler && (await options.extraHandler(req, res))) return;
@@ -325,8 +317,6 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       else res.destroy();
     });
   });
-  // Node's parser gave up on a request (headers or URL past even its own limit, or malformed): answer as a
-  // problem too, where Node would send an empty body.
   // Node's parser gave up on a request (headers or URL past even its own limit, or malformed HTTP): answer as a
   // problem too, where Node would send an empty body. Anything else (a reset, a timeout) just closes.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
