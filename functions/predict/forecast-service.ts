@@ -107,6 +107,24 @@ export async function loadStates(deps: PredictDeps, items: readonly SeriesKey[])
 }
 
 /**
+ * The model that answered every one of a request's endpoint calls. Calls answered by two versions (a promotion
+ * landed in between) cannot make one answer: 503, retry at once.
+ */
+export function oneModel(responses: readonly EndpointResponse[]): { version: string; kind: string } {
+  const versions = [...new Set(responses.map((r) => r.model_version))];
+  if (versions.length > 1) {
+    throw new ApiProblem(
+      "unavailable",
+      `The model changed during the request (${versions.join(", ")}); retry.`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  return { version: responses[0].model_version, kind: responses[0].model_kind };
+}
+
+/**
  * Aligns planned covariates, calls the endpoint for all series, and checks every series came back. A batch of
  * more than `endpointSeriesPerCall` series goes out as that many calls at once, so the endpoint's worker
  * processes forecast it in parallel instead of one of them taking it all.
@@ -133,17 +151,7 @@ export async function forecast(
       }),
     ),
   );
-  const versions = [...new Set(calls.map((c) => c.response.model_version))];
-  if (versions.length > 1) {
-    // A promotion landed between the calls: one answer must come from one model.
-    throw new ApiProblem(
-      "unavailable",
-      `The model changed during the request (${versions.join(", ")}); retry.`,
-      {
-        retryAfterSeconds: 1,
-      },
-    );
-  }
+  oneModel(calls.map((c) => c.response));
   const response = { ...calls[0].response, series: calls.flatMap((c) => c.response.series) };
   const stats = {
     attempts: calls.reduce((n, c) => n + c.stats.attempts, 0),

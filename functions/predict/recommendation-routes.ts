@@ -1,7 +1,7 @@
 import { RISK_GRID, recommend, type DemandDistribution, type ReplenishmentInputs } from "../replenishment";
 import type { PredictDeps, RequestContext } from "./deps";
 import { parseCountedBody, tooManyForOneCall } from "./forecast-routes";
-import { forecast, loadStates, logServed, toSeriesForecasts } from "./forecast-service";
+import { forecast, loadStates, logServed, oneModel, toSeriesForecasts } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem } from "./problem";
 import { seriesKey } from "./series-state";
@@ -98,11 +98,10 @@ export async function createRecommendations(
   for (const r of resolved) if (levels.size < MAX_LEVELS) levels.add(r.inputs.service_level);
   const quantiles = [...levels].sort((a, b) => a - b);
 
-  // One endpoint call per group of up to MAX_WINDOWS protection intervals, in parallel. The horizon covers the
-  // longest interval of the group (the spec bounds each at 180 + 180 days, within the endpoint's 366).
-  const advice: (ReturnType<typeof recommend> & { method: string })[] = new Array(body.items.length);
-  let model: { version: string; kind: string } | undefined;
-  await Promise.all(
+  // One forecast per group of up to MAX_WINDOWS protection intervals, in parallel. The horizon covers the
+  // group's longest interval (the spec bounds each at 180 + 180 days, within the endpoint's 366).
+  const advice: { method: string; advice: ReturnType<typeof recommend> }[] = new Array(body.items.length);
+  const outcomes = await Promise.all(
     windowGroups(protections).map(async (group) => {
       const intervals = [...new Set(group.map((i) => protections[i]))].filter((p) => p > 0);
       const outcome = await forecast(
@@ -112,14 +111,13 @@ export async function createRecommendations(
           horizon: Math.max(deps.config.defaultHorizonDays, ...intervals),
           quantiles,
           windows: intervals.map((p) => ({ name: protectionWindowName(p), start: 1, end: p })),
-          // No windows at all (every item of the group has lead time + review period 0): daily means only.
         },
       );
-      model = { version: outcome.response.model_version, kind: outcome.response.model_kind };
       const byId = new Map(outcome.response.series.map((s) => [s.id, s]));
       group.forEach((i, k) => {
         const state = outcome.states[k];
         const s = byId.get(seriesKey(state.warehouse_id, state.sku))!;
+        // No protection interval (lead time + review period 0): no window, the daily means only.
         let dist: DemandDistribution | undefined;
         if (protections[i] > 0) {
           const window = s.windows.find((w) => w.name === protectionWindowName(protections[i]));
@@ -127,35 +125,28 @@ export async function createRecommendations(
             throw new ApiProblem("badGateway", `The forecast endpoint returned no window for ${s.id}.`);
           dist = { kind: "window_quantiles", mean: window.mean, quantiles: window.quantiles };
         }
-        advice[i] = {
-          method: s.method,
-          ...recommend(
-            resolved[i].inputs,
-            dist,
-            s.forecast.map((f) => f.mean),
-          ),
-        };
+        const means = s.forecast.map((f) => f.mean);
+        advice[i] = { method: s.method, advice: recommend(resolved[i].inputs, dist, means) };
       });
       deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
-      // Advice rests on a forecast: log it too, so its accuracy is measured like any other served forecast.
-      await logServed(deps, ctx, outcome.response.model_version, toSeriesForecasts(outcome));
+      return outcome;
     }),
   );
-  const recommendations = body.items.map((item, i) => {
-    const { method, ...rest } = advice[i];
-    return {
-      warehouse_id: states[i].warehouse_id,
-      sku: states[i].sku,
-      method,
-      inputs: { ...resolved[i].inputs, sources: resolved[i].sources },
-      ...rest,
-    };
-  });
+  const model = oneModel(outcomes.map((o) => o.response));
+  // Advice rests on a forecast: log it too, so its accuracy is measured like any other served forecast.
+  for (const outcome of outcomes) await logServed(deps, ctx, model.version, toSeriesForecasts(outcome));
+  const recommendations = body.items.map((_item, i) => ({
+    warehouse_id: states[i].warehouse_id,
+    sku: states[i].sku,
+    method: advice[i].method,
+    inputs: { ...resolved[i].inputs, sources: resolved[i].sources },
+    ...advice[i].advice,
+  }));
   deps.obs.metrics.addMetric("Recommendations", "Count", recommendations.length);
   return jsonResult(200, {
     request_id: ctx.requestId,
-    model_version: model!.version,
-    model_kind: model!.kind,
+    model_version: model.version,
+    model_kind: model.kind,
     generated_at: ctx.now.toISOString(),
     recommendations,
   });
