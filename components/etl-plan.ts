@@ -16,6 +16,8 @@ export const PROCESSED_PREFIXES = [
   "series_state/",
   "runs/",
   "accuracy/",
+  // Each run's tables before its commit (etl/commit.py): written, moved into place, deleted.
+  "_staging/",
 ] as const;
 /** Where the job's code lives in the code bucket. */
 export const CODE_PREFIX = "etl/";
@@ -311,6 +313,7 @@ export const CATALOG_TABLES: readonly CatalogTable[] = [
       c("reason", "string"),
       c("detail", "string"),
       c("raw", "string"),
+      c("raw_bytes", "binary"),
     ],
     partitionKeys: [c("run_id", "string")],
   },

@@ -57,7 +57,7 @@ import {
   rollbackAlarmSpecs,
   scalableResourceId,
 } from "./forecast-model/serving";
-import { writeTarGz } from "./forecast-model/tarball";
+import { writeContentAddressedTarGz } from "./forecast-model/tarball";
 import {
   FRAMEWORK_IMAGE,
   INFERENCE_CODE_DIR,
@@ -292,15 +292,15 @@ export class ForecastModel extends pulumi.ComponentResource {
     // Code and the bootstrap model, written at deploy time; content-addressed keys.
     const codeHash = modelCodeHash(modelDir);
     const build = path.join(os.tmpdir(), "warecast-build", prefix);
-    const sourceFile = path.join(build, "sourcedir.tar.gz");
-    const sourceHash = writeTarGz(
-      sourceFile,
+    const { file: sourceFile, hash: sourceHash } = writeContentAddressedTarGz(
+      build,
+      "sourcedir",
       sourceDirEntries(modelDir, TRAINING_ENTRY_POINT, TRAINING_MODULE),
     );
     this.bootstrapVersion = bootstrapVersion(codeHash);
-    const bootstrapFile = path.join(build, "bootstrap-model.tar.gz");
-    const bootstrapHash = writeTarGz(
-      bootstrapFile,
+    const { file: bootstrapFile, hash: bootstrapHash } = writeContentAddressedTarGz(
+      build,
+      "bootstrap-model",
       bootstrapArtifactEntries(modelDir, this.bootstrapVersion),
     );
     const upload = (id: string, key: string, file: string) =>

@@ -1,7 +1,7 @@
 """The accuracy step of an ETL run: served-forecast log + the demand the run rewrote → `accuracy`.
 
-etl/job.py calls :func:`run_accuracy` right after `demand_daily` is written. The transforms are in
-etl/accuracy.py; this module only picks the inputs, reads, writes and measures (docs/observability.md).
+etl/job.py calls :func:`run_accuracy` right after `demand_daily` is staged (etl/commit.py). The transforms
+are in etl/accuracy.py; this module only picks the inputs, reads, writes and measures (docs/observability.md).
 
 Which days: every date of the `demand_daily` partitions this run rewrote (per touched warehouse, every month
 from its first changed month). Each such date is re-evaluated over **all** warehouses, so its `accuracy`
@@ -71,22 +71,19 @@ def _empty_section() -> dict[str, Any]:
 def run_accuracy(
     spark: SparkSession,
     raw: Storage,
-    processed: Storage,
+    demand: DataFrame,
     touched: DataFrame,
+    out: str,
     *,
     lead_days: int = DEFAULT_LEAD_DAYS,
 ) -> dict[str, Any]:
-    """Evaluates the forecasts served for the rewritten dates and overwrites their `accuracy` partitions.
+    """Evaluates the forecasts served for the rewritten dates; writes their `accuracy` partitions to ``out``.
 
-    ``touched``: (warehouse_id, from_month) of the run's rewrite. Returns the manifest's ``accuracy`` section:
-    the evaluated ``dates`` (first and last), the served-log counts, the counts by status, and the written
-    per-group rows (over all model versions), read back from the table.
+    ``demand``: demand_daily as the run leaves it (with its ``month`` column); ``touched``: (warehouse_id,
+    from_month) of the run's rewrite. Returns the manifest's ``accuracy`` section: the evaluated ``dates``
+    (first and last), the served-log counts, the counts by status, and the written per-group rows (over all
+    model versions), read back from ``out``.
     """
-    if not processed.exists("demand_daily"):
-        return _empty_section()
-    demand = spark.read.option("basePath", processed.uri("demand_daily")).parquet(
-        processed.uri("demand_daily")
-    )
     rewritten = demand.join(F.broadcast(touched), "warehouse_id").filter(
         F.col("month") >= F.col("from_month")
     )
@@ -111,21 +108,20 @@ def run_accuracy(
             .repartition("date")
             .write.mode("overwrite")
             .partitionBy("date")
-            .parquet(processed.uri("accuracy"))
+            .parquet(out)
         )
     section = {
         "dates": [dates[0].isoformat(), dates[-1].isoformat()],
         "served": served_counts(prepared),
         "status": status,
         # Measured from what was written; nothing is written when no forecast met its actual.
-        "rows": summarize(_read_back(spark, processed, dates)) if status["evaluated"] else [],
+        "rows": summarize(_read_back(spark, out, dates)) if status["evaluated"] else [],
     }
     joined.unpersist()
     return section
 
 
-def _read_back(spark: SparkSession, processed: Storage, dates: list[date]) -> DataFrame:
+def _read_back(spark: SparkSession, uri: str, dates: list[date]) -> DataFrame:
     """The accuracy rows of ``dates`` as written (the partition value is read back as a string)."""
-    uri = processed.uri("accuracy")
     written = spark.read.option("basePath", uri).parquet(uri)
     return written.withColumn("date", F.col("date").cast("date")).filter(F.col("date").isin(dates))

@@ -1,18 +1,15 @@
-"""From raw NDJSON lines to clean, typed, deduplicated events with their business date.
+"""From checked records (etl/raw_objects.py) to clean, typed, deduplicated events with their business date.
 
 DataFrame in, DataFrame out; reading files and writing tables belong to etl/job.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-
-from etl.schema_rules import CompiledSchema
 
 __all__ = [
     "EVENT_SCHEMA",
@@ -20,12 +17,9 @@ __all__ = [
     "QUARANTINE_SCHEMA",
     "DUPLICATE_WITHIN_RUN",
     "DUPLICATE_OF_EARLIER_RUN",
-    "read_lines",
-    "validate",
     "quarantine_rows",
     "clean_events",
     "business_dates",
-    "parse_rfc3339",
     "dedupe",
 ]
 
@@ -61,80 +55,24 @@ QUARANTINE_SCHEMA = T.StructType(
         T.StructField("reason", T.StringType()),
         T.StructField("detail", T.StringType()),
         T.StructField("raw", T.StringType()),
+        T.StructField("raw_bytes", T.BinaryType()),
     ]
 )
-"""The ``quarantine`` table (partitioned by run_id)."""
-QUARANTINE_COLUMNS = ["source", "line", "reason", "detail", "raw"]
+"""The ``quarantine`` table (partitioned by run_id). ``raw`` is the record as text (bytes that are not UTF-8
+shown as ``\\xNN``), ``raw_bytes`` exactly as it arrived: both readable by pyarrow, pandas and DuckDB."""
+QUARANTINE_COLUMNS = ["source", "line", "reason", "detail", "raw", "raw_bytes"]
 
 
-def read_lines(spark: SparkSession, uris: list[str], raw_root: str) -> DataFrame:
-    """One row per line of the given objects: source (key relative to ``raw_root``), line (1-based), value.
-
-    A gzip object is never split, so its lines reach one task in order and Spark's row ids within a task are
-    consecutive: line = row id − the object's first row id + 1. The scan is cached so both uses see the same
-    ids.
-    """
-    scanned = (
-        spark.read.text(uris)
-        .select(
-            F.input_file_name().alias("_uri"),
-            F.monotonically_increasing_id().alias("_row"),
-            F.col("value"),
-        )
-        .persist()
-    )
-    starts = scanned.groupBy("_uri").agg(F.min("_row").alias("_first"))
-    # input_file_name() spells a local file file:///x where the root may be file:/x: compare paths only.
-    root = re.sub(r"^file:/+", "/", raw_root.rstrip("/"))
-    path = F.regexp_replace(F.col("_uri"), r"^file:/+", "/")
-    return scanned.join(F.broadcast(starts), "_uri").select(
-        F.substring(path, len(root) + 2, 1 << 20).alias("source"),
-        (F.col("_row") - F.col("_first") + 1).alias("line"),
-        F.col("value"),
-    )
+def quarantine_rows(checked: DataFrame) -> DataFrame:
+    """The rejected records: the first broken rule as ``reason``, every broken rule in ``detail``."""
+    return checked.filter(F.col("reason").isNotNull()).select(*QUARANTINE_COLUMNS)
 
 
-def validate(lines: DataFrame, compiled: CompiledSchema) -> DataFrame:
-    """Adds ``failures`` / ``details`` (empty = valid) and the typed properties of the event schema."""
-    spark = lines.sparkSession
-    parallelism = spark.sparkContext.defaultParallelism
-    # Few large gzip objects arrive as few partitions: spread the lines over every core before parsing.
-    if lines.rdd.getNumPartitions() < parallelism:
-        lines = lines.repartition(parallelism * 2)
-    return compiled.apply(lines)
-
-
-def quarantine_rows(validated: DataFrame) -> DataFrame:
-    """The rejected lines: the first broken rule as ``reason``, every broken rule in ``detail``."""
-    return validated.filter(F.size("failures") > 0).select(
-        "source",
-        "line",
-        F.element_at("failures", 1).alias("reason"),
-        F.array_join("details", "; ").alias("detail"),
-        F.col("value").alias("raw"),
-    )
-
-
-def clean_events(validated: DataFrame, time_zones: Mapping[str, str], default_time_zone: str) -> DataFrame:
-    """The valid lines as typed events (EVENT_SCHEMA) with their business date."""
-    valid = validated.filter(F.size("failures") == 0)
-    events = valid.select(
-        "event_id",
-        "event_type",
-        parse_rfc3339(F.col("occurred_at")).alias("occurred_at"),
-        "warehouse_id",
-        "sku",
-        "quantity",
-        "on_hand",
-        "on_order",
-        "unit_price",
-        "currency",
-        "promo",
-        "attributes",
-        "source",
-        "line",
-    )
-    return business_dates(events, time_zones, default_time_zone)
+def clean_events(checked: DataFrame, time_zones: Mapping[str, str], default_time_zone: str) -> DataFrame:
+    """The valid records as typed events (EVENT_SCHEMA) with their business date."""
+    fields = [f.name for f in EVENT_SCHEMA.fields if f.name != "date"]
+    valid = checked.filter(F.col("reason").isNull()).select(*fields)
+    return business_dates(valid, time_zones, default_time_zone)
 
 
 def business_dates(events: DataFrame, time_zones: Mapping[str, str], default_time_zone: str) -> DataFrame:
@@ -144,29 +82,6 @@ def business_dates(events: DataFrame, time_zones: Mapping[str, str], default_tim
         zones = F.create_map(*[F.lit(v) for pair in sorted(time_zones.items()) for v in pair])
         zone = F.coalesce(zones[F.col("warehouse_id")], zone)
     return events.withColumn("date", F.to_date(F.from_utc_timestamp(F.col("occurred_at"), zone)))
-
-
-_RFC3339_PARTS = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))\s*$"
-
-
-def parse_rfc3339(text: F.Column) -> F.Column:
-    """An RFC 3339 timestamp (already validated) as a UTC instant, with microsecond precision.
-
-    Spark's own cast accepts offsets only up to ±18:00 while RFC 3339 allows ±23:59, so the offset is applied
-    by hand. The session time zone is UTC (set by the job).
-    """
-    upper = F.upper(text)
-
-    def part(i: int) -> F.Column:
-        return F.regexp_extract(upper, _RFC3339_PARTS, i)
-
-    local = F.to_timestamp(F.concat(part(1), F.lit(" "), part(2)), "yyyy-MM-dd HH:mm:ss")
-    micros = F.coalesce(F.rpad(F.substring(part(3), 1, 6), 6, "0").cast("long"), F.lit(0))
-    offset = (part(5).cast("long") * 3600 + part(6).cast("long") * 60) * F.when(part(4) == "-", -1).otherwise(
-        1
-    )
-    offset_us = F.coalesce(offset, F.lit(0)) * 1_000_000
-    return F.timestamp_micros(F.unix_micros(local) + micros - offset_us)
 
 
 def dedupe(events: DataFrame, known_ids: DataFrame) -> DataFrame:

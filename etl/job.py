@@ -5,7 +5,8 @@ One script, two places (docs/etl.md):
 - Locally: ``spark-submit etl/job.py --raw DIR --processed DIR`` (what ``warecast etl`` runs).
 
 The steps are plain functions over DataFrames from etl/events.py, etl/demand.py and etl/state.py; this module
-only reads, writes, counts and commits. A run commits by writing its manifest last (etl/manifest.py).
+only reads, writes, counts and commits. A run writes every table to a staging area, commits by writing its
+manifest (etl/manifest.py), then moves its files into place (etl/commit.py); one run at a time (etl/lock.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.utils import AnalysisException
 
 from etl.accuracy_run import run_accuracy
 from etl.closed_days import CALENDAR_KEY, merge_closed_days, parse_calendar
+from etl.commit import PARTITIONS, WHOLE_TABLE, Staging, apply, recover
 from etl.demand import DEMAND_COLUMNS, closed_days_frame, daily_demand
 from etl.events import (
     EVENT_SCHEMA,
@@ -34,12 +37,13 @@ from etl.events import (
     clean_events,
     dedupe,
     quarantine_rows,
-    read_lines,
-    validate,
 )
+from etl.lock import store_lock
 from etl.manifest import build_manifest, check_counts, committed_manifests, new_run_id, write_manifest
 from etl.options import JobOptions, parse_args
-from etl.schema_rules import compile_schema
+from etl.raw_objects import read_checked
+from etl.records import UNREADABLE_OBJECT, RecordChecker
+from etl.schema_rules import compile_schema, load_limits
 from etl.state import STATE_COLUMNS, series_state
 from etl.storage import Storage
 
@@ -69,49 +73,56 @@ class _Rewrite:
 def run(
     spark: SparkSession, opts: JobOptions, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> dict:
-    """Runs the job once and returns its manifest (already written)."""
+    """Runs the job once and returns its manifest (committed, its files in place)."""
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
     started = clock()
     run_id = new_run_id(started)
     raw, processed = Storage(spark, opts.raw), Storage(spark, opts.processed)
-    # Inputs that can be wrong are read before anything is deleted (a reprocess drops the tables).
+    # Inputs that can be wrong are read before anything is written.
     closed_days = _closed_days(raw, opts)
-    compiled = compile_schema(_read_schema(spark, opts.schema))
+    schema = _read_schema(spark, opts.schema)
+    checker = RecordChecker(compile_schema(schema), load_limits(schema))
 
-    history = [] if opts.reprocess else committed_manifests(processed)
-    committed = [m["run_id"] for m in history]
-    _clear(processed, opts.reprocess, committed)
-    done = {o["key"] for m in history for o in m.get("objects", [])}
-    # docs/architecture.md: readers match *.ndjson.gz under events/ and ignore anything else.
-    objects = [o for o in raw.list_files(EVENTS_PREFIX) if o.key.endswith(".ndjson.gz") and o.key not in done]
-    log.info(
-        "run %s: %d new raw objects (%s)",
-        run_id,
-        len(objects),
-        "reprocess" if opts.reprocess else "incremental",
-    )
+    with store_lock(processed.root, run_id, started):
+        recover(processed)
+        history = [] if opts.reprocess else committed_manifests(processed)
+        committed = [m["run_id"] for m in history]
+        done = {o["key"] for m in history for o in m.get("objects", [])}
+        # docs/architecture.md: readers match *.ndjson.gz under events/ and ignore anything else.
+        objects = [
+            o for o in raw.list_files(EVENTS_PREFIX) if o.key.endswith(".ndjson.gz") and o.key not in done
+        ]
+        log.info(
+            "run %s: %d new raw objects (%s)",
+            run_id,
+            len(objects),
+            "reprocess" if opts.reprocess else "incremental",
+        )
+        staging = Staging(processed, run_id)
+        counts = _empty_counts()
+        if objects:
+            counts = _process(spark, opts, raw, processed, staging, committed, objects, closed_days, checker)
+        check_counts(counts)
+        scope = WHOLE_TABLE if opts.reprocess else PARTITIONS
+        journal = staging.write_journal({t: scope for t in TABLES} | {"accuracy": PARTITIONS})
 
-    counts = _empty_counts()
-    if objects:
-        counts = _process(spark, opts, raw, processed, run_id, committed, objects, closed_days, compiled)
-    check_counts(counts)
-
-    manifest = build_manifest(
-        run_id=run_id,
-        started=started,
-        finished=clock(),
-        reprocess=opts.reprocess,
-        objects=objects,
-        counts=counts,
-        settings={
-            "default_time_zone": opts.default_time_zone,
-            "time_zones": dict(opts.time_zones),
-            "state_window_days": opts.state_window_days,
-            "closed_days": len(closed_days),
-        },
-    )
-    uri = write_manifest(processed, manifest)
+        manifest = build_manifest(
+            run_id=run_id,
+            started=started,
+            finished=clock(),
+            reprocess=opts.reprocess,
+            objects=objects,
+            counts=counts,
+            settings={
+                "default_time_zone": opts.default_time_zone,
+                "time_zones": dict(opts.time_zones),
+                "state_window_days": opts.state_window_days,
+                "closed_days": len(closed_days),
+            },
+        )
+        uri = write_manifest(processed, manifest)  # the commit point
+        apply(processed, journal)
     log.info("run %s committed: %s", run_id, uri)
     return manifest
 
@@ -129,21 +140,23 @@ class _Steps:
 
 
 def _process(
-    spark, opts, raw, processed, run_id, committed, objects, closed_days, compiled
+    spark, opts, raw, processed, staging, committed, objects, closed_days, checker
 ) -> dict[str, Any]:
     steps = _Steps()
-    lines = read_lines(spark, [raw.uri(o.key) for o in objects], raw.root)
-    validated = validate(lines, compiled).persist(StorageLevel.MEMORY_AND_DISK)
-    records_in = validated.count()
+    run_id = staging.run_id
+    checked = read_checked(spark, [raw.uri(o.key) for o in objects], raw.root, checker).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    records_in = checked.count()
     steps.done("read and validate")
 
-    quarantine = quarantine_rows(validated).withColumn("run_id", F.lit(run_id))
+    quarantine = quarantine_rows(checked).withColumn("run_id", F.lit(run_id))
     quarantine.select("run_id", *QUARANTINE_COLUMNS).coalesce(1).write.mode("overwrite").partitionBy(
         "run_id"
-    ).parquet(processed.uri("quarantine"))
+    ).parquet(staging.uri("quarantine"))
     steps.done("quarantine")
 
-    events = clean_events(validated, opts.time_zones, opts.default_time_zone)
+    events = clean_events(checked, opts.time_zones, opts.default_time_zone)
     marked = dedupe(events, _read_events(spark, processed, committed).select("event_id")).persist()
     duplicates_by_kind = {
         r["duplicate_of"]: r["count"]
@@ -151,18 +164,16 @@ def _process(
     }
     unique = marked.filter("duplicate_of IS NULL").drop("duplicate_of").withColumn("run_id", F.lit(run_id))
     unique.repartition("warehouse_id").write.mode("overwrite").partitionBy("run_id", "warehouse_id").parquet(
-        processed.uri("events_clean")
+        staging.uri("events_clean")
     )
     steps.done("dedupe and events_clean")
 
-    # Measured from what was written: read the run's partitions back.
-    written_quarantine = _read_partitioned(spark, processed, "quarantine", QUARANTINE_SCHEMA).filter(
-        F.col("run_id") == run_id
-    )
+    # Measured from what was written: read the staged partitions back.
+    written_quarantine = _read_partitioned(spark, staging.uri("quarantine"), QUARANTINE_SCHEMA)
     quarantined_by_reason = {
         r["reason"]: r["count"] for r in written_quarantine.groupBy("reason").count().collect()
     }
-    new_events = _read_events(spark, processed, [run_id])
+    new_events = _read_partitioned(spark, staging.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
     valid = new_events.count()
     steps.done("count written")
 
@@ -173,31 +184,44 @@ def _process(
         "quarantined_by_reason": dict(sorted(quarantined_by_reason.items())),
         "duplicates": sum(duplicates_by_kind.values()),
         "duplicates_by_kind": {"within_run": 0, "earlier_runs": 0, **duplicates_by_kind},
+        "unreadable_objects": _unreadable(written_quarantine),
     }
     if valid:
-        rewrite = _rewrite_demand(spark, opts, processed, run_id, committed, new_events, closed_days)
-        counts.update(_measure_demand(spark, processed, rewrite))
+        rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, closed_days)
+        counts.update(_measure_demand(spark, staging, rewrite))
         steps.done("demand_daily")
         # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
-        counts["accuracy"] = run_accuracy(spark, raw, processed, rewrite.starts)
+        demand = _demand_as_committed(spark, processed, staging, rewrite.starts, opts.reprocess)
+        counts["accuracy"] = run_accuracy(spark, raw, demand, rewrite.starts, staging.uri("accuracy"))
         steps.done("accuracy")
-        counts["series_state_rows"] = _write_state(spark, opts, processed, run_id, rewrite)
+        counts["series_state_rows"] = _write_state(spark, opts, staging, rewrite)
         steps.done("series_state")
         rewrite.demand.unpersist()
     else:
         counts.update(_empty_counts(only_demand=True))
     marked.unpersist()
-    validated.unpersist()
+    checked.unpersist()
     return counts
 
 
-def _rewrite_demand(spark, opts, processed, run_id, committed, new_events, closed_days) -> _Rewrite:
-    """Recomputes the touched warehouses' demand and overwrites the partitions new events can change."""
+def _unreadable(quarantine: DataFrame) -> list[dict[str, Any]]:
+    """The objects that could not be read to their end (one quarantine row each), for the manifest."""
+    rows = quarantine.filter(F.col("reason").startswith(f"{UNREADABLE_OBJECT}:")).collect()
+    return [
+        {"key": r["source"], "reason": r["reason"], "complete_lines": r["line"] - 1}
+        for r in sorted(rows, key=lambda r: r["source"])
+    ]
+
+
+def _rewrite_demand(spark, processed, staging, committed, new_events, closed_days) -> _Rewrite:
+    """Recomputes the touched warehouses' demand and stages the partitions new events can change."""
     warehouses = [r["warehouse_id"] for r in new_events.select("warehouse_id").distinct().collect()]
-    history = _read_events(spark, processed, [*committed, run_id]).filter(
-        F.col("warehouse_id").isin(warehouses)
+    history = (
+        _read_events(spark, processed, committed)
+        .unionByName(new_events)
+        .filter(F.col("warehouse_id").isin(warehouses))
     )
-    starts = _rewrite_starts(history, run_id).persist()
+    starts = _rewrite_starts(history, staging.run_id).persist()
     closed = closed_days_frame(spark, closed_days) if closed_days else None
     demand = daily_demand(history, closed).persist(StorageLevel.MEMORY_AND_DISK)
     (
@@ -207,7 +231,7 @@ def _rewrite_demand(spark, opts, processed, run_id, committed, new_events, close
         .repartition("warehouse_id", "month")
         .write.mode("overwrite")
         .partitionBy("warehouse_id", "month")
-        .parquet(processed.uri("demand_daily"))
+        .parquet(staging.uri("demand_daily"))
     )
     return _Rewrite(starts=starts, demand=demand, history=history)
 
@@ -227,12 +251,8 @@ def _rewrite_starts(history: DataFrame, run_id: str) -> DataFrame:
     )
 
 
-def _measure_demand(spark, processed, rewrite: _Rewrite) -> dict[str, int]:
-    written = (
-        _read_partitioned(spark, processed, "demand_daily")
-        .join(F.broadcast(rewrite.starts), "warehouse_id")
-        .filter(F.col("month") >= F.col("from_month"))
-    )
+def _measure_demand(spark, staging, rewrite: _Rewrite) -> dict[str, int]:
+    written = _read_partitioned(spark, staging.uri("demand_daily"))
     row = written.agg(
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("event_count"), F.lit(0)).alias("events"),
@@ -251,54 +271,50 @@ def _measure_demand(spark, processed, rewrite: _Rewrite) -> dict[str, int]:
     }
 
 
-def _write_state(spark, opts, processed, run_id, rewrite: _Rewrite) -> int:
+def _demand_as_committed(spark, processed, staging, starts: DataFrame, reprocess: bool) -> DataFrame:
+    """demand_daily as it will be once this run commits: its staged partitions over the committed table."""
+    staged = _read_partitioned(spark, staging.uri("demand_daily")).select(*DEMAND_COLUMNS)
+    if reprocess or not processed.exists("demand_daily"):
+        return staged
+    kept = (
+        _read_partitioned(spark, processed.uri("demand_daily"))
+        .join(F.broadcast(starts), "warehouse_id", "left")
+        .filter(F.col("from_month").isNull() | (F.col("month") < F.col("from_month")))
+        .select(*DEMAND_COLUMNS)
+    )
+    return kept.unionByName(staged)
+
+
+def _write_state(spark, opts, staging, rewrite: _Rewrite) -> int:
     last_events = rewrite.history.groupBy("warehouse_id", "sku").agg(
         F.max("occurred_at").alias("last_event_at")
     )
-    state = series_state(rewrite.demand, last_events, opts.state_window_days, run_id)
+    state = series_state(rewrite.demand, last_events, opts.state_window_days, staging.run_id)
     state.select(*STATE_COLUMNS).repartition("warehouse_id").write.mode("overwrite").partitionBy(
         "warehouse_id"
-    ).parquet(processed.uri("series_state"))
-    touched = [r["warehouse_id"] for r in rewrite.starts.select("warehouse_id").collect()]
-    return (
-        _read_partitioned(spark, processed, "series_state")
-        .filter(F.col("warehouse_id").isin(touched))
-        .count()
-    )
+    ).parquet(staging.uri("series_state"))
+    return _read_partitioned(spark, staging.uri("series_state")).count()
 
 
-def _read_partitioned(
-    spark: SparkSession, processed: Storage, table: str, schema: T.StructType | None = None
-) -> DataFrame:
+_EVENTS_CLEAN_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField("run_id", T.StringType())])
+
+
+def _read_partitioned(spark: SparkSession, uri: str, schema: T.StructType | None = None) -> DataFrame:
     """A table with its partition columns; with ``schema``, a table with no files yet reads as empty."""
-    uri = processed.uri(table)
     if schema is not None:
-        if not processed.exists(table):
+        try:
+            return spark.read.schema(schema).option("basePath", uri).parquet(uri)
+        except AnalysisException:  # no such directory: nothing was written
             return spark.createDataFrame([], schema)
-        return spark.read.schema(schema).option("basePath", uri).parquet(uri)
     return spark.read.option("basePath", uri).parquet(uri)
 
 
 def _read_events(spark: SparkSession, processed: Storage, run_ids: Sequence[str]) -> DataFrame:
     """The committed clean events of the given runs (empty when there are none)."""
-    schema = T.StructType([*EVENT_SCHEMA.fields, T.StructField("run_id", T.StringType())])
     if not run_ids:
-        return spark.createDataFrame([], schema)
-    events = _read_partitioned(spark, processed, "events_clean", schema)
+        return spark.createDataFrame([], _EVENTS_CLEAN_SCHEMA)
+    events = _read_partitioned(spark, processed.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
     return events.filter(F.col("run_id").isin(list(run_ids)))
-
-
-def _clear(processed: Storage, reprocess: bool, committed: Sequence[str]) -> None:
-    """Reprocess: drop every table (rebuilt from raw). Else drop partitions of runs that never committed."""
-    if reprocess:
-        for table in TABLES:
-            processed.delete(table)
-        return
-    for table in ("events_clean", "quarantine"):
-        for name in processed.list_dirs(table):
-            if name.startswith("run_id=") and name[len("run_id=") :] not in committed:
-                log.warning("dropping %s/%s: its run never committed", table, name)
-                processed.delete(f"{table}/{name}")
 
 
 def _closed_days(raw: Storage, opts: JobOptions) -> list:
@@ -343,6 +359,7 @@ def _empty_counts(only_demand: bool = False) -> dict[str, Any]:
         "quarantined_by_reason": {},
         "duplicates": 0,
         "duplicates_by_kind": {"within_run": 0, "earlier_runs": 0},
+        "unreadable_objects": [],
         **demand,
     }
 

@@ -1,47 +1,42 @@
-"""Validation rules generated from schemas/event.schema.json, as Spark Column expressions.
+"""Validation rules generated from schemas/event.schema.json, as compiled Python checks on a parsed record.
 
-The event contract has one source of truth, the JSON Schema file. Instead of a hand-written copy of its rules
-(or a Python UDF per record), this module reads the schema at run time and translates each keyword into a
-Spark expression with a reason code, so validation runs inside the JVM at Spark speed. A property test
-(tests/python/etl/test_schema_rules.py) checks that the translation agrees with the ``jsonschema`` library
-(with its format checker) on generated records.
+The event contract has one source of truth, the JSON Schema file. Instead of a hand-written copy of its rules,
+this module reads the schema at run time and turns each keyword into a small check with a reason code; the ETL
+runs them in Arrow batches on the executors (etl/records.py). A property test (tests/python/etl/
+test_schema_rules.py) checks the translation against the ``jsonschema`` library, and another one
+(tests/python/etl/test_shared_rules.py) checks that the producer (functions/producer) gives the same verdict.
 
-How a JSON value's type is recovered in Spark: the line is parsed several times with ``from_json`` (partial
-results on): as a map (key presence, JSON null), and as structs whose fields are all strings, all doubles and
-all booleans. A number parses as a double, a boolean as a boolean, and a string only as a string; objects and
-arrays are told apart by a further parse, evaluated only for values that start with ``{`` or ``[``.
+Regular expressions follow JSON Schema's ECMA-262 dialect, as ajv (the producer) does: ``$`` ends the text
+(Python's ``$`` also matches before a final newline) and ``\\d`` is ASCII only.
 
-Reason codes are ``<keyword>:<property>`` (``required:quantity``, ``pattern:sku``), plus ``invalid_json`` and
-``not_object`` for lines that are not a JSON object. A keyword the translation does not know raises
-``ValueError`` when the schema is loaded, so a schema change can never be skipped silently.
+Reason codes are ``<keyword>:<property>`` (``required:quantity``, ``pattern:sku``). A keyword the translation
+does not know raises ``ValueError`` when the schema is loaded, so a schema change is never skipped silently.
+The contract's bounds beyond JSON Schema (``x-warecast-limits``) are read by :func:`load_limits`.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+__all__ = [
+    "LIMITS_KEYWORD",
+    "CompiledSchema",
+    "Limits",
+    "compile_schema",
+    "is_rfc3339",
+    "load_limits",
+    "load_schema",
+]
 
-__all__ = ["INVALID_JSON", "NOT_OBJECT", "CompiledSchema", "Rule", "compile_schema", "load_schema"]
-
-INVALID_JSON = "invalid_json"
-NOT_OBJECT = "not_object"
-
-# Standard JSON only: NaN and Infinity literals make a line unparseable, as in strict JSON parsers.
-_JSON_OPTIONS = {"allowNonNumericNumbers": "false"}
-# Strings that Spark's double parser would otherwise read as numbers.
-_NUMERIC_WORDS = ["NaN", "Infinity", "+Infinity", "-Infinity", "INF", "+INF", "-INF"]
-# jsonschema's date-time check (rfc3339-validator, applied to the upper-cased value), in Java regex syntax.
-_RFC3339 = (
-    r"(?d)^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):(?:[0-5]\d):(?:[0-5]\d)(?:\.\d+)?"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
-)
+LIMITS_KEYWORD = "x-warecast-limits"
 _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "examples", "default"}
 _PROPERTY_KEYWORDS = {
     "type",
@@ -56,41 +51,56 @@ _PROPERTY_KEYWORDS = {
     "maxLength",
     "format",
 }
-_SPARK_TYPES = {"string": T.StringType(), "number": T.DoubleType(), "integer": T.DoubleType()}
+# jsonschema's date-time check (rfc3339-validator) without its two Python-isms: only the end of the text ends
+# it (\Z, not $), and digits are ASCII. Seconds stop at 59: a leap second has no instant in Spark or Python.
+_RFC3339 = re.compile(
+    r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)\Z",
+    re.ASCII,
+)
+
+Check = Callable[[Any], bool]
+"""True when the value breaks the rule."""
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One schema keyword at one place: ``violated`` is true on the rows that break it."""
+class Limits:
+    """The contract's bounds beyond JSON Schema (``x-warecast-limits`` in the schema; docs/events.md)."""
 
-    code: str
-    detail: str
-    violated: Column
+    max_record_bytes: int
+    """Largest record, its newline included (Firehose's record limit)."""
+    max_depth: int
+    """Deepest nesting of objects and arrays; the record itself is depth 1."""
+    not_before: datetime
+    """Earliest valid ``occurred_at``."""
+    max_ahead: timedelta
+    """How far after its arrival an event may be dated (clock skew, time zones)."""
 
 
 @dataclass(frozen=True)
 class CompiledSchema:
-    """The schema's rules, ready to apply to a DataFrame with one raw line per row."""
+    """The schema's rules, ready to run on parsed records."""
 
     properties: Mapping[str, Mapping[str, Any]]
-    rules: Sequence[Rule]
-    _parsed: _Parsed
-    _values: Mapping[str, Column]
+    required: Sequence[str]
+    _checks: Sequence[tuple[str, Sequence[tuple[str, str, Check]]]]
+    _conditions: Sequence[tuple[Callable[[dict], bool], Sequence[str], str]]
 
-    def apply(self, df: DataFrame, line: str = "value") -> DataFrame:
-        """Adds ``failures`` (array of reason codes, empty = valid), ``details`` (their messages, aligned)
-        and one typed column per declared property (null when absent or of another type)."""
-        prepared = self._parsed.prepare(df, F.col(line))
-        return prepared.select(
-            *[F.col(c) for c in df.columns],
-            F.array_compact(F.array(*[F.when(r.violated, F.lit(r.code)) for r in self.rules])).alias(
-                "failures"
-            ),
-            F.array_compact(F.array(*[F.when(r.violated, F.lit(r.detail)) for r in self.rules])).alias(
-                "details"
-            ),
-            *[value.alias(name) for name, value in self._values.items()],
-        )
+    def check(self, record: dict) -> list[tuple[str, str]]:
+        """(reason code, message) of every rule ``record`` (a JSON object) breaks, in a fixed order."""
+        failures = [(f"required:{n}", f"{n} is required") for n in self.required if n not in record]
+        for name, checks in self._checks:
+            value = record.get(name, _ABSENT)
+            if value is not _ABSENT:
+                for code, detail, broken in checks:
+                    if broken(value):
+                        failures.append((code, detail))
+        for holds, names, when in self._conditions:
+            if holds(record):
+                failures.extend(
+                    (f"required:{n}", f"{n} is required when {when}") for n in names if n not in record
+                )
+        return failures
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
@@ -101,281 +111,206 @@ def load_schema(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"event schema {path}: cannot be read as JSON ({err})") from err
 
 
+def load_limits(schema: Mapping[str, Any]) -> Limits:
+    """The ``x-warecast-limits`` block of the schema, checked."""
+    block = schema.get(LIMITS_KEYWORD)
+    if not isinstance(block, Mapping):
+        raise ValueError(f"event schema: {LIMITS_KEYWORD} is missing (the producer and the ETL share it)")
+    try:
+        window = block["occurredAt"]
+        limits = Limits(
+            max_record_bytes=int(block["maxRecordBytes"]),
+            max_depth=int(block["maxDepth"]),
+            not_before=datetime.fromisoformat(window["notBefore"]),
+            max_ahead=timedelta(hours=float(window["maxAheadHours"])),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(
+            f"event schema: {LIMITS_KEYWORD} needs maxRecordBytes, maxDepth and occurredAt "
+            f"{{notBefore (RFC 3339), maxAheadHours}} ({err!r})"
+        ) from err
+    if limits.not_before.tzinfo is None:
+        raise ValueError(f"event schema: {LIMITS_KEYWORD}.occurredAt.notBefore needs an offset")
+    return limits
+
+
 def compile_schema(schema: Mapping[str, Any]) -> CompiledSchema:
-    """Translates ``schema`` into rules; :meth:`CompiledSchema.apply` runs them on a column of raw lines."""
+    """Translates ``schema`` into checks; :meth:`CompiledSchema.check` runs them on a parsed record."""
     _check_keywords(
-        schema, set(_ANNOTATIONS) | {"type", "required", "properties", "allOf", "additionalProperties"}, ""
+        schema,
+        _ANNOTATIONS | {"type", "required", "properties", "allOf", "additionalProperties", LIMITS_KEYWORD},
+        "",
     )
     if schema.get("type") != "object":
         raise ValueError("event schema: the root must declare type 'object'")
     if schema.get("additionalProperties", True) is not True:
         raise ValueError("event schema: additionalProperties must stay true (extra fields are carried)")
     properties: dict[str, Mapping[str, Any]] = dict(schema.get("properties", {}))
+    checks = []
     for name, sub in properties.items():
         _check_keywords(sub, _ANNOTATIONS | _PROPERTY_KEYWORDS, f"properties.{name}")
         if sub.get("format", "date-time") != "date-time":
             raise ValueError(f"event schema: format {sub['format']!r} of {name} is not supported")
-    parsed = _Parsed(properties)
-
-    rules: list[Rule] = [
-        Rule(INVALID_JSON, "not parseable as JSON", ~parsed.json_ok),
-        Rule(NOT_OBJECT, "the line is JSON but not an object", parsed.json_ok & ~parsed.object_ok),
-    ]
-    ok = parsed.object_ok
-    for name in schema.get("required", []):
-        rules.append(Rule(f"required:{name}", f"{name} is required", ok & ~parsed.present(name)))
-    for name, sub in properties.items():
-        for keyword, detail, broken in _property_checks(parsed, name, sub):
-            rules.append(Rule(f"{keyword}:{name}", detail, ok & parsed.present(name) & broken))
-    for index, branch in enumerate(schema.get("allOf", [])):
-        rules.extend(_conditional_rules(parsed, properties, branch, index, ok))
-
-    values = {name: parsed.typed(name, sub) for name, sub in properties.items()}
-    return CompiledSchema(properties=properties, rules=rules, _parsed=parsed, _values=values)
+        checks.append((name, [(f"{k}:{name}", d, c) for k, d, c in _property_checks(name, sub)]))
+    conditions = [_condition(branch, index) for index, branch in enumerate(schema.get("allOf", []))]
+    return CompiledSchema(
+        properties=properties,
+        required=list(schema.get("required", [])),
+        _checks=checks,
+        _conditions=conditions,
+    )
 
 
-class _Parsed:
-    """The parses of one line that the rules read from.
-
-    Each parse is materialised once as a column (``prepare``); the rules only reference those columns. Spark
-    does not merge projections that would repeat an expensive expression, so every parse runs once per row.
-    """
-
-    def __init__(self, properties: Mapping[str, Mapping[str, Any]]) -> None:
-        self.names = list(properties)
-        self.map = F.col("_wc_map")
-        self.strings = F.col("_wc_str")
-        self.doubles = F.col("_wc_dbl")
-        self.booleans = F.col("_wc_bool")
-        self.objects = F.col("_wc_obj")
-        self.arrays = F.col("_wc_arr")
-        self.json_ok = F.col("_wc_json_ok")
-        self.object_ok = self.json_ok & self.map.isNotNull()
-
-    def _struct_of(self, line: Column, spark_type: T.DataType) -> Column:
-        schema = T.StructType([T.StructField(n, spark_type) for n in self.names])
-        return F.from_json(line, schema, _JSON_OPTIONS)
-
-    def prepare(self, df: DataFrame, line: Column) -> DataFrame:
-        first = df.withColumns(
-            {
-                "_wc_map": F.from_json(line, T.MapType(T.StringType(), T.StringType()), _JSON_OPTIONS),
-                "_wc_str": self._struct_of(line, T.StringType()),
-                "_wc_dbl": self._struct_of(line, T.DoubleType()),
-                "_wc_bool": self._struct_of(line, T.BooleanType()),
-            }
-        )
-        # Objects and arrays need their own parses, run only for the rare rows where some value could be one.
-        opens = F.lit(False)
-        for name in self.names:
-            opens = opens | F.coalesce(F.substring(self.strings[name], 1, 1).isin("{", "["), F.lit(False))
-        # An object parsed: it must also end the line (Spark's parser ignores trailing text, strict JSON does
-        # not). Else get_json_object("$") tells other JSON values (not_object) from text that is not JSON.
-        json_ok = F.when(self.map.isNotNull(), line.rlike(r"[}]\s*$")).otherwise(
-            F.get_json_object(line, "$").isNotNull()
-        )
-        second = first.withColumns(
-            {
-                "_wc_json_ok": json_ok,
-                "_wc_obj": F.when(opens, self._struct_of(line, T.MapType(T.StringType(), T.StringType()))),
-                "_wc_arr": F.when(opens, self._struct_of(line, T.ArrayType(T.StringType()))),
-            }
-        )
-        # One small type column per property keeps the rule expressions (and their generated code) small.
-        return second.withColumns({f"_wc_t_{name}": self._kind_expr(name) for name in self.names})
-
-    def kind(self, name: str) -> Column:
-        """The JSON type of a property's value ("string", "number", ...; null when absent)."""
-        return F.col(f"_wc_t_{name}")
-
-    def _kind_expr(self, name: str) -> Column:
-        text = self.strings[name]
-        return (
-            F.when(~F.coalesce(F.map_contains_key(self.map, name), F.lit(False)), F.lit(None))
-            .when(self.map[name].isNull(), "null")
-            .when(
-                self.doubles[name].isNotNull() & ~F.coalesce(text.isin(_NUMERIC_WORDS), F.lit(False)),
-                "number",
-            )
-            .when(self.booleans[name].isNotNull(), "boolean")
-            .when(text.startswith("{") & self.objects[name].isNotNull(), "object")
-            .when(text.startswith("[") & self.arrays[name].isNotNull(), "array")
-            .otherwise("string")
-        )
-
-    def present(self, name: str) -> Column:
-        return self.kind(name).isNotNull()
-
-    def is_null(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "null", F.lit(False))
-
-    def is_number(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "number", F.lit(False))
-
-    def is_integer(self, name: str) -> Column:
-        value = self.doubles[name]
-        return self.is_number(name) & ~F.isnan(value) & (value == F.floor(value))
-
-    def is_boolean(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "boolean", F.lit(False))
-
-    def is_object(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "object", F.lit(False))
-
-    def is_array(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "array", F.lit(False))
-
-    def is_string(self, name: str) -> Column:
-        return F.coalesce(self.kind(name) == "string", F.lit(False))
-
-    def is_type(self, name: str, kind: str) -> Column:
-        checks: dict[str, Callable[[str], Column]] = {
-            "string": self.is_string,
-            "number": self.is_number,
-            "integer": self.is_integer,
-            "boolean": self.is_boolean,
-            "object": self.is_object,
-            "array": self.is_array,
-            "null": self.is_null,
-        }
-        if kind not in checks:
-            raise ValueError(f"event schema: type {kind!r} of {name} is not supported")
-        return checks[kind](name)
-
-    def equals(self, name: str, constant: Any) -> Column:
-        """JSON equality as jsonschema defines it (1 == 1.0, true != 1)."""
-        if constant is None:
-            return self.is_null(name)
-        if isinstance(constant, bool):
-            return self.is_boolean(name) & (self.booleans[name] == F.lit(constant))
-        if isinstance(constant, int | float):
-            return self.is_number(name) & (self.doubles[name] == F.lit(float(constant)))
-        if isinstance(constant, str):
-            return self.is_string(name) & (self.strings[name] == F.lit(constant))
-        raise ValueError(f"event schema: const/enum value {constant!r} of {name} is not supported")
-
-    def typed(self, name: str, sub: Mapping[str, Any]) -> Column:
-        kind = _declared_type(sub)
-        if kind == "boolean":
-            return F.when(self.is_boolean(name), self.booleans[name])
-        if kind in _SPARK_TYPES and kind != "string":
-            return F.when(self.is_number(name), self.doubles[name])
-        if kind == "string":
-            return F.when(self.is_string(name), self.strings[name])
-        # object, or untyped: the raw JSON text (carried, not modelled)
-        return F.when(self.present(name) & ~self.is_null(name), self.strings[name])
+@lru_cache(maxsize=1 << 16)  # event times repeat: the same instant, or the same day and hour
+def is_rfc3339(text: str) -> bool:
+    """An RFC 3339 date-time with a real calendar day (year 0 does not exist)."""
+    match = _RFC3339.match(text.upper())
+    if match is None:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    return year != 0 and day >= 1 and day <= calendar.monthrange(year, month)[1]
 
 
-def _declared_type(sub: Mapping[str, Any]) -> str | None:
-    if "type" in sub:
-        return sub["type"]
-    if "const" in sub:
-        return _json_kind(sub["const"])
-    kinds = {_json_kind(v) for v in sub.get("enum", [])}
-    return kinds.pop() if len(kinds) == 1 else None
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return "string" if isinstance(value, str) else "other"
+_TYPES: dict[str, Check] = {
+    "string": lambda v: type(v) is str,
+    "number": lambda v: type(v) is float or type(v) is int,
+    "integer": lambda v: _is_number(v) and (isinstance(v, int) or v.is_integer()),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
 
 
-def _property_checks(parsed: _Parsed, name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, Column]]:
-    """(keyword, message, broken-when-present) for each keyword of one property, in a fixed order."""
-    checks: list[tuple[str, str, Column]] = []
+def _not_one_of(options: Sequence[Any]) -> Check:
+    """Breaks unless the value equals an option as JSON equality does (1 == 1.0, true != 1, "1" != 1)."""
+    by_type: dict[type, set] = {}
+    for option in options:
+        if option is not None and not isinstance(option, bool | int | float | str):
+            raise ValueError(f"event schema: const/enum value {option!r} is not supported")
+        kinds = (int, float) if _is_number(option) else (type(option),)
+        for kind in kinds:
+            by_type.setdefault(kind, set()).add(option)
+    return lambda v: v not in by_type.get(type(v), ())
+
+
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """ECMA-262's reading of a JSON Schema pattern: an unescaped ``$`` outside a class ends the text."""
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out), re.ASCII)
+
+
+def _property_checks(name: str, sub: Mapping[str, Any]) -> list[tuple[str, str, Check]]:
+    """(keyword, message, broken) for each keyword of one property, in a fixed order."""
+    checks: list[tuple[str, str, Check]] = []
     if "type" in sub:
         if not isinstance(sub["type"], str):
             raise ValueError(f"event schema: a list of types for {name} is not supported")
-        checks.append(("type", f"{name} must be a {sub['type']}", ~parsed.is_type(name, sub["type"])))
+        if sub["type"] not in _TYPES:
+            raise ValueError(f"event schema: type {sub['type']!r} of {name} is not supported")
+        is_type = _TYPES[sub["type"]]
+        checks.append(("type", f"{name} must be a {sub['type']}", lambda v: not is_type(v)))
     if "const" in sub:
-        checks.append(("const", f"{name} must equal {sub['const']!r}", ~parsed.equals(name, sub["const"])))
+        constant = sub["const"]
+        checks.append(("const", f"{name} must equal {constant!r}", _not_one_of([constant])))
     if "enum" in sub:
-        allowed = F.lit(False)
-        for option in sub["enum"]:
-            allowed = allowed | parsed.equals(name, option)
-        checks.append(("enum", f"{name} must be one of {', '.join(map(str, sub['enum']))}", ~allowed))
-    text = parsed.strings[name]
-    is_string = parsed.is_string(name)
+        options = list(sub["enum"])
+        checks.append(("enum", f"{name} must be one of {', '.join(map(str, options))}", _not_one_of(options)))
     if "pattern" in sub:
-        # Python's re (which jsonschema uses) has Unicode \d and \w and only \n ends a line: (?U) and (?d).
-        regex = "(?dU)" + sub["pattern"]
-        checks.append(("pattern", f"{name} must match {sub['pattern']}", is_string & ~text.rlike(regex)))
+        regex = _ecma_regex(sub["pattern"])
+        checks.append(
+            (
+                "pattern",
+                f"{name} must match {sub['pattern']}",
+                lambda v: type(v) is str and regex.search(v) is None,
+            )
+        )
     if "format" in sub:
-        checks.append(("format", f"{name} must be an RFC 3339 date-time", is_string & ~_is_rfc3339(text)))
+        checks.append(
+            (
+                "format",
+                f"{name} must be an RFC 3339 date-time",
+                lambda v: type(v) is str and not is_rfc3339(v),
+            )
+        )
     if "minLength" in sub or "maxLength" in sub:
-        length = F.length(text)
-        too_short = length < F.lit(sub.get("minLength", 0))
-        too_long = length > F.lit(sub["maxLength"]) if "maxLength" in sub else F.lit(False)
+        low, high = sub.get("minLength", 0), sub.get("maxLength", float("inf"))
         bounds = f"{sub.get('minLength', 0)}..{sub.get('maxLength', '')}"
-        checks.append(("length", f"{name} must have {bounds} characters", is_string & (too_short | too_long)))
-    number = parsed.doubles[name]
-    is_number = parsed.is_number(name)
-    bounds_checks = {
-        "minimum": (lambda v: number < F.lit(v), "≥"),
-        "exclusiveMinimum": (lambda v: number <= F.lit(v), ">"),
-        "maximum": (lambda v: number > F.lit(v), "≤"),
-        "exclusiveMaximum": (lambda v: number >= F.lit(v), "<"),
+        checks.append(
+            (
+                "length",
+                f"{name} must have {bounds} characters",
+                lambda v: isinstance(v, str) and not low <= len(v) <= high,
+            )
+        )
+    bounds_checks: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+        "minimum": (lambda v, b: v < b, "≥"),
+        "exclusiveMinimum": (lambda v, b: v <= b, ">"),
+        "maximum": (lambda v, b: v > b, "≤"),
+        "exclusiveMaximum": (lambda v, b: v >= b, "<"),
     }
     for keyword, (broken, sign) in bounds_checks.items():
         if keyword in sub:
-            value = float(sub[keyword])
-            # NaN never breaks a bound in jsonschema; Spark orders NaN above every number.
+            bound = sub[keyword]
             checks.append(
                 (
                     keyword,
-                    f"{name} must be {sign} {sub[keyword]}",
-                    is_number & ~F.isnan(number) & broken(value),
+                    f"{name} must be {sign} {bound}",
+                    lambda v, b=bound, broken=broken: (type(v) is float or type(v) is int) and broken(v, b),
                 )
             )
     return checks
 
 
-def _is_rfc3339(text: Column) -> Column:
-    upper = F.upper(text)
-    year = F.regexp_extract(upper, _RFC3339, 1).cast("int")
-    month = F.regexp_extract(upper, _RFC3339, 2).cast("int")
-    day = F.regexp_extract(upper, _RFC3339, 3).cast("int")
-    return upper.rlike(_RFC3339) & (year != 0) & F.make_date(year, month, day).isNotNull()
-
-
-def _conditional_rules(
-    parsed: _Parsed,
-    properties: Mapping[str, Mapping[str, Any]],
-    branch: Mapping[str, Any],
-    index: int,
-    ok: Column,
-) -> list[Rule]:
+def _condition(branch: Mapping[str, Any], index: int) -> tuple[Callable[[dict], bool], list[str], str]:
+    """allOf[i] as (does the if-schema hold, names the then-schema requires, the condition in words)."""
     _check_keywords(branch, _ANNOTATIONS | {"if", "then"}, f"allOf[{index}]")
     condition_schema, then = branch.get("if", {}), branch.get("then", {})
     _check_keywords(condition_schema, _ANNOTATIONS | {"properties", "required"}, f"allOf[{index}].if")
     _check_keywords(then, _ANNOTATIONS | {"required"}, f"allOf[{index}].then")
-
-    condition = ok
-    described: list[str] = []
-    for name in condition_schema.get("required", []):
-        condition = condition & parsed.present(name)
+    needed = list(condition_schema.get("required", []))
+    properties = []
+    described = []
     for name, sub in condition_schema.get("properties", {}).items():
         _check_keywords(sub, _ANNOTATIONS | _PROPERTY_KEYWORDS, f"allOf[{index}].if.properties.{name}")
-        holds = F.lit(True)
-        for _keyword, _detail, broken in _property_checks(parsed, name, sub):
-            holds = holds & ~broken
-        condition = condition & (~parsed.present(name) | holds)
+        properties.append((name, [broken for _k, _d, broken in _property_checks(name, sub)]))
         options = sub.get("enum", [sub.get("const")])
         described.append(f"{name} is {'|'.join(map(str, options))}")
-    when = " and ".join(described) or "always"
-    return [
-        Rule(f"required:{name}", f"{name} is required when {when}", condition & ~parsed.present(name))
-        for name in then.get("required", [])
-    ]
+
+    def holds(record: dict) -> bool:
+        for name in needed:
+            if name not in record:
+                return False
+        for name, checks in properties:
+            value = record.get(name, _ABSENT)
+            if value is not _ABSENT:
+                for broken in checks:
+                    if broken(value):
+                        return False
+        return True
+
+    return holds, list(then.get("required", [])), " and ".join(described) or "always"
 
 
 def _check_keywords(schema: Mapping[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(schema) - known)
     if unknown:
         place = where or "the root"
-        raise ValueError(
-            f"event schema: keyword(s) {unknown} at {place} are not supported by the Spark translation"
-        )
+        raise ValueError(f"event schema: keyword(s) {unknown} at {place} are not supported by etl/")

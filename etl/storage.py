@@ -6,6 +6,7 @@ Only small things go through here (listings, manifests, the calendar); data is r
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -49,7 +50,7 @@ class Storage:
         return bool(self._fs.exists(self._Path(self.uri(key))))
 
     def list_files(self, prefix: str) -> list[ObjectInfo]:
-        """Every file under ``prefix`` (recursively), skipping hidden and temporary ones (``.x``, ``_x``)."""
+        """Every file under ``prefix`` (recursively), skipping hidden and temporary ones below it (.x, _x)."""
         path = self._Path(self.uri(prefix))
         if not self._fs.exists(path):
             return []
@@ -59,7 +60,8 @@ class Storage:
             status = iterator.next()
             full = status.getPath().toUri().getPath()
             key = full[len(self._root_prefix) :].lstrip("/")
-            if any(part.startswith((".", "_")) for part in key.split("/")):
+            below = key[len(prefix) :] if key.startswith(prefix) else key
+            if any(part.startswith((".", "_")) for part in below.split("/")):
                 continue
             found.append(ObjectInfo(key=key, size=int(status.getLen())))
         return sorted(found, key=lambda o: o.key)
@@ -85,16 +87,47 @@ class Storage:
             stream.close()
 
     def write_text(self, key: str, text: str) -> None:
-        """Writes (replaces) a small object; S3 writes are atomic, and so is the local rename Hadoop does."""
-        stream = self._fs.create(self._Path(self.uri(key)), True)
+        """Writes a new small object all at once: to a hidden temporary name, then renamed into place (an S3
+        object appears whole; a local rename is atomic), so a crash never leaves half a manifest."""
+        directory, _, name = key.rpartition("/")
+        temporary = f"{directory}/.{name}.{uuid.uuid4().hex}.tmp" if directory else f".{name}.tmp"
+        stream = self._fs.create(self._Path(self.uri(temporary)), True)
         try:
             stream.write(bytearray(text.encode("utf-8")))
         finally:
             stream.close()
+        self.delete(key)
+        self.rename(temporary, key)
 
     def delete(self, key: str) -> None:
         """Deletes a file or a directory tree; a missing one is fine."""
         self._fs.delete(self._Path(self.uri(key)), True)
+
+    def rename(self, source: str, target: str) -> None:
+        """Moves one file (on S3 a copy, then a delete of the source); the target's directory is created."""
+        target_path = self._Path(self.uri(target))
+        self._fs.mkdirs(target_path.getParent())
+        if not self._fs.rename(self._Path(self.uri(source)), target_path):
+            raise OSError(f"cannot move {self.uri(source)} to {self.uri(target)}")
+
+    def delete_empty_dirs(self, prefix: str) -> None:
+        """Removes the directories under ``prefix`` that hold no file any more (local stores keep them)."""
+
+        def prune(path) -> bool:
+            empty = True
+            for status in self._fs.listStatus(path):
+                if status.isDirectory():
+                    if prune(status.getPath()):
+                        self._fs.delete(status.getPath(), True)
+                    else:
+                        empty = False
+                else:
+                    empty = False
+            return empty
+
+        path = self._Path(self.uri(prefix))
+        if self._fs.exists(path):
+            prune(path)
 
     def _jvm_reader(self, stream):
         return self._jvm.java.io.BufferedReader(self._jvm.java.io.InputStreamReader(stream, "UTF-8"))

@@ -66,3 +66,16 @@ if [ ! -x .venv/bin/python ] || ! fresh venv requirements.lock scripts/setup.sh;
   .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
   stamp venv requirements.lock scripts/setup.sh
 fi
+
+# The SageMaker scikit-learn container's Python packages (requirements/container.in): the artifact tests train
+# and serve the uploaded tarballs on these versions. sagemaker-training builds a C extension from its sdist.
+if [ ! -x .venv-container/bin/python ] || ! fresh container requirements/container.lock scripts/setup.sh; then
+  say "SageMaker container venv (.venv-container) from requirements/container.lock"
+  if ! "$PY" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || ! command -v gcc >/dev/null 2>&1; then
+    apt_install python3-dev gcc
+  fi
+  [ -x .venv-container/bin/python ] || "$PY" -m venv .venv-container
+  .venv/bin/uv pip install -q --python .venv-container/bin/python -r requirements/container.lock
+  stamp container requirements/container.lock scripts/setup.sh
+fi

@@ -1,15 +1,21 @@
 """ETL benchmark: events/s of the local job (`warecast etl`: etl/job.py through spark-submit, local[2]) on 1M
 and 5M events, against DuckDB doing the same aggregation in the same run, and Spark's fixed start-up cost.
 
-    nice -n 10 .venv/bin/python -m bench.etl.run [--sizes 1000000,5000000] [--write bench/etl/RESULTS.md]
+    flock /work/.heavy.lock .venv/bin/python -m bench.etl.run --baseline REV --write bench/etl/RESULTS.md
 
-Data: synthetic contract events (sales with promo and price, returns, receipts, inventory counts), 1% of
-them re-sent (duplicate event_id) and 0.5% malformed, gzip NDJSON objects of 250k events under events/dt=…/
-in bench/out/etl/ (regenerated when missing). "fixed cost" is a job run on an empty raw store: JVM, session,
-listing, manifest. DuckDB's side reads the same objects, keeps the lines that parse and carry the required
-fields, dedupes by event_id, dates events in UTC, aggregates per (warehouse, sku, day), zero-fills each series
-and writes Parquet partitioned like demand_daily; it does not evaluate the full schema, stock balances or
-series_state, so it is a lower bound for the work the job does.
+``--baseline REV`` also runs the job of git revision REV (checked out in a temporary worktree under
+bench/out/etl/) on the same data in the same run, and compares the two outputs with bench/etl/compare.py
+(counts, reason codes, sorted rows of demand_daily and series_state): the before/after ratio and the equality
+check in one command. Each job's step profile (its `step …: N s` log lines) is reported too.
+
+Data: synthetic contract events (sales with promo and price, returns, receipts, inventory counts), 1% of them
+re-sent (duplicate event_id) and 0.5% malformed, gzip NDJSON objects of 250k events under events/dt=…/ in
+bench/out/etl/v2/ (regenerated when missing). Events start on 2000-01-01 (the contract's earliest valid date)
+and arrive (dt=) after the last of them, so every date lies in the occurred_at window. "fixed cost" is a job
+run on an empty raw store: JVM, session, listing, manifest. DuckDB's side reads the same objects, keeps the
+lines that parse and carry the required fields, dedupes by event_id, dates events in UTC, aggregates per
+(warehouse, sku, day), zero-fills each series and writes Parquet partitioned like demand_daily; it does not
+evaluate the full schema, stock balances or series_state, so it is a lower bound for the work the job does.
 """
 
 from __future__ import annotations
@@ -20,28 +26,33 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.etl.compare import compare
+
 REPO = Path(__file__).resolve().parents[2]
-OUT = REPO / "bench" / "out" / "etl"
+OUT = REPO / "bench" / "out" / "etl" / "v2"
 PER_OBJECT = 250_000
 
 
 def generate(root: Path, n: int, seed: int = 7) -> None:
     """n raw lines in Firehose's layout: ~118 SKUs × 4 warehouses, one day of events per (warehouse, sku)."""
     rng = random.Random(seed)
-    start = datetime(2020, 1, 1, tzinfo=UTC)
+    start = datetime(2000, 1, 1, tzinfo=UTC)
     series = [(f"W{w}", f"SKU-{s:03d}") for w in range(4) for s in range(118)]
+    arrival = start + timedelta(days=(n // len(series)) // 3 + 1)
     lines: list[str] = []
     obj = 0
 
     def flush() -> None:
         nonlocal obj, lines
-        key = root / "events" / f"dt=2024-01-{1 + obj % 28:02d}" / f"bench-{obj:04d}.ndjson.gz"
+        dt = (arrival + timedelta(days=obj % 28)).strftime("%Y-%m-%d")
+        key = root / "events" / f"dt={dt}" / f"bench-{obj:04d}.ndjson.gz"
         key.parent.mkdir(parents=True, exist_ok=True)
         with gzip.open(key, "wt", encoding="utf-8", compresslevel=1) as handle:
             handle.write("\n".join(lines) + "\n")
@@ -80,15 +91,17 @@ def generate(root: Path, n: int, seed: int = 7) -> None:
         flush()
 
 
-def run_spark(raw: Path, processed: Path) -> tuple[float, dict]:
-    """Wall time of `warecast etl` (spark-submit of the job, exactly as users run it) and its manifest."""
+def run_spark(raw: Path, processed: Path, repo: Path = REPO) -> tuple[float, dict]:
+    """Wall time of `warecast etl` of ``repo`` (spark-submit of the job, exactly as users run it) and its
+    manifest."""
     shutil.rmtree(processed, ignore_errors=True)
-    cmd = [str(REPO / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
+    processed.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(repo / "warecast"), "etl", "--raw", str(raw), "--processed", str(processed)]
     log = processed.parent / "etl.log"
     t0 = time.monotonic()
     # Kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError).
     with log.open("w") as out:
-        done = subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(cmd, cwd=repo, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - t0
     if done.returncode:
         raise RuntimeError(f"`warecast etl` exited with {done.returncode}: see {log}")
@@ -131,6 +144,27 @@ COPY (
 """
 
 
+_STEP = re.compile(r"step (.+?): ([0-9.]+) s")
+
+
+def step_profile(processed: Path) -> str:
+    """The job's own step timers, from its log (`step read and validate: 12.3 s`)."""
+    log = (processed.parent / "etl.log").read_text(errors="replace")
+    return ", ".join(f"{name} {seconds} s" for name, seconds in _STEP.findall(log))
+
+
+def baseline_checkout(rev: str) -> Path:
+    """A worktree of ``rev`` beside the benchmark data, sharing this checkout's node_modules and venv."""
+    sha = subprocess.run(["git", "rev-parse", rev], cwd=REPO, check=True, capture_output=True, text=True)
+    path = OUT / f"baseline-{sha.stdout.strip()[:12]}"
+    if not path.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=REPO, check=True)
+    for shared in ("node_modules", ".venv"):
+        if not (path / shared).exists():
+            (path / shared).symlink_to(REPO / shared)
+    return path
+
+
 def run_duckdb(raw: Path, out: Path) -> tuple[float, int]:
     import duckdb
 
@@ -166,10 +200,12 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000000,5000000")
+    parser.add_argument("--baseline", default=None, help="git revision to run and compare on the same data")
     parser.add_argument("--write", default=None, help="write the results table to this Markdown file")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     header = machine()
+    baseline = baseline_checkout(args.baseline) if args.baseline else None
 
     empty = OUT / "empty" / "raw"
     (empty / "events").mkdir(parents=True, exist_ok=True)
@@ -183,23 +219,33 @@ def main() -> None:
             shutil.rmtree(partial, ignore_errors=True)
             generate(partial, n)
             partial.rename(raw)
-        spark_s, manifest = run_spark(raw, OUT / f"n{n}" / "processed")
-        duck_s, duck_valid = run_duckdb(raw, OUT / f"n{n}" / "duckdb")
-        rows.append((n, spark_s, manifest, duck_s, duck_valid))
-        print(f"{n}: spark {spark_s:.1f} s, duckdb {duck_s:.1f} s", flush=True)
+        processed = OUT / f"n{n}" / "job" / "processed"
+        spark_s, manifest = run_spark(raw, processed)
+        row = {"n": n, "spark": spark_s, "manifest": manifest, "profile": step_profile(processed)}
+        if baseline is not None:
+            before = OUT / f"n{n}" / "baseline" / "processed"
+            row["baseline"], _ = run_spark(raw, before, baseline)
+            row["baseline_profile"] = step_profile(before)
+            same, row["equality"] = compare(before, processed)
+            (OUT / f"n{n}" / "equality.md").write_text(row["equality"])
+            row["equal"] = "identical" if same else "**DIFFERENT**"
+        row["duck"], row["duck_valid"] = run_duckdb(raw, OUT / f"n{n}" / "duckdb")
+        rows.append(row)
+        print(f"{n}: spark {spark_s:.1f} s, duckdb {row['duck']:.1f} s", flush=True)
         # Written after every size, so a long run leaves its finished rows behind.
-        text = _report(header, fixed, rows)
+        text = _report(header, fixed, rows, args.baseline)
         if args.write:
             Path(args.write).write_text(text)
     print(text)
 
 
-def _report(header: str, fixed: float, rows: list) -> str:
+def _report(header: str, fixed: float, rows: list[dict], baseline: str | None) -> str:
+    command = "flock /work/.heavy.lock .venv/bin/python -m bench.etl.run"
+    command += f" --baseline {baseline}" if baseline else ""
     lines = [
         "# ETL benchmark (bench/etl/run.py)",
         "",
-        "Generated by `nice -n 10 .venv/bin/python -m bench.etl.run --write bench/etl/RESULTS.md` on "
-        f"{datetime.now(UTC):%Y-%m-%dT%H:%MZ}.",
+        f"Generated by `{command} --write bench/etl/RESULTS.md` on {datetime.now(UTC):%Y-%m-%dT%H:%MZ}.",
         f"Machine: {header}.",
         "The machine is shared: absolute times are noisy; the ratios within one run are the result.",
         "",
@@ -207,16 +253,36 @@ def _report(header: str, fixed: float, rows: list) -> str:
         f"**{fixed:.1f} s**.",
         "",
         "| events | spark-submit s | events/s | events/s minus fixed cost | DuckDB s | DuckDB events/s "
-        "| Spark ÷ DuckDB time | valid (job / DuckDB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Spark ÷ DuckDB time | net of fixed cost ÷ DuckDB | valid (job / DuckDB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for n, spark_s, manifest, duck_s, duck_valid in rows:
+    for r in rows:
+        n, spark_s, duck_s = r["n"], r["spark"], r["duck"]
         # Under changing load the fixed cost can exceed a later run's whole time: then there is no net rate.
         net = f"{n / (spark_s - fixed):,.0f}" if spark_s > fixed else "n/a"
+        net_ratio = f"{(spark_s - fixed) / duck_s:.1f}×" if spark_s > fixed else "n/a"
         lines.append(
-            f"| {n:,} | {spark_s:.1f} | {n / spark_s:,.0f} | {net} | {duck_s:.1f} "
-            f"| {n / duck_s:,.0f} | {spark_s / duck_s:.1f}× | {manifest['valid']:,} / {duck_valid:,} |"
+            f"| {n:,} | {spark_s:.1f} | {n / spark_s:,.0f} | {net} | {duck_s:.1f} | {n / duck_s:,.0f} "
+            f"| {spark_s / duck_s:.1f}× | {net_ratio} | {r['manifest']['valid']:,} / {r['duck_valid']:,} |"
         )
+    if baseline:
+        lines += [
+            "",
+            f"Against the baseline `{baseline}` (same data, same run; equality by bench/etl/compare.py):",
+            "",
+            "| events | baseline s | this s | this ÷ baseline | outputs |",
+            "|---:|---:|---:|---:|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['n']:,} | {r['baseline']:.1f} | {r['spark']:.1f} | {r['spark'] / r['baseline']:.2f} "
+                f"| {r['equal']} |"
+            )
+    lines += ["", "Step profiles (the job's own timers):", ""]
+    for r in rows:
+        lines.append(f"- {r['n']:,} events: {r['profile']}")
+        if baseline:
+            lines.append(f"  - baseline: {r['baseline_profile']}")
     return "\n".join(lines) + "\n"
 
 

@@ -34,9 +34,9 @@ export interface EtlOptions {
  * The lean local Spark: 2 cores, no UI or progress bars, warnings only, loopback networking. Shuffles start at 32
  * partitions and adaptive execution coalesces them to what the data needs: a few for the bundled data set, while
  * 5M events no longer put ~1.3M rows into one task's sort (with 4 partitions and 2 GiB that run died with
- * SparkOutOfMemoryError in the dedupe window: bench/etl/RESULTS.md).
+ * SparkOutOfMemoryError in the dedupe window: bench/etl/RESULTS.md). Shared with the Glue artifact test.
  */
-export function sparkSubmitArgs(opts: EtlOptions): string[] {
+export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemory"> = {}): string[] {
   const conf = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -48,6 +48,16 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.extraJavaOptions": `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
   };
+  return [
+    "--master",
+    opts.master ?? "local[2]",
+    "--driver-memory",
+    opts.driverMemory ?? "4g",
+    ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
+  ];
+}
+
+export function sparkSubmitArgs(opts: EtlOptions): string[] {
   const job = [
     "--raw",
     path.resolve(opts.raw),
@@ -65,15 +75,7 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
   ];
   for (const [flag, value] of optional) if (value !== undefined) job.push(flag, value);
   if (opts.reprocess) job.push("--reprocess", "true");
-  return [
-    "--master",
-    opts.master ?? "local[2]",
-    "--driver-memory",
-    opts.driverMemory ?? "4g",
-    ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
-    path.join(repoRoot, "etl", "job.py"),
-    ...job,
-  ];
+  return [...localSparkOptions(opts), path.join(repoRoot, "etl", "job.py"), ...job];
 }
 
 /** spark-submit from the venv's pyspark, with that venv's Python and the repo on PYTHONPATH (etl.* imports). */
@@ -105,6 +107,8 @@ export interface RunManifest {
   readonly demand_rows_written: number;
   readonly partitions_rewritten: number;
   readonly series_state_rows: number;
+  /** Objects that could not be read to their end (docs/etl.md, "Unreadable objects"). */
+  readonly unreadable_objects?: readonly { key: string; reason: string; complete_lines: number }[];
 }
 
 function manifestKeys(processed: string): Set<string> {
@@ -153,6 +157,9 @@ export function formatManifest(m: RunManifest): string {
     `  duplicates      ${m.duplicates}${dupes ? ` (${dupes})` : ""}`,
     `  demand rows     ${m.demand_rows_written} in ${m.partitions_rewritten} partition(s)`,
     `  series state    ${m.series_state_rows}`,
+    ...(m.unreadable_objects ?? []).map(
+      (o) => `  unreadable      ${o.key} (${o.reason}, ${o.complete_lines} complete lines kept)`,
+    ),
   ].join("\n");
 }
 

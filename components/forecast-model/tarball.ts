@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -47,6 +47,24 @@ export function writeTarGz(file: string, entries: readonly TarEntry[]): string {
     fs.rmSync(staging, { recursive: true, force: true });
   }
   return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/**
+ * Writes the archive into `dir` as `<stem>-<first 16 hex of its SHA-256>.tar.gz`, through a private temporary
+ * file and a rename, and returns that path and the hash. Programs that build at the same time (two stacks, a
+ * test run next to a preview) then never hand Pulumi each other's bytes: a name always holds its own content.
+ */
+export function writeContentAddressedTarGz(
+  dir: string,
+  stem: string,
+  entries: readonly TarEntry[],
+): { file: string; hash: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const staging = path.join(dir, `.${stem}-${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
+  const hash = writeTarGz(staging, entries);
+  const file = path.join(dir, `${stem}-${hash.slice(0, 16)}.tar.gz`);
+  fs.renameSync(staging, file);
+  return { file, hash };
 }
 
 /** The same archive in memory (tests, and callers that upload bytes themselves). */

@@ -10,6 +10,25 @@
  */
 export const FRAMEWORK_IMAGE = { repository: "sagemaker-scikit-learn", tag: "1.4-2-cpu-py3" } as const;
 
+/**
+ * What that image runs the model on, from its build files (aws/sagemaker-scikit-learn-container, the 1.4-2
+ * Python 3.11 Dockerfiles and requirements.txt; scipy is unpinned there, see docs/model-operations.md).
+ * requirements/container.in installs exactly these into .venv-container, where the artifact tests train and
+ * serve; tests/artifacts/sagemaker.test.ts fails when the tag, the pins or the venv drift apart.
+ */
+export const FRAMEWORK_IMAGE_CONTENTS = {
+  tag: "1.4-2-cpu-py3",
+  python: "3.11",
+  packages: {
+    numpy: "2.1.0",
+    pandas: "2.3.2",
+    "scikit-learn": "1.4.2",
+    scipy: "1.17.0",
+    pyarrow: "17.0.0",
+    "sagemaker-training": "4.8.0",
+  },
+} as const;
+
 /** Script-mode entry points: the sourcedir's top-level script, and the module it runs. */
 export const TRAINING_ENTRY_POINT = "train.py";
 export const TRAINING_MODULE = "model.train";

@@ -114,7 +114,13 @@ export async function ingestItems(
     counts.read++;
     lastRef = item.ref;
     if (item.error !== undefined || item.payload === undefined) {
-      reject({ stage: "invalid", ref: item.ref, reason: item.error ?? "no payload", raw: item.raw });
+      reject({
+        stage: "invalid",
+        ref: item.ref,
+        reason: item.error ?? "no payload",
+        raw: item.raw,
+        rawBytes: item.rawBytes,
+      });
     } else {
       const problems = validate(item.value);
       // One record per line is what keeps objects NDJSON; only hand-built payloads could break it.

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as readline from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { parse as parseCsv, type CsvError } from "csv-parse";
+import { parseLine } from "./record-rules";
 import { propertyKinds, type PropertyKind } from "./schema";
 import type { InputItem } from "./types";
 
@@ -33,24 +33,43 @@ export function openText(file: string, counter?: ByteCounter): Readable {
   return text;
 }
 
-/** One item per non-blank NDJSON line; the line itself is the payload, so unknown fields pass untouched. */
+/**
+ * One item per NDJSON line that is not blank, split on `\n` only (as the ETL splits raw objects), checked by
+ * the line rules the ETL shares (record-rules.ts); the line itself is the payload, so unknown fields pass
+ * untouched. A file that cannot be read to its end (a truncated or corrupt .gz) yields its complete lines, then
+ * one `unreadable_object` item for the rest, so the run still ends with a summary.
+ */
 export async function* readNdjson(file: string, counter?: ByteCounter): AsyncGenerator<InputItem> {
-  const lines = readline.createInterface({ input: openText(file, counter), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
+  let pending: Buffer = Buffer.alloc(0);
+  const item = (bytes: Buffer): InputItem | undefined => {
     line++;
-    const raw = text.trim();
-    if (raw === "") continue;
+    if (/^[ \t\r]*$/.test(bytes.toString("latin1"))) return undefined;
     const ref = { file, line };
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      yield { ref, raw, error: `not valid JSON: ${(err as Error).message}` };
-      continue;
+    const parsed = parseLine(bytes);
+    if ("code" in parsed)
+      return { ref, raw: bytes.toString("utf8"), rawBytes: bytes, error: `${parsed.code}: ${parsed.detail}` };
+    const text = parsed.text.replace(/^[ \t]+|[ \t]+$/g, "");
+    return { ref, raw: text, value: parsed.value, payload: text };
+  };
+  try {
+    for await (const chunk of openText(file, counter) as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let start = 0;
+      for (let end = pending.indexOf(0x0a); end !== -1; end = pending.indexOf(0x0a, start)) {
+        const next = item(pending.subarray(start, end));
+        start = end + 1;
+        if (next) yield next;
+      }
+      pending = pending.subarray(start);
     }
-    yield { ref, raw, value, payload: raw };
+  } catch (err) {
+    const reason = `unreadable_object: ${(err as Error).message} after line ${line} (the lines before it were read)`;
+    yield { ref: { file, line: line + 1 }, raw: pending.toString("utf8"), rawBytes: pending, error: reason };
+    return;
   }
+  const last = pending.length ? item(pending) : undefined;
+  if (last) yield last;
 }
 
 /**
@@ -160,11 +179,14 @@ export function readInputFile(
 export async function fileSizes(files: readonly string[]): Promise<number[]> {
   return Promise.all(
     files.map(async (f) => {
+      let stat: fs.Stats;
       try {
-        return (await fs.promises.stat(f)).size;
+        stat = await fs.promises.stat(f);
       } catch (err) {
         throw new Error(`${path.normalize(f)}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
       }
+      if (!stat.isFile()) throw new Error(`${path.normalize(f)}: is a directory, not an input file`);
+      return stat.size;
     }),
   );
 }

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
+import { removeStaleTemp, tempName } from "./stale-temp";
 import type { BatchOutcome, EncodedRecord, EventSink } from "./types";
 
 export interface LocalStoreSinkOptions {
@@ -62,6 +63,7 @@ export class LocalStoreSink implements EventSink {
   private current: OpenObject | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly written: string[] = [];
+  private sweep: Promise<string[]> | undefined;
 
   constructor(opts: LocalStoreSinkOptions) {
     if (!opts.root) throw new Error("LocalStoreSink: root (the local raw store directory) is required");
@@ -120,8 +122,9 @@ export class LocalStoreSink implements EventSink {
     const key = localObjectKey(this.prefix, this.name, now);
     const tmpDir = path.join(this.root, ".tmp");
     await fs.promises.mkdir(tmpDir, { recursive: true });
-    // The key already holds a UUID; the pid keeps two processes writing one store apart even so.
-    const tmpPath = path.join(tmpDir, `${process.pid}-${path.basename(key)}.tmp`);
+    this.sweep ??= removeStaleTemp(tmpDir); // partial objects of killed writers
+    await this.sweep;
+    const tmpPath = path.join(tmpDir, tempName(path.basename(key)));
     const gzip = createGzip({ level: this.gzipLevel });
     const file = fs.createWriteStream(tmpPath);
     const done = new Promise<void>((resolve, reject) => {

@@ -5,7 +5,8 @@ import type { Rejection } from "./types";
 /**
  * Writes every undelivered record to an NDJSON file, one object per line:
  * `{"stage","file","line","reason","raw"}`. `raw` is the original text (an NDJSON line or a CSV row), so a
- * fixed record can be re-sent and nothing is lost.
+ * fixed record can be re-sent and nothing is lost; a line that is not UTF-8 also gets `raw_base64`, its exact
+ * bytes.
  */
 export class RejectFile {
   private readonly out: fs.WriteStream;
@@ -20,10 +21,12 @@ export class RejectFile {
 
   readonly write = (r: Rejection): void => {
     this.count++;
-    this.out.write(
-      JSON.stringify({ stage: r.stage, file: r.ref.file, line: r.ref.line, reason: r.reason, raw: r.raw }) +
-        "\n",
-    );
+    const row = { stage: r.stage, file: r.ref.file, line: r.ref.line, reason: r.reason, raw: r.raw };
+    const bytes =
+      r.rawBytes && !Buffer.from(r.raw, "utf8").equals(r.rawBytes)
+        ? { raw_base64: Buffer.from(r.rawBytes).toString("base64") }
+        : {};
+    this.out.write(JSON.stringify({ ...row, ...bytes }) + "\n");
   };
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
+import { isRfc3339, valueProblems } from "./record-rules";
 // The contract itself, imported as data: no second hand-written copy of its rules exists in the producer.
 import eventSchema from "../../schemas/event.schema.json";
 
@@ -10,14 +11,23 @@ export const EVENT_SCHEMA: Readonly<Record<string, unknown>> = eventSchema;
 export type EventValidator = (value: unknown) => string[];
 
 /**
- * Compiles the event schema with ajv (JSON Schema 2020-12) and ajv-formats. Call it once per process (or per
- * Lambda cold start): compiling costs milliseconds, validating microseconds.
+ * Compiles the event schema with ajv (JSON Schema 2020-12) and ajv-formats, plus the bounds the ETL shares
+ * (record-rules.ts: finite numbers, occurred_at within its window of `clock()`, the arrival time). Call it once
+ * per process (or per Lambda cold start): compiling costs milliseconds, validating microseconds.
  */
-export function createEventValidator(): EventValidator {
+export function createEventValidator(clock: () => Date = () => new Date()): EventValidator {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
   addFormats(ajv);
+  // The ETL's reading of date-time: no leap second (neither Spark nor Python has an instant for it).
+  ajv.addFormat("date-time", isRfc3339);
+  ajv.addKeyword({ keyword: "x-warecast-limits", schemaType: "object" });
   const validate = ajv.compile(eventSchema);
-  return (value) => (validate(value) ? [] : formatErrors(validate.errors ?? []));
+  return (value) => {
+    const problems = validate(value) ? [] : formatErrors(validate.errors ?? []);
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      problems.push(...valueProblems(value as Record<string, unknown>, clock()));
+    return problems;
+  };
 }
 
 /** Turns ajv errors into short reasons like `/quantity must be >= 0`. */

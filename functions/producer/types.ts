@@ -16,6 +16,8 @@ export interface InputItem {
   /** JSON text of `value` without the trailing newline; for NDJSON the original line, so no field is rewritten. */
   readonly payload?: string;
   readonly error?: string;
+  /** The exact bytes of a rejected line when `raw` cannot show them (not UTF-8). */
+  readonly rawBytes?: Uint8Array;
 }
 
 /** A record that passed validation, encoded as Firehose will store it (JSON + "\n"). */
@@ -30,6 +32,8 @@ export interface Rejection {
   readonly ref: SourceRef;
   readonly reason: string;
   readonly raw: string;
+  /** The exact bytes, when `raw` (text) cannot hold them: written to the reject file as base64. */
+  readonly rawBytes?: Uint8Array;
 }
 
 /** What a sink did with one batch. Every record of the batch is either delivered or listed in `failed`. */

@@ -69,5 +69,15 @@ describe("warecast etl", () => {
         "  series state    3",
       ].join("\n"),
     );
+    const unreadable = [
+      { key: "events/dt=2024-01-01/b.ndjson.gz", reason: "unreadable_object:EOFError", complete_lines: 4 },
+    ];
+    expect(
+      formatManifest({ ...manifest, unreadable_objects: unreadable })
+        .split("\n")
+        .at(-1),
+    ).toBe(
+      "  unreadable      events/dt=2024-01-01/b.ndjson.gz (unreadable_object:EOFError, 4 complete lines kept)",
+    );
   });
 });

@@ -123,7 +123,7 @@ describe("input", () => {
     const got = await collect(readInputFile(path.join(dir, "a.ndjson.gz")));
     expect(got.map((i) => i.ref.line)).toEqual([1, 3, 4]);
     expect(got[1].payload).toBe(eventLine(2));
-    expect(got[2].error).toMatch(/^not valid JSON/);
+    expect(got[2].error).toMatch(/^invalid_json: not valid JSON/);
   });
 
   it("reads event CSV rows with their lines; carries unknown columns; reports a malformed row and goes on", async () => {

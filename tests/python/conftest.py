@@ -23,6 +23,8 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 os.environ.pop("AWS_PROFILE", None)
+# Spark's Python workers (the ETL checks records in Arrow batches) run this interpreter, the venv's.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,14 @@ class RawStore:
             handle.write("".join(line + "\n" for line in lines))
         return key
 
+    def put_bytes(self, name: str, content: bytes, arrival: str = "2024-03-10") -> str:
+        """Writes an object exactly as given (hostile bytes, broken gzip)."""
+        key = f"events/dt={arrival}/{name}.ndjson.gz"
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return key
+
     def calendar(self, days: dict[str, list[str]]) -> None:
         path = self.root / "calendar" / "closed-days.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,3 +84,8 @@ def run_job(spark, tmp_path: Path) -> Callable[..., dict]:
 @pytest.fixture
 def processed(tmp_path: Path) -> Path:
     return tmp_path / "processed"
+
+
+def gzip_lines(lines: list[bytes]) -> bytes:
+    """A gzip NDJSON object's bytes, each line ended by ``\\n``."""
+    return gzip.compress(b"".join(line + b"\n" for line in lines))

@@ -96,7 +96,8 @@ def test_run_accuracy_writes_the_rewritten_dates_and_reports_measured_rows(
 
     raw, processed = Storage(spark, str(raw_dir)), Storage(spark, str(processed_dir))
     touched = spark.createDataFrame([("W1", "2024-01")], "warehouse_id string, from_month string")
-    section = run_accuracy(spark, raw, processed, touched, lead_days=30)
+    demand = spark.read.parquet(str(processed_dir / "demand_daily"))
+    section = run_accuracy(spark, raw, demand, touched, processed.uri("accuracy"), lead_days=30)
 
     assert section["dates"] == ["2024-01-02", "2024-01-03"]
     assert section["served"] == {
@@ -136,7 +137,8 @@ def test_run_accuracy_without_a_served_log_reports_the_dates_and_writes_nothing(
     ).write.partitionBy("warehouse_id", "month").parquet(str(processed_dir / "demand_daily"))
     raw, processed = Storage(spark, str(tmp_path / "raw")), Storage(spark, str(processed_dir))
     touched = spark.createDataFrame([("W1", "2024-01")], "warehouse_id string, from_month string")
-    section = run_accuracy(spark, raw, processed, touched)
+    demand = spark.read.parquet(str(processed_dir / "demand_daily"))
+    section = run_accuracy(spark, raw, demand, touched, processed.uri("accuracy"))
     assert section["dates"] == ["2024-01-02", "2024-01-02"]
     assert section["rows"] == [] and section["status"]["evaluated"] == 0
     assert not processed.exists("accuracy")

@@ -187,18 +187,6 @@ def test_out_of_order_snapshots_across_runs_and_closed_days(spark, raw_store, ru
     ]
 
 
-def test_partitions_of_a_run_that_never_committed_are_dropped(spark, raw_store, run_job, processed):
-    raw_store.put("a", [E1])
-    run_job()
-    orphan = processed / "events_clean" / "run_id=crashed" / "warehouse_id=W1"
-    orphan.mkdir(parents=True)
-    (orphan / "part-0.parquet").write_bytes(b"not parquet")
-    raw_store.put("b", [E2], arrival="2024-03-11")
-    manifest = run_job()
-    assert not orphan.parent.exists()
-    assert (manifest["valid"], manifest["duplicates"]) == (1, 0)
-
-
 def test_bad_options_and_calendar_fail_with_clear_errors(raw_store, run_job, processed):
     raw_store.put("a", [E1])
     raw_store.calendar({"W1": ["2024-02-30"]})
