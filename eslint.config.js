@@ -11,6 +11,7 @@ module.exports = tseslint.config(
       ".warecast/**",
       "test-artifacts/**",
       "bench/out/**",
+      ".build/**",
       "web/static/vendor/**",
       "**/*.js",
     ],

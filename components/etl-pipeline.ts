@@ -306,6 +306,7 @@ export class EtlPipeline extends pulumi.ComponentResource {
         policyStatements: pulumi
           .all([ctx, this.job.name, args.rawBucket.arn])
           .apply(([c, job, raw]) => triggerStatements({ ...c, jobName: job, rawBucketArn: raw })),
+        packages: ["@aws-sdk/client-glue", "@aws-sdk/client-s3"],
         callbackFactory: () => {
           const parsed = JSON.parse(process.env.WARECAST_GLUE_TRIGGER_SETTINGS ?? "") as GlueTriggerSettings;
           const obs = createObservability("glue-trigger");

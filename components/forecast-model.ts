@@ -498,6 +498,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         description: `${prefix}: starts a spot training job when the ETL has new data (functions/retrain.ts)`,
         environment: { WARECAST_RETRAIN_SETTINGS: retrainSettings.apply((s) => JSON.stringify(s)) },
         policyStatements: iamContext.apply(retrainStatements),
+        packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {
           const deps = handlerDeps("retrain", "WARECAST_RETRAIN_SETTINGS", retrainSettingsSchema);
           return () => handleRetrain(deps);
@@ -555,6 +556,8 @@ export class ForecastModel extends pulumi.ComponentResource {
         description: `${prefix}: metric gate, registry and blue/green deploy of completed training jobs (functions/promote.ts)`,
         environment: { WARECAST_PROMOTE_SETTINGS: promoteJson },
         policyStatements: iamContext.apply(promoteStatements),
+        // tar: promote reads metrics.json out of the trained model.tar.gz.
+        packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "tar", "zod"],
         callbackFactory: () => {
           const deps = handlerDeps("promote", "WARECAST_PROMOTE_SETTINGS", promoteSettingsSchema);
           return (event: unknown) => handlePromote(event, deps);

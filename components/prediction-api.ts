@@ -52,6 +52,19 @@ import { SecureBucket, type BucketSettings } from "./secure-bucket";
 
 export const OPENAPI_FILE = path.join(__dirname, "..", "api", "openapi.yaml");
 
+/** What the predict and job-worker code requires (lambdaDeps and the handlers): their zips carry these. */
+const HANDLER_PACKAGES = [
+  "@aws-sdk/client-firehose",
+  "@aws-sdk/client-s3",
+  "@aws-sdk/client-sagemaker-runtime",
+  "@aws-sdk/client-sqs",
+  "@aws-sdk/s3-request-presigner",
+  "ajv",
+  "ajv-formats",
+  "csv-parse",
+  "hyparquet",
+];
+
 export interface PredictionApiArgs {
   /** Settings every function of the stack shares (Foundation.functions). Required. */
   readonly functions: FunctionSettings;
@@ -208,6 +221,7 @@ export class PredictionApi extends pulumi.ComponentResource {
         description: "Warecast API: forecasts, recommendations, health and forecast jobs (api/openapi.yaml)",
         environment,
         policyStatements: policyInput.apply((p) => [...predictStatements(p.input), p.keyUse]),
+        packages: HANDLER_PACKAGES,
         callbackFactory: () => {
           const deps = lambdaDeps(spec, predictConfig, "warecast-predict");
           return (event: APIGatewayProxyEvent) => handlePredict(event, deps);
@@ -225,6 +239,7 @@ export class PredictionApi extends pulumi.ComponentResource {
           "Warecast bulk forecast jobs: forecasts chunks of series from the jobs queue into NDJSON parts",
         environment,
         policyStatements: policyInput.apply((p) => [...workerStatements(p.input), p.keyUse]),
+        packages: HANDLER_PACKAGES,
         callbackFactory: () => {
           const deps = lambdaDeps(spec, predictConfig, "warecast-forecast-jobs");
           return (event: SQSEvent, context: { getRemainingTimeInMillis(): number }) =>
@@ -360,7 +375,8 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
   const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
   const firehose = obs.tracer.captureAWSv3Client(new FirehoseClient({}));
   const runtime = obs.tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
-  const sqs = obs.tracer.captureAWSv3Client(new SQSClient({}));
+  // Requests go to the client's endpoint (AWS's regional one, or AWS_ENDPOINT_URL), not to the queue URL's host.
+  const sqs = obs.tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
   const streamName = env("FORECAST_STREAM");
   const metricsBucket = process.env.MODEL_METRICS_BUCKET;
   const metricsPrefix = process.env.MODEL_METRICS_PREFIX ?? "";

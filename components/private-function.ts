@@ -5,13 +5,14 @@
  * - its own encrypted log group (stack retention), JSON logs;
  * - private subnets and a security group with no ingress (egress HTTPS only);
  * - active X-Ray tracing, environment encrypted with the stack key, reserved concurrency;
- * - a zip without the AWS SDK v3 clients, which the nodejs22.x runtime ships.
+ * - a zip with only the packages the handler requires (its own list plus Powertools), the pinned AWS SDK v3
+ *   clients among them (components/function-packages.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import packageJson from "../package.json";
 import { accountContext } from "./account";
 import type { Encryption } from "./encryption";
+import { POWERTOOLS_PACKAGES, zipExclusions } from "./function-packages";
 import { createLogGroup, logGroupPath, type LogSettings } from "./log-group";
 import type { Network } from "./network";
 import {
@@ -22,11 +23,6 @@ import {
   xrayWriteStatement,
   type PolicyStatement,
 } from "./policy-documents";
-
-/** AWS SDK v3 packages in our dependencies: the Lambda runtime provides them, so the zip leaves them out. */
-export const RUNTIME_PROVIDED_PACKAGES: readonly string[] = Object.keys(packageJson.dependencies).filter(
-  (p) => p.startsWith("@aws-sdk/"),
-);
 
 /** What all functions of a stack share. `Foundation.functions` provides it; spread it into PrivateFunctionArgs. */
 export interface FunctionSettings {
@@ -43,6 +39,11 @@ export interface FunctionSettings {
 export interface PrivateFunctionArgs<E, R> extends FunctionSettings {
   /** Builds clients once per container and returns the handler (see the Lambda pattern in the README). Required. */
   readonly callbackFactory: aws.lambda.CallbackFactory<E, R>;
+  /**
+   * The package.json dependencies the handler's code requires (AWS SDK clients included); the zip carries these,
+   * Powertools and their dependencies, nothing else. Required (the artifact tests check it against the code).
+   */
+  readonly packages: readonly string[];
   /** What the function does (Lambda description). Required. */
   readonly description: string;
   /** IAM statements for what the handler calls; the role gets nothing else beyond VPC, logs and X-Ray. Default none. */
@@ -157,7 +158,7 @@ export class PrivateFunction<E = unknown, R = unknown> extends pulumi.ComponentR
             ...(args.environment ?? {}),
           },
         },
-        codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
+        codePathOptions: { extraExcludePackages: zipExclusions([...POWERTOOLS_PACKAGES, ...args.packages]) },
       },
       // The role's policy must exist before the function starts (VPC ENIs, logs).
       { parent: this, dependsOn: [rolePolicy] },

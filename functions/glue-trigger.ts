@@ -85,8 +85,8 @@ export type TriggerResult =
 export const CATCH_UP_SOURCE = "warecast.etl";
 export const CATCH_UP_DETAIL_TYPE = "ETL Catch-up";
 
-/** Glue run states in which a new run must not start. */
-const ACTIVE = new Set(["STARTING", "RUNNING", "STOPPING", "WAITING"]);
+/** Glue run states in which a new run must not start. (An array: a captured Set does not survive serialization.) */
+const ACTIVE: readonly string[] = ["STARTING", "RUNNING", "STOPPING", "WAITING"];
 
 /** When the newest run started less than the interval ago, why the trigger waits; else undefined. */
 function batching(deps: GlueTriggerDeps, newest: JobRun | undefined): string | undefined {
@@ -117,7 +117,7 @@ async function startUnlessRunning(
 ): Promise<TriggerResult> {
   const { glue, settings } = deps;
   const runs = (await glue.getJobRuns({ JobName: settings.jobName, MaxResults: 10 })).JobRuns ?? [];
-  const active = runs.find((r) => r.JobRunState && ACTIVE.has(r.JobRunState));
+  const active = runs.find((r) => r.JobRunState && ACTIVE.includes(r.JobRunState));
   if (active) {
     return {
       action: "skipped",

@@ -23,3 +23,27 @@ export function createObservability(serviceName: string): Observability {
     tracer: new Tracer({ serviceName }),
   };
 }
+
+/**
+ * Runs one invocation inside its own X-Ray subsegment (`## <name>`), as Powertools' captureLambdaHandler does.
+ * In Lambda the invocation's segment is a read-only facade: annotations (tracer.putAnnotation) only land on a
+ * subsegment, and on the facade they are dropped with a warning on every call. With tracing off (tests, local
+ * mode) the tracer hands out a dummy segment and this only runs `fn`.
+ */
+export async function traced<T>(tracer: Tracer, name: string, fn: () => Promise<T>): Promise<T> {
+  const segment = tracer.getSegment();
+  if (!segment) return fn();
+  const subsegment = segment.addNewSubsegment(`## ${name}`);
+  tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  try {
+    return await fn();
+  } catch (err) {
+    tracer.addErrorAsMetadata(err as Error);
+    throw err;
+  } finally {
+    subsegment.close();
+    tracer.setSegment(segment);
+  }
+}

@@ -6,10 +6,11 @@ import { getHealth } from "./predict/health-route";
 import { header, problemResult, type ApiEvent, type ApiResult } from "./predict/http";
 import { createForecastJob, getForecastJob } from "./predict/job-routes";
 import { getModel } from "./predict/model-route";
+import { traced } from "./powertools";
 import { ApiProblem, PROBLEMS, clip, problemType } from "./predict/problem";
 import { createRecommendations } from "./predict/recommendation-routes";
 import { getSeriesHistory, listSeries } from "./predict/series-routes";
-import { routesOf, type Route } from "./predict/spec";
+import type { Route } from "./predict/spec";
 
 export type { PredictDeps } from "./predict/deps";
 
@@ -20,7 +21,7 @@ type RouteHandler = (
   params: Record<string, string>,
 ) => Promise<ApiResult>;
 
-/** operationId (api/openapi.yaml) → implementation. A spec operation without one fails at cold start. */
+/** operationId (api/openapi.yaml) → implementation. A spec operation without one makes every request a 500. */
 const OPERATIONS: Record<string, RouteHandler> = {
   createForecasts: (d, e, c) => createForecasts(d, e, c),
   getForecast,
@@ -34,17 +35,12 @@ const OPERATIONS: Record<string, RouteHandler> = {
   getAccuracy: (d, e) => getAccuracy(d, e),
 };
 
-const routeCache = new WeakMap<object, Route[]>();
-
-function routes(deps: PredictDeps): Route[] {
-  let r = routeCache.get(deps.schemas.spec);
-  if (!r) {
-    r = routesOf(deps.schemas.spec);
-    const missing = r.filter((x) => !OPERATIONS[x.operationId]).map((x) => x.operationId);
-    if (missing.length > 0) throw new Error(`no implementation for operation(s) ${missing.join(", ")}`);
-    routeCache.set(deps.schemas.spec, r);
-  }
-  return r;
+/** The spec's routes, each with its implementation. */
+function routes(deps: PredictDeps): readonly Route[] {
+  const all = deps.schemas.routes;
+  const missing = all.filter((x) => !OPERATIONS[x.operationId]).map((x) => x.operationId);
+  if (missing.length > 0) throw new Error(`no implementation for operation(s) ${missing.join(", ")}`);
+  return all;
 }
 
 function baseUrl(event: ApiEvent): string {
@@ -80,6 +76,10 @@ function checkContentType(event: ApiEvent): void {
  * to 4xx; only a bug answers 500 (logged with its stack, counted as a metric).
  */
 export async function handlePredict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
+  return traced(deps.obs.tracer, "handlePredict", () => predict(event, deps));
+}
+
+async function predict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
   const { logger, metrics, tracer } = deps.obs;
   const now = (deps.now ?? (() => new Date()))();
   const requestId = event.requestContext?.requestId || (deps.newId ?? randomUUID)();

@@ -28,7 +28,8 @@ export type RetrainResult =
     }
   | { readonly started: false; readonly reason: string };
 
-const RUNNING = new Set(["InProgress", "Stopping"]);
+/** An array: a captured Set does not survive the Lambda closure serializer (docs/foundation.md). */
+const RUNNING: readonly string[] = ["InProgress", "Stopping"];
 
 interface LastTraining {
   readonly running?: string;
@@ -60,7 +61,7 @@ async function lastTraining(sagemaker: SageMakerApi, prefix: string): Promise<La
     token = ours.some((j) => j.status === "Completed") ? undefined : page.NextToken;
   } while (token);
   ours.sort((a, b) => b.created - a.created || b.name.localeCompare(a.name));
-  const running = ours.find((j) => RUNNING.has(j.status));
+  const running = ours.find((j) => RUNNING.includes(j.status));
   const done = ours.find((j) => j.status === "Completed");
   if (!done) return { running: running?.name };
   const tags = await sagemaker.listTags({ ResourceArn: done.arn });

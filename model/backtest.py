@@ -18,6 +18,7 @@ from model.artifact import Forecaster
 from model.baselines import BASELINES
 from model.metrics import MetricAccumulator, scales
 from model.panel import Panel, season_length
+from model.progress import report
 from model.snaive import SeasonalNaiveForecaster
 
 __all__ = ["evaluation_origins", "run_backtest", "relative_to", "LEVELS"]
@@ -76,13 +77,15 @@ def run_backtest(
     rng = np.random.default_rng(seed)
     model: Forecaster | None = None
     methods: dict[str, int] = {}
-    for o in origins:
+    for i, o in enumerate(origins):
+        report("backtest", i, len(origins), "origins", f"origin {_window(panel, o, horizon)['origin']}")
         hist = panel.truncate(o, horizon)
         actual = demand[:, o + 1 : o + 1 + horizon]
         ms, rs = scales(hist.demand(), m)
         runs: list[tuple[str, Forecaster | None]] = []
         if fit is not None:
             if model is None or refit == "every":
+                report("backtest", i, len(origins), "origins", "fitting the model")
                 t0 = time.perf_counter()
                 model = fit(hist)
                 timings["fit_s"] += time.perf_counter() - t0
@@ -105,6 +108,7 @@ def run_backtest(
             for name, func in BASELINES.items():
                 acc.setdefault(name, MetricAccumulator()).add(actual, func(hist.demand(), horizon, m), ms, rs)
             timings["baselines_s"] += time.perf_counter() - t0
+    report("backtest", len(origins), len(origins), "origins")
     table = {name: a.result() for name, a in acc.items()}
     return {
         "setup": {

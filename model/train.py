@@ -33,6 +33,7 @@ from model.data import load_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
 from model.panel import Panel, default_horizon
+from model.progress import report as progress
 from model.report import table_text
 
 __all__ = ["main", "train", "parse_args", "load_champion", "fingerprint"]
@@ -113,6 +114,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     version = str(hps.pop("version", f"{stamp}-gbm"))
     params = Hyperparameters.for_freq(freq, **hps)
     config = FeatureConfig.default(freq, horizon)
+    progress("loading data")
     panel, report = load_panel(_data_path(args.train), freq)
     print(f"loaded {report.as_dict()}", flush=True)
 
@@ -140,6 +142,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
             backtest = run_backtest(panel, horizon, n_origins, fit, champion=champion, seed=params.seed)
             if checkpoint.parent.is_dir():
                 checkpoint.write_text(json.dumps({"fingerprint": key, "backtest": backtest}))
+    progress("final fit", detail=f"{report.series} series x {report.periods} periods")
     t0 = time.perf_counter()
     model = fit(panel)
     model.version = version
@@ -173,6 +176,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
         "feature_names": config.names(),
         "hyperparameters": params.as_dict(),
     }
+    progress("writing the model")
     write_model_dir(Path(args.model_dir), model, feature_config, metrics, window)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

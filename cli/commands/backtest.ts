@@ -1,13 +1,17 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Option, type Command } from "commander";
-import { checkFreq, collect, positiveInt, runPython } from "./train";
+import { Progress } from "../progress";
+import { runPython } from "../python";
+import { SALES_HISTORY_HELP, salesHistory } from "../sales-history";
+import { needs } from "../setup";
+import { positiveInteger } from "../usage";
+import { modelOptions } from "./train";
 
 interface BacktestFlags {
   data: string;
   freq: string;
-  horizon?: string;
-  origins: string;
+  horizon?: number;
+  origins: number;
   refit: string;
   json?: boolean;
   hp: string[];
@@ -19,12 +23,12 @@ export function register(program: Command): void {
   program
     .command("backtest")
     .description(
-      "Rolling-origin backtest of the model against naive, seasonal naive and ETS on a long CSV (date, warehouse_id, sku, units_sold[, promo, unit_price, on_hand]) or demand_daily Parquet",
+      "Rolling-origin backtest of the model against naive, seasonal naive and ETS on your sales history (the formats `warecast demo` reads) or demand_daily Parquet",
     )
-    .requiredOption("--data <file>", "long CSV (.csv or .csv.gz) or a demand_daily Parquet directory")
-    .option("--freq <D|W>", "daily or weekly (weekly sums ISO weeks, Monday to Sunday)", "D")
-    .option("--horizon <n>", "window length (default 28 daily, 13 weekly)")
-    .option("--origins <k>", "the last K non-overlapping windows", "4")
+    .requiredOption("--data <path>", SALES_HISTORY_HELP)
+    .addOption(modelOptions.freq())
+    .addOption(modelOptions.horizon())
+    .option("--origins <k>", "the last K non-overlapping windows", positiveInteger, 4)
     .addOption(
       new Option(
         "--refit <mode>",
@@ -34,19 +38,21 @@ export function register(program: Command): void {
         .default("first"),
     )
     .option("--json", "print the full result as JSON")
-    .option("--hp <key=value>", "hyperparameter (repeatable; see docs/model.md)", collect, [])
-    .option("--params <file>", "JSON hyperparameters, e.g. written by `warecast tune --out`")
+    .addOption(modelOptions.hp())
+    .addOption(modelOptions.params())
+    .hook("preAction", needs("python"))
     .action(async (flags: BacktestFlags) => {
-      checkFreq(flags.freq);
-      positiveInt("--horizon", flags.horizon);
-      positiveInt("--origins", flags.origins);
-      const data = path.resolve(flags.data);
-      if (!fs.existsSync(data)) throw new Error(`--data: ${data} does not exist`);
-      const args = ["--data", data, "--freq", flags.freq, "--origins", flags.origins, "--refit", flags.refit];
-      if (flags.horizon) args.push("--horizon", flags.horizon);
+      const data = await salesHistory(flags.data);
+      const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
+      args.push("--refit", flags.refit);
+      if (flags.horizon) args.push("--horizon", String(flags.horizon));
       if (flags.json) args.push("--json");
       if (flags.params) args.push("--params", path.resolve(flags.params));
       for (const hp of flags.hp) args.push("--hp", hp);
-      await runPython("model.evaluate", args);
+      try {
+        await runPython("model.evaluate", args, { progress: Progress.for("backtest", flags) });
+      } finally {
+        data.cleanup();
+      }
     });
 }

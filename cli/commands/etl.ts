@@ -1,7 +1,12 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as readline from "node:readline";
 import type { Command } from "commander";
+import { printResult } from "../output";
+import { Progress, type Step } from "../progress";
+import { needs } from "../setup";
+import { matching, UsageError } from "../usage";
 
 /** Repository root: etl/ is run from here, as a process (the CLI never imports Python). */
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -31,7 +36,8 @@ export interface EtlOptions {
 }
 
 /**
- * The lean local Spark: 2 cores, no UI or progress bars, warnings only, loopback networking. Shuffles start at 32
+ * The lean local Spark: 2 cores, no UI, warnings only, loopback networking. Spark's console progress is on: the
+ * CLI reads it from stderr and shows it as its own progress (sparkProgress), never as Spark prints it. Shuffles start at 32
  * partitions and adaptive execution coalesces them to what the data needs: a few for the bundled data set, while
  * 5M events no longer put ~1.3M rows into one task's sort (with 4 partitions and 2 GiB that run died with
  * SparkOutOfMemoryError in the dedupe window: bench/etl/RESULTS.md). Shared with the Glue artifact test.
@@ -39,7 +45,7 @@ export interface EtlOptions {
 export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemory"> = {}): string[] {
   const conf = {
     "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
+    "spark.ui.showConsoleProgress": "true",
     "spark.sql.shuffle.partitions": "32",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
@@ -116,25 +122,70 @@ function manifestKeys(processed: string): Set<string> {
   return new Set(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")) : []);
 }
 
+/** Spark's console progress, `[Stage 7:=====>     (12 + 2) / 32]`: stage id, tasks done, running, total. */
+const SPARK_STAGE = /\[Stage (\d+):[^\]]*?\((\d+) \+ (\d+)\) \/ (\d+)\]/;
+
+/**
+ * Turns spark-submit's stderr into progress: Spark's console progress bar (redrawn with carriage returns) becomes
+ * the "Spark" stage, counting the tasks of the running Spark stage, with that stage's ETA; every other line (the
+ * job's log, warnings) is passed on as a line of its own.
+ */
+export function sparkProgress(progress: Progress, now = () => Date.now()): (segment: string) => void {
+  let current: { id: string; seen: number; step: Step } | undefined;
+  return (segment) => {
+    const m = SPARK_STAGE.exec(segment);
+    if (!m) {
+      if (segment.trim() !== "") progress.log(segment);
+      // Spark blanks its bar once no stage is running: the last one finished all its tasks.
+      else if (segment !== "" && current?.step.total !== undefined)
+        progress.update({ ...current.step, done: current.step.total, etaMs: undefined, detail: undefined });
+      return;
+    }
+    const [, id, doneText, running, totalText] = m;
+    const [done, total] = [Number(doneText), Number(totalText)];
+    const seen = current?.id === id ? current.seen : now();
+    const elapsed = now() - seen;
+    const step: Step = {
+      stage: "Spark",
+      done,
+      total,
+      unit: `tasks of stage ${id}`,
+      detail: `${running} running`,
+      etaMs: done > 0 && done < total ? (elapsed / done) * (total - done) : undefined,
+    };
+    current = { id, seen, step };
+    progress.update(step);
+  };
+}
+
 /** Runs the Glue script locally through spark-submit and returns the manifest the run committed. */
-export async function runEtl(opts: EtlOptions): Promise<RunManifest> {
+export async function runEtl(opts: EtlOptions, progress = new Progress("off", "etl")): Promise<RunManifest> {
   if (!fs.existsSync(opts.raw))
-    throw new Error(`--raw ${opts.raw}: no such directory (run \`warecast import\` first)`);
+    throw new UsageError(`--raw ${opts.raw}: no such directory (run \`warecast import\` first)`);
   const before = manifestKeys(opts.processed);
   const submit = path.join(venv, "bin", "spark-submit");
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(submit, sparkSubmitArgs(opts), {
-      cwd: repoRoot,
-      env: { ...process.env, ...sparkEnv() },
-      stdio: ["ignore", "inherit", "inherit"],
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(submit, sparkSubmitArgs(opts), {
+        cwd: repoRoot,
+        env: { ...process.env, ...sparkEnv() },
+        // stdout: the job prints nothing there; it goes to stderr so that ours carries only the result.
+        stdio: ["ignore", process.stderr, "pipe"],
+      });
+      // readline also ends a line at a lone \r, which is how Spark redraws its progress.
+      readline
+        .createInterface({ input: child.stderr, crlfDelay: Infinity })
+        .on("line", sparkProgress(progress));
+      child.on("error", reject);
+      child.on("close", (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`the ETL job failed (spark-submit exited with code ${code})`)),
+      );
     });
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`the ETL job failed (spark-submit exited with code ${code})`)),
-    );
-  });
+  } finally {
+    progress.stop();
+  }
   const created = [...manifestKeys(opts.processed)].filter((k) => !before.has(k)).sort();
   const newest = created.at(-1);
   if (!newest) throw new Error(`the ETL job exited without writing a manifest under ${opts.processed}/runs`);
@@ -163,17 +214,8 @@ export function formatManifest(m: RunManifest): string {
   ].join("\n");
 }
 
-interface EtlFlags {
-  raw: string;
-  processed: string;
-  reprocess?: boolean;
-  calendar?: string;
-  timeZones?: string;
-  defaultTimeZone?: string;
-  closedDays?: string;
-  stateWindowDays?: string;
-  master?: string;
-  driverMemory?: string;
+interface EtlFlags extends EtlOptions {
+  json?: boolean;
 }
 
 /** `warecast etl`: the Glue job's script on the local stores, through spark-submit. */
@@ -196,17 +238,23 @@ export function register(program: Command): void {
       "--closed-days <list>",
       "extra closed days: warehouse_id=YYYY-MM-DD or *=YYYY-MM-DD, comma-separated",
     )
-    .option("--state-window-days <n>", "days of history per series in series_state", "400")
+    .option(
+      "--state-window-days <n>",
+      "days of history per series in series_state",
+      matching(/^[1-9][0-9]*$/, "a positive integer"),
+      "400",
+    )
     .option("--master <master>", "Spark master", "local[2]")
-    .option("--driver-memory <size>", "JVM heap of the local Spark driver (e.g. 4g)", "4g")
+    .option(
+      "--driver-memory <size>",
+      "JVM heap of the local Spark driver (e.g. 4g)",
+      matching(/^[1-9][0-9]*[mMgG]$/, "a size like 4g or 2048m"),
+      "4g",
+    )
+    .option("--json", "print the run manifest as JSON")
+    .hook("preAction", needs("python", "java"))
     .action(async (flags: EtlFlags) => {
-      if (flags.driverMemory !== undefined && !/^[1-9][0-9]*[mMgG]$/.test(flags.driverMemory)) {
-        throw new Error(`--driver-memory must be a size like 4g or 2048m, got "${flags.driverMemory}"`);
-      }
-      if (flags.stateWindowDays !== undefined && !/^[1-9][0-9]*$/.test(flags.stateWindowDays)) {
-        throw new Error(`--state-window-days must be a positive integer, got "${flags.stateWindowDays}"`);
-      }
-      const manifest = await runEtl(flags);
-      console.log(formatManifest(manifest));
+      const manifest = await runEtl(flags, Progress.for("etl", flags));
+      printResult(flags.json ? JSON.stringify(manifest, null, 2) : formatManifest(manifest));
     });
 }

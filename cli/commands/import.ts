@@ -1,14 +1,11 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { closedDaysPath } from "../../functions/producer/importers/calendar";
-import {
-  importFiles,
-  WIDE_DEFAULTS,
-  type ImportFormat,
-  type ImportSummary,
-} from "../../functions/producer/importers/import";
+import { WIDE_DEFAULTS } from "../../functions/producer/importers/defaults";
+import type { ImportFormat, ImportSummary } from "../../functions/producer/importers/import";
 import { addSinkOptions, sinkFromFlags, type SinkFlags } from "../producer/sink-options";
 import { runReported } from "../producer/report";
+import { UsageError } from "../usage";
 
 interface ImportFlags extends SinkFlags {
   format: ImportFormat;
@@ -40,10 +37,10 @@ export function register(program: Command): void {
       ),
   ).action(async (files: string[], flags: ImportFlags) => {
     if (!["auto", "wide", "long"].includes(flags.format)) {
-      throw new Error(`--format must be auto, wide or long, got "${flags.format}"`);
+      throw new UsageError(`--format must be auto, wide or long, got "${flags.format}"`);
     }
     if (flags.currency && !/^[A-Z]{3}$/.test(flags.currency)) {
-      throw new Error(`--currency must be an ISO 4217 code such as EUR, got "${flags.currency}"`);
+      throw new UsageError(`--currency must be an ISO 4217 code such as EUR, got "${flags.currency}"`);
     }
     const { sink, localRoot } = await sinkFromFlags(flags);
     const calendarFile = flags.calendar
@@ -59,6 +56,7 @@ export function register(program: Command): void {
       calendarFile,
       maxInFlight: flags.maxInFlight,
     };
+    const { importFiles } = await import("../../functions/producer/importers/import");
     await runReported(
       "import",
       flags,

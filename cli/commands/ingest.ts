@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { ingestFiles } from "../../functions/producer/files";
 import type { InputFormat } from "../../functions/producer/input";
 import { addSinkOptions, sinkFromFlags, type SinkFlags } from "../producer/sink-options";
 import { runReported } from "../producer/report";
+import { UsageError } from "../usage";
 
 interface IngestFlags extends SinkFlags {
   format?: InputFormat;
@@ -20,9 +20,10 @@ export function register(program: Command): void {
       .option("--format <format>", "ndjson or csv (default: from each file's extension)"),
   ).action(async (files: string[], flags: IngestFlags) => {
     if (flags.format && flags.format !== "ndjson" && flags.format !== "csv") {
-      throw new Error(`--format must be ndjson or csv, got "${flags.format}"`);
+      throw new UsageError(`--format must be ndjson or csv, got "${flags.format}"`);
     }
     const { sink } = await sinkFromFlags(flags);
+    const { ingestFiles } = await import("../../functions/producer/files");
     await runReported("ingest", flags, (live) =>
       ingestFiles(files, sink, { format: flags.format, maxInFlight: flags.maxInFlight, ...live }),
     );

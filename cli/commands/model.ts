@@ -1,24 +1,13 @@
 import * as os from "node:os";
-import { S3 } from "@aws-sdk/client-s3";
-import { SageMaker } from "@aws-sdk/client-sagemaker";
 import type { Command } from "commander";
-import { readPin } from "../../functions/model/decisions";
-import { readDeferrals } from "../../functions/model/deferrals";
-import {
-  pinVersion,
-  rollback,
-  servingVersion,
-  stackContext,
-  unpin,
-  type ActionResult,
-  type OperatorDeps,
-} from "../../functions/model/operator";
-import { listVersions, versionFromPackage } from "../../functions/model/registry";
+import { positiveInteger } from "../usage";
+import type { ActionResult, OperatorDeps } from "../../functions/model/operator";
 
 /**
  * `warecast model …`: the operator's controls over the stack's SageMaker endpoint, with the real AWS SDK and the
  * caller's AWS credentials (profile, SSO, env). Every action is recorded under decisions/operator/ in the
- * artifacts bucket. See docs/model-operations.md.
+ * artifacts bucket. See docs/model-operations.md. The SDK and the operator code load when a subcommand runs, so
+ * `--help` does not wait for them.
  */
 
 interface Common {
@@ -28,19 +17,36 @@ interface Common {
   json?: boolean;
 }
 
+type Clients = Pick<OperatorDeps, "sagemaker" | "s3">;
+
 /** How the commands get their AWS clients; tests replace `create` with fakes. */
-export const awsClients = {
-  create(region: string | undefined): Pick<OperatorDeps, "sagemaker" | "s3"> {
+export const awsClients: { create: (region: string | undefined) => Clients | Promise<Clients> } = {
+  async create(region) {
+    const [{ S3 }, { SageMaker }] = await Promise.all([
+      import("@aws-sdk/client-s3"),
+      import("@aws-sdk/client-sagemaker"),
+    ]);
     return { sagemaker: new SageMaker({ region }), s3: new S3({ region }) };
   },
 };
 
-function deps(flags: Common): OperatorDeps {
+async function deps(flags: Common): Promise<OperatorDeps> {
   const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   return {
-    ...awsClients.create(region),
+    ...(await awsClients.create(region)),
     actor: process.env.WARECAST_ACTOR ?? `${os.userInfo().username}@${os.hostname()}`,
   };
+}
+
+/** The operator's code and what `status` reads, loaded when a subcommand runs. */
+async function load() {
+  const [operator, decisions, deferrals, registry] = await Promise.all([
+    import("../../functions/model/operator"),
+    import("../../functions/model/decisions"),
+    import("../../functions/model/deferrals"),
+    import("../../functions/model/registry"),
+  ]);
+  return { ...operator, ...decisions, ...deferrals, ...registry };
 }
 
 function withCommon(cmd: Command): Command {
@@ -49,13 +55,6 @@ function withCommon(cmd: Command): Command {
     .option("--bucket <name>", "artifacts bucket (default: found from the endpoint's current model)")
     .option("--region <region>", "AWS region (default: AWS_REGION)")
     .option("--json", "print the result as JSON");
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--version must be a registry version number ≥ 1, got "${value}"`);
-  return n;
 }
 
 function report(flags: Common, what: string, r: ActionResult): void {
@@ -92,7 +91,9 @@ export function register(program: Command): void {
   )
     .option("--limit <n>", "versions to list", "10")
     .action(async (flags: Common & { limit: string }) => {
-      const d = deps(flags);
+      const { stackContext, servingVersion, readPin, listVersions, readDeferrals, versionFromPackage } =
+        await load();
+      const d = await deps(flags);
       const ctx = await stackContext(d, flags.endpoint, flags.bucket);
       const [serving, pin, versions, deferred] = await Promise.all([
         servingVersion(d, ctx),
@@ -154,11 +155,12 @@ export function register(program: Command): void {
       .command("pin")
       .description("Deploy a registered version and hold automatic promotions until `model unpin`"),
   )
-    .requiredOption("--version <n>", "model registry version to serve", positiveInt)
+    .requiredOption("--version <n>", "model registry version to serve", positiveInteger)
     .requiredOption("--reason <text>", "why (recorded with the pin)")
     .option("--force", "pin even a Rejected version")
     .action(async (flags: Common & { version: number; reason: string; force?: boolean }) => {
-      const d = deps(flags);
+      const { stackContext, pinVersion } = await load();
+      const d = await deps(flags);
       const ctx = await stackContext(d, flags.endpoint, flags.bucket);
       report(flags, "pinned", await pinVersion(d, ctx, flags.version, flags.reason, flags.force));
     });
@@ -168,7 +170,8 @@ export function register(program: Command): void {
   )
     .requiredOption("--reason <text>", "why (recorded)")
     .action(async (flags: Common & { reason: string }) => {
-      const d = deps(flags);
+      const { stackContext, unpin } = await load();
+      const d = await deps(flags);
       const ctx = await stackContext(d, flags.endpoint, flags.bucket);
       const pin = await unpin(d, ctx, flags.reason);
       const msg = pin ? `unpinned (was version ${pin.version})` : "no pin was set";
@@ -182,7 +185,8 @@ export function register(program: Command): void {
   )
     .requiredOption("--reason <text>", "why (recorded)")
     .action(async (flags: Common & { reason: string }) => {
-      const d = deps(flags);
+      const { stackContext, rollback } = await load();
+      const d = await deps(flags);
       const ctx = await stackContext(d, flags.endpoint, flags.bucket);
       report(flags, "rolled back", await rollback(d, ctx, flags.reason));
     });

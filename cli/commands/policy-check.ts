@@ -1,8 +1,13 @@
-import { existsSync } from "node:fs";
-import type { Command } from "commander";
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
-import { checkStack, packConfigFile, REPO_ROOT } from "../policy-check";
-import { formatText } from "../policy-check/report";
+import type { Command } from "commander";
+import { Progress } from "../progress";
+import { UsageError } from "../usage";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The stacks this repository defines: one Pulumi.<stack>.yaml each. */
+const stacks = () => readdirSync(REPO_ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
 
 interface PolicyCheckFlags {
   stack: string;
@@ -31,15 +36,28 @@ export function register(program: Command): void {
     .action(async (flags: PolicyCheckFlags) => {
       const stackFile = path.join(REPO_ROOT, `Pulumi.${flags.stack}.yaml`);
       if (!existsSync(stackFile)) {
-        throw new Error(`unknown stack "${flags.stack}": ${stackFile} does not exist (stacks: dev, prod)`);
+        throw new UsageError(
+          `unknown stack "${flags.stack}": ${stackFile} does not exist (stacks: ${stacks().join(", ")})`,
+        );
       }
-      const configFile = flags.config ?? packConfigFile(flags.stack);
+      const configFile = flags.config ?? path.join(REPO_ROOT, "policies", "config", `${flags.stack}.json`);
       if (!existsSync(configFile)) {
-        throw new Error(`no policy pack config for stack "${flags.stack}": ${configFile} does not exist`);
+        throw new UsageError(
+          `no policy pack config for stack "${flags.stack}": ${configFile} does not exist`,
+        );
       }
       // The CLI's launcher type-checks TypeScript packs with ts-node; tsc --noEmit already checks policies/.
       if (!flags.typeCheck) process.env.TS_NODE_TRANSPILE_ONLY = "true";
-      const report = await checkStack(flags.stack, configFile);
+      // Loaded here, not at the top: @pulumi/pulumi takes seconds to load, and --help should not wait for it.
+      const { checkStack } = await import("../policy-check");
+      const { formatText } = await import("../policy-check/report");
+      const progress = Progress.for("policy-check", flags);
+      let report;
+      try {
+        report = await checkStack(flags.stack, configFile, (step) => progress.update(step));
+      } finally {
+        progress.stop();
+      }
       console.log(flags.json ? JSON.stringify(report, null, 2) : formatText(report));
       if (!report.passed) process.exitCode = 1;
     });

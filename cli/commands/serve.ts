@@ -1,30 +1,23 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Command } from "commander";
-import { dashboardHandler } from "../demo/dashboard";
-import { DashboardLogin } from "../demo/dashboard-login";
-import { localApiKey } from "../local-api/api-key";
-import { artifactToServe, startEndpointProcess, type EndpointProcess } from "../local-api/endpoint-process";
-import { startLocalApi, type LocalApi } from "../local-api/server";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import type { EndpointProcess } from "../local-api/endpoint-process";
+import type { LocalApi } from "../local-api/server";
+import { needs } from "../setup";
+import { portNumber, positiveInteger } from "../usage";
 
 interface ServeFlags {
   workspace: string;
-  port: string;
-  endpointPort: string;
-  endpointWorkers?: string;
+  port: number;
+  endpointPort: number;
+  endpointWorkers?: number;
+  logFormat: "text" | "json";
 }
 
-/** A port flag's value (0 = any free port), or an error naming the flag. */
-export function port(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new Error(`${flag} must be a port number (0-65535), got "${value}"`);
-  return n;
-}
-
-/** A worker count flag's value, or an error naming the flag. */
-export function workers(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${flag} must be 1 to 64, got "${value}"`);
+/** An option parser for the endpoint's worker count (1-64). */
+function workerCount(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 64) throw new InvalidArgumentError("expected 1 to 64 workers.");
   return n;
 }
 
@@ -38,6 +31,16 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
+/** Where the handlers' logs and metrics go: `text` keeps them in a file, `json` prints them as the Lambda does. */
+export interface ServeLogs {
+  readonly format: "text" | "json";
+  /** What the terminal shows: request lines, and the handlers' warnings in text mode. */
+  readonly write: (line: string) => void;
+}
+
+/** The handlers' JSON logs and EMF metrics, in text mode: `<workspace>/logs/serve.ndjson`. */
+export const serveLogFile = (workspace: string) => path.join(path.resolve(workspace), "logs", "serve.ndjson");
+
 /** Starts the local endpoint (model/local_endpoint.py) and the local API with the dashboard (web/) in front. */
 export async function startServing(opts: {
   workspace: string;
@@ -45,20 +48,52 @@ export async function startServing(opts: {
   endpointPort: number;
   /** Endpoint worker processes (default: one per CPU, as the SageMaker container). */
   endpointWorkers?: number;
+  logs?: ServeLogs;
 }): Promise<Serving> {
+  // Loaded here, not at the top: the API's handlers and the AWS SDK take a while to load, and --help should not.
+  const [
+    { dashboardHandler },
+    { DashboardLogin },
+    { localApiKey },
+    { artifactToServe, startEndpointProcess },
+    { startLocalApi },
+  ] = await Promise.all([
+    import("../demo/dashboard"),
+    import("../demo/dashboard-login"),
+    import("../local-api/api-key"),
+    import("../local-api/endpoint-process"),
+    import("../local-api/server"),
+  ]);
+  const { requestLog, sinkObservability } = await import("../local-api/log-sink");
   const workspace = path.resolve(opts.workspace);
   const { artifact, bootstrap } = await artifactToServe(workspace);
   const endpoint = await startEndpointProcess(artifact, opts.endpointPort, { workers: opts.endpointWorkers });
-  let api: LocalApi;
   const apiKey = localApiKey(workspace);
   const login = new DashboardLogin(apiKey);
+  const dashboard = dashboardHandler({ apiBase: "", apiKey }, login);
+  let obs;
+  let logRequest: ReturnType<typeof requestLog> | undefined;
+  if (opts.logs) {
+    logRequest = requestLog(opts.logs.format, opts.logs.write);
+    if (opts.logs.format === "text") {
+      const file = serveLogFile(workspace);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const sink = fs.createWriteStream(file, { flags: "a" });
+      obs = sinkObservability("warecast-local-api", (l) => sink.write(l + "\n"), opts.logs.write);
+    }
+  }
+  let api: LocalApi;
   try {
     api = await startLocalApi({
       workspace,
       port: opts.port,
       endpointUrl: endpoint.url,
+      obs,
       // Same origin as the API, so the page needs no CORS.
-      extraHandler: dashboardHandler({ apiBase: "", apiKey }, login),
+      extraHandler: (req, res) => {
+        logRequest?.(req, res);
+        return dashboard(req, res);
+      },
     });
   } catch (err) {
     await endpoint.stop();
@@ -117,23 +152,29 @@ export function register(program: Command): void {
       "Serve forecasts locally: the model behind a local SageMaker-style endpoint, the REST API (api/openapi.yaml) and the dashboard on 127.0.0.1",
     )
     .option("--workspace <dir>", "workspace written by etl/train", ".warecast")
-    .option("--port <n>", "API and dashboard port", "8080")
-    .option("--endpoint-port <n>", "local endpoint port", "8081")
+    .option("--port <n>", "API and dashboard port (0: any free port)", portNumber, 8080)
+    .option("--endpoint-port <n>", "local endpoint port (0: any free port)", portNumber, 8081)
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "text: one line per request here, the handlers' JSON logs and EMF metrics in <workspace>/logs/serve.ndjson; json: everything on stdout, as the Lambda prints it",
+      )
+        .choices(["text", "json"])
+        .default("text"),
+    )
     .option(
       "--endpoint-workers <n>",
       "endpoint worker processes (default: SAGEMAKER_MODEL_SERVER_WORKERS, else one per CPU)",
+      workerCount,
     )
+    .hook("preAction", needs("python"))
     .action(async (flags: ServeFlags) => {
-      const serving = await startServing({
-        workspace: flags.workspace,
-        port: port(flags.port, "--port"),
-        endpointPort: port(flags.endpointPort, "--endpoint-port"),
-        endpointWorkers:
-          flags.endpointWorkers === undefined
-            ? undefined
-            : workers(flags.endpointWorkers, "--endpoint-workers"),
-      });
+      const write = (line: string) => void process.stdout.write(line + "\n");
+      const serving = await startServing({ ...flags, logs: { format: flags.logFormat, write } });
       process.stdout.write(await servingText(serving, flags.workspace));
+      if (flags.logFormat === "text") {
+        process.stdout.write(`Handler logs and metrics (EMF): ${serveLogFile(flags.workspace)}\n`);
+      }
       process.stdout.write("Ctrl-C stops both.\n");
       stopOnSignal(serving);
     });

@@ -63,3 +63,14 @@ export function latestMetrics(workspace: string): { version: string; metrics: un
   const file = path.join(artifacts, "runs", version, "model", "metrics.json");
   return { version, metrics: JSON.parse(fs.readFileSync(file, "utf8")) as unknown, file };
 }
+
+/** The newest ETL run manifest (`<processed>/runs/<run>.json`; run ids sort by time). */
+export function latestManifest(processed: string): unknown {
+  const dir = path.join(processed, "runs");
+  const newest = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .at(-1);
+  return newest ? (JSON.parse(fs.readFileSync(path.join(dir, newest), "utf8")) as unknown) : undefined;
+}

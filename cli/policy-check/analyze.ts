@@ -9,6 +9,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { call, startAnalyzer, type AnalyzerProcess } from "./analyzer-process";
+import type { Step } from "../progress";
 import {
   reconcilePackConfig,
   type EnforcementLevel,
@@ -63,6 +64,8 @@ export interface CheckOptions {
   readonly defaultProviders?: Readonly<Record<string, Record<string, unknown>>>;
   /** Reuse a running pack (tests); otherwise one is started and stopped. */
   readonly analyzer?: AnalyzerProcess;
+  /** Progress of the check (the pack's start, resources analyzed, the stack analysis). */
+  readonly onStep?: (step: Step) => void;
 }
 
 const LEVELS: Record<number, EnforcementLevel> = {
@@ -120,6 +123,8 @@ function initialConfig(info: pb.AnalyzerInfo): Record<string, PolicyConfig> {
 }
 
 export async function runPolicyCheck(opts: CheckOptions): Promise<CheckRun> {
+  const step = opts.onStep ?? (() => undefined);
+  step({ stage: "starting the policy pack", detail: opts.packDir });
   const analyzer = opts.analyzer ?? (await startAnalyzer(opts.packDir));
   const { client } = analyzer;
   try {
@@ -182,7 +187,9 @@ export async function runPolicyCheck(opts: CheckOptions): Promise<CheckRun> {
       }
     };
 
-    for (const r of opts.resources) {
+    const total = opts.resources.length;
+    for (const [i, r] of opts.resources.entries()) {
+      step({ stage: "analyzing resources", done: i, total, unit: "resources" });
       const req = new pb.AnalyzeRequest();
       req.setType(r.type).setName(r.name).setUrn(r.urn).setOptions(options(r));
       req.setProperties(await toStruct(r.urn, r.inputs));
@@ -191,6 +198,8 @@ export async function runPolicyCheck(opts: CheckOptions): Promise<CheckRun> {
       collect(await call<pb.AnalyzeRequest, pb.AnalyzeResponse>(client, client.analyze, req), "analyze", r);
     }
 
+    step({ stage: "analyzing resources", done: total, total, unit: "resources" });
+    step({ stage: "analyzing the stack", detail: `${total} resources with their outputs` });
     const stack = new pb.AnalyzeStackRequest();
     const list: pb.AnalyzerResource[] = [];
     for (const r of opts.resources) {

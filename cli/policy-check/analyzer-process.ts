@@ -25,6 +25,17 @@ const RUN_POLICY_PACK = path.join(
 /** The pack writes its port once its server listens; the first run type-checks the pack (a few seconds). */
 const START_TIMEOUT_MS = 120_000;
 
+/** Packs still running: ended when this process exits or is stopped by a signal, as they never end themselves. */
+const running = new Set<ChildProcess>();
+const endAll = () => running.forEach((c) => c.kill());
+process.once("exit", endAll);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    endAll();
+    process.kill(process.pid, signal); // then die of the signal, as without this handler
+  });
+}
+
 export function startAnalyzer(packDir: string): Promise<AnalyzerProcess> {
   const dir = path.resolve(packDir);
   // The engine address is unused by policy packs; the language host passes its own, and so do we.
@@ -32,6 +43,8 @@ export function startAnalyzer(packDir: string): Promise<AnalyzerProcess> {
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let err = "";
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {

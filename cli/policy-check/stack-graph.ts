@@ -70,8 +70,24 @@ export function linkDependencies(resources: readonly CheckResource[]): CheckReso
   });
 }
 
+/**
+ * Runs index.ts under the mocks. The program is loaded from its TypeScript source, as `pulumi preview` loads it,
+ * whatever runs this code (the CLI's build in .build/, tsx, jest): where no TypeScript loader is registered,
+ * tsx's require hook is, for this run only.
+ */
+async function runProgram(stack: string): ReturnType<typeof runStack> {
+  if (require.extensions?.[".ts"]) return runStack(stack);
+  const { register } = await import("tsx/cjs/api");
+  const unregister = register();
+  try {
+    return await runStack(stack);
+  } finally {
+    unregister();
+  }
+}
+
 export async function loadStackGraph(stack: string, root: string): Promise<StackGraph> {
-  const run = await runStack(stack);
+  const run = await runProgram(stack);
   const region = run.config["aws:region"] ?? "eu-west-1";
   const mocks = createMocks(region);
   const defaultProviders: Record<string, Record<string, unknown>> = {};

@@ -2,6 +2,7 @@ import { MultiBar, Presets } from "cli-progress";
 import type { FileProgress } from "../../functions/producer/files";
 import type { IngestSummary } from "../../functions/producer/ingest";
 import { RejectFile } from "../../functions/producer/rejects";
+import { printResult } from "../output";
 import type { Rejection } from "../../functions/producer/types";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -113,10 +114,7 @@ export async function runReported<S extends IngestSummary>(
   } finally {
     await reporter.close();
   }
-  if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-  else
-    process.stdout.write(
-      [formatSummary(`${command} → ${summary.sink}`, summary), ...notes(summary)].join("\n") + "\n",
-    );
+  if (flags.json) printResult(JSON.stringify(summary, null, 2));
+  else printResult([formatSummary(`${command} → ${summary.sink}`, summary), ...notes(summary)].join("\n"));
   exitOnLoss(command, summary, reporter.rejectFile);
 }

@@ -1,10 +1,9 @@
 import * as path from "node:path";
-import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_RETRY_POLICY } from "../../functions/producer/backoff";
-import { FirehoseSink } from "../../functions/producer/firehose-sink";
 import { LocalStoreSink } from "../../functions/producer/local-store-sink";
 import type { EventSink } from "../../functions/producer/types";
+import { UsageError } from "../usage";
 
 /** The local raw store that local mode reads (docs/architecture.md). */
 export const DEFAULT_LOCAL_STORE = ".warecast/raw";
@@ -62,8 +61,13 @@ export function addSinkOptions(cmd: Command): Command {
 
 /** Builds the sink the flags ask for: Firehose with `--stream`, else the local store. */
 export async function sinkFromFlags(flags: SinkFlags): Promise<{ sink: EventSink; localRoot?: string }> {
-  if (flags.local && flags.stream) throw new Error("give either --local DIR or --stream NAME, not both");
+  if (flags.local && flags.stream) throw new UsageError("give either --local DIR or --stream NAME, not both");
   if (flags.stream) {
+    // Loaded here: the AWS SDK takes a while to load, and --help and --local runs do not need it.
+    const [{ FirehoseClient }, { FirehoseSink }] = await Promise.all([
+      import("@aws-sdk/client-firehose"),
+      import("../../functions/producer/firehose-sink"),
+    ]);
     const client = new FirehoseClient({});
     // Fail before reading any input, with the fix, rather than once per record.
     const region = await client.config.region().catch(() => undefined);

@@ -16,8 +16,11 @@ export interface Champion {
   readonly currentInstanceCount?: number;
 }
 
-/** Statuses in which SageMaker rejects UpdateEndpoint; each ends in InService (or Failed) with an event. */
-const BUSY = new Set(["Creating", "Updating", "SystemUpdating", "RollingBack"]);
+/**
+ * Statuses in which SageMaker rejects UpdateEndpoint; each ends in InService (or Failed) with an event. An array:
+ * a captured Set does not survive the Lambda closure serializer (docs/foundation.md).
+ */
+const BUSY: readonly string[] = ["Creating", "Updating", "SystemUpdating", "RollingBack"];
 
 /** Follows endpoint → endpoint config → first production variant's model → its artifact. */
 export async function currentChampion(sagemaker: SageMakerApi, endpointName: string): Promise<Champion> {
@@ -43,7 +46,7 @@ export async function currentChampion(sagemaker: SageMakerApi, endpointName: str
     modelName,
     modelDataUrl,
     status: endpoint.EndpointStatus ?? "Unknown",
-    updating: BUSY.has(endpoint.EndpointStatus ?? ""),
+    updating: BUSY.includes(endpoint.EndpointStatus ?? ""),
     pendingEndpointConfigName: endpoint.PendingDeploymentSummary?.EndpointConfigName,
     currentInstanceCount: endpoint.ProductionVariants?.[0]?.CurrentInstanceCount,
   };

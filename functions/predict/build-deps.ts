@@ -46,6 +46,7 @@ export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
     seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
     itemMaster: new ItemMasterReader(input.processed),
     endpoint: input.endpoint,
+    modelProbe: {},
     servedLog: input.servedLog,
     servedLogTally: new ServedLogTally(),
     processed: input.processed,

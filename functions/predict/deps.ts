@@ -2,6 +2,7 @@ import type { Observability } from "../powertools";
 import type { PredictConfig } from "./config";
 import type { ForecastEndpoint } from "./endpoint-client";
 import type { ForecastJobs } from "../forecast-jobs";
+import type { ModelProbeCache } from "./health-route";
 import type { ItemMasterReader } from "./item-master";
 import type { ObjectStore } from "./object-store";
 import type { ModelMetricsSource } from "./model-route";
@@ -17,6 +18,8 @@ export interface PredictDeps {
   readonly seriesState: SeriesStateReader;
   readonly itemMaster: ItemMasterReader;
   readonly endpoint: ForecastEndpoint;
+  /** The last model probe (health and model routes); mutable, one per deps. */
+  readonly modelProbe: ModelProbeCache;
   readonly servedLog: ServedForecastLog;
   /** What the served-forecast log did since this instance started (shown by /v1/health). */
   readonly servedLogTally: ServedLogTally;

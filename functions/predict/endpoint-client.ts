@@ -77,8 +77,11 @@ export interface EndpointClientOptions {
   readonly now?: () => number;
 }
 
-/** Error names (SDK exception names or HTTP outcomes) worth another attempt. */
-const RETRYABLE = new Set([
+/**
+ * Error names (SDK exception names or HTTP outcomes) worth another attempt. An array: a captured Set does not
+ * survive the Lambda closure serializer (docs/foundation.md).
+ */
+const RETRYABLE: readonly string[] = [
   "ModelNotReadyException",
   "ServiceUnavailable",
   "ServiceUnavailableException",
@@ -91,11 +94,11 @@ const RETRYABLE = new Set([
   "ECONNREFUSED",
   "EPIPE",
   "ETIMEDOUT",
-]);
+];
 
 function errorName(err: unknown): string {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.code && RETRYABLE.has(e.code) ? e.code : (e?.name ?? "Error");
+  return e?.code && RETRYABLE.includes(e.code) ? e.code : (e?.name ?? "Error");
 }
 
 function isEndpointMissing(err: unknown): boolean {
@@ -107,7 +110,7 @@ function isEndpointMissing(err: unknown): boolean {
 
 function isRetryable(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; OriginalStatusCode?: number };
-  if (RETRYABLE.has(errorName(err))) return true;
+  if (RETRYABLE.includes(errorName(err))) return true;
   // A model container that failed with a 5xx (ModelError) may be restarting; a 4xx is our request's fault.
   if (e?.name === "ModelError") return (e.OriginalStatusCode ?? 500) >= 500;
   const status = e?.$metadata?.httpStatusCode;

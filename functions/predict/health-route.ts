@@ -1,11 +1,12 @@
 import type { PredictDeps, RequestContext } from "./deps";
+import type { ForecastEndpoint } from "./endpoint-client";
 import { jsonResult, type ApiResult } from "./http";
 import { ApiProblem } from "./problem";
 
 export const RUNS_PREFIX = "runs/";
 const MODEL_PROBE_TTL_MS = 60_000;
 
-interface ModelHealth {
+export interface ModelHealth {
   available: boolean;
   version?: string;
   kind?: string;
@@ -47,16 +48,23 @@ export async function dataHealth(deps: PredictDeps, now: Date): Promise<DataHeal
   };
 }
 
-/** Probe results per endpoint client, so a warm function checks the model at most once a minute. */
-const probeCache = new WeakMap<object, { at: number; health: ModelHealth }>();
+/**
+ * The last model probe, held by the deps (built once per container), so a warm function checks the model at most
+ * once a minute. It lives there rather than in a module-level cache: a captured Map or WeakMap does not survive the
+ * Lambda closure serializer (docs/foundation.md).
+ */
+export interface ModelProbeCache {
+  last?: { readonly endpoint: ForecastEndpoint; readonly at: number; readonly health: ModelHealth };
+}
 
 /**
  * Asks the endpoint for a one-step forecast of a synthetic series: the cheapest call that proves it answers and
  * tells its model version. Cached for a minute so health checks do not load the endpoint.
  */
 export async function modelHealth(deps: PredictDeps, now: Date): Promise<ModelHealth> {
-  const cached = probeCache.get(deps.endpoint);
-  if (cached && now.getTime() - cached.at < MODEL_PROBE_TTL_MS) return cached.health;
+  const cached = deps.modelProbe.last;
+  if (cached?.endpoint === deps.endpoint && now.getTime() - cached.at < MODEL_PROBE_TTL_MS)
+    return cached.health;
   let health: ModelHealth;
   try {
     const { response } = await deps.endpoint.invoke({
@@ -70,7 +78,7 @@ export async function modelHealth(deps: PredictDeps, now: Date): Promise<ModelHe
     health = { available: false, detail: err instanceof ApiProblem ? err.detail : "endpoint check failed" };
     if (!(err instanceof ApiProblem)) deps.obs.logger.error("model probe failed", { error: err as Error });
   }
-  probeCache.set(deps.endpoint, { at: now.getTime(), health });
+  deps.modelProbe.last = { endpoint: deps.endpoint, at: now.getTime(), health };
   return health;
 }
 

@@ -67,7 +67,10 @@ export class ApiProblem extends Error {
       allow?: readonly string[];
     } = {},
   ) {
-    super(`${PROBLEMS[kind].title}: ${detail}`);
+    const message = `${PROBLEMS[kind].title}: ${detail}`;
+    super(message);
+    // Serialized into a Lambda, the class calls Error without new, which sets nothing on this: set it here.
+    this.message = message;
     this.name = "ApiProblem";
   }
 

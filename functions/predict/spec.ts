@@ -75,11 +75,14 @@ function toFieldErrors(prefix: string, errors: readonly ErrorObject[]): FieldErr
 export class ApiSchemas {
   private readonly cache = new Map<string, ValidateFunction>();
   private readonly fragments = new WeakMap<object, ValidateFunction>();
+  /** The spec's routes (routesOf), built once with the validators. */
+  readonly routes: readonly Route[];
 
   constructor(
     readonly spec: OpenApiDoc,
     private readonly ajv: Ajv,
   ) {
+    this.routes = routesOf(spec);
     // OpenAPI annotation keywords that are not JSON Schema.
     this.ajv.addVocabulary(["example", "xml", "externalDocs"]);
     this.ajv.addSchema({ $id: SCHEMA_ID, $defs: rewriteRefs(spec.components.schemas) });

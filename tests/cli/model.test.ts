@@ -122,7 +122,7 @@ describe("warecast model", () => {
 
   it("rejects a bad --version before calling AWS, and explains a rollback with nowhere to go", async () => {
     await expect(run("pin", "--endpoint", "e", "--version", "two", "--reason", "x")).rejects.toThrow(
-      '--version must be a registry version number ≥ 1, got "two"',
+      "option '--version <n>' argument 'two' is invalid. expected a positive integer.",
     );
     await expect(run("rollback", "--endpoint", "warecast-dev-forecast", "--reason", "x")).rejects.toThrow(
       "no Approved version older than 1 to roll back to",

@@ -1,4 +1,5 @@
-/** Plain unit tests of the foundation's pure modules: policy documents, subnet plan, NAT layout, names. */
+/** Plain unit tests of the foundation's pure modules: policy documents, subnet plan, NAT layout, names, zips. */
+import { excludedPackages } from "../../components/function-packages";
 import { physicalName, stackPrefix } from "../../components/naming";
 import { natLayout, planSubnets } from "../../components/network-plan";
 import {
@@ -191,5 +192,30 @@ describe("names", () => {
     expect(physicalName(["a".repeat(40), "b".repeat(40)], 63)).toHaveLength(63);
     expect(physicalName(["x".repeat(62), "y"], 63)).toBe(`${"x".repeat(62)}`);
     expect(() => physicalName(["__"])).toThrow("no usable characters");
+  });
+});
+
+describe("excludedPackages (what a Lambda zip leaves out)", () => {
+  const dependencies = ["@aws-sdk/client-s3", "@pulumi/aws", "tar", "zod"];
+  const lock = [
+    "",
+    "node_modules/tar",
+    "node_modules/@types/node",
+    "node_modules/a/node_modules/@types/shimmer",
+  ];
+
+  it("leaves out every dependency the function does not list, and every @types package of the lock file", () => {
+    expect(excludedPackages(["@aws-sdk/client-s3", "zod"], dependencies, lock)).toEqual([
+      "@pulumi/aws",
+      "@types/node",
+      "@types/shimmer",
+      "tar",
+    ]);
+  });
+
+  it("refuses a package that is not a dependency, naming it", () => {
+    expect(() => excludedPackages(["zod", "left-pad"], dependencies, lock)).toThrow(
+      "function packages left-pad are not in package.json dependencies",
+    );
   });
 });

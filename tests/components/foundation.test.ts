@@ -6,7 +6,6 @@ import * as path from "node:path";
 import packageJson from "../../package.json";
 import { Encryption } from "../../components/encryption";
 import { createLogGroup } from "../../components/log-group";
-import { RUNTIME_PROVIDED_PACKAGES } from "../../components/private-function";
 import { SecureBucket } from "../../components/secure-bucket";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
@@ -409,12 +408,25 @@ describe("PrivateFunction (test program, prod with networkNat: none)", () => {
     expect(doc.Statement[3].Resource).toMatch(/^arn:aws:s3:::.*raw\/\*$/);
   });
 
-  it("leaves every AWS SDK v3 package of our dependencies out of the zip (the runtime ships them), and nothing else", () => {
-    const deps = Object.keys(packageJson.dependencies);
-    expect([...RUNTIME_PROVIDED_PACKAGES].sort()).toEqual(
-      deps.filter((d) => d.startsWith("@aws-sdk/")).sort(),
+  it("zips Powertools and the function's own packages with their dependencies: no other dependency, no @types", async () => {
+    const fn = run.ofType("aws:lambda/function:Function").find((f) => f.name === "echo")!;
+    const entries = Object.keys(
+      await (fn.inputs.code as { assets: Promise<Record<string, unknown>> }).assets,
     );
-    expect(RUNTIME_PROVIDED_PACKAGES.length).toBeGreaterThanOrEqual(5);
+    expect(entries).toContain("__index.js");
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        "node_modules/@aws-lambda-powertools/logger",
+        "node_modules/@aws-lambda-powertools/metrics",
+        "node_modules/@aws-lambda-powertools/tracer",
+        "node_modules/csv-parse",
+      ]),
+    );
+    const others = Object.keys(packageJson.dependencies).filter(
+      (d) => d !== "csv-parse" && !d.startsWith("@aws-lambda-powertools/"),
+    );
+    expect(entries.filter((e) => others.some((d) => e === `node_modules/${d}`))).toEqual([]);
+    expect(entries.filter((e) => e.includes("@types/"))).toEqual([]);
   });
 
   it("is created through the tagged provider too", () => {

@@ -31,15 +31,27 @@ const WAREHOUSE = "IT-PASTA-1";
 let root: string;
 let workspace: string;
 let serving: Serving;
+let demoStdout = "";
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-e2e-"));
   workspace = path.join(root, "ws");
   const slice = path.join(root, "pasta-slice.csv");
   expect(writeSlice(slice, SKUS, "2017-12-01").rows).toBeGreaterThan(300);
-  await buildProgram()
-    .exitOverride()
-    .parseAsync(["demo", "--workspace", workspace, "--data", slice, "--no-serve"], { from: "user" });
+  // --json: stdout carries only the demo's summary; the narration and the stages' results go to stderr.
+  const stdout = jest
+    .spyOn(process.stdout, "write")
+    .mockImplementation((s) => ((demoStdout += String(s)), true));
+  try {
+    await buildProgram().parseAsync(
+      ["demo", "--workspace", workspace, "--data", slice, "--no-serve", "--json"],
+      {
+        from: "user",
+      },
+    );
+  } finally {
+    stdout.mockRestore();
+  }
   serving = await startServing({ workspace, port: 0, endpointPort: 0 });
 });
 
@@ -85,6 +97,14 @@ describe("warecast demo --no-serve on a slice of the bundled data", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(workspace, "processed", "runs", runs[0]), "utf8"));
     expect(manifest.quarantined).toBe(0);
     expect(manifest.records_in).toBe(manifest.valid + manifest.quarantined + manifest.duplicates);
+    // --json printed the same, and nothing else, on stdout.
+    const summary = JSON.parse(demoStdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      format: "wide-daily-csv",
+      etl: manifest,
+      model: { version: latestMetrics(workspace).version, metrics: m },
+      stages: timings.stages,
+    });
   });
 
   it("serves the trained model through the API, every answer as the OpenAPI spec declares", async () => {

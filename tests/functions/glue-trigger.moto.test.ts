@@ -1,44 +1,16 @@
-import { Readable } from "node:stream";
 import { Glue } from "@aws-sdk/client-glue";
 import { S3 } from "@aws-sdk/client-s3";
 import { handleGlueTrigger, type GlueTriggerDeps, type TriggerEvent } from "../../functions/glue-trigger";
 import { startMoto, type MotoServer } from "../support/moto";
+import { fixMotoGlueTimestamps, patchResponses } from "./moto-timestamps";
 import objectCreated from "./events/glue-trigger/object-created.json";
 import jobSucceeded from "./events/glue-trigger/job-succeeded.json";
 import { quietObservability } from "./model-fakes";
 
-/** The real AWS SDK against moto: moto records StartJobRun (and completes the run at once; it runs nothing). */
 /**
- * moto 5.1 sends Glue's StartedOn/CompletedOn/LastModifiedOn as date strings where AWS sends epoch seconds; the
- * SDK then fails to parse them. Test-only: rewrite them to epoch seconds before deserialization.
+ * The real AWS SDK against moto: moto records StartJobRun (and completes the run at once; it runs nothing). Its
+ * Glue timestamps are date strings where AWS sends epoch seconds: the client is patched (test-only) to read them.
  */
-function patchGlueTimestamps(client: Glue): void {
-  const stamp =
-    /"(\w*On)"\s*:\s*"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"/g;
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const out = await next(args);
-      const res = out.response as { body?: Readable; headers?: Record<string, string> };
-      if (res.body && typeof res.body.pipe === "function") {
-        const chunks: Buffer[] = [];
-        for await (const c of res.body) chunks.push(Buffer.from(c as Uint8Array));
-        const text = Buffer.concat(chunks).toString("utf8");
-        const fixed = Buffer.from(
-          text.replace(stamp, (_m, key: string, value: string) => {
-            const iso = value.replace(" ", "T");
-            const ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
-            return `"${key}": ${ms / 1000}`;
-          }),
-        );
-        res.body = Readable.from([fixed]);
-        if (res.headers) res.headers["content-length"] = String(fixed.length);
-      }
-      return out;
-    },
-    { step: "deserialize", priority: "low", name: "fixMotoGlueTimestamps" },
-  );
-}
-
 let moto: MotoServer;
 let glue: Glue;
 let s3: S3;
@@ -49,7 +21,7 @@ const BUCKET = "warecast-dev-raw";
 beforeAll(async () => {
   moto = await startMoto();
   glue = new Glue({ endpoint: moto.endpoint, region: "eu-west-1", maxAttempts: 1 });
-  patchGlueTimestamps(glue);
+  patchResponses(glue, fixMotoGlueTimestamps);
   s3 = new S3({ endpoint: moto.endpoint, region: "eu-west-1", forcePathStyle: true, maxAttempts: 1 });
   await s3.createBucket({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } });
   await glue.createJob({

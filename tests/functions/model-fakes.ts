@@ -365,6 +365,9 @@ export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSet
 }
 
 /** metrics.json as train.py writes it (model/backtest.py's result; the gate's fields, see docs/model.md). */
+const addDays = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
 export function metricsJson(
   challenger: number,
   champion: number | null,
@@ -377,7 +380,8 @@ export function metricsJson(
       freq: "D",
       horizon: 28,
       origins: origins.length,
-      windows: origins.map((origin, i) => ({ origin, first_step: i * 28 + 1, last_step: (i + 1) * 28 })),
+      // As model/backtest.py writes them: the origin, then the first and last scored dates.
+      windows: origins.map((origin) => ({ origin, first: addDays(origin, 1), last: addDays(origin, 28) })),
     },
     metrics: {
       model: row(challenger),

@@ -1,8 +1,13 @@
 /**
  * Deterministic Pulumi mocks for the AWS resources Warecast declares. Buckets get their name as id (as the real
- * provider does), ARNs are fake but well formed, and data-source calls return fixed values, so two runs of the
- * same stack produce the same graph.
+ * provider does), and data-source calls return fixed values, so two runs of the same stack produce the same graph.
+ *
+ * The outputs the program reads come back in the shapes AWS (and the provider) return, so no code path hides
+ * behind a missing output: a queue's URL (its id), ARNs in each service's own format (SQS, SNS, Firehose,
+ * EventBridge, SageMaker, …), a REST API's execution ARN and a stage's invoke URL. The formats are checked in
+ * tests/components/mocks.test.ts.
  */
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -12,9 +17,22 @@ function service(type: string): string {
   return type.split(":")[1]?.split("/")[0]?.toLowerCase() ?? "unknown";
 }
 
+/** API Gateway ids: 10 lowercase alphanumerics, stable per logical name. */
+function apiGatewayId(name: string): string {
+  return createHash("sha256").update(name).digest("hex").slice(0, 10);
+}
+
 function physicalName(args: pulumi.runtime.MockResourceArgs): string {
   const inputs = args.inputs as Record<string, unknown>;
-  for (const key of ["bucket", "name", "functionName", "roleName", "streamName", "endpointName"]) {
+  for (const key of [
+    "bucket",
+    "name",
+    "functionName",
+    "roleName",
+    "streamName",
+    "endpointName",
+    "modelPackageGroupName",
+  ]) {
     if (typeof inputs[key] === "string") return inputs[key];
   }
   return args.name;
@@ -59,6 +77,94 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           state.name = name;
           state.arn = arnOf("lambda", `function:${name}`);
           state.invokeArn = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${String(state.arn)}/invocations`;
+          state.qualifiedArn = `${String(state.arn)}:$LATEST`;
+          state.version = "$LATEST";
+          break;
+        case "aws:sqs/queue:Queue": {
+          // The provider's id of a queue is its URL.
+          const url = `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${name}`;
+          id = url;
+          Object.assign(state, { name, url, arn: arnOf("sqs", name) });
+          break;
+        }
+        case "aws:sns/topic:Topic":
+          state.arn = arnOf("sns", name);
+          state.name = name;
+          id = String(state.arn);
+          break;
+        case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+          state.arn = arnOf("firehose", `deliverystream/${name}`);
+          state.name = name;
+          id = String(state.arn);
+          break;
+        case "aws:cloudwatch/eventRule:EventRule":
+          state.arn = arnOf("events", `rule/${name}`);
+          state.name = name;
+          id = name;
+          break;
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+          state.arn = arnOf("cloudwatch", `alarm:${name}`);
+          state.name = name;
+          id = name;
+          break;
+        case "aws:cloudtrail/trail:Trail":
+          state.arn = arnOf("cloudtrail", `trail/${name}`);
+          state.name = name;
+          id = String(state.arn);
+          break;
+        case "aws:kms/alias:Alias":
+          state.arn = arnOf("kms", name);
+          id = name;
+          break;
+        case "aws:glue/catalogDatabase:CatalogDatabase":
+          state.arn = arnOf("glue", `database/${name}`);
+          id = `${MOCK_ACCOUNT_ID}:${name}`;
+          break;
+        case "aws:glue/catalogTable:CatalogTable":
+          state.arn = arnOf("glue", `table/${String(inputs.databaseName)}/${name}`);
+          id = `${MOCK_ACCOUNT_ID}:${String(inputs.databaseName)}:${name}`;
+          break;
+        case "aws:glue/job:Job":
+          state.arn = arnOf("glue", `job/${name}`);
+          id = name;
+          break;
+        case "aws:sagemaker/endpoint:Endpoint":
+        case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+        case "aws:sagemaker/model:Model":
+        case "aws:sagemaker/modelPackageGroup:ModelPackageGroup": {
+          // SageMaker ARNs carry the name in lower case.
+          const kind = {
+            "aws:sagemaker/endpoint:Endpoint": "endpoint",
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config",
+            "aws:sagemaker/model:Model": "model",
+            "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "model-package-group",
+          }[args.type];
+          state.arn = arnOf("sagemaker", `${kind}/${name.toLowerCase()}`);
+          id = name;
+          break;
+        }
+        case "aws:apigateway/restApi:RestApi":
+          id = apiGatewayId(args.name);
+          Object.assign(state, {
+            arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
+            executionArn: arnOf("execute-api", id),
+            rootResourceId: apiGatewayId(`${args.name}/`),
+          });
+          break;
+        case "aws:apigateway/stage:Stage": {
+          const api = String(inputs.restApi);
+          const stage = String(inputs.stageName);
+          id = `ags-${api}-${stage}`;
+          Object.assign(state, {
+            arn: `arn:aws:apigateway:${region}::/restapis/${api}/stages/${stage}`,
+            executionArn: arnOf("execute-api", `${api}/${stage}`),
+            invokeUrl: `https://${api}.execute-api.${region}.amazonaws.com/${stage}`,
+          });
+          break;
+        }
+        case "aws:apigateway/apiKey:ApiKey":
+          id = apiGatewayId(args.name);
+          state.arn = `arn:aws:apigateway:${region}::/apikeys/${id}`;
           break;
         case "aws:ec2/vpc:Vpc":
           state.arn = arnOf("ec2", `vpc/${id}`);

@@ -42,8 +42,8 @@ test("a mandatory violation exits 1; --json lists findings, the rules run and th
   expect(key?.parent).toBeDefined();
 }, 180_000);
 
-test("an unknown stack or a missing pack config is a clear error", () => {
+test("an unknown stack is a usage error (exit 2) that names it", () => {
   const run = warecast("policy-check", "--stack", "qa");
-  expect(run.status).toBe(1);
+  expect(run.status).toBe(2);
   expect(run.stderr).toContain('unknown stack "qa"');
 });

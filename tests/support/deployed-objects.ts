@@ -21,7 +21,21 @@ export interface DeployedObject {
 
 interface AssetLike {
   readonly path?: Promise<string>;
+  readonly text?: Promise<string>;
   readonly assets?: Promise<Record<string, AssetLike>>;
+}
+
+/** An archive's entries (after the mocks' deserialization): each a file's path or a string asset's text. */
+export async function archiveEntries(
+  archive: unknown,
+): Promise<Record<string, { readonly path?: string; readonly text?: string }>> {
+  const assets = await (archive as AssetLike).assets;
+  if (!assets) throw new Error("not an AssetArchive");
+  const out: Record<string, { path?: string; text?: string }> = {};
+  for (const [name, asset] of Object.entries(assets)) {
+    out[name] = asset.path ? { path: await asset.path } : { text: await asset.text };
+  }
+  return out;
 }
 
 export async function deployedObjects(run: StackRun): Promise<Map<string, DeployedObject>> {
@@ -33,11 +47,10 @@ export async function deployedObjects(run: StackRun): Promise<Map<string, Deploy
     const key = r.inputs.key as string;
     const base = { uri: `s3://${bucket}/${key}`, bucket, key };
     if (source.assets) {
-      const assets = await source.assets;
       const entries: Record<string, string> = {};
-      for (const [name, asset] of Object.entries(assets)) {
+      for (const [name, asset] of Object.entries(await archiveEntries(source))) {
         if (!asset.path) throw new Error(`${base.uri}: archive entry ${name} is not a file asset`);
-        entries[name] = await asset.path;
+        entries[name] = asset.path;
       }
       out.set(base.uri, { ...base, archive: entries });
     } else if (source.path) {

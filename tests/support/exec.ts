@@ -5,6 +5,7 @@ export interface ExecResult {
   /** stdout and stderr, interleaved as they arrived. */
   readonly output: string;
   readonly stdout: string;
+  readonly stderr: string;
 }
 
 /**
@@ -20,10 +21,12 @@ export function exec(
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     let output = "";
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (d) => ((stdout += d), (output += d)));
-    child.stderr.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => ((stderr += d), (output += d)));
     child.on("error", reject);
     child.stdin.end(opts.input ?? "");
-    child.on("exit", (code) => resolve({ code, output, stdout }));
+    // "close", not "exit": the output streams may still hold data when the process exits.
+    child.on("close", (code) => resolve({ code, output, stdout, stderr }));
   });
 }

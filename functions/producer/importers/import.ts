@@ -5,14 +5,14 @@ import { fileSizes } from "../input";
 import type { IngestOptions, IngestSummary } from "../ingest";
 import type { EventSink } from "../types";
 import { mergeClosedDays } from "./calendar";
+import { WIDE_DEFAULTS } from "./defaults";
 import { isLongHeader, readLongCsv, type LongCsvReport } from "./long-csv";
 import { isWideDailyHeader, readWideDaily, type WideDailyReport } from "./wide-daily";
 import { checkTimeZone, dateRange } from "./zoned-time";
 
 export type ImportFormat = "auto" | "wide" | "long";
 
-/** Defaults of the wide layout: those of the bundled pasta store (one Italian shop). */
-export const WIDE_DEFAULTS = { warehouseId: "IT-PASTA-1", timeZone: "Europe/Rome" } as const;
+export { WIDE_DEFAULTS };
 
 export interface ImportOptions extends Omit<IngestOptions, "onProgress"> {
   /** Input layout; default `auto` (from the header: DATE + QTY_* is wide, date/warehouse_id/sku/units_sold is long). */

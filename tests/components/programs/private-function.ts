@@ -13,6 +13,7 @@ const fn = new PrivateFunction(
     ...foundation.functions,
     description: "test function",
     callbackFactory: () => async (event: { value: number }) => ({ value: event.value }),
+    packages: ["csv-parse"],
     policyStatements: [
       // pulumi.output deep-unwraps, turning a statement with Output fields into an Output<PolicyStatement>.
       pulumi.output({

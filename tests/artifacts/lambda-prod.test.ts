@@ -1,0 +1,4 @@
+/** Every Lambda function of the prod stack, run as it ships (tests/support/lambda/suite.ts). */
+import { describeArtifacts } from "../support/lambda/suite";
+
+describeArtifacts("prod");
