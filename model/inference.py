@@ -1,8 +1,10 @@
-"""SageMaker inference handler (model_fn, input_fn, predict_fn, output_fn) implementing the endpoint contract.
+"""SageMaker inference handler implementing the endpoint contract.
 
-The SageMaker scikit-learn container calls these four functions; ``model/local_endpoint.py`` calls
-:func:`invoke` with the same functions. The response is a pure function of the request: sample paths are drawn
-from a generator seeded by the request's ``seed``.
+The SageMaker scikit-learn container loads the model with :func:`model_fn` and answers each invocation with
+:func:`transform_fn` (the artifact's ``code/inference.py`` exports these two); ``model/local_endpoint.py``
+calls :func:`invoke`, which both share. :func:`input_fn`, :func:`predict_fn` and :func:`output_fn` are its
+steps. The response is a pure function of the request: sample paths are drawn from a generator seeded by the
+request's ``seed``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from model.artifact import Forecaster, load_forecaster
 from model.distribution import window_quantiles
 from model.request import ForecastRequest, RequestError, parse_request, quantile_key
 
-__all__ = ["model_fn", "input_fn", "predict_fn", "output_fn", "invoke", "forecast_response", "WINDOW_PATHS"]
+__all__ = [
+    "model_fn",
+    "transform_fn",
+    "input_fn",
+    "predict_fn",
+    "output_fn",
+    "invoke",
+    "forecast_response",
+    "WINDOW_PATHS",
+]
 
 #: Sample paths drawn per series when windows are asked for (more than the caller may want back).
 WINDOW_PATHS = 1000
@@ -107,9 +118,26 @@ def output_fn(prediction: dict[str, Any], accept: str = _JSON) -> str:
     return json.dumps(prediction, separators=(",", ":"))
 
 
-def invoke(model: Forecaster, body: bytes, content_type: str, accept: str) -> tuple[int, str]:
-    """One invocation as the container runs it: (HTTP status, JSON body); contract errors give 400."""
+def invoke(model: Forecaster, body: str | bytes, content_type: str, accept: str) -> tuple[int, str]:
+    """One invocation: (HTTP status, JSON body); a request that breaks the contract gives 400."""
     try:
         return 200, output_fn(predict_fn(input_fn(body, content_type), model), accept)
     except RequestError as err:
         return 400, json.dumps({"error": "invalid_request", "message": str(err)})
+
+
+def transform_fn(model: Forecaster, request_body: str | bytes, content_type: str, accept: str) -> Any:
+    """One invocation in the container: :func:`invoke`'s status and body as a response object.
+
+    A single-model endpoint of the scikit-learn container serves through sagemaker-containers' Transformer in
+    a Flask app under gunicorn. The Transformer wraps whatever a handler raises into its ``ClientError``,
+    which Flask answers with 500 (the sagemaker-inference toolkit's ``GenericInferenceToolkitError`` would
+    fare no better: that toolkit serves only multi-model endpoints there). A response object the handler
+    returns is sent as it is, so a bad request keeps its 400 and SageMaker reports it as a ModelError with
+    OriginalStatusCode 400, which the predict function does not retry.
+    """
+    # The container's Flask runs on Werkzeug; only the container calls this function.
+    from werkzeug.wrappers import Response
+
+    status, body = invoke(model, request_body, content_type, accept)
+    return Response(body, status=status, mimetype=_JSON)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model.bootstrap import build_bootstrap
-from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn
+from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn, transform_fn
 from model.request import RequestError
 
 
@@ -157,3 +157,14 @@ def test_content_types_are_checked():
         input_fn("{}", "text/csv")
     with pytest.raises(RequestError, match="accept"):
         output_fn({}, "text/csv")
+
+
+def test_transform_fn_answers_as_invoke_with_the_status_kept(bootstrap_model):
+    body = json.dumps(_request())
+    ok = transform_fn(bootstrap_model, body, "application/json", "application/json")
+    assert (ok.status_code, ok.mimetype) == (200, "application/json")
+    _, expected = invoke(bootstrap_model, body, "application/json", "application/json")
+    assert ok.get_data(as_text=True) == expected
+    bad = transform_fn(bootstrap_model, json.dumps(_request(horizon=-1)), "application/json", "*/*")
+    assert (bad.status_code, bad.mimetype) == (400, "application/json")
+    assert json.loads(bad.get_data(as_text=True))["message"].startswith("horizon: must be an integer")
