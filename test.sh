@@ -25,6 +25,8 @@ step "prettier" node_modules/.bin/prettier --check .
 step "tsc" node_modules/.bin/tsc --noEmit -p tsconfig.json
 step "jest" node_modules/.bin/jest --ci
 step "pytest" .venv/bin/pytest -q
+# api/openapi.yaml against `warecast serve` with Schemathesis: bounded by its time budget (tests/api/schemathesis/).
+step "schemathesis" node_modules/.bin/tsx tests/api/schemathesis/run.ts
 if [ -f cli/commands/policy-check.ts ]; then
   for stack in dev prod; do step "policy-check $stack" ./warecast policy-check --stack "$stack"; done
 fi

@@ -94,7 +94,13 @@ export interface TrainingOptions {
   readonly hyperparameters?: Readonly<Record<string, string>>;
 }
 
-export type EndpointOptions =
+export type EndpointOptions = {
+  /**
+   * Model server worker processes per container (SAGEMAKER_MODEL_SERVER_WORKERS): the framework container runs
+   * gunicorn with this many, each forecasting one request at a time. Default 1; set the instance's vCPUs.
+   */
+  readonly modelServerWorkers?: number;
+} & (
   | {
       readonly kind: "serverless";
       /** Memory per worker, MiB. */
@@ -118,7 +124,8 @@ export type EndpointOptions =
       };
       /** Guardrail alarm thresholds. Default { errorsPerMinute: 1, latencyP99Ms: 2000 }. */
       readonly rollbackAlarms?: { readonly errorsPerMinute: number; readonly latencyP99Ms: number };
-    };
+    }
+);
 
 export interface ForecastModelArgs {
   /** Region of the stack. Required. */
@@ -205,6 +212,12 @@ export class ForecastModel extends pulumi.ComponentResource {
       );
     }
     const ep = args.endpoint;
+    const modelServerWorkers = ep.modelServerWorkers ?? 1;
+    if (!Number.isInteger(modelServerWorkers) || modelServerWorkers < 1 || modelServerWorkers > 64) {
+      throw new Error(
+        `ForecastModel ${name}: endpoint.modelServerWorkers must be an integer from 1 to 64, got ${modelServerWorkers}`,
+      );
+    }
     if (ep.kind === "instance" && ep.minInstances > ep.maxInstances) {
       throw new Error(
         `ForecastModel ${name}: endpoint.minInstances (${ep.minInstances}) must be ≤ maxInstances`,
@@ -395,7 +408,12 @@ export class ForecastModel extends pulumi.ComponentResource {
           roleArn,
           image: registryPath,
           modelDataUrl,
-          environment: inferenceEnvironment(INFERENCE_ENTRY_POINT, INFERENCE_CODE_DIR, args.region),
+          environment: inferenceEnvironment(
+            INFERENCE_ENTRY_POINT,
+            INFERENCE_CODE_DIR,
+            args.region,
+            modelServerWorkers,
+          ),
           serving: s,
         }),
       );
@@ -546,6 +564,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         inferenceImage,
         inferenceEntryPoint: INFERENCE_ENTRY_POINT,
         inferenceCodeDir: INFERENCE_CODE_DIR,
+        modelServerWorkers,
         kmsKeyArn: keyArn,
         region: args.region,
         gate,

@@ -20,7 +20,10 @@ export const GATEWAY_RESPONSES: Readonly<
   RESOURCE_NOT_FOUND: { kind: "notFound", detail: "No such route." },
   THROTTLED: { kind: "throttled", detail: "Rate limit exceeded for this API key.", retryAfter: 1 },
   QUOTA_EXCEEDED: { kind: "throttled", detail: "Daily quota exceeded for this API key.", retryAfter: 3600 },
-  REQUEST_TOO_LARGE: { kind: "tooLarge", detail: "The request body is too large." },
+  REQUEST_TOO_LARGE: {
+    kind: "bodyTooLarge",
+    detail: "The body is over 10 MB, the most one request may carry.",
+  },
   UNSUPPORTED_MEDIA_TYPE: { kind: "unsupportedMediaType", detail: "Send application/json." },
   INTEGRATION_FAILURE: { kind: "badGateway", detail: "The predict function failed to answer." },
   INTEGRATION_TIMEOUT: {
@@ -97,6 +100,13 @@ export const REQUEST_VALIDATORS = {
  * additionalProperties, with an import warning); the predict function validates the full schema with ajv anyway.
  */
 export function gatewayDocument(spec: OpenApiDoc, invokeUri: string): Record<string, unknown> {
+  const integration = {
+    type: "aws_proxy",
+    httpMethod: "POST",
+    uri: invokeUri,
+    passthroughBehavior: "when_no_match",
+    timeoutInMillis: 29000,
+  };
   const paths: Record<string, unknown> = {};
   for (const [path, item] of Object.entries(spec.paths)) {
     const outItem: Record<string, unknown> = { ...item };
@@ -106,15 +116,24 @@ export function gatewayDocument(spec: OpenApiDoc, invokeUri: string): Record<str
       outItem[method] = {
         ...op,
         "x-amazon-apigateway-request-validator": op.requestBody ? "body-and-params" : "params-only",
-        "x-amazon-apigateway-integration": {
-          type: "aws_proxy",
-          httpMethod: "POST",
-          uri: invokeUri,
-          passthroughBehavior: "when_no_match",
-          timeoutInMillis: 29000,
-        },
+        "x-amazon-apigateway-integration": integration,
       };
     }
+    // Every other method of a known path goes to the function too (with the key required), which answers 405
+    // with an Allow header; API Gateway alone would answer a missing method as an unknown route.
+    outItem["x-amazon-apigateway-any-method"] = {
+      parameters: [...path.matchAll(/\{([^}]+)\}/g)].map(([, name]) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      })),
+      security: [{ api_key: [] }],
+      responses: {
+        "405": { description: "The path does not take this method; Allow lists those it takes." },
+      },
+      "x-amazon-apigateway-integration": integration,
+    };
     paths[path] = outItem;
   }
   const { servers: _servers, components, ...rest } = spec as Record<string, unknown>;

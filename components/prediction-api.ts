@@ -35,7 +35,8 @@ import {
   validatePredictConfig,
   type PredictConfig,
 } from "../functions/predict/config";
-import type { OpenApiDoc } from "../functions/predict/spec";
+import { API_AJV_OPTIONS } from "../functions/predict/ajv-options";
+import { withRequestLimits, type OpenApiDoc } from "../functions/predict/spec";
 import { apiGatewayAccountLogging } from "./apigateway-account";
 import type { Encryption } from "./encryption";
 import type { IngestionPipeline } from "./ingestion-pipeline";
@@ -135,7 +136,11 @@ export class PredictionApi extends pulumi.ComponentResource {
       ...DEFAULT_PREDICT_CONFIG,
       maxSeriesPerRequest: args.maxSeriesPerRequest ?? DEFAULT_PREDICT_CONFIG.maxSeriesPerRequest,
     });
-    const spec = parseYaml(fs.readFileSync(OPENAPI_FILE, "utf8")) as OpenApiDoc;
+    // The stack's request limits in the document API Gateway imports (the handler applies the same ones).
+    const spec = withRequestLimits(
+      parseYaml(fs.readFileSync(OPENAPI_FILE, "utf8")) as OpenApiDoc,
+      predictConfig,
+    );
     const child = { parent: this };
 
     this.jobsBucket = new SecureBucket(
@@ -366,7 +371,7 @@ export class PredictionApi extends pulumi.ComponentResource {
 function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string) {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const hyparquet = require("hyparquet") as Hyparquet;
-  const ajv = new (require("ajv").default as typeof Ajv)({ allErrors: true, strict: true });
+  const ajv = new (require("ajv").default as typeof Ajv)(API_AJV_OPTIONS);
   (require("ajv-formats").default as typeof addFormats)(ajv);
   /* eslint-enable @typescript-eslint/no-require-imports */
   const env = (k: string): string => {

@@ -309,6 +309,13 @@ export const sections = {
         max: 20,
         default: 2,
       }),
+      modelServerWorkers: integer({
+        description:
+          "Model server worker processes per endpoint container (SAGEMAKER_MODEL_SERVER_WORKERS; each serves one request at a time): the container's vCPUs, e.g. 2 for ml.m5.large; 1 for serverless.",
+        min: 1,
+        max: 64,
+        default: 1,
+      }),
       serverlessMemoryMiB: integer({
         description: "Serverless mode: memory per worker.",
         min: 1024,

@@ -58,12 +58,10 @@ export async function processJobMessage(message: JobMessage, deps: JobWorkerDeps
         .map((k) => ({ ...k, reason: "no data for this series in series_state" }));
       let lines = "";
       if (present.length > 0) {
-        const outcome = await forecast(
-          deps.predict,
-          present,
-          { horizon: doc.horizon, quantiles: doc.quantiles },
-          "/series",
-        );
+        const outcome = await forecast(deps.predict, present, {
+          horizon: doc.horizon,
+          quantiles: doc.quantiles,
+        });
         doc.model_version = outcome.response.model_version;
         lines = toSeriesForecasts(outcome)
           .map((f) => JSON.stringify(f) + "\n")

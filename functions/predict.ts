@@ -7,7 +7,7 @@ import { header, problemResult, type ApiEvent, type ApiResult } from "./predict/
 import { createForecastJob, getForecastJob } from "./predict/job-routes";
 import { getModel, getSeriesModel } from "./predict/model-route";
 import { traced } from "./powertools";
-import { ApiProblem, PROBLEMS, problemType } from "./predict/problem";
+import { ApiProblem, PROBLEMS, clip, problemType } from "./predict/problem";
 import { createRecommendations } from "./predict/recommendation-routes";
 import { getSeriesHistory, listSeries } from "./predict/series-routes";
 import type { Route } from "./predict/spec";
@@ -56,6 +56,23 @@ function baseUrl(event: ApiEvent): string {
 }
 
 /**
+ * A body must be JSON (the only media type the spec declares): anything else is a 415 naming what came, before
+ * any parsing. An empty body is left to the route (a 400 saying a JSON body is needed).
+ */
+function checkContentType(event: ApiEvent): void {
+  if (!event.body) return;
+  const given = header(event, "content-type");
+  const media = (given ?? "").split(";")[0].trim().toLowerCase();
+  if (media === "application/json") return;
+  throw new ApiProblem(
+    "unsupportedMediaType",
+    given === undefined
+      ? "The body has no Content-Type; send it as application/json."
+      : `The body is ${clip(given, 100)}; send it as application/json.`,
+  );
+}
+
+/**
  * The predict λ: API Gateway proxy event → route from the spec → problem+json on any error. Client mistakes map
  * to 4xx; only a bug answers 500 (logged with its stack, counted as a metric).
  */
@@ -77,18 +94,23 @@ async function predict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
   try {
     const all = routes(deps);
     const candidates = all.map((r) => ({ r, params: r.match(path) })).filter((x) => x.params !== undefined);
-    if (candidates.length === 0) throw new ApiProblem("notFound", `No route ${path}.`);
+    if (candidates.length === 0) throw new ApiProblem("notFound", `No route ${clip(path, 200)}.`);
     const hit = candidates.find((x) => x.r.method === method);
     if (!hit) {
-      const allowed = candidates.map((x) => x.r.method).join(", ");
-      throw new ApiProblem("methodNotAllowed", `${method} is not allowed on ${path}; use ${allowed}.`);
+      const allow = candidates.map((x) => x.r.method);
+      throw new ApiProblem(
+        "methodNotAllowed",
+        `${clip(method, 20)} is not allowed on ${clip(path, 200)}; use ${allow.join(", ")}.`,
+        { allow },
+      );
     }
     operation = hit.r.operationId;
     tracer.putAnnotation("operation", operation);
+    if (hit.r.hasBody) checkContentType(event);
     result = await OPERATIONS[operation](deps, event, ctx, hit.params!);
   } catch (err) {
     if (err instanceof ApiProblem) {
-      result = problemResult(err.body(requestId, path), err.extra.retryAfterSeconds);
+      result = problemResult(err.body(requestId, path), err.extra);
       logger.info("request refused", { operation, status: err.status, detail: err.detail });
     } else {
       logger.error("unhandled error", { operation, error: err as Error });
@@ -97,7 +119,7 @@ async function predict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
         title: PROBLEMS.internal.title,
         status: 500,
         detail: "An internal error occurred; it has been logged.",
-        instance: path,
+        instance: clip(path, 200),
         request_id: requestId,
       });
     }

@@ -226,6 +226,7 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
       settings.inferenceEntryPoint,
       settings.inferenceCodeDir,
       settings.region,
+      settings.modelServerWorkers,
     ),
   };
   const verdict = evaluated.verdict;

@@ -140,24 +140,43 @@ export function orderQuantity(need: number, moq: number, packSize: number): numb
  * - safety stock = s − mean demand over the protection interval;
  * - order S − IP when IP ≤ s, raised to the MOQ and rounded up to whole packs.
  * `protection` is the distribution over steps 1..L+R; `dailyMeans` the daily forecast means from step 1.
+ * With L + R = 0 (continuous review, an order arrives at once) nothing can run out before an order arrives:
+ * there is no protection interval, and `protection` is not read (undefined is fine).
  */
 export function recommend(
   inputs: ReplenishmentInputs,
-  protection: DemandDistribution,
+  protection: DemandDistribution | undefined,
   dailyMeans: readonly number[],
 ): ReplenishmentAdvice {
   const L = inputs.lead_time_days;
   const R = inputs.review_period_days;
-  if (L + R < 1) throw new Error("lead_time_days + review_period_days must be at least 1");
+  if (L + R < 0) throw new Error("lead_time_days + review_period_days must not be negative");
   if (dailyMeans.length < L + R)
     throw new Error(`dailyMeans must cover ${L + R} days, got ${dailyMeans.length}`);
+  const position = inputs.on_hand + inputs.on_order;
+  const cover = daysOfCover(inputs.on_hand, dailyMeans);
+  if (L + R === 0 || protection === undefined) {
+    if (L + R !== 0) throw new Error(`a protection interval of ${L + R} days needs its distribution`);
+    return {
+      protection_days: 0,
+      expected_demand: 0,
+      reorder_point: 0,
+      order_up_to_level: 0,
+      safety_stock: 0,
+      inventory_position: round(position),
+      suggested_order_quantity: 0,
+      stockout_risk: 0,
+      stockout_risk_without_order: 0,
+      days_of_cover: round(cover.days, 2),
+      days_of_cover_capped: cover.capped,
+      distribution: "window_quantiles",
+    };
+  }
   const reorderPoint = Math.ceil(quantileAt(protection, inputs.service_level) - 1e-9);
   const reviewDemand = dailyMeans.slice(L, L + R).reduce((a, b) => a + Math.max(0, b), 0);
   const orderUpTo = Math.ceil(reorderPoint + reviewDemand - 1e-9);
-  const position = inputs.on_hand + inputs.on_order;
   const quantity =
     position <= reorderPoint ? orderQuantity(orderUpTo - position, inputs.moq, inputs.pack_size) : 0;
-  const cover = daysOfCover(inputs.on_hand, dailyMeans);
   return {
     protection_days: L + R,
     expected_demand: round(protection.mean),

@@ -30,7 +30,7 @@ __all__ = ["Forecaster", "write_model_dir", "pack", "unpack", "load_forecaster",
 
 _PACKAGE = Path(__file__).resolve().parent
 _ENTRY = '"""SageMaker entry point: the handler functions live in model.inference."""\n' + (
-    "from model.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
+    "from model.inference import model_fn, transform_fn  # noqa: F401\n"
 )
 
 

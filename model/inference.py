@@ -1,8 +1,10 @@
-"""SageMaker inference handler (model_fn, input_fn, predict_fn, output_fn) implementing the endpoint contract.
+"""SageMaker inference handler implementing the endpoint contract.
 
-The SageMaker scikit-learn container calls these four functions; ``model/local_endpoint.py`` calls
-:func:`invoke` with the same functions. The response is a pure function of the request: sample paths are drawn
-from a generator seeded by the request's ``seed``.
+The SageMaker scikit-learn container loads the model with :func:`model_fn` and answers each invocation with
+:func:`transform_fn` (the artifact's ``code/inference.py`` exports these two); ``model/local_endpoint.py``
+calls :func:`invoke`, which both share. :func:`input_fn`, :func:`predict_fn` and :func:`output_fn` are its
+steps. The response is a pure function of the request: sample paths are drawn from a generator seeded by the
+request's ``seed``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from model.artifact import Forecaster, load_forecaster
 from model.distribution import window_quantiles
 from model.request import ForecastRequest, RequestError, parse_request, quantile_key
 
-__all__ = ["model_fn", "input_fn", "predict_fn", "output_fn", "invoke", "forecast_response", "WINDOW_PATHS"]
+__all__ = [
+    "model_fn",
+    "transform_fn",
+    "input_fn",
+    "predict_fn",
+    "output_fn",
+    "invoke",
+    "forecast_response",
+    "WINDOW_PATHS",
+]
 
 #: Sample paths drawn per series when windows are asked for (more than the caller may want back).
 WINDOW_PATHS = 1000
@@ -40,7 +51,11 @@ def input_fn(request_body: str | bytes, request_content_type: str = _JSON) -> Fo
 
 
 def forecast_response(request: ForecastRequest, model: Forecaster) -> dict[str, Any]:
-    """Run ``model`` on the request's series and shape the response of the contract."""
+    """Run ``model`` on the request's series and shape the response of the contract.
+
+    The whole batch is rounded and converted in numpy at once (dates, means, quantiles, windows); Python only
+    assembles the dicts, so a 100-series request costs little more than the model's own work.
+    """
     levels = np.array(sorted(set(request.quantiles)))
     n_paths = max(request.num_samples, WINDOW_PATHS if request.windows else 0)
     rng = np.random.default_rng(request.seed)
@@ -48,36 +63,37 @@ def forecast_response(request: ForecastRequest, model: Forecaster) -> dict[str, 
     order = [int(np.flatnonzero(levels == q)[0]) for q in request.quantiles]
     keys = [quantile_key(q) for q in request.quantiles]
     panel = request.panel
-    dates = panel.dates(np.arange(1, request.horizon + 1)[None, :])
-    win = {w.name: window_quantiles(fc.paths, w.start, w.end, levels) for w in request.windows}
+    steps = list(range(1, request.horizon + 1))
+    dates = np.datetime_as_string(panel.dates(np.arange(1, request.horizon + 1)[None, :])).tolist()
+    mean = np.maximum(fc.mean, 0.0)
+    means = np.round(mean, 4).tolist()
+    # (series, step, requested quantile) in request order.
+    quants = np.round(fc.quantiles[:, :, order], 4).tolist()
+    wins = []
+    for w in request.windows:
+        wq = window_quantiles(fc.paths, w.start, w.end, levels)[:, order]
+        wins.append(
+            (w, np.round(mean[:, w.start - 1 : w.end].sum(axis=1), 4).tolist(), np.round(wq, 4).tolist())
+        )
+    samples = np.round(fc.paths[:, : request.num_samples].astype(np.float64), 4).tolist()
     out = []
     for i, sid in enumerate(panel.ids):
-        mean = np.maximum(fc.mean[i], 0.0)
-        q = fc.quantiles[i]
         points = [
-            {
-                "date": str(dates[i, h]),
-                "step": h + 1,
-                "mean": round(float(mean[h]), 4),
-                "quantiles": {k: round(float(q[h, j]), 4) for k, j in zip(keys, order, strict=True)},
-            }
-            for h in range(request.horizon)
+            {"date": d, "step": h, "mean": m, "quantiles": dict(zip(keys, q, strict=True))}
+            for d, h, m, q in zip(dates[i], steps, means[i], quants[i], strict=True)
         ]
         windows = [
             {
                 "name": w.name,
                 "start": w.start,
                 "end": w.end,
-                "mean": round(float(mean[w.start - 1 : w.end].sum()), 4),
-                "quantiles": {
-                    k: round(float(win[w.name][i, j]), 4) for k, j in zip(keys, order, strict=True)
-                },
+                "mean": wm[i],
+                "quantiles": dict(zip(keys, wq[i], strict=True)),
             }
-            for w in request.windows
+            for w, wm, wq in wins
         ]
-        samples = np.round(fc.paths[i, : request.num_samples].astype(np.float64), 4).tolist()
         out.append(
-            {"id": sid, "method": fc.method[i], "forecast": points, "windows": windows, "samples": samples}
+            {"id": sid, "method": fc.method[i], "forecast": points, "windows": windows, "samples": samples[i]}
         )
     return {
         "model_version": model.version,
@@ -102,9 +118,26 @@ def output_fn(prediction: dict[str, Any], accept: str = _JSON) -> str:
     return json.dumps(prediction, separators=(",", ":"))
 
 
-def invoke(model: Forecaster, body: bytes, content_type: str, accept: str) -> tuple[int, str]:
-    """One invocation as the container runs it: (HTTP status, JSON body); contract errors give 400."""
+def invoke(model: Forecaster, body: str | bytes, content_type: str, accept: str) -> tuple[int, str]:
+    """One invocation: (HTTP status, JSON body); a request that breaks the contract gives 400."""
     try:
         return 200, output_fn(predict_fn(input_fn(body, content_type), model), accept)
     except RequestError as err:
         return 400, json.dumps({"error": "invalid_request", "message": str(err)})
+
+
+def transform_fn(model: Forecaster, request_body: str | bytes, content_type: str, accept: str) -> Any:
+    """One invocation in the container: :func:`invoke`'s status and body as a response object.
+
+    A single-model endpoint of the scikit-learn container serves through sagemaker-containers' Transformer in
+    a Flask app under gunicorn. The Transformer wraps whatever a handler raises into its ``ClientError``,
+    which Flask answers with 500 (the sagemaker-inference toolkit's ``GenericInferenceToolkitError`` would
+    fare no better: that toolkit serves only multi-model endpoints there). A response object the handler
+    returns is sent as it is, so a bad request keeps its 400 and SageMaker reports it as a ModelError with
+    OriginalStatusCode 400, which the predict function does not retry.
+    """
+    # The container's Flask runs on Werkzeug; only the container calls this function.
+    from werkzeug.wrappers import Response
+
+    status, body = invoke(model, request_body, content_type, accept)
+    return Response(body, status=status, mimetype=_JSON)

@@ -82,6 +82,8 @@ export class WarecastApi {
 /** Loads the page's API settings (the local server writes them; a deployment can host its own file). */
 export async function loadConfig() {
   const res = await fetch("dashboard-config.json", { cache: "no-store" });
+  if (res.status === 403)
+    throw new Error("Not logged in: open the login link that `warecast serve` printed, or log in at /login.");
   if (!res.ok) throw new Error(`dashboard-config.json: HTTP ${res.status}`);
   return res.json();
 }

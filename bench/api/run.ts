@@ -1,48 +1,36 @@
 /**
- * Local API benchmark: latency (p50, p99) and throughput of POST /v1/forecasts for 1 and 100 series per request,
- * with autocannon, against the real local endpoint (model/local_endpoint.py, bootstrap baseline) over the real
- * SageMaker Runtime SDK. The server times every endpoint call, so the report says how much of each request is the
- * endpoint; a second run with an in-process instant endpoint (same handler, no model) is the baseline that shows
- * the API's own cost.
+ * Local API benchmark: latency (p50, p99) and throughput of POST /v1/forecasts at 1, 8 and 50 connections and
+ * with 100 series per request, against the real local endpoint (model/local_endpoint.py: gunicorn workers, the
+ * bootstrap baseline unless --artifact names a trained model.tar.gz) over the real SageMaker Runtime SDK.
  *
- * Usage: nice -n 10 node_modules/.bin/tsx bench/api/run.ts [--duration 10] [--write bench/api/RESULTS.md]
+ * Measured alongside, in the same run and the same way: the same API with an in-process instant endpoint (the
+ * API's own cost) and a trivial server (a Node HTTP server answering a fixed JSON body: what this machine and the
+ * load generator can do at all). The ratios to the trivial server are what carry over from a busy machine.
+ * The load generator (autocannon) runs in its own process, so it does not share the servers' event loop.
+ *
+ * Usage: nice -n 10 node_modules/.bin/tsx bench/api/run.ts [--duration 10] [--artifact model.tar.gz]
+ *        [--write bench/api/RESULTS.md]
  * Data: the bundled pasta sample (118 daily series, last 400 days) as series_state Parquet in bench/out/api/.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { artifactToServe, startEndpointProcess } from "../../cli/local-api/endpoint-process";
-import { startLocalApi } from "../../cli/local-api/server";
+import { promisify } from "node:util";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
+import { artifactToServe, startEndpointProcess } from "../../cli/local-api/endpoint-process";
+import { startLocalApi } from "../../cli/local-api/server";
 import {
   EndpointClient,
   type EndpointRequest,
   type ForecastEndpoint,
 } from "../../functions/predict/endpoint-client";
 import { MemoryServedForecastLog } from "../../functions/predict/served-log";
-
-/** The part of autocannon's API this benchmark uses (the package ships no type declarations). */
-interface AutocannonResult {
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; mean: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require("autocannon") as (options: {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-}) => Promise<AutocannonResult>;
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const args = process.argv.slice(2);
@@ -52,7 +40,24 @@ const flag = (name: string, dflt: string) => {
 };
 const DURATION = Number(flag("--duration", "10"));
 const WRITE = flag("--write", "");
-const CONNECTIONS = 4;
+const ARTIFACT = flag("--artifact", "");
+
+/** The scenarios of issue 17's goals: one series at 1, 8 and 50 connections; 100 series at 1. */
+const SCENARIOS = [
+  { name: "1 series × 1 conn", body: "1", connections: 1 },
+  { name: "1 series × 8 conn", body: "1", connections: 8 },
+  { name: "1 series × 50 conn", body: "1", connections: 50 },
+  { name: "100 series × 1 conn", body: "100", connections: 1 },
+] as const;
+
+/** What autocannon's --json prints (the fields used here). */
+interface AutocannonJson {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; mean: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
 
 /** Wraps an endpoint and sums the time spent in it. */
 class TimedEndpoint implements ForecastEndpoint {
@@ -70,7 +75,7 @@ class TimedEndpoint implements ForecastEndpoint {
   }
 }
 
-/** An endpoint that answers at once with a flat forecast (the baseline: the API's cost without a model). */
+/** An endpoint that answers at once with a flat forecast (the API's cost without a model). */
 const instant: ForecastEndpoint = {
   async invoke(request) {
     return {
@@ -121,18 +126,37 @@ function writeSeriesState(processed: string): string[] {
   const out = spawnSync(
     path.join(repoRoot, ".venv/bin/python"),
     [path.join(repoRoot, "tests/functions/predict_fixtures.py"), processed],
-    {
-      input: JSON.stringify(series),
-      encoding: "utf8",
-    },
+    { input: JSON.stringify(series), encoding: "utf8" },
   );
   if (out.status !== 0) throw new Error(out.stderr);
   return series.map((s) => s.sku);
 }
 
-interface Result {
+/** A server that answers every request with the same small JSON body: the machine's ceiling. */
+async function startTrivialServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const body = JSON.stringify({ status: "ok" });
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Row {
+  server: string;
   scenario: string;
-  endpoint: string;
+  connections: number;
   requests: number;
   rps: number;
   p50: number;
@@ -140,52 +164,75 @@ interface Result {
   mean: number;
   non2xx: number;
   errors: number;
-  endpointShare: number;
-  endpointMsPerRequest: number;
+  endpointMsPerRequest?: number;
+}
+
+const run = promisify(execFile);
+
+/** autocannon in a child process, so the load generator does not share the server's event loop. */
+async function load(url: string, key: string, body: string, connections: number): Promise<AutocannonJson> {
+  const { stdout } = await run(
+    path.join(repoRoot, "node_modules/.bin/autocannon"),
+    [
+      "--json",
+      "--no-progress",
+      "-c",
+      String(connections),
+      "-d",
+      String(DURATION),
+      // Longer than the API's own endpoint budget (20 s), so slow answers are measured, not cut off.
+      "-t",
+      "30",
+      "-m",
+      "POST",
+      "-H",
+      `x-api-key=${key}`,
+      "-H",
+      "content-type=application/json",
+      "-b",
+      body,
+      url,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as AutocannonJson;
 }
 
 async function measure(
+  server: string,
   url: string,
   key: string,
-  body: string,
-  timed: TimedEndpoint,
-  label: string,
-  endpointLabel: string,
-): Promise<Result> {
-  // Warm-up: Parquet decode and caches, the model's first load.
-  for (let i = 0; i < 3; i++)
-    await fetch(`${url}/v1/forecasts`, {
-      method: "POST",
-      headers: { "x-api-key": key, "content-type": "application/json" },
-      body,
-    });
-  timed.totalMs = 0;
-  timed.calls = 0;
-  const r = await autocannon({
-    url: `${url}/v1/forecasts`,
-    method: "POST",
-    headers: { "x-api-key": key, "content-type": "application/json" },
-    body,
-    connections: CONNECTIONS,
-    duration: DURATION,
-    // Longer than the API's own endpoint budget (20 s), so slow answers are measured, not cut off.
-    timeout: 30,
-  });
-  const requests = r.requests.total;
-  const totalLatencyMs = r.latency.mean * requests;
-  return {
-    scenario: label,
-    endpoint: endpointLabel,
-    requests,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    mean: r.latency.mean,
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    endpointShare: totalLatencyMs > 0 ? timed.totalMs / totalLatencyMs : 0,
-    endpointMsPerRequest: timed.calls ? timed.totalMs / timed.calls : 0,
-  };
+  bodies: Record<string, string>,
+  timed?: TimedEndpoint,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const s of SCENARIOS) {
+    // Warm-up: Parquet decode and caches, the model's first load in every worker.
+    for (let i = 0; i < 4; i++)
+      await fetch(url, {
+        method: "POST",
+        headers: { "x-api-key": key, "content-type": "application/json" },
+        body: bodies[s.body],
+      }).then((r) => r.arrayBuffer());
+    if (timed) [timed.totalMs, timed.calls] = [0, 0];
+    const r = await load(url, key, bodies[s.body], s.connections);
+    const row: Row = {
+      server,
+      scenario: s.name,
+      connections: s.connections,
+      requests: r.requests.total,
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      mean: r.latency.mean,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      ...(timed ? { endpointMsPerRequest: timed.calls ? timed.totalMs / timed.calls : 0 } : {}),
+    };
+    console.log(JSON.stringify(row));
+    rows.push(row);
+  }
+  return rows;
 }
 
 // The benchmark measures the API, not EMF lines on stdout.
@@ -196,19 +243,26 @@ const quietObs = () => ({
   tracer: new Tracer({ serviceName: "bench", enabled: false }),
 });
 
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ");
+
 async function main(): Promise<void> {
   const workspace = path.join(repoRoot, "bench/out/api");
   fs.rmSync(path.join(workspace, "processed"), { recursive: true, force: true });
   const skus = writeSeriesState(path.join(workspace, "processed"));
   const bodies = {
-    "1 series": JSON.stringify({ series: [{ warehouse_id: "STORE1", sku: skus[0] }] }),
-    "100 series": JSON.stringify({
+    "1": JSON.stringify({ series: [{ warehouse_id: "STORE1", sku: skus[0] }] }),
+    "100": JSON.stringify({
       series: skus.slice(0, 100).map((sku) => ({ warehouse_id: "STORE1", sku })),
     }),
   };
-  const { artifact } = await artifactToServe(workspace);
+  const artifact = ARTIFACT ? path.resolve(ARTIFACT) : (await artifactToServe(workspace)).artifact;
+  const loadAtStart = loadAverage();
   const ep = await startEndpointProcess(artifact, 0);
-  const results: Result[] = [];
+  const rows: Row[] = [];
   try {
     const real = new TimedEndpoint(
       new EndpointClient(
@@ -228,9 +282,9 @@ async function main(): Promise<void> {
       ),
     );
     const fake = new TimedEndpoint(instant);
-    for (const [endpointLabel, endpoint] of [
-      [`local endpoint (${ep.modelVersion})`, real],
-      ["instant in-process (baseline)", fake],
+    for (const [label, endpoint] of [
+      [`API + local endpoint (${ep.modelVersion}, ${ep.workers} workers)`, real],
+      ["API + instant in-process endpoint", fake],
     ] as const) {
       // Served-forecast logging in memory: the benchmark measures the API path, not gzip writes to disk.
       const api = await startLocalApi({
@@ -242,11 +296,7 @@ async function main(): Promise<void> {
         config: { maxSeriesPerRequest: 100 },
       });
       try {
-        for (const [label, body] of Object.entries(bodies)) {
-          const r = await measure(api.url, api.apiKey, body, endpoint, label, endpointLabel);
-          results.push(r);
-          console.log(JSON.stringify(r));
-        }
+        rows.push(...(await measure(label, `${api.url}/v1/forecasts`, api.apiKey, bodies, endpoint)));
       } finally {
         await api.close();
       }
@@ -254,38 +304,72 @@ async function main(): Promise<void> {
   } finally {
     await ep.stop();
   }
+  const trivial = await startTrivialServer();
+  try {
+    rows.push(...(await measure("trivial server (fixed JSON)", trivial.url, "-", bodies)));
+  } finally {
+    await trivial.close();
+  }
+  const loadAtEnd = loadAverage();
+  report(rows, ep.modelVersion, ep.workers, loadAtStart, loadAtEnd);
+}
+
+function report(rows: Row[], version: string, workers: number, loadAtStart: string, loadAtEnd: string): void {
   const f = (n: number, d = 1) => n.toFixed(d);
+  const trivial = (scenario: string) =>
+    rows.find((r) => r.server.startsWith("trivial") && r.scenario === scenario)!;
   const table = [
-    "| series/request | endpoint | requests | req/s | p50 ms | p99 ms | mean ms | endpoint ms/request | endpoint share | non-2xx | errors |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
-    ...results.map(
-      (r) =>
-        `| ${r.scenario} | ${r.endpoint} | ${r.requests} | ${f(r.rps)} | ${r.p50} | ${r.p99} | ${f(r.mean)} | ${f(r.endpointMsPerRequest)} | ${f(100 * r.endpointShare, 0)}% | ${r.non2xx} | ${r.errors} |`,
-    ),
+    "| server | scenario | requests | req/s | p50 ms | p99 ms | mean ms | endpoint ms/request | req/s ÷ trivial | p99 ÷ trivial | non-2xx | errors |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows.map((r) => {
+      const t = trivial(r.scenario);
+      return `| ${r.server} | ${r.scenario} | ${r.requests} | ${f(r.rps)} | ${r.p50} | ${r.p99} | ${f(r.mean)} | ${r.endpointMsPerRequest === undefined ? "–" : f(r.endpointMsPerRequest)} | ${f(r.rps / t.rps, 3)} | ${f(r.p99 / Math.max(t.p99, 1), 1)} | ${r.non2xx} | ${r.errors} |`;
+    }),
+  ].join("\n");
+  const real = (scenario: string) =>
+    rows.find((r) => r.server.startsWith("API + local") && r.scenario === scenario)!;
+  const one = real("1 series × 1 conn");
+  const eight = real("1 series × 8 conn");
+  const fifty = real("1 series × 50 conn");
+  const hundred = real("100 series × 1 conn");
+  const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  const goals = [
+    "| goal (issue 17, API + local endpoint) | measured | |",
+    "|---|---|---|",
+    `| 1 series, 1 connection: p99 ≤ 20 ms | ${one.p99} ms | ${verdict(one.p99 <= 20)} |`,
+    `| 8 connections: throughput ≥ 1.5 × 1 connection | ${f(eight.rps / one.rps, 2)} × (${f(eight.rps)} vs ${f(one.rps)} req/s) | ${verdict(eight.rps >= 1.5 * one.rps)} |`,
+    `| 100 series per request: p99 ≤ 100 ms | ${hundred.p99} ms | ${verdict(hundred.p99 <= 100)} |`,
+    `| 50 connections: p99 ≤ 1 s, no errors | ${fifty.p99} ms, ${fifty.non2xx} non-2xx, ${fifty.errors} errors | ${verdict(fifty.p99 <= 1000 && fifty.non2xx + fifty.errors === 0)} |`,
   ].join("\n");
   const cpus = os.cpus();
-  const machine = `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, load average at start ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ")}`;
-  console.log(`\n${machine}\n\n${table}`);
-  if (WRITE) {
-    const doc = `# Local API benchmark (bench/api/run.ts)
+  const machine = `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+  console.log(`\n${machine}; load ${loadAtStart} → ${loadAtEnd}\n\n${goals}\n\n${table}`);
+  if (!WRITE) return;
+  const doc = `# Local API benchmark (bench/api/run.ts)
 
-POST /v1/forecasts (horizon 28, quantiles 0.1/0.5/0.9) against the local API, ${CONNECTIONS} connections, ${DURATION} s per
-scenario, autocannon. Data: the bundled pasta sample (118 daily series, last 400 days) as series_state Parquet.
-"endpoint share" is the time the handler spent in the endpoint call (summed on the server) over the total
-request latency. The baseline row uses an in-process endpoint that answers at once, so the difference between
-the two is the model's (and the HTTP hop's) cost and the baseline is the API's own: routing, validation,
-Parquet-backed series state (cached), request building and response mapping.
+POST /v1/forecasts (horizon 28, quantiles 0.1/0.5/0.9, one or 100 series) against the local API, ${DURATION} s per
+scenario, autocannon in a child process. Data: the bundled pasta sample (118 daily series, last 400 days) as
+series_state Parquet. Three servers are measured in the same run, one after the other, with the same load:
 
-Machine: ${machine}. Run with \`nice -n 10 node_modules/.bin/tsx bench/api/run.ts --write bench/api/RESULTS.md\`
-on a machine shared with other work, so absolute numbers are noisy; the ratios within one run are the result.
+- **API + local endpoint**: \`warecast serve\`'s path: the API handler, the SageMaker Runtime SDK, and
+  model/local_endpoint.py (gunicorn, ${workers} worker processes, model ${version}).
+- **API + instant in-process endpoint**: the same API with an endpoint that answers at once: the API's own cost
+  (routing, validation, series state, request building, response mapping).
+- **trivial server**: a Node HTTP server answering a fixed JSON body: the ceiling of this machine and load
+  generator. "÷ trivial" columns compare each row with it in the same scenario; they carry over from a busy machine
+  better than the absolute numbers.
+
+"endpoint ms/request" is the time the handler spent in the endpoint call, averaged on the server.
+
+Machine: ${machine}. Load average (1 / 5 / 15 min) ${loadAtStart} at start, ${loadAtEnd} at end. Run with
+\`nice -n 10 node_modules/.bin/tsx bench/api/run.ts --write bench/api/RESULTS.md\` under the shared heavy-job lock,
+on a machine shared with other work: the absolute numbers are pessimistic; re-run on a quiet machine.
+
+${goals}
 
 ${table}
 `;
-    fs.writeFileSync(path.resolve(repoRoot, WRITE), doc);
-  }
+  fs.writeFileSync(path.resolve(repoRoot, WRITE), doc);
 }
 
 main().catch((err) => {

@@ -1,16 +1,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { EndpointProcess } from "../local-api/endpoint-process";
 import type { LocalApi } from "../local-api/server";
 import { needs } from "../setup";
-import { portNumber } from "../usage";
+import { portNumber, positiveInteger } from "../usage";
 
 interface ServeFlags {
   workspace: string;
   port: number;
   endpointPort: number;
+  endpointWorkers?: number;
   logFormat: "text" | "json";
+}
+
+/** An option parser for the endpoint's worker count (1-64). */
+function workerCount(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 64) throw new InvalidArgumentError("expected 1 to 64 workers.");
+  return n;
 }
 
 export interface Serving {
@@ -18,6 +26,7 @@ export interface Serving {
   readonly api: LocalApi;
   /** True when no trained model exists and the bootstrap baseline is served. */
   readonly bootstrap: boolean;
+  /** The dashboard's one-time login URL (it sets the browser's session cookie, then opens the page). */
   readonly dashboardUrl: string;
   stop(): Promise<void>;
 }
@@ -37,16 +46,20 @@ export async function startServing(opts: {
   workspace: string;
   port: number;
   endpointPort: number;
+  /** Endpoint worker processes (default: one per CPU, as the SageMaker container). */
+  endpointWorkers?: number;
   logs?: ServeLogs;
 }): Promise<Serving> {
   // Loaded here, not at the top: the API's handlers and the AWS SDK take a while to load, and --help should not.
   const [
     { dashboardHandler },
+    { DashboardLogin },
     { localApiKey },
     { artifactToServe, startEndpointProcess },
     { startLocalApi },
   ] = await Promise.all([
     import("../demo/dashboard"),
+    import("../demo/dashboard-login"),
     import("../local-api/api-key"),
     import("../local-api/endpoint-process"),
     import("../local-api/server"),
@@ -54,8 +67,10 @@ export async function startServing(opts: {
   const { requestLog, sinkObservability } = await import("../local-api/log-sink");
   const workspace = path.resolve(opts.workspace);
   const { artifact, bootstrap } = await artifactToServe(workspace);
-  const endpoint = await startEndpointProcess(artifact, opts.endpointPort);
-  const dashboard = dashboardHandler({ apiBase: "", apiKey: localApiKey(workspace) });
+  const endpoint = await startEndpointProcess(artifact, opts.endpointPort, { workers: opts.endpointWorkers });
+  const apiKey = localApiKey(workspace);
+  const login = new DashboardLogin(apiKey);
+  const dashboard = dashboardHandler({ apiBase: "", apiKey }, login);
   let obs;
   let logRequest: ReturnType<typeof requestLog> | undefined;
   if (opts.logs) {
@@ -88,7 +103,7 @@ export async function startServing(opts: {
     endpoint,
     api,
     bootstrap,
-    dashboardUrl: `${api.url}/`,
+    dashboardUrl: `${api.url}${login.loginPath}`,
     stop: async () => {
       await api.close();
       await endpoint.stop();
@@ -107,9 +122,9 @@ export async function servingText(s: Serving, workspace: string): Promise<string
   const key = `-H "x-api-key: ${api.apiKey}"`;
   return [
     `model     ${endpoint.modelVersion}${s.bootstrap ? " (bootstrap baseline: run `warecast train` for the trained model)" : ""}`,
-    `endpoint  ${endpoint.url}`,
+    `endpoint  ${endpoint.url}   (${endpoint.workers} worker process${endpoint.workers === 1 ? "" : "es"})`,
     `API       ${api.url}   (key in ${path.join(path.resolve(workspace), "api-key")})`,
-    `dashboard ${s.dashboardUrl}`,
+    `dashboard ${s.dashboardUrl}   (one-time login link; another browser logs in at /login with the key)`,
     "",
     `  curl ${key} ${api.url}/v1/health`,
     `  curl ${key} ${api.url}/v1/series`,
@@ -146,6 +161,11 @@ export function register(program: Command): void {
       )
         .choices(["text", "json"])
         .default("text"),
+    )
+    .option(
+      "--endpoint-workers <n>",
+      "endpoint worker processes (default: SAGEMAKER_MODEL_SERVER_WORKERS, else one per CPU)",
+      workerCount,
     )
     .hook("preAction", needs("python"))
     .action(async (flags: ServeFlags) => {

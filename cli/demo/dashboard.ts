@@ -1,6 +1,9 @@
 import * as fs from "node:fs/promises";
 import type * as http from "node:http";
 import * as path from "node:path";
+import { problemResult } from "../../functions/predict/http";
+import { PROBLEMS, problemType } from "../../functions/predict/problem";
+import type { DashboardLogin } from "./dashboard-login";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const WEB_DIR = path.join(repoRoot, "web");
@@ -40,21 +43,33 @@ export function webFile(urlPath: string): string | undefined {
 }
 
 /**
- * The dashboard's routes in front of the local API (startLocalApi's `extraHandler`): GET of web/ files and of
- * `/dashboard-config.json`; everything else (the /v1 API) falls through. The config hands the page the local API
- * key: the server listens on 127.0.0.1 only, where the key file is readable anyway.
+ * The dashboard's routes in front of the local API (startLocalApi's `extraHandler`): `/login` (DashboardLogin),
+ * GET of web/ files and of `/dashboard-config.json`; everything else (the /v1 API) falls through. The config
+ * hands the page the local API key, so only a logged-in browser gets it (a session cookie); the page files
+ * themselves hold nothing secret.
  */
 export function dashboardHandler(
   config: DashboardConfig,
+  login: DashboardLogin,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> {
   return async (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return false;
-    const urlPath = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const urlPath = url.pathname;
     if (urlPath.startsWith("/v1/")) return false;
+    if (await login.handle(req, res, url)) return true;
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
     if (urlPath === "/dashboard-config.json") {
-      const body = JSON.stringify(config);
-      res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : body);
+      const result = login.hasSession(req)
+        ? { statusCode: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify(config) }
+        : problemResult({
+            type: problemType("forbidden"),
+            title: PROBLEMS.forbidden.title,
+            status: 403,
+            detail:
+              "Not logged in: open the login link `warecast serve` printed, or log in at /login with the API key.",
+          });
+      res.writeHead(result.statusCode, { ...result.headers, "Cache-Control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : result.body);
       return true;
     }
     const file = webFile(urlPath);

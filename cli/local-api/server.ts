@@ -14,7 +14,7 @@ import type { PredictDeps } from "../../functions/predict/deps";
 import { EndpointClient, type ForecastEndpoint } from "../../functions/predict/endpoint-client";
 import { storeModelMetrics } from "../../functions/predict/model-route";
 import { problemResult, type ApiResult } from "../../functions/predict/http";
-import { PROBLEMS, problemType, type ProblemKind } from "../../functions/predict/problem";
+import { PROBLEMS, clip, problemType, type ProblemKind } from "../../functions/predict/problem";
 import { SinkServedForecastLog, type ServedForecastLog } from "../../functions/predict/served-log";
 import type { OpenApiDoc } from "../../functions/predict/spec";
 import { LocalStoreSink } from "../../functions/producer/local-store-sink";
@@ -24,8 +24,12 @@ import { InProcessJobQueue } from "./job-queue";
 import { loadParquetDecoder } from "./parquet";
 import { loadOpenApi } from "./spec";
 
-/** API Gateway's payload limit: larger bodies answer 413 before reaching the handler, as in AWS. */
+/** API Gateway's limits (REST APIs): a larger body, URL or header set never reaches the handler there either. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_URL_CHARS = 8192;
+const MAX_HEADER_BYTES = 10 * 1024;
+/** Node's own header parser limit, above API Gateway's so this server answers those limits itself, as problems. */
+const PARSER_HEADER_BYTES = 128 * 1024;
 export const LOCAL_ENDPOINT_NAME = "warecast-local";
 
 export interface LocalApiOptions {
@@ -130,6 +134,88 @@ function send(res: http.ServerResponse, result: ApiResult): void {
   res.end(result.body);
 }
 
+/** A whole HTTP/1.1 response as bytes, for a socket Node's parser gave up on (no ServerResponse exists). */
+function rawResponse(result: ApiResult): string {
+  const headers = {
+    ...(result.headers as Record<string, string>),
+    "Content-Length": Buffer.byteLength(result.body),
+  };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  return [
+    `HTTP/1.1 ${result.statusCode} ${http.STATUS_CODES[result.statusCode]}`,
+    ...lines,
+    "Connection: close",
+    "",
+    result.body,
+  ].join("\r\n");
+}
+
+/** Bytes of the request's headers as sent (names, values and separators), API Gateway's measure. */
+function headerBytes(req: http.IncomingMessage): number {
+  let n = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    n += req.rawHeaders[i].length + req.rawHeaders[i + 1].length + 4;
+  return n;
+}
+
+/**
+ * The request's Host must be this server (127.0.0.1 or localhost on its port): a page elsewhere that points its
+ * own name at 127.0.0.1 (DNS rebinding) is refused, so it can reach neither the API nor the dashboard's login.
+ */
+function hostAllowed(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
+/**
+ * What API Gateway refuses before anything else, as problems: a URL over 8,192 characters (414), headers over
+ * 10 KiB (431); and what only this server checks: a Host other than itself (403).
+ */
+function frontDoor(req: http.IncomingMessage, port: number, requestId: string): ApiResult | undefined {
+  const url = req.url ?? "/";
+  if (url.length > MAX_URL_CHARS) {
+    const detail = `The URL is ${url.length} characters; at most ${MAX_URL_CHARS} are accepted.`;
+    return gatewayProblem("uriTooLong", detail, requestId);
+  }
+  const headers = headerBytes(req);
+  if (headers > MAX_HEADER_BYTES) {
+    const detail = `The headers are ${headers} bytes; at most ${MAX_HEADER_BYTES} are accepted.`;
+    return gatewayProblem("headersTooLarge", detail, requestId);
+  }
+  if (!hostAllowed(req.headers.host, port)) {
+    const host = req.headers.host === undefined ? "missing" : `"${clip(req.headers.host)}"`;
+    const detail = `The Host header is ${host}; this server is 127.0.0.1:${port} (or localhost:${port}).`;
+    return gatewayProblem("forbidden", detail, requestId);
+  }
+  return undefined;
+}
+
+/**
+ * Answers a request the handler never sees. A body it may still be sending is not read: the connection closes
+ * after the answer instead of draining up to 10 MB nobody will use.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, result: ApiResult): void {
+  const hasBody =
+    Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+  if (hasBody && !req.complete) {
+    res.setHeader("Connection", "close");
+    res.once("finish", () => req.destroy());
+  }
+  send(res, result);
+}
+
+/** The request's body, up to MAX_BODY_BYTES; undefined when it is longer (413 before it is all read). */
+async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /**
  * Starts the local API: the same predict handler behind a Node HTTP server on 127.0.0.1, with an API key
  * check in front (the gateway's job in AWS), the local endpoint through the real SageMaker Runtime SDK with an
@@ -196,27 +282,34 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     }),
   );
 
-  const server = http.createServer((req, res) => {
+  let port = 0;
+  // What API Gateway does before the function runs, in its order: limits of the request line and headers, the
+  // key, then the body's size. The key check needs only the headers, so an unauthenticated body is never read.
+  const server = http.createServer({ maxHeaderSize: PARSER_HEADER_BYTES }, (req, res) => {
     const requestId = randomUUID();
     void (async () => {
-      if (options.extraHandler && (await options.extraHandler(req, res))) return;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) {
-          send(res, gatewayProblem("tooLarge", `The body exceeds ${MAX_BODY_BYTES} bytes.`, requestId));
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk as Buffer);
-      }
-      const given = req.headers["x-api-key"];
-      if (!keyMatches(Array.isArray(given) ? given[0] : given, apiKey)) {
-        send(res, gatewayProblem("forbidden", "Missing or invalid API key (x-api-key header).", requestId));
+      const refused = frontDoor(req, port, requestId);
+      if (refused) {
+        refuse(req, res, refused);
         return;
       }
-      send(res, await handlePredict(toProxyEvent(req, Buffer.concat(chunks), requestId), deps));
+      if (options.extraHandler && (await options.extraHandler(req, res))) return;
+      const given = req.headers["x-api-key"];
+      if (!keyMatches(Array.isArray(given) ? given[0] : given, apiKey)) {
+        refuse(
+          req,
+          res,
+          gatewayProblem("forbidden", "Missing or invalid API key (x-api-key header).", requestId),
+        );
+        return;
+      }
+      const body = await readBody(req);
+      if (body === undefined) {
+        const detail = `The body is over ${MAX_BODY_BYTES} bytes, the most one request may carry.`;
+        refuse(req, res, gatewayProblem("bodyTooLarge", detail, requestId));
+        return;
+      }
+      send(res, await handlePredict(toProxyEvent(req, body, requestId), deps));
     })().catch((err: unknown) => {
       obs.logger.error("local API failure", { error: err as Error });
       if (!res.headersSent)
@@ -224,11 +317,28 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       else res.destroy();
     });
   });
+  // Node's parser gave up on a request (headers or URL past even its own limit, or malformed HTTP): answer as a
+  // problem too, where Node would send an empty body. Anything else (a reset, a timeout) just closes.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || !err.code?.startsWith("HPE_")) {
+      socket.destroy();
+      return;
+    }
+    const result =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? gatewayProblem(
+            "headersTooLarge",
+            `The request line and headers are over ${PARSER_HEADER_BYTES} bytes.`,
+            randomUUID(),
+          )
+        : gatewayProblem("invalid", `The request is not valid HTTP (${err.code}).`, randomUUID());
+    socket.end(rawResponse(result));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8080, "127.0.0.1", () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     apiKey,

@@ -51,9 +51,11 @@ export function forecastModelOptions(cfg: Pick<StackConfig, "model" | "endpoint"
             kind: "serverless",
             memorySizeMb: e.serverlessMemoryMiB,
             maxConcurrency: e.serverlessMaxConcurrency,
+            modelServerWorkers: e.modelServerWorkers,
           }
         : {
             kind: "instance",
+            modelServerWorkers: e.modelServerWorkers,
             instanceType: e.instanceType,
             minInstances: e.minInstances,
             maxInstances: e.maxInstances,

@@ -82,7 +82,7 @@ export function pythonJson(value: unknown): string {
 /** The SageMaker inference entry script of every artifact (model/artifact.py `_ENTRY`). */
 export const INFERENCE_ENTRY =
   '"""SageMaker entry point: the handler functions live in model.inference."""\n' +
-  "from model.inference import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n";
+  "from model.inference import model_fn, transform_fn  # noqa: F401\n";
 
 export const BOOTSTRAP_KIND = "bootstrap-baseline";
 

@@ -26,6 +26,9 @@ export const FRAMEWORK_IMAGE_CONTENTS = {
     scipy: "1.17.0",
     pyarrow: "17.0.0",
     "sagemaker-training": "4.8.0",
+    "sagemaker-containers": "2.8.6.post2",
+    Flask: "1.1.1",
+    Werkzeug: "2.0.3",
   },
 } as const;
 

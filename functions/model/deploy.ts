@@ -29,17 +29,23 @@ export type DeployResult =
   | { readonly action: "updating"; readonly endpointConfig: string; readonly blueGreen: boolean }
   | { readonly action: "already-serving" | "already-rolling-out"; readonly endpointConfig: string };
 
-/** Script-mode inference environment of the framework container. */
+/**
+ * Script-mode inference environment of the framework container. Its model server is gunicorn with
+ * `SAGEMAKER_MODEL_SERVER_WORKERS` worker processes (one request at a time each), the worker model the local
+ * endpoint (model/local_endpoint.py) runs too.
+ */
 export function inferenceEnvironment(
   entryPoint: string,
   sourceDirUri: string,
   region: string,
+  modelServerWorkers: number,
 ): Record<string, string> {
   return {
     SAGEMAKER_PROGRAM: entryPoint,
     SAGEMAKER_SUBMIT_DIRECTORY: sourceDirUri,
     SAGEMAKER_REGION: region,
     SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+    SAGEMAKER_MODEL_SERVER_WORKERS: String(modelServerWorkers),
   };
 }
 

@@ -124,6 +124,8 @@ const promoteSchema = () =>
      * this is `/opt/ml/model/code`: every version is served by the code that trained it.
      */
     inferenceCodeDir: z.string().min(1),
+    /** Model server worker processes per container (SAGEMAKER_MODEL_SERVER_WORKERS), as the bootstrap model's. */
+    modelServerWorkers: z.number().int().min(1).max(64),
     kmsKeyArn: arn(),
     region: z.string().min(1),
     gate: gateSchemaOf(),

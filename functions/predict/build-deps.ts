@@ -8,8 +8,8 @@ import { ItemMasterReader } from "./item-master";
 import type { ModelMetricsSource } from "./model-route";
 import type { ObjectStore } from "./object-store";
 import { SeriesStateReader, type ParquetDecoder } from "./series-state";
-import type { ServedForecastLog } from "./served-log";
-import { ApiSchemas, type OpenApiDoc } from "./spec";
+import { ServedLogTally, type ServedForecastLog } from "./served-log";
+import { ApiSchemas, withRequestLimits, type OpenApiDoc } from "./spec";
 
 export interface PredictDepsInput {
   /** api/openapi.yaml, parsed. */
@@ -34,14 +34,21 @@ export interface PredictDepsInput {
 
 /** Wires the handler's dependencies the same way in Lambda and in local mode. */
 export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
+  const config = validatePredictConfig(input.config);
+  const schemas = new ApiSchemas(withRequestLimits(input.spec, config), input.ajv);
+  if (schemas.errors("Horizon", config.defaultHorizonDays).length > 0)
+    throw new Error(
+      `PredictConfig.defaultHorizonDays (${config.defaultHorizonDays}) is not a Horizon the API accepts`,
+    );
   return {
-    config: validatePredictConfig(input.config),
-    schemas: new ApiSchemas(input.spec, input.ajv),
+    config,
+    schemas,
     seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
     itemMaster: new ItemMasterReader(input.processed),
     endpoint: input.endpoint,
     modelProbe: {},
     servedLog: input.servedLog,
+    servedLogTally: new ServedLogTally(),
     processed: input.processed,
     jobs: new ForecastJobs(input.jobsStore, input.jobQueue, { linkTtlSeconds: input.linkTtlSeconds ?? 3600 }),
     obs: input.obs,

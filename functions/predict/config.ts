@@ -5,12 +5,15 @@
 export interface PredictConfig {
   /** Series per synchronous call (POST /v1/forecasts, /v1/recommendations); more answer 413. */
   readonly maxSeriesPerRequest: number;
+  /**
+   * Series per endpoint call: a larger batch is split into calls made at once, which the endpoint's worker
+   * processes (or instances) forecast in parallel.
+   */
+  readonly endpointSeriesPerCall: number;
   /** Series per bulk job. */
   readonly maxSeriesPerJob: number;
-  /** Horizon when the request gives none. */
+  /** Horizon when the request gives none (the largest a request may ask is the spec's Horizon maximum). */
   readonly defaultHorizonDays: number;
-  /** Largest horizon accepted (the spec's own ceiling is 366). */
-  readonly maxHorizonDays: number;
   /** Quantiles when the request gives none. */
   readonly defaultQuantiles: readonly number[];
   /** Per-attempt timeout of InvokeEndpoint, in ms. */
@@ -35,9 +38,9 @@ export interface PredictConfig {
 
 export const DEFAULT_PREDICT_CONFIG: PredictConfig = {
   maxSeriesPerRequest: 100,
+  endpointSeriesPerCall: 50,
   maxSeriesPerJob: 100_000,
   defaultHorizonDays: 28,
-  maxHorizonDays: 90,
   defaultQuantiles: [0.1, 0.5, 0.9],
   endpointTimeoutMs: 8_000,
   endpointMaxAttempts: 3,
@@ -61,16 +64,13 @@ export function validatePredictConfig(c: PredictConfig): PredictConfig {
   };
   positiveInt("maxSeriesPerRequest", c.maxSeriesPerRequest);
   positiveInt("maxSeriesPerJob", c.maxSeriesPerJob);
+  positiveInt("endpointSeriesPerCall", c.endpointSeriesPerCall);
   positiveInt("defaultHorizonDays", c.defaultHorizonDays);
-  positiveInt("maxHorizonDays", c.maxHorizonDays);
   positiveInt("endpointTimeoutMs", c.endpointTimeoutMs);
   positiveInt("endpointMaxAttempts", c.endpointMaxAttempts);
   positiveInt("endpointBudgetMs", c.endpointBudgetMs);
   if (c.maxSeriesPerRequest > 1000)
     throw new Error("PredictConfig.maxSeriesPerRequest must be <= 1000 (the endpoint's limit)");
-  if (c.maxHorizonDays > 366) throw new Error("PredictConfig.maxHorizonDays must be <= 366");
-  if (c.defaultHorizonDays > c.maxHorizonDays)
-    throw new Error("PredictConfig.defaultHorizonDays must be <= maxHorizonDays");
   if (c.endpointBudgetMs >= 29_000)
     throw new Error("PredictConfig.endpointBudgetMs must be under API Gateway's 29 s");
   if (c.defaultQuantiles.length === 0 || c.defaultQuantiles.some((q) => !(q > 0 && q < 1)))

@@ -7,7 +7,7 @@ import type { ItemMasterReader } from "./item-master";
 import type { ObjectStore } from "./object-store";
 import type { ModelMetricsSource } from "./model-route";
 import type { ParquetDecoder, SeriesStateReader } from "./series-state";
-import type { ServedForecastLog } from "./served-log";
+import type { ServedForecastLog, ServedLogTally } from "./served-log";
 import type { ApiSchemas } from "./spec";
 
 /** Everything the predict handler uses, built once per cold start and injected (tests pass fakes). */
@@ -21,6 +21,8 @@ export interface PredictDeps {
   /** The last model probe (health and model routes); mutable, one per deps. */
   readonly modelProbe: ModelProbeCache;
   readonly servedLog: ServedForecastLog;
+  /** What the served-forecast log did since this instance started (shown by /v1/health). */
+  readonly servedLogTally: ServedLogTally;
   /** The processed store (ETL run manifests under runs/). */
   readonly processed: ObjectStore;
   readonly jobs: ForecastJobs;

@@ -1,27 +1,22 @@
 import type { PredictDeps, RequestContext } from "./deps";
-import {
-  forecast,
-  logServed,
-  servedRecords,
-  toSeriesForecasts,
-  type SeriesRequest,
-} from "./forecast-service";
+import { forecast, logServed, toSeriesForecasts, type SeriesRequest } from "./forecast-service";
 import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
-import { ApiProblem, invalidField, type FieldError } from "./problem";
+import { ApiProblem, clip, type FieldError } from "./problem";
 import type { ForecastRequestBody } from "./types";
 
-/** Horizon and quantiles of a request, with config defaults and the stack's own horizon ceiling. */
+/** Horizon and quantiles of a request (already checked against the spec), with the config's defaults. */
 export function resolveOptions(
   deps: PredictDeps,
   horizon: number | undefined,
   quantiles: readonly number[] | undefined,
-  field: string,
 ): { horizon: number; quantiles: number[] } {
-  const h = horizon ?? deps.config.defaultHorizonDays;
-  if (h > deps.config.maxHorizonDays)
-    throw invalidField(`${field}/horizon`, `must be <= ${deps.config.maxHorizonDays}`);
   const q = [...(quantiles ?? deps.config.defaultQuantiles)].sort((a, b) => a - b);
-  return { horizon: h, quantiles: q };
+  return { horizon: horizon ?? deps.config.defaultHorizonDays, quantiles: q };
+}
+
+/** A query value as the number it spells (sign, decimals, exponent), else the text: the schema then says why. */
+function queryNumber(text: string): number | string {
+  return /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
 }
 
 /**
@@ -55,13 +50,12 @@ async function answer(
   ctx: RequestContext,
   items: readonly SeriesRequest[],
   options: { horizon: number; quantiles: number[] },
-  fieldPrefix: string,
 ): Promise<ApiResult> {
-  const outcome = await forecast(deps, items, options, fieldPrefix);
+  const outcome = await forecast(deps, items, options);
   const forecasts = toSeriesForecasts(outcome);
   deps.obs.metrics.addMetric("SeriesForecast", "Count", forecasts.length);
   deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
-  await logServed(deps, servedRecords(ctx, outcome.response.model_version, forecasts));
+  await logServed(deps, ctx, outcome.response.model_version, forecasts);
   return jsonResult(200, {
     request_id: ctx.requestId,
     model_version: outcome.response.model_version,
@@ -87,8 +81,8 @@ export async function createForecasts(
     limit,
     tooManyForOneCall(limit),
   );
-  const options = resolveOptions(deps, body.horizon, body.quantiles, "/body");
-  return answer(deps, ctx, body.series, options, "/body/series");
+  const options = resolveOptions(deps, body.horizon, body.quantiles);
+  return answer(deps, ctx, body.series, options);
 }
 
 /** `quantiles=0.1,0.5,0.9` (form style, not exploded) and `horizon=14` → typed values, or field errors. */
@@ -100,18 +94,18 @@ export function parseForecastQuery(
   const out: { horizon?: number; quantiles?: number[] } = {};
   const known = new Set(["horizon", "quantiles"]);
   for (const k of Object.keys(query ?? {})) {
-    if (!known.has(k)) errors.push({ field: `/query/${k}`, message: "is not a known parameter" });
+    if (!known.has(k)) errors.push({ field: `/query/${clip(k)}`, message: "is not a known parameter" });
   }
   const h = query?.horizon;
   if (h !== undefined) {
-    const n = /^\d+$/.test(h) ? Number(h) : NaN;
-    errors.push(...deps.schemas.errors("Horizon", Number.isNaN(n) ? h : n, "/query/horizon"));
-    if (errors.length === 0) out.horizon = n;
+    const n = queryNumber(h);
+    const hErrors = deps.schemas.errors("Horizon", n, "/query/horizon");
+    errors.push(...hErrors);
+    if (hErrors.length === 0) out.horizon = n as number;
   }
   const q = query?.quantiles;
   if (q !== undefined) {
-    const parts = q.split(",").map((s) => s.trim());
-    const values = parts.map((s) => (/^\d*\.?\d+$/.test(s) ? Number(s) : s));
+    const values = q.split(",").map(queryNumber);
     const qErrors = deps.schemas.errors("Quantiles", values, "/query/quantiles");
     errors.push(...qErrors);
     if (qErrors.length === 0) out.quantiles = values as number[];
@@ -139,6 +133,6 @@ export async function getForecast(
 ): Promise<ApiResult> {
   checkSeriesPath(deps, params);
   const query = parseForecastQuery(deps, event.queryStringParameters);
-  const options = resolveOptions(deps, query.horizon, query.quantiles, "/query");
-  return answer(deps, ctx, [{ warehouse_id: params.warehouseId, sku: params.sku }], options, "/path");
+  const options = resolveOptions(deps, query.horizon, query.quantiles);
+  return answer(deps, ctx, [{ warehouse_id: params.warehouseId, sku: params.sku }], options);
 }

@@ -1,7 +1,7 @@
 import type { SeriesForecastOut } from "./types";
 import type { EndpointCallStats, EndpointResponse, EndpointSeries, EndpointWindow } from "./endpoint-client";
 import type { PredictDeps, RequestContext } from "./deps";
-import { ApiProblem, type FieldError, type SeriesKey } from "./problem";
+import { ApiProblem, type SeriesKey } from "./problem";
 import { seriesKey, type SeriesState } from "./series-state";
 import type { ServedForecastRecord } from "./served-log";
 
@@ -38,44 +38,31 @@ function daysBetween(from: string, to: string): number {
 }
 
 /**
- * Planned promo/price by date → the endpoint's step-aligned `future` arrays (step 1 = the period after the
- * last data date). Gaps are null (unknown); a date outside the horizon is the client's mistake, named by field.
+ * Planned promo/price by date → the endpoint's step-aligned `future` arrays (step 1 = the period after the last
+ * data date; a date counts for the period that contains it, so for a weekly series any day of its week). Steps
+ * not listed are null (unknown). A plan may reach beyond the forecast: days outside its steps are not used. When
+ * several days fall on one step, promo is true if any says so and the last price given counts.
  */
 export function futureArrays(
   state: SeriesState,
   future: readonly FutureDay[] | undefined,
   horizon: number,
-  field: string,
-): { future?: EndpointSeries["future"]; errors: FieldError[] } {
-  if (!future || future.length === 0) return { errors: [] };
+): EndpointSeries["future"] | undefined {
+  if (!future || future.length === 0) return undefined;
   const period = state.freq === "W" ? 7 : 1;
   const promo: (boolean | null)[] = [];
   const price: (number | null)[] = [];
-  const errors: FieldError[] = [];
-  const seen = new Set<number>();
-  future.forEach((day, i) => {
-    const diff = daysBetween(state.end_date, day.date);
-    const step = diff / period;
-    if (!Number.isInteger(step) || step < 1 || step > horizon) {
-      errors.push({
-        field: `${field}/${i}/date`,
-        message: `must be one of the ${horizon} forecast ${period === 7 ? "weeks" : "days"} after the series' last data date ${state.end_date} (${addDays(state.end_date, period)} to ${addDays(state.end_date, horizon * period)})`,
-      });
-      return;
-    }
-    if (seen.has(step)) {
-      errors.push({ field: `${field}/${i}/date`, message: `repeats ${day.date}` });
-      return;
-    }
-    seen.add(step);
+  for (const day of future) {
+    const step = Math.ceil(daysBetween(state.end_date, day.date) / period);
+    if (step < 1 || step > horizon) continue;
     while (promo.length < step) {
       promo.push(null);
       price.push(null);
     }
-    if (day.promo !== undefined) promo[step - 1] = day.promo;
+    if (day.promo !== undefined) promo[step - 1] = promo[step - 1] === true || day.promo;
     if (day.price !== undefined) price[step - 1] = day.price;
-  });
-  return { future: { promo, price }, errors };
+  }
+  return promo.length > 0 ? { promo, price } : undefined;
 }
 
 function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]): EndpointSeries {
@@ -119,30 +106,57 @@ export async function loadStates(deps: PredictDeps, items: readonly SeriesKey[])
   return states;
 }
 
-/** Validates covariates, calls the endpoint once for all series, and checks every series came back. */
+/**
+ * The model that answered every one of a request's endpoint calls. Calls answered by two versions (a promotion
+ * landed in between) cannot make one answer: 503, retry at once.
+ */
+export function oneModel(responses: readonly EndpointResponse[]): { version: string; kind: string } {
+  const versions = [...new Set(responses.map((r) => r.model_version))];
+  if (versions.length > 1) {
+    throw new ApiProblem(
+      "unavailable",
+      `The model changed during the request (${versions.join(", ")}); retry.`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  return { version: responses[0].model_version, kind: responses[0].model_kind };
+}
+
+/**
+ * Aligns planned covariates, calls the endpoint for all series, and checks every series came back. A batch of
+ * more than `endpointSeriesPerCall` series goes out as that many calls at once, so the endpoint's worker
+ * processes forecast it in parallel instead of one of them taking it all.
+ */
 export async function forecast(
   deps: PredictDeps,
   items: readonly SeriesRequest[],
   options: ForecastOptions,
-  fieldPrefix: string,
 ): Promise<ForecastOutcome> {
   const states = await loadStates(deps, items);
-  const errors: FieldError[] = [];
-  const series = states.map((state, i) => {
-    const f = futureArrays(state, items[i].future, options.horizon, `${fieldPrefix}/${i}/future`);
-    errors.push(...f.errors);
-    return toEndpointSeries(state, f.future);
-  });
-  if (errors.length > 0)
-    throw new ApiProblem("invalid", "Planned covariates fall outside the horizon.", { errors });
+  const series = states.map((state, i) =>
+    toEndpointSeries(state, futureArrays(state, items[i].future, options.horizon)),
+  );
   const freq = states.every((s) => s.freq === "W") ? "W" : "D";
-  const { response, stats } = await deps.endpoint.invoke({
-    freq,
-    horizon: options.horizon,
-    quantiles: options.quantiles,
-    ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
-    series,
-  });
+  const per = deps.config.endpointSeriesPerCall;
+  const calls = await Promise.all(
+    Array.from({ length: Math.ceil(series.length / per) }, (_, c) =>
+      deps.endpoint.invoke({
+        freq,
+        horizon: options.horizon,
+        quantiles: options.quantiles,
+        ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
+        series: series.slice(c * per, (c + 1) * per),
+      }),
+    ),
+  );
+  oneModel(calls.map((c) => c.response));
+  const response = { ...calls[0].response, series: calls.flatMap((c) => c.response.series) };
+  const stats = {
+    attempts: calls.reduce((n, c) => n + c.stats.attempts, 0),
+    elapsedMs: Math.max(...calls.map((c) => c.stats.elapsedMs)),
+  };
   const ids = new Set(response.series.map((s) => s.id));
   const missing = series.filter((s) => !ids.has(s.id));
   if (missing.length > 0) {
@@ -170,7 +184,7 @@ export function toSeriesForecasts(outcome: ForecastOutcome): SeriesForecastOut[]
 }
 
 /** One served-forecast record per (series, date). */
-export function servedRecords(
+function servedRecords(
   ctx: RequestContext,
   modelVersion: string,
   forecasts: readonly SeriesForecastOut[],
@@ -191,18 +205,30 @@ export function servedRecords(
   );
 }
 
-/** Logs served forecasts; a failure is logged and counted, never fails the client's request. */
-export async function logServed(deps: PredictDeps, records: ServedForecastRecord[]): Promise<void> {
+/**
+ * Logs served forecasts; a failure never fails the client's request, but is logged, counted in the
+ * ServedForecastLogFailures metric and shown by /v1/health (deps.servedLogTally).
+ */
+export async function logServed(
+  deps: PredictDeps,
+  ctx: RequestContext,
+  modelVersion: string,
+  forecasts: readonly SeriesForecastOut[],
+): Promise<void> {
   const { logger, metrics } = deps.obs;
+  const records = servedRecords(ctx, modelVersion, forecasts);
+  const now = ctx.now;
   try {
     const out = await deps.servedLog.write(records);
     metrics.addMetric("ServedForecastRecords", "Count", out.delivered);
     if (out.failed > 0) {
       metrics.addMetric("ServedForecastLogFailures", "Count", out.failed);
       logger.error("served-forecast log refused records", { failed: out.failed, reasons: out.reasons });
-    }
+      deps.servedLogTally.lost(out.delivered, out.failed, out.reasons.join("; ") || "refused", now);
+    } else deps.servedLogTally.succeeded(out.delivered);
   } catch (err) {
     metrics.addMetric("ServedForecastLogFailures", "Count", records.length);
     logger.error("served-forecast log failed", { error: err as Error });
+    deps.servedLogTally.lost(0, records.length, err instanceof Error ? err.message : String(err), now);
   }
 }

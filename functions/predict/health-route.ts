@@ -84,12 +84,19 @@ export async function modelHealth(deps: PredictDeps, now: Date): Promise<ModelHe
 
 export async function getHealth(deps: PredictDeps, ctx: RequestContext): Promise<ApiResult> {
   const [model, data] = await Promise.all([modelHealth(deps, ctx.now), dataHealth(deps, ctx.now)]);
+  const servedLog = deps.servedLogTally;
   const status =
     !model.available || !data.available
       ? "unavailable"
-      : data.stale || model.kind === "bootstrap-baseline"
+      : data.stale || model.kind === "bootstrap-baseline" || servedLog.failing
         ? "degraded"
         : "ok";
   deps.obs.metrics.addMetric("HealthOk", "Count", status === "ok" ? 1 : 0);
-  return jsonResult(200, { status, checked_at: ctx.now.toISOString(), model, data });
+  return jsonResult(200, {
+    status,
+    checked_at: ctx.now.toISOString(),
+    model,
+    data,
+    served_log: servedLog.view(),
+  });
 }

@@ -41,12 +41,17 @@ export function jsonResult(
   };
 }
 
-export function problemResult(problem: ProblemBody, retryAfterSeconds?: number): ApiResult {
+/** A problem response; `retryAfterSeconds` sets Retry-After (429, 503), `allow` the Allow header of a 405. */
+export function problemResult(
+  problem: ProblemBody,
+  { retryAfterSeconds, allow }: { retryAfterSeconds?: number; allow?: readonly string[] } = {},
+): ApiResult {
   const headers: Record<string, string> = {
     "Content-Type": PROBLEM_CONTENT_TYPE,
     "Cache-Control": "no-store",
   };
   if (retryAfterSeconds !== undefined)
     headers["Retry-After"] = String(Math.max(1, Math.round(retryAfterSeconds)));
+  if (allow !== undefined) headers.Allow = allow.join(", ");
   return { statusCode: problem.status, headers, body: JSON.stringify(problem) };
 }

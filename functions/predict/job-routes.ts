@@ -4,7 +4,7 @@ import type { PredictDeps, RequestContext } from "./deps";
 import { parseCountedBody, resolveOptions } from "./forecast-routes";
 import { loadStates } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
-import { ApiProblem, invalidField, type SeriesKey } from "./problem";
+import { ApiProblem, clip, type SeriesKey } from "./problem";
 import type { ForecastJobRequestBody } from "./types";
 
 export async function createForecastJob(
@@ -21,10 +21,7 @@ export async function createForecastJob(
     limit,
     (count) => `${count} series in one job; at most ${limit} are allowed.`,
   );
-  if ((body.series === undefined) === (body.warehouse_ids === undefined)) {
-    throw invalidField("/body", "must give exactly one of warehouse_ids and series");
-  }
-  const options = resolveOptions(deps, body.horizon, body.quantiles, "/body");
+  const options = resolveOptions(deps, body.horizon, body.quantiles);
   let series: SeriesKey[];
   if (body.series) {
     await loadStates(deps, body.series);
@@ -35,11 +32,15 @@ export async function createForecastJob(
         retryAfterSeconds: deps.config.retryAfterSeconds,
       });
     }
-    const states = await deps.seriesState.list(body.warehouse_ids);
+    const warehouses = [...new Set(body.warehouse_ids)];
+    const states = await deps.seriesState.list(warehouses);
     const present = new Set(states.map((s) => s.warehouse_id));
-    const unknown = (body.warehouse_ids ?? []).filter((w) => !present.has(w));
+    const unknown = warehouses.filter((w) => !present.has(w));
     if (unknown.length > 0)
-      throw new ApiProblem("notFound", `No series in warehouse(s) ${unknown.join(", ")}.`);
+      throw new ApiProblem(
+        "notFound",
+        `No series in warehouse(s) ${clip(unknown.slice(0, 5).join(", "), 200)}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ""}.`,
+      );
     series = states.map((s) => ({ warehouse_id: s.warehouse_id, sku: s.sku }));
     if (series.length > limit) {
       throw new ApiProblem(

@@ -33,7 +33,10 @@ export const PROBLEMS = {
   unknownSeries: { slug: "unknown-series", title: "Unknown series", status: 404 },
   methodNotAllowed: { slug: "method-not-allowed", title: "Method not allowed", status: 405 },
   tooLarge: { slug: "too-many-series", title: "Too many series", status: 413 },
+  bodyTooLarge: { slug: "body-too-large", title: "Body too large", status: 413 },
+  uriTooLong: { slug: "uri-too-long", title: "URI too long", status: 414 },
   unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
+  headersTooLarge: { slug: "headers-too-large", title: "Request headers too large", status: 431 },
   throttled: { slug: "throttled", title: "Too many requests", status: 429 },
   internal: { slug: "internal", title: "Internal error", status: 500 },
   badGateway: { slug: "bad-gateway", title: "Bad gateway", status: 502 },
@@ -60,6 +63,8 @@ export class ApiProblem extends Error {
       unknown_series?: SeriesKey[];
       limit?: number;
       retryAfterSeconds?: number;
+      /** The methods the path allows (a 405's Allow header). */
+      allow?: readonly string[];
     } = {},
   ) {
     const message = `${PROBLEMS[kind].title}: ${detail}`;
@@ -74,20 +79,23 @@ export class ApiProblem extends Error {
   }
 
   body(requestId?: string, instance?: string): ProblemBody {
-    const { retryAfterSeconds: _retry, ...fields } = this.extra;
+    const { retryAfterSeconds: _retry, allow: _allow, ...fields } = this.extra;
     return {
       type: problemType(this.kind),
       title: PROBLEMS[this.kind].title,
       status: this.status,
       detail: this.detail,
-      ...(instance ? { instance } : {}),
+      ...(instance ? { instance: clip(instance, 200) } : {}),
       ...(requestId ? { request_id: requestId } : {}),
       ...fields,
     };
   }
 }
 
-/** Shorthand for a 400 naming one field. */
-export function invalidField(field: string, message: string): ApiProblem {
-  return new ApiProblem("invalid", `${field} ${message}`, { errors: [{ field, message }] });
+/**
+ * A value a client sent, fit to echo in an error: at most `max` characters, and says how long it was when cut,
+ * so a 10,000-character id or path does not come back whole.
+ */
+export function clip(value: string, max = 64): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
 }

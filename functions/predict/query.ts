@@ -1,5 +1,5 @@
 import type { ApiEvent } from "./http";
-import { ApiProblem, type FieldError } from "./problem";
+import { ApiProblem, clip, type FieldError } from "./problem";
 
 /**
  * The query of a GET route with only optional integer parameters: unknown names and values out of
@@ -14,7 +14,7 @@ export function intQuery(
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) {
     const spec = Object.hasOwn(params, k) ? params[k] : undefined;
     if (!spec) {
-      errors.push({ field: `/query/${k}`, message: "is not a known parameter" });
+      errors.push({ field: `/query/${clip(k)}`, message: "is not a known parameter" });
       continue;
     }
     const n = /^\d+$/.test(v ?? "") ? Number(v) : NaN;

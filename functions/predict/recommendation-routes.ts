@@ -1,9 +1,9 @@
 import { RISK_GRID, recommend, type DemandDistribution, type ReplenishmentInputs } from "../replenishment";
 import type { PredictDeps, RequestContext } from "./deps";
 import { parseCountedBody, tooManyForOneCall } from "./forecast-routes";
-import { forecast, loadStates, logServed, servedRecords, toSeriesForecasts } from "./forecast-service";
+import { forecast, loadStates, logServed, oneModel, toSeriesForecasts } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
-import { ApiProblem, type FieldError } from "./problem";
+import { ApiProblem } from "./problem";
 import { seriesKey } from "./series-state";
 import type { RecommendationItemBody, RecommendationRequestBody } from "./types";
 
@@ -17,17 +17,19 @@ export function protectionWindowName(days: number): string {
   return `protection_${days}`;
 }
 
-/** Inputs for one item: request > item master > last known on hand (series_state) > stack defaults. */
+/**
+ * Inputs for one item: request > item master > last known on hand (series_state) > stack defaults. On hand with
+ * neither a request value, an item master value nor an inventory snapshot is 0 (source `default`): the advice is
+ * then what to order for an empty shelf, and `inputs.sources` says so.
+ */
 async function resolveInputs(
   deps: PredictDeps,
   item: RecommendationItemBody,
   onHandFromData: number | null,
-  field: string,
-): Promise<{ inputs: ReplenishmentInputs; sources: Record<InputField, Source>; errors: FieldError[] }> {
+): Promise<{ inputs: ReplenishmentInputs; sources: Record<InputField, Source> }> {
   const master = await deps.itemMaster.defaultsFor(item.warehouse_id, item.sku);
   const defaults = deps.config.replenishmentDefaults;
   const sources = {} as Record<InputField, Source>;
-  const errors: FieldError[] = [];
   const pick = (name: InputField, fallback: number | undefined, fallbackSource: Source): number => {
     const fromRequest = item[name];
     if (fromRequest !== undefined) {
@@ -39,7 +41,7 @@ async function resolveInputs(
       sources[name] = "item_master";
       return fromMaster;
     }
-    sources[name] = fallbackSource;
+    sources[name] = fallback === undefined ? "default" : fallbackSource;
     return fallback ?? 0;
   };
   const inputs: ReplenishmentInputs = {
@@ -51,25 +53,25 @@ async function resolveInputs(
     moq: pick("moq", defaults.moq, "default"),
     pack_size: pick("pack_size", defaults.pack_size, "default"),
   };
-  if (item.on_hand === undefined && sources.on_hand === "series_state" && onHandFromData === null) {
-    errors.push({
-      field: `${field}/on_hand`,
-      message: "is required: the data has no inventory snapshot for this series",
-    });
+  return { inputs, sources };
+}
+
+/** The endpoint computes at most this many windows per call (schemas/endpoint.schema.json). */
+const MAX_WINDOWS = 20;
+
+/**
+ * Item indices grouped so that each group's protection intervals fit one endpoint call's windows. An interval
+ * of 0 days (lead time + review period = 0) needs no window, only the daily means: it joins the first group.
+ */
+export function windowGroups(protections: readonly number[]): number[][] {
+  const distinct = [...new Set(protections)].sort((a, b) => a - b);
+  const windowed = distinct.filter((p) => p > 0);
+  const groups: number[][] = [];
+  for (let g = 0; g === 0 || g < windowed.length; g += MAX_WINDOWS) {
+    const members = [...windowed.slice(g, g + MAX_WINDOWS), ...(g === 0 ? [0] : [])];
+    groups.push(protections.flatMap((p, i) => (members.includes(p) ? [i] : [])));
   }
-  const protection = inputs.lead_time_days + inputs.review_period_days;
-  if (protection < 1) {
-    errors.push({
-      field: `${field}/review_period_days`,
-      message: "lead_time_days + review_period_days must be at least 1",
-    });
-  } else if (protection > deps.config.maxHorizonDays) {
-    errors.push({
-      field: `${field}/lead_time_days`,
-      message: `lead_time_days + review_period_days must be <= ${deps.config.maxHorizonDays} (the forecast horizon limit)`,
-    });
-  }
-  return { inputs, sources, errors };
+  return groups.filter((group) => group.length > 0);
 }
 
 export async function createRecommendations(
@@ -89,63 +91,62 @@ export async function createRecommendations(
 
   const states = await loadStates(deps, body.items);
   const resolved = await Promise.all(
-    body.items.map((item, i) => resolveInputs(deps, item, states[i].on_hand, `/body/items/${i}`)),
+    body.items.map((item, i) => resolveInputs(deps, item, states[i].on_hand)),
   );
-  const errors = resolved.flatMap((r) => r.errors);
-  if (errors.length > 0) throw new ApiProblem("invalid", "Some items cannot be advised on.", { errors });
-
-  const protections = [
-    ...new Set(resolved.map((r) => r.inputs.lead_time_days + r.inputs.review_period_days)),
-  ];
-  const horizon = Math.min(
-    deps.config.maxHorizonDays,
-    Math.max(deps.config.defaultHorizonDays, ...protections),
-  );
+  const protections = resolved.map((r) => r.inputs.lead_time_days + r.inputs.review_period_days);
   const levels = new Set<number>(RISK_GRID);
   for (const r of resolved) if (levels.size < MAX_LEVELS) levels.add(r.inputs.service_level);
-  const outcome = await forecast(
-    deps,
-    body.items.map((i) => ({ warehouse_id: i.warehouse_id, sku: i.sku })),
-    {
-      horizon,
-      quantiles: [...levels].sort((a, b) => a - b),
-      windows: protections.map((p) => ({ name: protectionWindowName(p), start: 1, end: p })),
-    },
-    "/body/items",
+  const quantiles = [...levels].sort((a, b) => a - b);
+
+  // One forecast per group of up to MAX_WINDOWS protection intervals, in parallel. The horizon covers the
+  // group's longest interval (the spec bounds each at 180 + 180 days, within the endpoint's 366).
+  const advice: { method: string; advice: ReturnType<typeof recommend> }[] = new Array(body.items.length);
+  const outcomes = await Promise.all(
+    windowGroups(protections).map(async (group) => {
+      const intervals = [...new Set(group.map((i) => protections[i]))].filter((p) => p > 0);
+      const outcome = await forecast(
+        deps,
+        group.map((i) => ({ warehouse_id: body.items[i].warehouse_id, sku: body.items[i].sku })),
+        {
+          horizon: Math.max(deps.config.defaultHorizonDays, ...intervals),
+          quantiles,
+          windows: intervals.map((p) => ({ name: protectionWindowName(p), start: 1, end: p })),
+        },
+      );
+      const byId = new Map(outcome.response.series.map((s) => [s.id, s]));
+      group.forEach((i, k) => {
+        const state = outcome.states[k];
+        const s = byId.get(seriesKey(state.warehouse_id, state.sku))!;
+        // No protection interval (lead time + review period 0): no window, the daily means only.
+        let dist: DemandDistribution | undefined;
+        if (protections[i] > 0) {
+          const window = s.windows.find((w) => w.name === protectionWindowName(protections[i]));
+          if (!window)
+            throw new ApiProblem("badGateway", `The forecast endpoint returned no window for ${s.id}.`);
+          dist = { kind: "window_quantiles", mean: window.mean, quantiles: window.quantiles };
+        }
+        const means = s.forecast.map((f) => f.mean);
+        advice[i] = { method: s.method, advice: recommend(resolved[i].inputs, dist, means) };
+      });
+      deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
+      return outcome;
+    }),
   );
-  const byId = new Map(outcome.response.series.map((s) => [s.id, s]));
-  const recommendations = outcome.states.map((state, i) => {
-    const { inputs, sources } = resolved[i];
-    const s = byId.get(seriesKey(state.warehouse_id, state.sku))!;
-    const p = inputs.lead_time_days + inputs.review_period_days;
-    const window = s.windows.find((w) => w.name === protectionWindowName(p));
-    if (!window) throw new ApiProblem("badGateway", `The forecast endpoint returned no window for ${s.id}.`);
-    const dist: DemandDistribution = {
-      kind: "window_quantiles",
-      mean: window.mean,
-      quantiles: window.quantiles,
-    };
-    const advice = recommend(
-      inputs,
-      dist,
-      s.forecast.map((f) => f.mean),
-    );
-    return {
-      warehouse_id: state.warehouse_id,
-      sku: state.sku,
-      method: s.method,
-      inputs: { ...inputs, sources },
-      ...advice,
-    };
-  });
-  deps.obs.metrics.addMetric("Recommendations", "Count", recommendations.length);
-  deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
+  const model = oneModel(outcomes.map((o) => o.response));
   // Advice rests on a forecast: log it too, so its accuracy is measured like any other served forecast.
-  await logServed(deps, servedRecords(ctx, outcome.response.model_version, toSeriesForecasts(outcome)));
+  for (const outcome of outcomes) await logServed(deps, ctx, model.version, toSeriesForecasts(outcome));
+  const recommendations = body.items.map((_item, i) => ({
+    warehouse_id: states[i].warehouse_id,
+    sku: states[i].sku,
+    method: advice[i].method,
+    inputs: { ...resolved[i].inputs, sources: resolved[i].sources },
+    ...advice[i].advice,
+  }));
+  deps.obs.metrics.addMetric("Recommendations", "Count", recommendations.length);
   return jsonResult(200, {
     request_id: ctx.requestId,
-    model_version: outcome.response.model_version,
-    model_kind: outcome.response.model_kind,
+    model_version: model.version,
+    model_kind: model.kind,
     generated_at: ctx.now.toISOString(),
     recommendations,
   });

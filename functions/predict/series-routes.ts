@@ -2,7 +2,7 @@ import type { PredictDeps } from "./deps";
 import { checkSeriesPath } from "./forecast-routes";
 import { addDays } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
-import { ApiProblem, type FieldError } from "./problem";
+import { ApiProblem, clip, type FieldError } from "./problem";
 import { intQuery } from "./query";
 import type { SeriesState } from "./series-state";
 
@@ -13,7 +13,8 @@ export async function listSeries(deps: PredictDeps, event: ApiEvent): Promise<Ap
   const errors: FieldError[] = [];
   const query = event.queryStringParameters ?? {};
   for (const k of Object.keys(query))
-    if (k !== "warehouse_id") errors.push({ field: `/query/${k}`, message: "is not a known parameter" });
+    if (k !== "warehouse_id")
+      errors.push({ field: `/query/${clip(k)}`, message: "is not a known parameter" });
   const warehouse = query.warehouse_id;
   if (warehouse !== undefined) errors.push(...deps.schemas.errors("Id", warehouse, "/query/warehouse_id"));
   if (errors.length > 0)

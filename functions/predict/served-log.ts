@@ -63,6 +63,43 @@ export class SinkServedForecastLog implements ServedForecastLog {
   }
 }
 
+/**
+ * What this API instance's served-forecast log has done since it started: `/v1/health` shows it, so a log that
+ * refuses records is seen where the API's health is read, not only in the logs and the metric. Plain fields only:
+ * it lives in the deps a Lambda builds at cold start.
+ */
+export class ServedLogTally {
+  delivered = 0;
+  failed = 0;
+  /** True while the most recent write lost records; the next complete write clears it. */
+  failing = false;
+  lastFailureAt: string | undefined = undefined;
+  lastFailure: string | undefined = undefined;
+
+  succeeded(delivered: number): void {
+    this.delivered += delivered;
+    this.failing = false;
+  }
+
+  lost(delivered: number, failed: number, reason: string, at: Date): void {
+    this.delivered += delivered;
+    this.failed += failed;
+    this.failing = true;
+    this.lastFailureAt = at.toISOString();
+    this.lastFailure = reason.slice(0, 200);
+  }
+
+  /** The `served_log` part of the Health response. */
+  view(): Record<string, unknown> {
+    return {
+      records_logged: this.delivered,
+      records_failed: this.failed,
+      failing: this.failing,
+      ...(this.lastFailureAt ? { last_failure_at: this.lastFailureAt, last_failure: this.lastFailure } : {}),
+    };
+  }
+}
+
 /** A log that keeps records in memory (tests, and `serve --no-log`). */
 export class MemoryServedForecastLog implements ServedForecastLog {
   readonly records: ServedForecastRecord[] = [];

@@ -1,6 +1,6 @@
 import type Ajv from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { ApiProblem, type FieldError } from "./problem";
+import { ApiProblem, clip, type FieldError } from "./problem";
 
 /** The parts of an OpenAPI 3.0 document this module reads. The document itself is api/openapi.yaml, parsed. */
 export interface OpenApiDoc {
@@ -41,12 +41,30 @@ function toFieldError(prefix: string, e: ErrorObject): FieldError {
   if (e.keyword === "required") field += `/${(e.params as { missingProperty: string }).missingProperty}`;
   if (e.keyword === "required") message = "is required";
   if (e.keyword === "additionalProperties") {
-    field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
+    field += `/${clip((e.params as { additionalProperty: string }).additionalProperty)}`;
     message = "is not a known field";
   }
   if (e.keyword === "enum")
     message += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
+  const alternatives =
+    e.keyword === "oneOf" && Array.isArray(e.schema) ? (e.schema as { required?: string[] }[]) : [];
+  if (alternatives.length > 0 && alternatives.every((a) => a.required?.length === 1))
+    message = `must have exactly one of ${alternatives.map((a) => a.required![0]).join(", ")}`;
   return { field: field || "/", message };
+}
+
+/**
+ * Field errors of one validation, at most 20. A failed `oneOf` is one error naming its alternatives: the
+ * alternatives' own errors (each "is required") would only repeat it.
+ */
+function toFieldErrors(prefix: string, errors: readonly ErrorObject[]): FieldError[] {
+  const oneOf = errors.filter((e) => e.keyword === "oneOf");
+  const insideOneOf = (e: ErrorObject) =>
+    oneOf.some((o) => e.instancePath === o.instancePath && e.schemaPath.startsWith(`${o.schemaPath}/`));
+  return errors
+    .filter((e) => !insideOneOf(e))
+    .slice(0, 20)
+    .map((e) => toFieldError(prefix, e));
 }
 
 /**
@@ -86,7 +104,7 @@ export class ApiSchemas {
     const fn = this.compiled(name);
     if (fn(value)) return [];
     // allErrors lists one error per failing keyword; a field with several gets several messages, which is fine.
-    return (fn.errors ?? []).slice(0, 20).map((e) => toFieldError(prefix, e));
+    return toFieldErrors(prefix, fn.errors ?? []);
   }
 
   /** Returns the value typed as T, or throws a 400 problem listing every field error. */
@@ -106,8 +124,29 @@ export class ApiSchemas {
       this.fragments.set(schema, fn);
     }
     if (fn(value)) return [];
-    return (fn.errors ?? []).map((e) => toFieldError(prefix, e));
+    return toFieldErrors(prefix, fn.errors ?? []);
   }
+}
+
+/** The request arrays whose size the stack sets: one call's series (and items), one job's series. */
+export interface RequestLimits {
+  readonly maxSeriesPerRequest: number;
+  readonly maxSeriesPerJob: number;
+}
+
+/**
+ * The spec as one stack serves it: api/openapi.yaml states the default limits (100 series per call, 100,000 per
+ * job); a stack with others gets a copy whose `maxItems` are its own. The handler validates with it and API
+ * Gateway imports it, so both enforce exactly what the served document says.
+ */
+export function withRequestLimits(spec: OpenApiDoc, limits: RequestLimits): OpenApiDoc {
+  const copy = JSON.parse(JSON.stringify(spec)) as OpenApiDoc;
+  const props = (name: string) =>
+    (copy.components.schemas[name] as { properties: Record<string, { maxItems?: number }> }).properties;
+  props("ForecastRequest").series.maxItems = limits.maxSeriesPerRequest;
+  props("RecommendationRequest").items.maxItems = limits.maxSeriesPerRequest;
+  props("ForecastJobRequest").series.maxItems = limits.maxSeriesPerJob;
+  return copy;
 }
 
 /** One route of the spec: its method, path template and a matcher that extracts path parameters. */
@@ -115,6 +154,8 @@ export interface Route {
   readonly method: string;
   readonly template: string;
   readonly operationId: string;
+  /** The operation takes a request body (which must then be JSON). */
+  readonly hasBody: boolean;
   match(path: string): Record<string, string> | undefined;
 }
 
@@ -137,6 +178,7 @@ export function routesOf(spec: OpenApiDoc): Route[] {
         method: method.toUpperCase(),
         template,
         operationId: op.operationId,
+        hasBody: op.requestBody !== undefined,
         match(path: string) {
           const m = regex.exec(path);
           if (!m) return undefined;

@@ -47,9 +47,10 @@ interface OpenObject {
 
 /**
  * Writes records to a directory in the layout Firehose gives the raw bucket: gzip'd NDJSON objects under
- * `<prefix>dt=<UTC arrival date>/`. Each object is written to `<root>/.tmp/` and renamed into place when
- * complete, so a reader (the ETL) never sees a partial object. A new object starts when the buffer size is
- * reached or the UTC date changes.
+ * `<prefix>dt=<UTC arrival date>/`. Each object is written to a temp file of its own in `<root>/.tmp/` and
+ * renamed into place when complete (rename is atomic on one file system), so a reader (the ETL) never sees a
+ * partial object. Many sinks share the staging directory at once (the local API opens one per request), so no
+ * sink ever removes it. A new object starts when the buffer size is reached or the UTC date changes.
  */
 export class LocalStoreSink implements EventSink {
   readonly description: string;
@@ -102,8 +103,6 @@ export class LocalStoreSink implements EventSink {
   async close(): Promise<void> {
     await this.queue;
     await this.finish();
-    // The temp directory is only a staging area; leave no empty clutter in the store.
-    await fs.promises.rmdir(path.join(this.root, ".tmp")).catch(() => undefined);
   }
 
   private async write(batch: readonly EncodedRecord[]): Promise<BatchOutcome> {

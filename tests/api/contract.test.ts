@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 /** The spec itself: every example validates against its schema, every operation is implemented, refs resolve. */
 import { createApiAjv } from "../../functions/predict/ajv";
-import { ApiSchemas, HTTP_METHODS, routesOf } from "../../functions/predict/spec";
+import { ApiSchemas, HTTP_METHODS, routesOf, withRequestLimits } from "../../functions/predict/spec";
 import { spec } from "../functions/predict-support";
 
 const schemas = new ApiSchemas(spec, createApiAjv());
@@ -107,5 +107,20 @@ describe("api/openapi.yaml", () => {
     expect(
       schemas.errors("RecommendationItem", { warehouse_id: "W", sku: "S", pack_size: 0 }, "/body"),
     ).toEqual([{ field: "/body/pack_size", message: "must be >= 1" }]);
+  });
+});
+
+describe("withRequestLimits", () => {
+  it("gives a stack's copy of the spec its own array limits, leaving the document as written", () => {
+    const stack = withRequestLimits(spec, { maxSeriesPerRequest: 250, maxSeriesPerJob: 5000 });
+    const schemas250 = new ApiSchemas(stack, createApiAjv());
+    const series = (n: number) => Array.from({ length: n }, () => ({ warehouse_id: "W", sku: "S" }));
+    expect(schemas250.errors("ForecastRequest", { series: series(250) })).toEqual([]);
+    expect(schemas250.errors("ForecastRequest", { series: series(251) })).toEqual([
+      { field: "/series", message: "must NOT have more than 250 items" },
+    ]);
+    expect(schemas250.errors("ForecastJobRequest", { series: series(5001) })).toHaveLength(1);
+    expect(schemas.errors("ForecastRequest", { series: series(101) })).toHaveLength(1);
+    expect(schemas.errors("ForecastRequest", { series: series(100) })).toEqual([]);
   });
 });

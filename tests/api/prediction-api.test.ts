@@ -92,7 +92,9 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form OpenAPI document
     const doc = json(api.inputs.body) as Record<string, any>;
     expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(spec.paths).sort());
-    expect(doc.components.schemas.ForecastRequest).toEqual(spec.components.schemas.ForecastRequest);
+    expect(doc.components.schemas.ForecastRequest.required).toEqual(
+      (spec.components.schemas.ForecastRequest as { required: string[] }).required,
+    );
     const post = doc.paths["/v1/forecasts"].post;
     expect(post["x-amazon-apigateway-integration"]).toMatchObject({ type: "aws_proxy", httpMethod: "POST" });
     expect(post["x-amazon-apigateway-integration"].uri).toContain(":lambda:path/2015-03-31/functions/");
@@ -117,6 +119,31 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       type: "integer",
       minimum: 1,
     });
+  });
+
+  it("routes every other method of a path to the function (405 with Allow there), and keeps the HTTP limits' problems", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form OpenAPI document
+    const doc = json(one(run(), "aws:apigateway/restApi:RestApi").inputs.body) as Record<string, any>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- path items of that document
+    for (const [path, item] of Object.entries(doc.paths) as [string, Record<string, any>][]) {
+      const any = item["x-amazon-apigateway-any-method"];
+      expect(any["x-amazon-apigateway-integration"]).toEqual(
+        (item.get ?? item.post)["x-amazon-apigateway-integration"],
+      );
+      expect(any.security).toEqual([{ api_key: [] }]);
+      expect(any.parameters.map((p: { name: string }) => p.name)).toEqual(
+        [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]),
+      );
+    }
+    const tooLarge = doc["x-amazon-apigateway-gateway-responses"].REQUEST_TOO_LARGE;
+    expect(tooLarge.statusCode).toBe("413");
+    expect(
+      JSON.parse(tooLarge.responseTemplates["application/json"].replace("$context.requestId", "r")).type,
+    ).toBe("https://warecast.dev/problems/body-too-large");
+    // The document carries the stack's per-call limit, the one the function enforces.
+    const limit = Number(run().config["warecast:apiMaxSeriesPerRequest"] ?? 100);
+    expect(doc.components.schemas.ForecastRequest.properties.series.maxItems).toBe(limit);
+    expect(doc.components.schemas.RecommendationRequest.properties.items.maxItems).toBe(limit);
   });
 
   it("throttles and caps each key by the stack's config, and every method needs a key", () => {

@@ -7,8 +7,9 @@
  *   (moto), extracts it to <root>/opt/ml/code and runs sagemaker_program with the SM_* variables and the
  *   hyperparameters as `--name value`; SageMaker then packs <root>/opt/ml/model as model.tar.gz;
  * - serving: that model.tar.gz and the bootstrap model.tar.gz built at deploy time are extracted to a model
- *   directory and served through inference.py's model_fn / input_fn / predict_fn / output_fn as the container
- *   does (tests/support/sagemaker/serve.py), with the Model's environment (SAGEMAKER_PROGRAM, …).
+ *   directory and served through inference.py's model_fn and transform_fn by the container's serving stack
+ *   (sagemaker-containers' Transformer and Flask Worker: tests/support/sagemaker/serve.py), with the Model's
+ *   environment (SAGEMAKER_PROGRAM, …); a request that breaks the contract gets 400 there.
  * What differs from SageMaker is in docs/model-operations.md ("Artifact tests").
  */
 import { createHash } from "node:crypto";
@@ -224,7 +225,9 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
     for (const dir of ["model", "output/data", "checkpoints"])
       fs.mkdirSync(path.join(ml, dir), { recursive: true });
 
-    const res = await exec(path.join(CONTAINER_VENV, "bin", "train"), [], {
+    // The image's `train` command: sagemaker-training's entry (sagemaker-containers, the serving toolkit, installs
+    // a `train` script of its own that would run the same module through its older trainer).
+    const res = await exec(CONTAINER_PYTHON, ["-m", "sagemaker_training.cli.train"], {
       cwd: root,
       env: {
         PATH: `${path.join(CONTAINER_VENV, "bin")}:${process.env.PATH}`,
@@ -290,7 +293,7 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
   });
 
   it.each(["trained", "bootstrap"])(
-    "serves the %s model.tar.gz through inference.py as the scikit-learn container does",
+    "serves the %s model.tar.gz through inference.py as the scikit-learn container does, bad requests as 400",
     async (which) => {
       const container = bootstrapModel().inputs.primaryContainer as {
         modelDataUrl: string;
@@ -314,8 +317,13 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
           { id: "W0/NEW", history: { start: "2024-03-28", units: [2, 0, 3] } },
         ],
       };
+      const json = "application/json";
       const requests = [
-        { body: JSON.stringify(body), content_type: "application/json", accept: "application/json" },
+        { body: JSON.stringify(body), content_type: json, accept: json },
+        // Requests that break the contract: a 400 from the container, not a 500 (model/inference.py transform_fn).
+        { body: JSON.stringify({ ...body, horizon: -1 }), content_type: json, accept: json },
+        { body: "{not json", content_type: json, accept: json },
+        { body: "freq=D", content_type: "text/csv", accept: json },
       ];
       const res = await exec(
         CONTAINER_PYTHON,
@@ -332,8 +340,25 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
         },
       );
       if (res.code !== 0) throw new Error(`serving exited with ${res.code}:\n${res.output.slice(-5000)}`);
-      const [response] = JSON.parse(res.stdout) as { status: number; body: string; error?: string }[];
-      expect(response).toMatchObject({ status: 200, content_type: "application/json" });
+      const [response, ...refused] = JSON.parse(res.stdout) as {
+        status: number;
+        content_type: string;
+        body: string;
+      }[];
+      expect(response).toMatchObject({ status: 200, content_type: json });
+      expect(refused.map((r) => [r.status, r.content_type, JSON.parse(r.body)])).toEqual([
+        [
+          400,
+          json,
+          { error: "invalid_request", message: expect.stringMatching(/^horizon: must be an integer/) },
+        ],
+        [400, json, { error: "invalid_request", message: expect.stringMatching(/^request: not valid JSON/) }],
+        [
+          400,
+          json,
+          { error: "invalid_request", message: "content type must be application/json, got 'text/csv'" },
+        ],
+      ]);
 
       const schema = JSON.parse(
         fs.readFileSync(path.join(REPO_ROOT, "schemas", "endpoint.schema.json"), "utf8"),

@@ -1,10 +1,7 @@
-/** `warecast demo` pieces that need no pipeline run: input routing, the clean start, the dashboard's static routes. */
+/** `warecast demo` pieces that need no pipeline run: input routing, the clean start, the report tables. */
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dashboardHandler, webFile } from "../../cli/demo/dashboard";
 import { backtestTable, timingTable } from "../../cli/demo/report";
 import { cleanWorkspace, importArgs, importStageArgs } from "../../cli/demo/stages";
 import { buildProgram } from "../../cli/main";
@@ -88,47 +85,4 @@ it("prints the backtest table in the report's order and the stage times with a t
       { stage: "train", seconds: 2 },
     ]).split("\n"),
   ).toEqual(["  etl          1.3 s", "  train        2.0 s", "  total        3.3 s"]);
-});
-
-describe("dashboard routes in front of the API", () => {
-  let server: http.Server;
-  let base: string;
-
-  beforeAll(async () => {
-    const handler = dashboardHandler({ apiBase: "", apiKey: "secret" });
-    server = http.createServer((req, res) => {
-      void Promise.resolve(handler(req, res)).then((handled) => {
-        if (!handled) {
-          res.writeHead(418);
-          res.end("api");
-        }
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
-
-  it("serves the page, its scripts, Chart.js from the npm package and the config with the key", async () => {
-    const page = await fetch(`${base}/`);
-    expect(page.headers.get("content-type")).toMatch(/text\/html/);
-    expect(await page.text()).toContain('<canvas id="demand-chart"');
-    expect((await fetch(`${base}/app.js`)).headers.get("content-type")).toMatch(/javascript/);
-    const chart = await fetch(`${base}/vendor/chart.umd.min.js`);
-    expect(chart.status).toBe(200);
-    expect((await chart.text()).length).toBeGreaterThan(100_000);
-    expect(await (await fetch(`${base}/dashboard-config.json`)).json()).toEqual({
-      apiBase: "",
-      apiKey: "secret",
-    });
-  });
-
-  it("leaves the API, other methods, unknown files and anything outside web/ to the API server", async () => {
-    for (const p of ["/v1/health", "/nope.js", "/..%2fpackage.json", "/%2e%2e/README.md", "/x.exe"])
-      expect((await fetch(`${base}${p}`)).status).toBe(418);
-    expect((await fetch(`${base}/`, { method: "POST", body: "x" })).status).toBe(418);
-    expect(webFile("/../package.json")).toBeUndefined();
-    expect(webFile("/%E0%A4%A")).toBeUndefined();
-  });
 });

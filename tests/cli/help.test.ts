@@ -33,6 +33,8 @@ describe("warecast CLI", () => {
       [["etl", "--driver-memory", "lots"], "argument 'lots' is invalid. expected a size like 4g or 2048m."],
       [["train", "--freq", "M"], "argument 'M' is invalid. Allowed choices are D, W."],
       [["model", "pin", "--endpoint", "e", "--version", "two", "--reason", "x"], "argument 'two' is invalid"],
+      [["serve", "--endpoint-workers", "0"], "argument '0' is invalid. expected a positive integer."],
+      [["serve", "--endpoint-workers", "65"], "argument '65' is invalid. expected 1 to 64 workers."],
       [["backtest"], "error: required option '--data <path>' not specified"],
       [["smoke"], "pass --stack <name>, or --url and --api-key"],
       [

@@ -140,6 +140,8 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
         SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
         SAGEMAKER_REGION: REGION,
         SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+        // The stack's model server workers: prod's ml.m5.large has 2 vCPUs, dev's serverless container 1.
+        SAGEMAKER_MODEL_SERVER_WORKERS: stack === "prod" ? "2" : "1",
       },
     });
     expect(run().outputs.bootstrapVersion).toMatch(/^bootstrap-[0-9a-f]{12}$/);
@@ -203,6 +205,8 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     });
     expect(retrainSettings(run()).jobNamePrefix).toBe(prefix);
     expect(promoteSettings(run()).gate).toEqual({ metric: "wape", tolerance: 0.02 });
+    // Promoted models are served with the bootstrap model's worker count.
+    expect(promoteSettings(run()).modelServerWorkers).toBe(stack === "prod" ? 2 : 1);
   });
 
   it("decides deferred promotions again when this stack's endpoint changes state", () => {

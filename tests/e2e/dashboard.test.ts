@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { dashboardHandler } from "../../cli/demo/dashboard";
+import { DashboardLogin } from "../../cli/demo/dashboard-login";
 import { startLocalApi, type LocalApi } from "../../cli/local-api/server";
 import { MemoryServedForecastLog } from "../../functions/predict/served-log";
 import { ARTIFACTS_DIR, launchBrowser } from "../support/browser";
@@ -114,10 +115,14 @@ beforeAll(async () => {
   const endpoint = new FakeEndpoint();
   endpoint.modelVersion = VERSION;
   let apiKey = "";
+  let login: DashboardLogin | undefined;
   const dashboard = (
     req: Parameters<ReturnType<typeof dashboardHandler>>[0],
     res: Parameters<ReturnType<typeof dashboardHandler>>[1],
-  ) => dashboardHandler({ apiBase: "", apiKey })(req, res);
+  ) => {
+    login ??= new DashboardLogin(apiKey);
+    return dashboardHandler({ apiBase: "", apiKey }, login)(req, res);
+  };
   local = await startLocalApi({
     workspace: root,
     port: 0,
@@ -185,6 +190,10 @@ async function openPage(query = "", width = 1440): Promise<Page> {
       recommendationCalls.push(JSON.parse(r.postData() ?? "{}"));
   });
   (p as unknown as { errors: string[] }).errors = errors;
+  // Each page is a new browser context: it logs in with the key, as a second browser would (tests/cli/dashboard
+  // tests the login itself).
+  const loggedIn = await p.request.post(`${local.url}/login`, { form: { key: local.apiKey } });
+  expect(loggedIn.ok()).toBe(true);
   await p.goto(`${local.url}/${query}`);
   await p.waitForFunction(
     () =>

@@ -348,6 +348,7 @@ export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSet
     inferenceImage: "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
     inferenceEntryPoint: "inference.py",
     inferenceCodeDir: "/opt/ml/model/code",
+    modelServerWorkers: 2,
     kmsKeyArn: KMS,
     region: "eu-west-1",
     gate: { metric: "wape", tolerance: 0.02 },

@@ -11,8 +11,8 @@ beforeAll(() => {
   t = makeTestDeps({ maxSeriesPerRequest: 3 });
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const event = apiEvent(method, path, body);
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const event = apiEvent(method, path, body, headers);
   const res = await handlePredict(event, t.deps);
   // Every response the handler gives must be one the spec declares, body and headers included.
   expect(responseErrors(t.deps.schemas, method, event.path, res)).toEqual([]);
@@ -66,13 +66,24 @@ describe("POST /v1/forecasts", () => {
     expect(res.body.forecasts[0].points[2].mean).toBeGreaterThan(res.body.forecasts[0].points[1].mean);
   });
 
-  it("400 names a planned date outside the horizon", async () => {
+  it("uses the planned days the forecast covers: earlier and later ones are left out, repeats merge", async () => {
     const res = await call("POST", "/v1/forecasts", {
       horizon: 5,
-      series: [{ warehouse_id: "WH1", sku: "SKU-1", future: [{ date: "2018-04-30", promo: true }] }],
+      series: [
+        {
+          warehouse_id: "WH1",
+          sku: "SKU-1",
+          future: [
+            { date: "2018-04-30", promo: true }, // the last data date: history, not the forecast
+            { date: "2018-05-02", promo: false, price: 1 },
+            { date: "2018-05-02", promo: true, price: 0.8 },
+            { date: "2018-05-20", promo: true }, // past the 5-day horizon
+          ],
+        },
+      ],
     });
-    expect(res.status).toBe(400);
-    expect(res.body.errors[0].field).toBe("/body/series/0/future/0/date");
+    expect(res.status).toBe(200);
+    expect(t.endpoint.requests.at(-1)!.series[0].future).toEqual({ promo: [null, true], price: [null, 0.8] });
   });
 
   it("400 lists each invalid field, 413 over the per-call limit, 404 names unknown series", async () => {
@@ -102,7 +113,7 @@ describe("POST /v1/forecasts", () => {
     expect(unknown.body.unknown_series).toEqual([{ warehouse_id: "WH9", sku: "NOPE" }]);
   });
 
-  it("400 for a body that is not JSON, and for a horizon past the stack's maximum", async () => {
+  it("400 for a body that is not JSON, and for a horizon past the spec's maximum", async () => {
     expect((await call("POST", "/v1/forecasts", "{not json")).status).toBe(400);
     const far = await call("POST", "/v1/forecasts", {
       series: [{ warehouse_id: "WH1", sku: "SKU-1" }],
@@ -110,6 +121,39 @@ describe("POST /v1/forecasts", () => {
     });
     expect(far.status).toBe(400);
     expect(far.body.errors[0]).toEqual({ field: "/body/horizon", message: "must be <= 90" });
+  });
+
+  it("splits a batch over endpointSeriesPerCall into calls made at once, answered in request order", async () => {
+    const deps = { ...t.deps, config: { ...t.deps.config, endpointSeriesPerCall: 2 } };
+    const series = [
+      { warehouse_id: "WH2", sku: "SKU-1" },
+      { warehouse_id: "WH1", sku: "SKU-1" },
+      { warehouse_id: "WH1", sku: "SKU-2" },
+    ];
+    const before = t.endpoint.requests.length;
+    const res = await handlePredict(apiEvent("POST", "/v1/forecasts", { series, horizon: 3 }), deps);
+    expect(res.statusCode).toBe(200);
+    const sent = t.endpoint.requests.slice(before);
+    expect(sent.map((r) => r.series.map((x) => x.id))).toEqual([["WH2/SKU-1", "WH1/SKU-1"], ["WH1/SKU-2"]]);
+    expect(
+      JSON.parse(res.body).forecasts.map(
+        (f: { sku: string; warehouse_id: string }) => f.warehouse_id + f.sku,
+      ),
+    ).toEqual(["WH2SKU-1", "WH1SKU-1", "WH1SKU-2"]);
+    // Calls answered by two model versions (a promotion in between) cannot make one answer.
+    let calls = 0;
+    const split = {
+      ...deps,
+      endpoint: {
+        invoke: async (r: Parameters<typeof t.endpoint.invoke>[0]) => {
+          const out = await t.endpoint.invoke(r);
+          return { ...out, response: { ...out.response, model_version: `v${calls++}` } };
+        },
+      },
+    };
+    const mixed = await handlePredict(apiEvent("POST", "/v1/forecasts", { series }), split);
+    expect(mixed.statusCode).toBe(503);
+    expect(mixed.headers?.["Retry-After"]).toBe("1");
   });
 
   it("503 with Retry-After when the endpoint is missing or keeps failing", async () => {
@@ -192,18 +236,47 @@ describe("POST /v1/recommendations", () => {
     expect(b.suggested_order_quantity).toBe(0);
   });
 
-  it("400 when on hand is unknown and not given; 400 when lead time + review is zero", async () => {
+  it("advises for an unknown on hand as for an empty shelf, and with no protection interval orders nothing", async () => {
     const res = await call("POST", "/v1/recommendations", {
       items: [
         { warehouse_id: "WH1", sku: "SKU-3" },
-        { warehouse_id: "WH1", sku: "SKU-1", lead_time_days: 0, review_period_days: 0 },
+        { warehouse_id: "WH1", sku: "SKU-1", lead_time_days: 0, review_period_days: 0, on_hand: 3 },
       ],
     });
-    expect(res.status).toBe(400);
-    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([
-      "/body/items/0/on_hand",
-      "/body/items/1/review_period_days",
-    ]);
+    expect(res.status).toBe(200);
+    const [unknownStock, instant] = res.body.recommendations;
+    expect(unknownStock.inputs.on_hand).toBe(0);
+    expect(unknownStock.inputs.sources.on_hand).toBe("default");
+    expect(unknownStock.suggested_order_quantity).toBeGreaterThan(0);
+    expect(instant).toMatchObject({
+      protection_days: 0,
+      reorder_point: 0,
+      order_up_to_level: 0,
+      suggested_order_quantity: 0,
+      stockout_risk: 0,
+      inventory_position: 3,
+    });
+    // One call: the 14-day window for the first item, none for the second.
+    expect(t.endpoint.requests.at(-1)!.windows).toEqual([{ name: "protection_14", start: 1, end: 14 }]);
+  });
+
+  it("splits more protection intervals than one endpoint call takes (20 windows) over several calls", async () => {
+    const u = makeTestDeps();
+    const items = Array.from({ length: 45 }, (_, i) => ({
+      warehouse_id: "WH1",
+      sku: "SKU-1",
+      lead_time_days: i,
+      review_period_days: 1,
+    }));
+    const res = await handlePredict(apiEvent("POST", "/v1/recommendations", { items }), u.deps);
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body.recommendations.map((r: { protection_days: number }) => r.protection_days)).toEqual(
+      items.map((_, i) => i + 1),
+    );
+    expect(u.endpoint.requests.map((r) => r.windows!.length).sort((a, b) => a - b)).toEqual([5, 20, 20]);
+    // The longest interval sets a call's horizon.
+    expect(Math.max(...u.endpoint.requests.map((r) => r.horizon))).toBe(45);
   });
 });
 
@@ -227,6 +300,44 @@ describe("GET /v1/health", () => {
     const body = JSON.parse(res.body);
     expect(body.data).toMatchObject({ last_run_id: "run-1", stale: true });
     expect(body.status).toBe("degraded");
+  });
+
+  it("counts served-forecast records and shows a failing log as degraded until a write succeeds", async () => {
+    const u = makeTestDeps();
+    let fail: Error | undefined = new Error("disk full");
+    const deps = {
+      ...u.deps,
+      servedLog: {
+        write: async (records: readonly unknown[]) => {
+          if (fail) throw fail;
+          return { delivered: records.length, failed: 0, reasons: [] };
+        },
+      },
+    };
+    const forecastOne = () =>
+      handlePredict(
+        apiEvent("POST", "/v1/forecasts", { horizon: 5, series: [{ warehouse_id: "WH1", sku: "SKU-1" }] }),
+        deps,
+      );
+    const health = async () => JSON.parse((await handlePredict(apiEvent("GET", "/v1/health"), deps)).body);
+
+    // The client still gets its forecast; the loss is counted and shown.
+    expect((await forecastOne()).statusCode).toBe(200);
+    const failing = await health();
+    expect(failing.status).toBe("degraded");
+    expect(failing.served_log).toEqual({
+      records_logged: 0,
+      records_failed: 5,
+      failing: true,
+      last_failure_at: expect.any(String),
+      last_failure: "disk full",
+    });
+
+    fail = undefined;
+    expect((await forecastOne()).statusCode).toBe(200);
+    const recovered = await health();
+    expect(recovered.status).toBe("ok");
+    expect(recovered.served_log).toMatchObject({ records_logged: 5, records_failed: 5, failing: false });
   });
 
   it("is unavailable (still 200) when no data has been written", async () => {
@@ -298,5 +409,64 @@ describe("forecast jobs", () => {
     expect((await call("POST", "/v1/forecast-jobs", { warehouse_ids: ["NOWHERE"] })).status).toBe(404);
     expect((await call("GET", "/v1/forecast-jobs/0123456789abcdef")).status).toBe(404);
     expect((await call("GET", "/v1/forecast-jobs/BAD_ID")).status).toBe(400);
+  });
+});
+
+describe("the HTTP contract around the routes", () => {
+  it("405 with an Allow header naming the path's methods", async () => {
+    const res = await handlePredict(apiEvent("DELETE", "/v1/forecasts"), t.deps);
+    expect(res.statusCode).toBe(405);
+    expect(res.headers?.Allow).toBe("POST");
+    expect(JSON.parse(res.body).detail).toBe("DELETE is not allowed on /v1/forecasts; use POST.");
+    expect(responseErrors(t.deps.schemas, "POST", "/v1/forecasts", { ...res, statusCode: 400 })).toEqual([]);
+  });
+
+  it("415 for a body that is not JSON, naming what was sent", async () => {
+    const form = await call("POST", "/v1/forecasts", "series=WH1", {
+      "Content-Type": "application/x-www-form-urlencoded",
+    });
+    expect(form.status).toBe(415);
+    expect(form.body.detail).toBe(
+      "The body is application/x-www-form-urlencoded; send it as application/json.",
+    );
+    const none = await handlePredict(
+      { ...apiEvent("POST", "/v1/forecasts", '{"series":[]}'), headers: { Host: "api.example" } },
+      t.deps,
+    );
+    expect(JSON.parse(none.body).detail).toBe("The body has no Content-Type; send it as application/json.");
+    // JSON with a charset is JSON.
+    const utf8 = await call(
+      "POST",
+      "/v1/forecasts",
+      { series: [{ warehouse_id: "WH1", sku: "SKU-1" }] },
+      {
+        "Content-Type": "application/json; charset=utf-8",
+      },
+    );
+    expect(utf8.status).toBe(200);
+  });
+
+  it("says what is wrong with a query value, not only its type", async () => {
+    const res = await call("GET", "/v1/forecasts/WH1/SKU-1?horizon=-1&quantiles=-0.1,0.5");
+    expect(res.body.errors).toEqual([
+      { field: "/query/horizon", message: "must be >= 1" },
+      { field: "/query/quantiles/0", message: "must be >= 0.001" },
+    ]);
+    const jobs = await call("POST", "/v1/forecast-jobs", { horizon: 3 });
+    expect(jobs.body.errors).toEqual([
+      { field: "/body", message: "must have exactly one of warehouse_ids, series" },
+    ]);
+  });
+
+  it("never echoes a long id or path whole", async () => {
+    const long = "x".repeat(10_000);
+    const res = await call("GET", `/v1/forecasts/${long}/SKU-1`);
+    expect(res.status).toBe(400);
+    expect(res.body.instance).toBe(`/v1/forecasts/${"x".repeat(186)}… (10020 characters)`);
+    const query = await call("GET", `/v1/forecasts/WH1/SKU-1?${"q".repeat(5000)}=1`);
+    expect(query.body.errors).toEqual([
+      { field: `/query/${"q".repeat(64)}… (5000 characters)`, message: "is not a known parameter" },
+    ]);
+    expect(JSON.stringify(res.body).length + JSON.stringify(query.body).length).toBeLessThan(1500);
   });
 });

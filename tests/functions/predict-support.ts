@@ -266,7 +266,12 @@ export function apiEvent(
     resource: url.pathname,
     path: url.pathname,
     httpMethod: method,
-    headers: { Host: "api.example", ...headers },
+    // A client sending a body says what it is (the API answers 415 otherwise).
+    headers: {
+      Host: "api.example",
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...headers,
+    },
     multiValueHeaders: {},
     queryStringParameters: Object.keys(query).length ? query : null,
     multiValueQueryStringParameters: null,

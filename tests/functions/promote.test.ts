@@ -181,6 +181,7 @@ describe("handlePromote with fake clients", () => {
           SAGEMAKER_SUBMIT_DIRECTORY: "/opt/ml/model/code",
           SAGEMAKER_REGION: "eu-west-1",
           SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+          SAGEMAKER_MODEL_SERVER_WORKERS: "2",
         },
       },
     });

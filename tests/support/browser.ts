@@ -8,7 +8,7 @@ export const CHROMIUM_PATH = process.env.WARECAST_CHROMIUM ?? "/usr/bin/chromium
  * Headless Chromium that stays on this machine: background networking, component updates and sync are off, so
  * the only traffic is to the pages the test opens on 127.0.0.1. Playwright gives each launch a fresh profile.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -21,6 +21,7 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--disable-default-apps",
+      ...extraArgs,
     ],
   });
 }

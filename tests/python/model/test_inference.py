@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model.bootstrap import build_bootstrap
-from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn
+from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn, transform_fn
 from model.request import RequestError
 
 
@@ -108,6 +108,43 @@ def test_bad_requests_name_the_field(bootstrap_model, endpoint_schema, patch, fi
             jsonschema.validate(req, {**endpoint_schema, "$ref": "#/$defs/request"})
 
 
+@pytest.mark.parametrize(
+    ("key", "values", "bad"),
+    [
+        ("units", [1, 2, True, 4], "units[2]: must be a finite number or null, got True"),
+        ("units", [1, "2", 3, 4], "units[1]: must be a finite number or null, got '2'"),
+        ("units", [1, 2, 3, float("nan")], "units[3]: must be a finite number or null, got nan"),
+        ("units", [1, 10**400, 3, 4], "units[1]: must be a finite number or null"),
+        ("price", [1.5, None, -0.5, 1.0], "price[2]: must be >= 0, got -0.5"),
+        ("promo", [True, None, 1, False], "promo[2]: must be true, false or null, got 1"),
+    ],
+)
+def test_bad_history_values_are_named_by_index(key, values, bad):
+    req = _request()
+    req["series"][1]["history"] = {"start": "2018-04-28", "units": [2, 0, 3, 1]}
+    req["series"][1]["history"][key] = values
+    with pytest.raises(RequestError) as err:
+        input_fn(json.dumps(req), "application/json")
+    assert str(err.value).startswith("series[1].history.") and bad in str(err.value)
+
+
+def test_history_nulls_are_unknown_and_values_are_kept():
+    req = _request()
+    req["series"][1]["history"] = {
+        "start": "2018-04-28",
+        "units": [2, None, 3, 1.5],
+        "promo": [True, None, False, False],
+        "price": [1, 2.5, None, 0],
+    }
+    panel = input_fn(json.dumps(req), "application/json").panel
+    row = 1
+    np.testing.assert_array_equal(panel.y[row, -4:], [2, np.nan, 3, 1.5])
+    np.testing.assert_array_equal(panel.promo[row, panel.n_periods - 4 : panel.n_periods], [1, np.nan, 0, 0])
+    np.testing.assert_array_equal(
+        panel.price[row, panel.n_periods - 4 : panel.n_periods], [1, 2.5, np.nan, 0]
+    )
+
+
 def test_history_arrays_must_align(bootstrap_model):
     req = _request()
     req["series"][1]["history"]["promo"] = [True]
@@ -120,3 +157,14 @@ def test_content_types_are_checked():
         input_fn("{}", "text/csv")
     with pytest.raises(RequestError, match="accept"):
         output_fn({}, "text/csv")
+
+
+def test_transform_fn_answers_as_invoke_with_the_status_kept(bootstrap_model):
+    body = json.dumps(_request())
+    ok = transform_fn(bootstrap_model, body, "application/json", "application/json")
+    assert (ok.status_code, ok.mimetype) == (200, "application/json")
+    _, expected = invoke(bootstrap_model, body, "application/json", "application/json")
+    assert ok.get_data(as_text=True) == expected
+    bad = transform_fn(bootstrap_model, json.dumps(_request(horizon=-1)), "application/json", "*/*")
+    assert (bad.status_code, bad.mimetype) == (400, "application/json")
+    assert json.loads(bad.get_data(as_text=True))["message"].startswith("horizon: must be an integer")
