@@ -91,8 +91,15 @@ def test_unknown_endpoint_name(server):
 
 
 def test_runs_the_worker_processes_it_announced(server):
+    # gunicorn announces ready (when_ready) once its socket listens, before it forks the workers; requests
+    # queue on the socket meanwhile. So wait for the forks, then require exactly the announced number.
     _, proc = server
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    deadline = time.monotonic() + 60
+    while True:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        if len(children) >= WORKERS or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert len(children) == WORKERS
 
 
