@@ -175,7 +175,7 @@ def run_backtest(
         t0 = time.perf_counter()
 
         def model_at(origin: int) -> Forecaster:
-            return [m for o, m in fitted if o <= origin][-1]
+            return [f for fitted_at, f in fitted if fitted_at <= origin][-1]
 
         extra["inventory"] = inventory_backtest(
             panel, origins, horizon, model_at if fitted else None, inventory, seed
