@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type Ajv from "ajv";
+import type Ajv2020 from "ajv/dist/2020";
 import type addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -35,7 +36,7 @@ import {
   validatePredictConfig,
   type PredictConfig,
 } from "../functions/predict/config";
-import { API_AJV_OPTIONS } from "../functions/predict/ajv-options";
+import { API_AJV_OPTIONS, ENDPOINT_AJV_OPTIONS } from "../functions/predict/ajv-options";
 import { withRequestLimits, type OpenApiDoc } from "../functions/predict/spec";
 import { apiGatewayAccountLogging } from "./apigateway-account";
 import type { Encryption } from "./encryption";
@@ -373,6 +374,8 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
   const hyparquet = require("hyparquet") as Hyparquet;
   const ajv = new (require("ajv").default as typeof Ajv)(API_AJV_OPTIONS);
   (require("ajv-formats").default as typeof addFormats)(ajv);
+  const endpointAjv = new (require("ajv/dist/2020").default as typeof Ajv2020)(ENDPOINT_AJV_OPTIONS);
+  (require("ajv-formats").default as typeof addFormats)(endpointAjv);
   /* eslint-enable @typescript-eslint/no-require-imports */
   const env = (k: string): string => {
     const v = process.env[k];
@@ -391,6 +394,7 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
   return buildPredictDeps({
     spec,
     ajv,
+    endpointAjv,
     config,
     processed: new S3ObjectStore(s3, env("PROCESSED_BUCKET")),
     jobsStore: new S3ObjectStore(s3, env("JOBS_BUCKET")),

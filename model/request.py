@@ -1,26 +1,31 @@
 """Parse and check an endpoint request (schemas/endpoint.schema.json) into a :class:`~model.panel.Panel`.
 
-The SageMaker container has no ``jsonschema``, so the handler checks the request by hand; the tests check that
-what this module accepts and rejects agrees with the JSON Schema. Every error is a :class:`RequestError`
-naming the field, which the handler maps to HTTP 400.
+The SageMaker container has no ``jsonschema``, so the handler checks the request by hand, with the bounds
+of :mod:`model.endpoint_limits` (generated from the schema); the tests check that what this module accepts
+and rejects agrees with the JSON Schema. Every error is a :class:`RequestError` naming the field, which the
+handler maps to HTTP 400.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from model.panel import FREQS, Panel, default_horizon, step_days
+from model import endpoint_limits as lim
+from model.panel import Panel, default_horizon, step_days
 
 __all__ = ["RequestError", "ForecastRequest", "Window", "parse_request", "quantile_key", "MAX_HISTORY"]
 
 #: History periods read per series (longer histories are cut): enough for yearly lags.
 MAX_HISTORY = {"D": 400, "W": 160}
-_REQUEST_KEYS = {"freq", "horizon", "quantiles", "windows", "num_samples", "seed", "series"}
+_REQUEST_KEYS = set(lim.REQUEST_KEYS)
+# ASCII: JSON Schema patterns are ECMA-262, whose \d is 0-9 only.
+_DATE = re.compile(lim.DATE_PATTERN, re.ASCII)
 
 
 class RequestError(ValueError):
@@ -59,11 +64,19 @@ def _fail(path: str, why: str) -> RequestError:
     return RequestError(f"{path}: {why}")
 
 
+def _integer(value: Any) -> int | None:
+    """``value`` as an int when JSON Schema calls it an integer (7 and 7.0, never true), else None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _int(body: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
     value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+    number = _integer(value)
+    if number is None or not lo <= number <= hi:
         raise _fail(key, f"must be an integer in [{lo}, {hi}], got {value!r}")
-    return value
+    return number
 
 
 _NONE = type(None)
@@ -121,8 +134,9 @@ def _first_bad(values: list[Any], path: str, kind: str) -> np.ndarray:
 
 def _quantiles(body: dict[str, Any]) -> list[float]:
     levels = body.get("quantiles", [0.1, 0.5, 0.9])
-    if not isinstance(levels, list) or not 1 <= len(levels) <= 99:
-        raise _fail("quantiles", "must be an array of 1 to 99 levels")
+    lo, hi = lim.QUANTILES
+    if not isinstance(levels, list) or not lo <= len(levels) <= hi:
+        raise _fail("quantiles", f"must be an array of {lo} to {hi} levels")
     for q in levels:
         if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 1:
             raise _fail("quantiles", f"levels must be numbers strictly between 0 and 1, got {q!r}")
@@ -133,21 +147,22 @@ def _quantiles(body: dict[str, Any]) -> list[float]:
 
 def _windows(body: dict[str, Any], horizon: int) -> list[Window]:
     raw = body.get("windows", [])
-    if not isinstance(raw, list) or len(raw) > 20:
-        raise _fail("windows", "must be an array of at most 20 windows")
+    if not isinstance(raw, list) or len(raw) > lim.MAX_WINDOWS:
+        raise _fail("windows", f"must be an array of at most {lim.MAX_WINDOWS} windows")
     out = []
     for i, w in enumerate(raw):
         path = f"windows[{i}]"
-        if not isinstance(w, dict) or set(w) != {"name", "start", "end"}:
+        if not isinstance(w, dict) or set(w) != set(lim.WINDOW_KEYS):
             raise _fail(path, "must be an object with exactly name, start and end")
         name = w["name"]
-        if not isinstance(name, str) or not 1 <= len(name) <= 64:
-            raise _fail(f"{path}.name", "must be a string of 1 to 64 characters")
-        start, end = w["start"], w["end"]
+        lo, hi = lim.WINDOW_NAME
+        if not isinstance(name, str) or not lo <= len(name) <= hi:
+            raise _fail(f"{path}.name", f"must be a string of {lo} to {hi} characters")
+        start, end = _integer(w["start"]), _integer(w["end"])
         for key, value in (("start", start), ("end", end)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise _fail(f"{path}.{key}", f"must be an integer, got {value!r}")
-        if not 1 <= start <= end <= horizon:
+            if value is None:
+                raise _fail(f"{path}.{key}", f"must be an integer, got {w[key]!r}")
+        if not lim.WINDOW_STEP_MIN <= start <= end <= horizon:
             raise _fail(path, f"needs 1 <= start <= end <= horizon ({horizon}), got {start}..{end}")
         out.append(Window(name, start, end))
     return out
@@ -155,23 +170,27 @@ def _windows(body: dict[str, Any], horizon: int) -> list[Window]:
 
 def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
     path = f"series[{i}]"
-    if not isinstance(s, dict) or not set(s) <= {"id", "history", "future"} or "history" not in s:
+    if not isinstance(s, dict) or not set(s) <= set(lim.SERIES_KEYS) or "history" not in s:
         raise _fail(path, "must be an object with id, history and optional future")
     sid = s.get("id")
-    if not isinstance(sid, str) or not 1 <= len(sid) <= 200:
-        raise _fail(f"{path}.id", "must be a string of 1 to 200 characters")
+    lo, hi = lim.SERIES_ID
+    if not isinstance(sid, str) or not lo <= len(sid) <= hi:
+        raise _fail(f"{path}.id", f"must be a string of {lo} to {hi} characters")
     hist = s["history"]
-    allowed = {"start", "units", "promo", "price", "stockout", "closed"}
+    allowed = set(lim.HISTORY_KEYS)
     if not isinstance(hist, dict) or not set(hist) <= allowed or "units" not in hist or "start" not in hist:
         raise _fail(f"{path}.history", f"must be an object with start, units and optional {sorted(allowed)}")
     try:
+        # fromisoformat alone also takes 20180101 and 2018-W01-1, which the contract does not.
+        if not _DATE.search(hist["start"]):
+            raise ValueError
         start = dt.date.fromisoformat(hist["start"])
     except (TypeError, ValueError):
         raise _fail(f"{path}.history.start", f"must be a date YYYY-MM-DD, got {hist['start']!r}") from None
     units = _numbers(hist["units"], f"{path}.history.units", "number")
     n = len(units)
-    if n > 3000:
-        raise _fail(f"{path}.history.units", "must have at most 3000 periods")
+    if n > lim.MAX_HISTORY_PERIODS:
+        raise _fail(f"{path}.history.units", f"must have at most {lim.MAX_HISTORY_PERIODS} periods")
     arrays: dict[str, Any] = {"id": sid, "start": start, "units": units}
     for key, kind in (("promo", "bool"), ("price", "price"), ("stockout", "bool"), ("closed", "bool")):
         values = _numbers(hist.get(key, [None] * n), f"{path}.history.{key}", kind)
@@ -179,7 +198,7 @@ def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
             raise _fail(f"{path}.history.{key}", f"must have the length of units ({n}), got {len(values)}")
         arrays[key] = values
     future = s.get("future", {})
-    if not isinstance(future, dict) or not set(future) <= {"promo", "price"}:
+    if not isinstance(future, dict) or not set(future) <= set(lim.FUTURE_KEYS):
         raise _fail(f"{path}.future", "must be an object with optional promo and price")
     arrays["future_promo"] = _numbers(future.get("promo", []), f"{path}.future.promo", "bool")
     arrays["future_price"] = _numbers(future.get("price", []), f"{path}.future.price", "price")
@@ -194,16 +213,17 @@ def parse_request(body: Any) -> ForecastRequest:
     if unknown:
         raise _fail("request", f"unknown fields {sorted(unknown)}")
     freq = body.get("freq", "D")
-    if freq not in FREQS:
-        raise _fail("freq", f"must be one of {list(FREQS)}, got {freq!r}")
-    horizon = _int(body, "horizon", default_horizon(freq), 1, 366)
+    if freq not in lim.FREQS:
+        raise _fail("freq", f"must be one of {lim.FREQS}, got {freq!r}")
+    horizon = _int(body, "horizon", default_horizon(freq), *lim.HORIZON)
     quantiles = _quantiles(body)
     windows = _windows(body, horizon)
-    num_samples = _int(body, "num_samples", 0, 0, 1000)
-    seed = _int(body, "seed", 0, 0, 2**63 - 1)
+    num_samples = _int(body, "num_samples", 0, *lim.NUM_SAMPLES)
+    seed = _int(body, "seed", 0, *lim.SEED)
     raw = body.get("series")
-    if not isinstance(raw, list) or not 1 <= len(raw) <= 1000:
-        raise _fail("series", "must be an array of 1 to 1000 series")
+    lo, hi = lim.SERIES
+    if not isinstance(raw, list) or not lo <= len(raw) <= hi:
+        raise _fail("series", f"must be an array of {lo} to {hi} series")
     items = [_series_arrays(s, i, freq) for i, s in enumerate(raw)]
     for i, item in enumerate(items):
         for key in ("future_promo", "future_price"):

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { processJobMessage } from "../../functions/forecast-jobs-worker";
 import { createObservability, type Observability } from "../../functions/powertools";
 import { handlePredict } from "../../functions/predict";
-import { createApiAjv } from "../../functions/predict/ajv";
+import { createApiAjv, createEndpointAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
@@ -248,6 +248,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   });
   const deps = buildPredictDeps({
     ajv: createApiAjv(),
+    endpointAjv: createEndpointAjv(),
     spec: options.spec ?? loadOpenApi(),
     config,
     processed: new FsObjectStore(path.join(workspace, "processed")),

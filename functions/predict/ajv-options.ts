@@ -11,3 +11,6 @@ export const API_AJV_OPTIONS = {
   strictRequired: false,
   verbose: true,
 } as const;
+
+/** The endpoint contract's ajv (JSON Schema 2020-12, schemas/endpoint.schema.json): strict, first error is enough. */
+export const ENDPOINT_AJV_OPTIONS = { strict: true } as const;

@@ -1,8 +1,10 @@
 import type Ajv from "ajv";
+import type Ajv2020 from "ajv/dist/2020";
 import type { Observability } from "../powertools";
 import { ForecastJobs, type JobQueue } from "../forecast-jobs";
 import { validatePredictConfig, type PredictConfig } from "./config";
 import type { PredictDeps } from "./deps";
+import { CheckedEndpoint } from "./endpoint-check";
 import type { ForecastEndpoint } from "./endpoint-client";
 import { ItemMasterReader } from "./item-master";
 import type { ModelMetricsSource } from "./model-route";
@@ -16,6 +18,8 @@ export interface PredictDepsInput {
   readonly spec: OpenApiDoc;
   /** A fresh ajv instance with formats (createApiAjv(); in Lambda built from required modules). */
   readonly ajv: Ajv;
+  /** A fresh JSON Schema 2020-12 ajv with formats, for the endpoint's answers (createEndpointAjv()). */
+  readonly endpointAjv: Ajv2020;
   readonly config: PredictConfig;
   /** The processed store: series_state/, item_master/, runs/. */
   readonly processed: ObjectStore;
@@ -45,7 +49,7 @@ export function buildPredictDeps(input: PredictDepsInput): PredictDeps {
     schemas,
     seriesState: new SeriesStateReader(input.processed, input.decodeParquet),
     itemMaster: new ItemMasterReader(input.processed),
-    endpoint: input.endpoint,
+    endpoint: new CheckedEndpoint(input.endpoint, input.endpointAjv),
     modelProbe: {},
     servedLog: input.servedLog,
     servedLogTally: new ServedLogTally(),

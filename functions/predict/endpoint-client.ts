@@ -1,54 +1,22 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { ApiProblem } from "./problem";
 
-/** The endpoint contract (schemas/endpoint.schema.json), the parts the API builds and reads. */
-export interface EndpointSeries {
-  readonly id: string;
-  readonly history: {
-    readonly start: string;
-    readonly units: (number | null)[];
-    readonly promo?: (boolean | null)[];
-    readonly price?: (number | null)[];
-    readonly stockout?: (boolean | null)[];
-    readonly closed?: (boolean | null)[];
-  };
-  readonly future?: { readonly promo?: (boolean | null)[]; readonly price?: (number | null)[] };
-}
+import type {
+  EndpointQuantileMap,
+  EndpointRequest as SchemaRequest,
+  EndpointResponse,
+} from "./endpoint-contract";
 
-export interface EndpointWindow {
-  readonly name: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-export interface EndpointRequest {
-  readonly freq: "D" | "W";
-  readonly horizon: number;
-  readonly quantiles: readonly number[];
-  readonly windows?: readonly EndpointWindow[];
-  readonly num_samples?: number;
-  readonly seed?: number;
-  readonly series: readonly EndpointSeries[];
-}
-
-export type QuantileMap = Record<string, number>;
-
-export interface EndpointSeriesForecast {
-  readonly id: string;
-  readonly method: string;
-  readonly forecast: { date: string; step: number; mean: number; quantiles: QuantileMap }[];
-  readonly windows: (EndpointWindow & { mean: number; quantiles: QuantileMap })[];
-  readonly samples: number[][];
-}
-
-export interface EndpointResponse {
-  readonly model_version: string;
-  readonly model_kind: string;
-  readonly freq: string;
-  readonly horizon: number;
-  readonly quantiles: number[];
-  readonly series: EndpointSeriesForecast[];
-}
+/** The endpoint contract's types, generated from schemas/endpoint.schema.json (./endpoint-contract.ts). */
+export type {
+  EndpointResponse,
+  EndpointSeries,
+  EndpointSeriesForecast,
+  EndpointWindow,
+} from "./endpoint-contract";
+export type QuantileMap = EndpointQuantileMap;
+/** What the API sends: the schema's request, with the settings the API always states required. */
+export type EndpointRequest = SchemaRequest & Required<Pick<SchemaRequest, "freq" | "horizon" | "quantiles">>;
 
 export interface EndpointCallStats {
   readonly attempts: number;

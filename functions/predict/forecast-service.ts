@@ -145,8 +145,8 @@ export async function forecast(
       deps.endpoint.invoke({
         freq,
         horizon: options.horizon,
-        quantiles: options.quantiles,
-        ...(options.windows && options.windows.length > 0 ? { windows: options.windows } : {}),
+        quantiles: [...options.quantiles],
+        ...(options.windows && options.windows.length > 0 ? { windows: [...options.windows] } : {}),
         series: series.slice(c * per, (c + 1) * per),
       }),
     ),

@@ -20,7 +20,7 @@ import { SqsJobQueue, type JobMessage } from "../../functions/forecast-jobs";
 import { processJobMessage } from "../../functions/forecast-jobs-worker";
 import { createObservability } from "../../functions/powertools";
 import { handlePredict } from "../../functions/predict";
-import { createApiAjv } from "../../functions/predict/ajv";
+import { createApiAjv, createEndpointAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
@@ -123,6 +123,7 @@ beforeAll(async () => {
   deps = buildPredictDeps({
     spec,
     ajv: createApiAjv(),
+    endpointAjv: createEndpointAjv(),
     config: DEFAULT_PREDICT_CONFIG,
     processed: new S3ObjectStore(s3, "processed"),
     jobsStore: new S3ObjectStore(s3, "jobs"),

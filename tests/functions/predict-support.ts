@@ -8,7 +8,7 @@ import addFormats from "ajv-formats";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createObservability, type Observability } from "../../functions/powertools";
-import { createApiAjv } from "../../functions/predict/ajv";
+import { createApiAjv, createEndpointAjv } from "../../functions/predict/ajv";
 import { buildPredictDeps } from "../../functions/predict/build-deps";
 import { DEFAULT_PREDICT_CONFIG, type PredictConfig } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
@@ -84,7 +84,7 @@ export class FakeEndpoint implements ForecastEndpoint {
   /** Thrown instead of answering, once each, in order. */
   readonly failures: unknown[] = [];
   modelVersion = "2026-11-28T05-00-00Z-test";
-  modelKind = "global-gbm";
+  modelKind: EndpointResponse["model_kind"] = "global-gbm";
 
   async invoke(request: EndpointRequest) {
     this.requests.push(request);
@@ -115,7 +115,7 @@ function spread(mean: number, q: number): number {
 export function fakeForecast(
   request: EndpointRequest,
   modelVersion: string,
-  modelKind: string,
+  modelKind: EndpointResponse["model_kind"],
 ): EndpointResponse {
   const quantiles = [...request.quantiles];
   return {
@@ -240,6 +240,7 @@ export function makeTestDeps(
   const queue = new RecordingQueue();
   const deps = buildPredictDeps({
     ajv: createApiAjv(),
+    endpointAjv: createEndpointAjv(),
     spec,
     config: { ...DEFAULT_PREDICT_CONFIG, ...config },
     processed,

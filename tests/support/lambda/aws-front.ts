@@ -15,7 +15,7 @@ import * as dgram from "node:dgram";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fakeForecast, validateEndpointRequest } from "../../functions/predict-support";
-import type { EndpointRequest } from "../../../functions/predict/endpoint-client";
+import type { EndpointRequest, EndpointResponse } from "../../../functions/predict/endpoint-client";
 
 export interface RecordedCall {
   readonly target: string;
@@ -38,7 +38,7 @@ export interface StubEndpoint {
   readonly url: string;
   readonly requests: { endpointName: string; request: EndpointRequest }[];
   modelVersion: string;
-  modelKind: string;
+  modelKind: EndpointResponse["model_kind"];
   close(): Promise<void>;
 }
 
