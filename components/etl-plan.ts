@@ -2,6 +2,7 @@
  * Pure pieces of the EtlPipeline: the Glue job's arguments, the Glue role's statements, the EventBridge patterns of
  * the trigger, and the Glue catalog's table definitions. Plain data in, plain data out; tested directly.
  */
+import { METRICS_NAMESPACE } from "../functions/metric-catalogue";
 import type { PolicyStatement } from "./policy-documents";
 
 /** Raw events' key prefix (Firehose's `events/dt=…/`), the only raw objects that start the job. */
@@ -23,7 +24,6 @@ export const PROCESSED_PREFIXES = [
 export const CODE_PREFIX = "etl/";
 /** Where the wheels of the libraries the job needs beyond Glue's own live (requirements/glue-wheels.txt). */
 export const WHEELS_PREFIX = `${CODE_PREFIX}wheels/`;
-export const METRICS_NAMESPACE = "Warecast";
 
 export interface JobSettings {
   readonly rawBucket: string;

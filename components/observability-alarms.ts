@@ -6,7 +6,7 @@
  * Generic over the dimension value type `V`, so the component passes Pulumi inputs (resource names it receives)
  * and tests pass plain strings, with no `apply` in between.
  */
-import { METRICS_NAMESPACE } from "../functions/powertools";
+import { METRICS_NAMESPACE, type MetricName } from "../functions/metric-catalogue";
 import { validateThresholds, type AlarmThresholds } from "./observability-thresholds";
 
 export { DEFAULT_THRESHOLDS, validateThresholds, type AlarmThresholds } from "./observability-thresholds";
@@ -33,7 +33,7 @@ export const ACCURACY_ALL_GROUP = "__all__";
 export const SERVICES = { promote: "promote", predict: "warecast-predict", retrain: "retrain" } as const;
 
 /** Metrics of the ETL job (etl/metrics.py, one PutMetricData per run), dimensioned by `JobName` only. */
-export const ETL_METRICS = {
+export const ETL_METRICS: Readonly<Record<string, MetricName>> = {
   recordsIn: "RecordsIn",
   valid: "ValidEvents",
   quarantined: "QuarantinedRecords",
@@ -108,8 +108,9 @@ const FIVE_MIN = 300;
 const HOUR = 3600;
 const DAY = 86400;
 
+/** A metric of schemas/metrics.json (a Warecast custom metric). */
 function custom<V>(
-  metricName: string,
+  metricName: MetricName,
   dimensions: Record<string, V | string>,
   stat: string,
   period: number,

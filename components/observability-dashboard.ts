@@ -3,7 +3,7 @@
  * functions) and the alarm status of every alarm at the top. A pure function of resolved names, so it is tested
  * without Pulumi; the component calls it inside one `pulumi.all(...).apply`.
  */
-import { METRICS_NAMESPACE } from "../functions/powertools";
+import { METRICS_NAMESPACE, type MetricName } from "../functions/metric-catalogue";
 import {
   ACCURACY_ALL_GROUP,
   ETL_METRICS,
@@ -50,7 +50,11 @@ function failedRuns(ruleName: string): MetricLine {
   return line("AWS/Events", "TriggeredRules", { RuleName: ruleName }, { label: "failed", color: "#d62728" });
 }
 
-function custom(metricName: string, dims: Record<string, string>, opts: Record<string, unknown>): MetricLine {
+function custom(
+  metricName: MetricName,
+  dims: Record<string, string>,
+  opts: Record<string, unknown>,
+): MetricLine {
   return line(METRICS_NAMESPACE, metricName, dims, opts);
 }
 

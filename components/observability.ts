@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { METRICS_NAMESPACE } from "../functions/powertools";
+import { METRICS_NAMESPACE, type MetricName } from "../functions/metric-catalogue";
 import type { Encryption } from "./encryption";
 import {
   DEFAULT_THRESHOLDS,
@@ -90,7 +90,8 @@ export const PUBLISHING_SERVICES = [
 export interface JsonMetricFilter {
   readonly id: string;
   readonly pattern: string;
-  readonly metricName: string;
+  /** A metric of schemas/metrics.json whose publisher is `log-metric-filter`. */
+  readonly metricName: MetricName;
   /** A number, or a `$.field` selector whose value is the metric value. */
   readonly value: string;
   readonly unit: "Count" | "None";

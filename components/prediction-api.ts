@@ -21,7 +21,7 @@ import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsJobQueue } from "../functions/forecast-jobs";
 import { handleJobQueue } from "../functions/forecast-jobs-worker";
-import { createObservability } from "../functions/powertools";
+import { createObservability, METRICS_NAMESPACE } from "../functions/powertools";
 import { handlePredict } from "../functions/predict";
 import { buildPredictDeps } from "../functions/predict/build-deps";
 import { modelMetricsKey } from "../functions/model/names";
@@ -212,7 +212,7 @@ export class PredictionApi extends pulumi.ComponentResource {
       JOBS_BUCKET: this.jobsBucket.name,
       JOBS_QUEUE_URL: this.jobsQueue.url,
       FORECAST_STREAM: args.forecastLog.streamName,
-      POWERTOOLS_METRICS_NAMESPACE: "Warecast",
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       ...(metricsSource
         ? { MODEL_METRICS_BUCKET: metricsSource.bucket.name, MODEL_METRICS_PREFIX: metricsSource.prefix }
         : {}),

@@ -1,4 +1,3 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type {
   GetJobRunsCommandInput,
   GetJobRunsCommandOutput,
@@ -8,6 +7,7 @@ import type {
 } from "@aws-sdk/client-glue";
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import type { Observability } from "./powertools";
+import { addMetric } from "./metric-catalogue";
 
 /**
  * The glue-trigger function: starts the ETL job when raw events land, without ever running it twice at once.
@@ -219,11 +219,7 @@ export async function handleGlueTrigger(event: TriggerEvent, deps: GlueTriggerDe
       eventId: event.id,
       detailType: event["detail-type"],
     });
-    metrics.addMetric(
-      result.action === "started" ? "EtlRunsStarted" : "EtlTriggersSkipped",
-      MetricUnit.Count,
-      1,
-    );
+    addMetric(metrics, result.action === "started" ? "EtlRunsStarted" : "EtlTriggersSkipped", 1);
     return result;
   } catch (err) {
     logger.error("glue trigger failed", {
@@ -231,7 +227,7 @@ export async function handleGlueTrigger(event: TriggerEvent, deps: GlueTriggerDe
       error: err as Error,
       throttled: isThrottling(err),
     });
-    metrics.addMetric("EtlTriggerErrors", MetricUnit.Count, 1);
+    addMetric(metrics, "EtlTriggerErrors", 1);
     throw err;
   } finally {
     metrics.publishStoredMetrics();

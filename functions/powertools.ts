@@ -1,9 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
+import { METRICS_NAMESPACE } from "./metric-catalogue";
 
-/** CloudWatch namespace of every Warecast metric (dashboards and alarms read it). */
-export const METRICS_NAMESPACE = "Warecast";
+export { METRICS_NAMESPACE };
 
 /** The logger, metrics and tracer that every handler receives: one style (manual calls) everywhere. */
 export interface Observability {

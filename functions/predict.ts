@@ -11,6 +11,7 @@ import { ApiProblem, PROBLEMS, clip, problemType } from "./predict/problem";
 import { createRecommendations } from "./predict/recommendation-routes";
 import { getSeriesHistory, listSeries } from "./predict/series-routes";
 import type { Route } from "./predict/spec";
+import { addMetric } from "./metric-catalogue";
 
 export type { PredictDeps } from "./predict/deps";
 
@@ -125,10 +126,10 @@ async function predict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
     }
   }
   metrics.addDimension("operation", operation);
-  metrics.addMetric("Latency", "Milliseconds", Date.now() - started);
-  metrics.addMetric(
+  addMetric(metrics, "Latency", Date.now() - started);
+  addMetric(
+    metrics,
     result.statusCode >= 500 ? "Fault" : result.statusCode >= 400 ? "ClientError" : "Success",
-    "Count",
     1,
   );
   await metrics.publishStoredMetrics();

@@ -1,5 +1,4 @@
 import type { ModelApprovalStatus } from "@aws-sdk/client-sagemaker";
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import { readTarMembers } from "./model/artifact";
 import { currentChampion } from "./model/champion";
@@ -26,6 +25,7 @@ import { modelMetricsKey, modelName, parseS3Uri } from "./model/names";
 import { getObjectBytes, type ModelHandlerDeps, type S3Api } from "./model/ports";
 import { buildModelPackage } from "./model/registry";
 import type { PromoteSettings } from "./model/settings";
+import { addMetric } from "./metric-catalogue";
 
 /**
  * The promote function: on "SageMaker Training Job State Change" (Completed) for one of our jobs, read
@@ -169,7 +169,7 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
   if (existing) {
     await clearDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
     logger.info("promotion already decided", { trainingJob: job, outcome: existing.outcome });
-    metrics.addMetric("PromotionDuplicateEvent", MetricUnit.Count, 1);
+    addMetric(metrics, "PromotionDuplicateEvent", 1);
     return { handled: true, duplicate: true, record: existing };
   }
 
@@ -214,7 +214,7 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
       pending_endpoint_config: serving.pendingEndpointConfigName,
     });
     logger.info("promotion deferred", { ...deferral });
-    metrics.addMetric("PromotionDeferred", MetricUnit.Count, 1);
+    addMetric(metrics, "PromotionDeferred", 1);
     return { handled: true, deferred: true, trainingJob: job, reason };
   }
 
@@ -293,11 +293,7 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
   const first = await writeOnce(s3, settings.artifactsBucket, key, record);
   await clearDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, job);
   logger.info("promotion decision", { ...record, recordWritten: first });
-  metrics.addMetric(
-    evaluated.outcome === "promoted" ? "ModelPromoted" : "ModelNotPromoted",
-    MetricUnit.Count,
-    1,
-  );
+  addMetric(metrics, evaluated.outcome === "promoted" ? "ModelPromoted" : "ModelNotPromoted", 1);
   return { handled: true, duplicate: !first, record };
 }
 

@@ -1,4 +1,3 @@
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { currentChampion } from "./model/champion";
 import {
   decideNewData,
@@ -11,6 +10,7 @@ import { trainingJobName } from "./model/names";
 import type { ModelHandlerDeps, SageMakerApi } from "./model/ports";
 import type { RetrainSettings } from "./model/settings";
 import { buildTrainingJobRequest } from "./model/training-job";
+import { addMetric } from "./metric-catalogue";
 
 /**
  * The retrain function: on its schedule, start one SageMaker training job when the ETL has written demand rows
@@ -80,7 +80,7 @@ async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
   if (last.running) {
     const result = { started: false as const, reason: `training job ${last.running} is still running` };
     logger.info("retrain skipped", { ...result });
-    metrics.addMetric("RetrainSkipped", MetricUnit.Count, 1);
+    addMetric(metrics, "RetrainSkipped", 1);
     return result;
   }
 
@@ -95,7 +95,7 @@ async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
       lastTraining: last.completed?.name,
       manifests: manifests.length,
     });
-    metrics.addMetric("RetrainSkipped", MetricUnit.Count, 1);
+    addMetric(metrics, "RetrainSkipped", 1);
     return result;
   }
 
@@ -117,7 +117,7 @@ async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
     lastTraining: last.completed?.name,
     spot: settings.spot,
   });
-  metrics.addMetric("RetrainStarted", MetricUnit.Count, 1);
+  addMetric(metrics, "RetrainStarted", 1);
   return result;
 }
 

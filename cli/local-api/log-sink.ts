@@ -45,9 +45,14 @@ class SinkLogger extends Logger {
 class SinkMetrics extends Metrics {
   constructor(
     private readonly sink: Write,
-    options: ConstructorParameters<typeof Metrics>[0],
+    private readonly options: ConstructorParameters<typeof Metrics>[0],
   ) {
     super(options);
+  }
+
+  /** A metric published at once (functions/predict/forecast-service.ts), into the same sink. */
+  override singleMetric(): Metrics {
+    return new SinkMetrics(this.sink, { ...this.options, singleMetric: true });
   }
 
   override publishStoredMetrics(): this {

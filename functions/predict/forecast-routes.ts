@@ -3,6 +3,7 @@ import { forecast, logServed, toSeriesForecasts, type SeriesRequest } from "./fo
 import { jsonBody, jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, clip, type FieldError } from "./problem";
 import type { ForecastRequestBody } from "./types";
+import { addMetric } from "../metric-catalogue";
 
 /** Horizon and quantiles of a request (already checked against the spec), with the config's defaults. */
 export function resolveOptions(
@@ -53,8 +54,8 @@ async function answer(
 ): Promise<ApiResult> {
   const outcome = await forecast(deps, items, options);
   const forecasts = toSeriesForecasts(outcome);
-  deps.obs.metrics.addMetric("SeriesForecast", "Count", forecasts.length);
-  deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
+  addMetric(deps.obs.metrics, "SeriesForecast", forecasts.length);
+  addMetric(deps.obs.metrics, "EndpointLatency", outcome.stats.elapsedMs);
   await logServed(deps, ctx, outcome.response.model_version, forecasts);
   return jsonResult(200, {
     request_id: ctx.requestId,

@@ -4,6 +4,8 @@ import type { PredictDeps, RequestContext } from "./deps";
 import { ApiProblem, type SeriesKey } from "./problem";
 import { seriesKey, type SeriesState } from "./series-state";
 import type { ServedForecastRecord } from "./served-log";
+import { addMetric } from "../metric-catalogue";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 
 export interface FutureDay {
   readonly date: string;
@@ -220,15 +222,23 @@ export async function logServed(
   const now = ctx.now;
   try {
     const out = await deps.servedLog.write(records);
-    metrics.addMetric("ServedForecastRecords", "Count", out.delivered);
+    addMetric(metrics, "ServedForecastRecords", out.delivered);
     if (out.failed > 0) {
-      metrics.addMetric("ServedForecastLogFailures", "Count", out.failed);
+      countLogFailures(metrics, out.failed);
       logger.error("served-forecast log refused records", { failed: out.failed, reasons: out.reasons });
       deps.servedLogTally.lost(out.delivered, out.failed, out.reasons.join("; ") || "refused", now);
     } else deps.servedLogTally.succeeded(out.delivered);
   } catch (err) {
-    metrics.addMetric("ServedForecastLogFailures", "Count", records.length);
+    countLogFailures(metrics, records.length);
     logger.error("served-forecast log failed", { error: err as Error });
     deps.servedLogTally.lost(0, records.length, err instanceof Error ? err.message : String(err), now);
   }
+}
+
+/**
+ * Published at once, with the service dimension alone: the accuracy-log-failures alarm reads it so, whether a route
+ * (whose metrics also carry `operation`) or the job worker lost the records (schemas/metrics.json).
+ */
+function countLogFailures(metrics: Metrics, failed: number): void {
+  addMetric(metrics.singleMetric(), "ServedForecastLogFailures", failed);
 }

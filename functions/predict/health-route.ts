@@ -2,6 +2,7 @@ import type { PredictDeps, RequestContext } from "./deps";
 import type { ForecastEndpoint } from "./endpoint-client";
 import { jsonResult, type ApiResult } from "./http";
 import { ApiProblem } from "./problem";
+import { addMetric } from "../metric-catalogue";
 
 export const RUNS_PREFIX = "runs/";
 const MODEL_PROBE_TTL_MS = 60_000;
@@ -91,7 +92,7 @@ export async function getHealth(deps: PredictDeps, ctx: RequestContext): Promise
       : data.stale || model.kind === "bootstrap-baseline" || servedLog.failing
         ? "degraded"
         : "ok";
-  deps.obs.metrics.addMetric("HealthOk", "Count", status === "ok" ? 1 : 0);
+  addMetric(deps.obs.metrics, "HealthOk", status === "ok" ? 1 : 0);
   return jsonResult(200, {
     status,
     checked_at: ctx.now.toISOString(),

@@ -6,6 +6,7 @@ import { loadStates } from "./forecast-service";
 import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem, clip, type SeriesKey } from "./problem";
 import type { ForecastJobRequestBody } from "./types";
+import { addMetric } from "../metric-catalogue";
 
 export async function createForecastJob(
   deps: PredictDeps,
@@ -53,7 +54,7 @@ export async function createForecastJob(
     }
   }
   const doc = await deps.jobs.create((deps.newId ?? randomUUID)(), ctx.now, series, options);
-  deps.obs.metrics.addMetric("ForecastJobsCreated", "Count", 1);
+  addMetric(deps.obs.metrics, "ForecastJobsCreated", 1);
   const location = `${ctx.baseUrl}/v1/forecast-jobs/${doc.job_id}`;
   return jsonResult(202, await deps.jobs.view(doc, ctx.now), { Location: location });
 }

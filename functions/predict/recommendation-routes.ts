@@ -6,6 +6,7 @@ import { jsonResult, type ApiEvent, type ApiResult } from "./http";
 import { ApiProblem } from "./problem";
 import { seriesKey } from "./series-state";
 import type { RecommendationItemBody, RecommendationRequestBody } from "./types";
+import { addMetric } from "../metric-catalogue";
 
 type InputField = keyof ReplenishmentInputs;
 type Source = "request" | "item_master" | "series_state" | "default";
@@ -128,7 +129,7 @@ export async function createRecommendations(
         const means = s.forecast.map((f) => f.mean);
         advice[i] = { method: s.method, advice: recommend(resolved[i].inputs, dist, means) };
       });
-      deps.obs.metrics.addMetric("EndpointLatency", "Milliseconds", outcome.stats.elapsedMs);
+      addMetric(deps.obs.metrics, "EndpointLatency", outcome.stats.elapsedMs);
       return outcome;
     }),
   );
@@ -142,7 +143,7 @@ export async function createRecommendations(
     inputs: { ...resolved[i].inputs, sources: resolved[i].sources },
     ...advice[i].advice,
   }));
-  deps.obs.metrics.addMetric("Recommendations", "Count", recommendations.length);
+  addMetric(deps.obs.metrics, "Recommendations", recommendations.length);
   return jsonResult(200, {
     request_id: ctx.requestId,
     model_version: model.version,

@@ -14,6 +14,11 @@ import objectCreated from "./events/glue-trigger/object-created.json";
 import jobSucceeded from "./events/glue-trigger/job-succeeded.json";
 import scheduled from "./events/glue-trigger/scheduled.json";
 import { quietObservability } from "./model-fakes";
+import { EMITTED } from "./model-fakes";
+import { checkEmittedAfterAll } from "../support/metric-contract";
+
+// What these tests made the handler publish: catalogued, and covering what the alarms and dashboard read.
+checkEmittedAfterAll("glue-trigger", EMITTED);
 
 const SETTINGS: GlueTriggerSettings = {
   jobName: "warecast-dev-etl",

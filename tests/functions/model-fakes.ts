@@ -7,7 +7,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import type { S3Api, SageMakerApi } from "../../functions/model/ports";
-import type { Observability } from "../../functions/powertools";
+import { METRICS_NAMESPACE, type Observability } from "../../functions/powertools";
+import { recordEmf, type EmittedMetric } from "../support/metric-contract";
 import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
 
 type Input = Record<string, unknown>;
@@ -285,6 +286,9 @@ export class FakeSageMaker {
   }
 }
 
+/** Every metric the handlers of the importing test file published through quietObservability (its EMF). */
+export const EMITTED: EmittedMetric[] = [];
+
 /** Real Powertools objects, silenced: the handlers' log lines and EMF output are captured, not printed. */
 export function quietObservability(): Observability & { logs: { message: string; extra: Input }[] } {
   const logs: { message: string; extra: Input }[] = [];
@@ -296,9 +300,9 @@ export function quietObservability(): Observability & { logs: { message: string;
       original(message, extra);
     };
   }
-  const metrics = new Metrics({ namespace: "WarecastTest", serviceName: "test" });
-  // Flushing would print EMF to stdout; the handlers' flush call still runs.
-  (metrics as unknown as { publishStoredMetrics: () => void }).publishStoredMetrics = () => undefined;
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "test" });
+  // Flushing goes through Powertools' real publish path; only the EMF line is captured instead of printed.
+  recordEmf(metrics, EMITTED);
   return { logger, metrics, tracer: new Tracer({ serviceName: "test", enabled: false }), logs };
 }
 

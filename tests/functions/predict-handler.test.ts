@@ -4,6 +4,11 @@ import { handlePredict } from "../../functions/predict";
 import { ApiProblem } from "../../functions/predict/problem";
 import { responseErrors } from "../api/conformance";
 import { apiEvent, makeTestDeps, type TestDeps } from "./predict-support";
+import { EMITTED } from "./predict-support";
+import { checkEmittedAfterAll } from "../support/metric-contract";
+
+// What these tests made the handler publish: catalogued, and covering what the alarms and dashboard read.
+checkEmittedAfterAll("predict", EMITTED);
 
 let t: TestDeps;
 

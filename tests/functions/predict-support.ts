@@ -23,6 +23,7 @@ import type { JobMessage, JobQueue } from "../../functions/forecast-jobs";
 import { FsObjectStore } from "../../cli/local-api/fs-object-store";
 import { loadParquetDecoder } from "../../cli/local-api/parquet";
 import { loadOpenApi } from "../../cli/local-api/spec";
+import { recordEmf, type EmittedMetric } from "../support/metric-contract";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 export const spec = loadOpenApi();
@@ -37,12 +38,14 @@ const EP = "https://warecast.dev/schemas/endpoint.schema.json";
 export const validateEndpointRequest = endpointAjv.getSchema(`${EP}#/$defs/request`)!;
 export const validateEndpointResponse = endpointAjv.getSchema(`${EP}#/$defs/response`)!;
 
-/** Powertools with the logger at WARN: the tests' output keeps errors and warnings only. */
+/** Every metric the predict handlers published through quietObservability in the importing test file. */
+export const EMITTED: EmittedMetric[] = [];
+
+/** Powertools with the logger at WARN: the tests' output keeps errors and warnings only; EMF is captured. */
 export function quietObservability(): Observability {
-  return {
-    ...createObservability("warecast-api-test"),
-    logger: new Logger({ serviceName: "warecast-api-test", logLevel: "WARN" }),
-  };
+  const obs = createObservability("warecast-api-test");
+  recordEmf(obs.metrics, EMITTED);
+  return { ...obs, logger: new Logger({ serviceName: "warecast-api-test", logLevel: "WARN" }) };
 }
 
 export class MemoryObjectStore implements ObjectStore {

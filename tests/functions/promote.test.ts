@@ -8,6 +8,11 @@ import { decideGate, parseGateMetrics } from "../../functions/model/gate";
 import { modelMetricsKey } from "../../functions/model/names";
 import type { PromoteSettings } from "../../functions/model/settings";
 import { FakeS3, FakeSageMaker, KMS, metricsJson, promoteSettings, quietObservability } from "./model-fakes";
+import { EMITTED } from "./model-fakes";
+import { checkEmittedAfterAll } from "../support/metric-contract";
+
+// What these tests made the handler publish: catalogued, and covering what the alarms and dashboard read.
+checkEmittedAfterAll("promote", EMITTED);
 
 const JOB = "warecast-dev-forecast-20261128030007";
 const ARTIFACT_KEY = `training/${JOB}/output/model.tar.gz`;

@@ -9,6 +9,11 @@ import { compactTimestamp, endpointConfigName, trainingJobName } from "../../fun
 import { RetrainSettingsSchema, parseSettings } from "../../functions/model/settings";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
 import { FakeS3, FakeSageMaker, KMS, ROLE, quietObservability, retrainSettings } from "./model-fakes";
+import { EMITTED } from "./model-fakes";
+import { checkEmittedAfterAll } from "../support/metric-contract";
+
+// What these tests made the handler publish: catalogued, and covering what the alarms and dashboard read.
+checkEmittedAfterAll("retrain", EMITTED);
 
 const NOW = new Date("2026-11-28T03:00:07Z");
 const manifest = (rows: number) =>
