@@ -33,6 +33,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from etl.metrics_catalogue import UNITS
+
 __all__ = [
     "ALL",
     "ACCURACY_COLUMNS",
@@ -271,11 +273,12 @@ def metric_data(
     for row in ordered:
         dims = [*extra, {"Name": "Group", "Value": str(row["group"])}]
         entries = [
-            {"MetricName": name, "Dimensions": dims, "Timestamp": stamp, "Value": float(value), "Unit": unit}
-            for name, value, unit in (
-                ("ForecastWAPE", row["wape"], "None"),
-                ("ForecastBias", row["bias"], "None"),
-                ("ForecastsEvaluated", row["n"], "Count"),
+            {"MetricName": name, "Dimensions": dims, "Timestamp": stamp, "Value": float(value)}
+            | {"Unit": UNITS[name]}
+            for name, value in (
+                ("ForecastWAPE", row["wape"]),
+                ("ForecastBias", row["bias"]),
+                ("ForecastsEvaluated", row["n"]),
             )
             if value is not None and math.isfinite(float(value))
         ]

@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from etl import accuracy
+from etl.metrics_catalogue import UNITS
 
 __all__ = ["METRICS", "metric_data", "publish_metrics"]
 
-# manifest field → (metric name, unit)
+# manifest field → catalogued metric (schemas/metrics.json, through etl/metrics_catalogue.py: name → unit)
 METRICS = {
-    "records_in": ("RecordsIn", "Count"),
-    "valid": ("ValidEvents", "Count"),
-    "quarantined": ("QuarantinedRecords", "Count"),
-    "duplicates": ("DuplicateEvents", "Count"),
-    "demand_rows_written": ("DemandRowsWritten", "Count"),
-    "partitions_rewritten": ("PartitionsRewritten", "Count"),
-    "duration_seconds": ("DurationSeconds", "Seconds"),
+    "records_in": "RecordsIn",
+    "valid": "ValidEvents",
+    "quarantined": "QuarantinedRecords",
+    "duplicates": "DuplicateEvents",
+    "demand_rows_written": "DemandRowsWritten",
+    "partitions_rewritten": "PartitionsRewritten",
+    "duration_seconds": "DurationSeconds",
 }
 
 
@@ -26,8 +27,8 @@ def metric_data(manifest: Mapping[str, Any], job_name: str) -> list[dict[str, An
     """The MetricData entries of one run, dimensioned by the Glue job's name (plus `Group` for accuracy)."""
     dimensions = [{"Name": "JobName", "Value": job_name}]
     data = [
-        {"MetricName": name, "Dimensions": dimensions, "Value": float(manifest[field]), "Unit": unit}
-        for field, (name, unit) in METRICS.items()
+        {"MetricName": name, "Dimensions": dimensions, "Value": float(manifest[field]), "Unit": UNITS[name]}
+        for field, name in METRICS.items()
     ]
     rows = manifest.get("accuracy", {}).get("rows", [])
     if rows:
