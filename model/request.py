@@ -1,7 +1,7 @@
 """Parse and check an endpoint request (schemas/endpoint.schema.json) into a :class:`~model.panel.Panel`.
 
 The SageMaker container has no ``jsonschema``, so the handler checks the request by hand, with the bounds
-of :mod:`model.endpoint_limits` (generated from the schema); the tests check that what this module accepts
+of :mod:`model.contracts` (generated from the schema); the tests check that what this module accepts
 and rejects agrees with the JSON Schema. Every error is a :class:`RequestError` naming the field, which the
 handler maps to HTTP 400.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from model import endpoint_limits as lim
+from model import contracts as lim
 from model.panel import Panel, default_horizon, step_days
 
 __all__ = ["RequestError", "ForecastRequest", "Window", "parse_request", "quantile_key", "MAX_HISTORY"]

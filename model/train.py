@@ -32,6 +32,7 @@ import numpy as np
 
 from model.artifact import load_forecaster, pack, unpack, write_model_dir
 from model.backtest import run_backtest
+from model.contracts import SCRAPED_METRICS
 from model.data import load_panel
 from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
@@ -220,7 +221,7 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
         (out / "backtest.txt").write_text(text + "\n")
         print(text, flush=True)
         for name, row in backtest["metrics"].items():
-            for metric in ("rmsse", "mase", "wape", "coverage_80"):
+            for metric in SCRAPED_METRICS:
                 if row.get(metric) is not None:
                     print(f"metric {name}_{metric}={row[metric]:.6f}", flush=True)
         for name, policy in stock.get("policies", {}).items():

@@ -2,6 +2,7 @@
  * Training-side constants the component hands to the retrain function: the framework container and the metric
  * definitions SageMaker scrapes from train.py's log.
  */
+import trainingMetricsSchema from "../../schemas/training-metrics.schema.json";
 
 /**
  * The SageMaker scikit-learn framework container the model code targets (requirements pin scikit-learn 1.4.2 to
@@ -39,9 +40,12 @@ export const TRAINING_MODULE = "model.train";
 export const INFERENCE_ENTRY_POINT = "inference.py";
 export const INFERENCE_CODE_DIR = "/opt/ml/model/code";
 
-/** What train.py prints per scored method: `metric <method>_<metric>=<value>` (model/train.py). */
-export const SCRAPED_METRICS = ["wape", "rmsse", "mase", "coverage_80"] as const;
-export const SCORED_METHODS = ["model", "champion", "seasonal_naive"] as const;
+/**
+ * What train.py prints per scored method, `metric <method>_<metric>=<value>`, and the metric definitions scrape:
+ * schemas/training-metrics.schema.json's `x-warecast-scraped` (train.py reads it through model/contracts.py).
+ */
+export const SCRAPED_METRICS: readonly string[] = trainingMetricsSchema["x-warecast-scraped"].metrics;
+export const SCORED_METHODS: readonly string[] = trainingMetricsSchema["x-warecast-scraped"].methods;
 
 /** SageMaker metric definitions `backtest:<method>:<metric>`, scraped from train.py's log. */
 export function metricDefinitions(): { Name: string; Regex: string }[] {

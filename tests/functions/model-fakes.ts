@@ -3,6 +3,8 @@
  * with just enough behaviour to be honest: missing objects are NoSuchKey, If-None-Match "*" is enforced,
  * duplicate model/config names are ValidationExceptions, and every call is recorded for assertions.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Tracer } from "@aws-lambda-powertools/tracer";
@@ -368,11 +370,31 @@ export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSet
   };
 }
 
-/** metrics.json as train.py writes it (model/backtest.py's result; the gate's fields, see docs/model.md). */
+/**
+ * metrics.json of a real training run (tests/fixtures/training-metrics.json, written by
+ * scripts/training_metrics_fixture.py and kept in shape by tests/python/model/test_training_metrics.py), with
+ * the gate metric (wape) of the challenger and the champion set; `champion: null` = trained without one.
+ */
+export function metricsJson(challenger: number, champion: number | null): string {
+  const m = JSON.parse(fs.readFileSync(TRAINING_METRICS, "utf8")) as {
+    metrics: Record<string, Record<string, number | null>>;
+    champion_model: unknown;
+  };
+  m.metrics.model.wape = challenger;
+  if (champion === null) {
+    delete m.metrics.champion;
+    m.champion_model = null;
+  } else m.metrics.champion.wape = champion;
+  return JSON.stringify(m);
+}
+
+const TRAINING_METRICS = path.join(__dirname, "..", "fixtures", "training-metrics.json");
+
+/** A served model's metrics.json for the API's /v1/model routes: two named series with per-series scores. */
 const addDays = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-export function metricsJson(
+export function apiModelMetricsJson(
   challenger: number,
   champion: number | null,
   origins = ["2018-10-01", "2018-10-29"],

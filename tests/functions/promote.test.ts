@@ -229,7 +229,8 @@ describe("handlePromote with fake clients", () => {
       outcome: "promoted",
       model_version: "2026-11-28T05-00-00Z-gbm",
       gate: { metric: "wape", tolerance: 0.02, challenger: 0.35, champion: 0.4 },
-      evaluation: { freq: "D", horizon: 28, origins: ["2018-10-01", "2018-10-29"] },
+      // The windows of the real training run in tests/fixtures/training-metrics.json.
+      evaluation: { freq: "D", horizon: 7, origins: ["2018-12-17", "2018-12-24"] },
       champion_model: "bootstrap-model",
       serving_model: "bootstrap-model",
       model_name: JOB,

@@ -1,12 +1,13 @@
 """model/request.py accepts exactly the requests schemas/endpoint.schema.json accepts (jsonschema is the
 oracle), plus the rules the schema's description says JSON Schema cannot state. Its bounds come from the
-schema (model/endpoint_limits.py, by scripts/endpoint_limits.py), and that module is what the generator makes
+schema (model/contracts.py, by scripts/model_contracts.py), and that module is what the generator makes
 today."""
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
-from model import endpoint_limits as lim
+from model import contracts as lim
 from model.panel import FREQS, default_horizon
 from model.request import RequestError, parse_request
 
 ROOT = Path(__file__).resolve().parents[3]
-_spec = importlib.util.spec_from_file_location("endpoint_limits_gen", ROOT / "scripts" / "endpoint_limits.py")
+_spec = importlib.util.spec_from_file_location("model_contracts_gen", ROOT / "scripts" / "model_contracts.py")
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
 
@@ -32,9 +33,10 @@ def oracle(endpoint_schema) -> Draft202012Validator:
     return Draft202012Validator(request, format_checker=FormatChecker())
 
 
-def test_limits_module_is_generated_from_the_schema(endpoint_schema):
-    """Run scripts/endpoint_limits.py after changing the schema."""
-    assert (ROOT / "model" / "endpoint_limits.py").read_text() == gen.module_text(endpoint_schema)
+def test_contracts_module_is_generated_from_the_schemas(endpoint_schema):
+    """Run scripts/model_contracts.py after changing a schema."""
+    metrics_schema = json.loads((ROOT / "schemas" / "training-metrics.schema.json").read_text())
+    assert (ROOT / "model" / "contracts.py").read_text() == gen.module_text(endpoint_schema, metrics_schema)
 
 
 def test_the_model_serves_every_frequency_the_schema_names():

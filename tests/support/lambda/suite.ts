@@ -22,7 +22,7 @@ import { ApiSchemas } from "../../../functions/predict/spec";
 import { RISK_GRID } from "../../../functions/replenishment";
 import { responseErrors } from "../../api/conformance";
 import { apiEvent, spec, standardSeries, writeSeriesState } from "../../functions/predict-support";
-import { metricsJson } from "../../functions/model-fakes";
+import { apiModelMetricsJson, metricsJson } from "../../functions/model-fakes";
 import { MOCK_ACCOUNT_ID, REPO_ROOT, runStack, type StackName, type StackRun } from "../../harness";
 import { startMoto, type MotoServer } from "../moto";
 import { functionArtifacts, packageNames, writeArtifact, type FunctionArtifact } from "./artifact";
@@ -208,7 +208,7 @@ export function describeArtifacts(stack: StackName): void {
       await aws.s3.putObject({
         Bucket: env.MODEL_METRICS_BUCKET,
         Key: `${env.MODEL_METRICS_PREFIX}${endpoint.modelVersion}/metrics.json`,
-        Body: metricsJson(0.3, 0.4),
+        Body: apiModelMetricsJson(0.3, 0.4),
       });
     }, 120_000);
 
