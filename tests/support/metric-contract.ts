@@ -4,12 +4,9 @@
  */
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import catalogue from "../../schemas/metrics.json";
-import {
-  alarmDefinitions,
-  DEFAULT_THRESHOLDS,
-  type MonitoredResources,
-} from "../../components/observability-alarms";
+import { alarmDefinitions, DEFAULT_THRESHOLDS } from "../../components/observability-alarms";
 import { dashboardBody } from "../../components/observability-dashboard";
+import { sampleResources } from "../components/fixtures/monitored-resources";
 
 type Entry = { unit: string; dimensions: string[][]; publisher: string; consumers: string[] };
 const ENTRIES = catalogue.metrics as Record<string, Entry>;
@@ -87,19 +84,10 @@ export function uncatalogued(emitted: readonly EmittedMetric[]): string[] {
   return [...problems].sort();
 }
 
-const RESOURCES: MonitoredResources<string> = {
-  ingest: { events: "events", forecastLog: "forecast-log" },
-  etl: { jobName: "etl", failureRuleName: "etl-failed" },
-  training: { failureRuleName: "training-failed" },
-  endpoint: { name: "endpoint", variantName: "AllTraffic" },
-  api: { name: "api", stage: "v1" },
-  functions: { predict: "predict", promote: "promote" },
-};
-
 /** Every Warecast metric an alarm or a dashboard widget reads (AWS's own namespaces left out). */
 export function consumedMetrics(): ConsumedMetric[] {
   const out: ConsumedMetric[] = [];
-  for (const alarm of alarmDefinitions(RESOURCES, { ...DEFAULT_THRESHOLDS, wape: 0.5, bias: 0.2 })) {
+  for (const alarm of alarmDefinitions(sampleResources, { ...DEFAULT_THRESHOLDS, wape: 0.5, bias: 0.2 })) {
     const refs = alarm.metric ? [alarm.metric] : Object.values(alarm.math?.metrics ?? {});
     for (const r of refs)
       out.push({
@@ -111,7 +99,7 @@ export function consumedMetrics(): ConsumedMetric[] {
   }
   const body = dashboardBody({
     region: "eu-west-1",
-    resources: RESOURCES,
+    resources: sampleResources,
     thresholds: { ...DEFAULT_THRESHOLDS, wape: 0.5, bias: 0.2 },
     alarmArns: [],
   });

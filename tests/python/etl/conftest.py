@@ -89,3 +89,26 @@ def processed(tmp_path: Path) -> Path:
 def gzip_lines(lines: list[bytes]) -> bytes:
     """A gzip NDJSON object's bytes, each line ended by ``\\n``."""
     return gzip.compress(b"".join(line + b"\n" for line in lines))
+
+
+@pytest.fixture
+def run_manifest() -> dict[str, Any]:
+    """A run manifest's metric fields with two accuracy rows (a warehouse and the ``__all__`` roll-up)."""
+    from etl.accuracy import ALL
+
+    return {
+        "records_in": 10,
+        "valid": 9,
+        "quarantined": 1,
+        "duplicates": 0,
+        "demand_rows_written": 4,
+        "partitions_rewritten": 1,
+        "duration_seconds": 12.5,
+        "finished_at": "2024-01-04T06:30:00.000Z",
+        "accuracy": {
+            "rows": [
+                {"date": "2024-01-02", "group": "W1", "n": 2, "wape": 7 / 18, "bias": -3 / 18},
+                {"date": "2024-01-02", "group": ALL, "n": 3, "wape": 7 / 22, "bias": -3 / 22},
+            ]
+        },
+    }

@@ -144,25 +144,10 @@ def test_run_accuracy_without_a_served_log_reports_the_dates_and_writes_nothing(
     assert not processed.exists("accuracy")
 
 
-def test_run_metrics_carry_the_accuracy_rows_in_the_same_call():
+def test_run_metrics_carry_the_accuracy_rows_in_the_same_call(run_manifest):
     from etl.metrics import metric_data
 
-    manifest = {
-        "records_in": 10,
-        "valid": 9,
-        "quarantined": 1,
-        "duplicates": 0,
-        "demand_rows_written": 4,
-        "partitions_rewritten": 1,
-        "duration_seconds": 12.5,
-        "finished_at": "2024-01-04T06:30:00.000Z",
-        "accuracy": {
-            "rows": [
-                {"date": "2024-01-02", "group": "W1", "n": 2, "wape": 7 / 18, "bias": -3 / 18},
-                {"date": "2024-01-02", "group": ALL, "n": 3, "wape": 7 / 22, "bias": -3 / 22},
-            ]
-        },
-    }
+    manifest = run_manifest
     data = metric_data(manifest, "warecast-dev-etl")
     assert [d["MetricName"] for d in data[:7]] == [
         "RecordsIn",

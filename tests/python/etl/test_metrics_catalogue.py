@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from etl.accuracy import ALL
 from etl.metrics import publish_metrics
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -19,23 +18,6 @@ _spec = importlib.util.spec_from_file_location(
 )
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
-
-MANIFEST = {
-    "records_in": 10,
-    "valid": 9,
-    "quarantined": 1,
-    "duplicates": 0,
-    "demand_rows_written": 4,
-    "partitions_rewritten": 1,
-    "duration_seconds": 12.5,
-    "finished_at": "2024-01-04T06:30:00.000Z",
-    "accuracy": {
-        "rows": [
-            {"date": "2024-01-02", "group": "W1", "n": 2, "wape": 7 / 18, "bias": -3 / 18},
-            {"date": "2024-01-02", "group": ALL, "n": 3, "wape": 7 / 22, "bias": -3 / 22},
-        ]
-    },
-}
 
 
 class RecordingCloudWatch:
@@ -48,9 +30,9 @@ class RecordingCloudWatch:
         self.calls.append(kwargs)
 
 
-def _emitted() -> list[tuple[str, str, str, tuple[str, ...]]]:
+def _emitted(manifest: dict[str, Any]) -> list[tuple[str, str, str, tuple[str, ...]]]:
     cloudwatch = RecordingCloudWatch()
-    publish_metrics(cloudwatch, CATALOGUE["namespace"], MANIFEST, "warecast-dev-etl")
+    publish_metrics(cloudwatch, CATALOGUE["namespace"], manifest, "warecast-dev-etl")
     return [
         (call["Namespace"], d["MetricName"], d["Unit"], tuple(sorted(x["Name"] for x in d["Dimensions"])))
         for call in cloudwatch.calls
@@ -63,9 +45,9 @@ def test_generated_module_is_current():
     assert (ROOT / "etl" / "metrics_catalogue.py").read_text() == gen.module_text(CATALOGUE)
 
 
-def test_every_metric_the_etl_sends_is_catalogued():
+def test_every_metric_the_etl_sends_is_catalogued(run_manifest):
     problems = []
-    for namespace, name, unit, dims in _emitted():
+    for namespace, name, unit, dims in _emitted(run_manifest):
         entry = CATALOGUE["metrics"].get(name)
         if entry is None or entry["publisher"] != "etl":
             problems.append(f"{name}: not catalogued as an ETL metric")
@@ -76,8 +58,8 @@ def test_every_metric_the_etl_sends_is_catalogued():
     assert problems == []
 
 
-def test_every_catalogued_etl_metric_is_sent():
+def test_every_catalogued_etl_metric_is_sent(run_manifest):
     """A run with accuracy rows sends each of them (alarms and the dashboard read several)."""
-    sent = {name for _, name, _, _ in _emitted()}
+    sent = {name for _, name, _, _ in _emitted(run_manifest)}
     catalogued = {name for name, m in CATALOGUE["metrics"].items() if m["publisher"] == "etl"}
     assert catalogued - sent == set()
