@@ -10,10 +10,15 @@ import catalogue from "../schemas/metrics.json";
 export type MetricName = keyof typeof catalogue.metrics;
 type Unit = Parameters<Metrics["addMetric"]>[1];
 
+/** Unit by name, as a plain object: what the Lambda closures capture (never the imported JSON module). */
+const UNITS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(catalogue.metrics).map(([name, m]) => [name, m.unit]),
+);
+
 /** CloudWatch namespace of every Warecast metric (dashboards and alarms read it). */
 export const METRICS_NAMESPACE: string = catalogue.namespace;
 
 /** Adds one data point of a catalogued metric, in the catalogue's unit. */
 export function addMetric(metrics: Metrics, name: MetricName, value: number): void {
-  metrics.addMetric(name, catalogue.metrics[name].unit as Unit, value);
+  metrics.addMetric(name, UNITS[name] as Unit, value);
 }

@@ -9,6 +9,11 @@ import type {
 } from "./endpoint-client";
 import { ApiProblem } from "./problem";
 
+// As text, parsed per instance: Pulumi's closure serializer cannot capture the imported schema object itself
+// (it mistakes its `default` keywords for a module's default export).
+const SCHEMA_TEXT = JSON.stringify(endpointSchema);
+const SCHEMA_ID = endpointSchema.$id;
+
 /**
  * The endpoint as the handlers see it: every answer is checked against schemas/endpoint.schema.json
  * (`#/$defs/response`) before anything reads it, so a model container that drifts from the contract gets a 502
@@ -22,8 +27,8 @@ export class CheckedEndpoint implements ForecastEndpoint {
     private readonly inner: ForecastEndpoint,
     ajv: Ajv2020,
   ) {
-    if (!ajv.getSchema(endpointSchema.$id)) ajv.addSchema(endpointSchema);
-    this.validate = ajv.getSchema(`${endpointSchema.$id}#/$defs/response`) as ValidateFunction;
+    if (!ajv.getSchema(SCHEMA_ID)) ajv.addSchema(JSON.parse(SCHEMA_TEXT) as object);
+    this.validate = ajv.getSchema(`${SCHEMA_ID}#/$defs/response`) as ValidateFunction;
   }
 
   async invoke(request: EndpointRequest): Promise<{ response: EndpointResponse; stats: EndpointCallStats }> {
