@@ -314,14 +314,14 @@ def inventory_at(curve: list[dict[str, Any]], metric: str, service: float) -> fl
 
 
 def matched(policies: dict[str, Any], target: float) -> dict[str, Any]:
-    """Inventory at equal achieved service: for cycle service level and fill rate, at the target and at the
-    model's achieved level, each policy's average on hand read off its trade-off curve; and the check that the
-    model needs less than each alternative at the target (None where a curve does not reach it)."""
+    """Inventory at equal achieved service: for cycle service level and fill rate, at the target and at what
+    each policy achieved at the target, each policy's average on hand read off its trade-off curve; and the
+    check that the model needs less than each alternative at the target (None where a curve does not reach
+    it)."""
     out: dict[str, Any] = {}
     for metric in ("cycle_service_level", "fill_rate"):
         at = {round(target, 4)}
-        if "model" in policies and policies["model"]["pooled"][metric] is not None:
-            at.add(round(policies["model"]["pooled"][metric], 4))
+        at |= {round(p["pooled"][metric], 4) for p in policies.values() if p["pooled"].get(metric) is not None}
         out[metric] = [
             {"service": s, "avg_on_hand": {p: inventory_at(v["curve"], metric, s) for p, v in policies.items()}}
             for s in sorted(at)

@@ -47,6 +47,69 @@ const METRICS = {
   },
 };
 
+/** metrics.json's `inventory` as model/inventory.py writes it, two series and two policies. */
+const score = (fill: number, csl: number, stock: number) => ({
+  demand: 100,
+  sold: 100 * fill,
+  lost: 100 - 100 * fill,
+  fill_rate: fill,
+  cycles: 30,
+  cycles_without_stockout: Math.round(30 * csl),
+  cycle_service_level: csl,
+  avg_on_hand: stock,
+  units_days: stock * 98,
+  stockout_days: 3,
+  stockout_day_share: 0.01,
+  orders: 14,
+  units_ordered: 900,
+});
+const INVENTORY = {
+  settings: {
+    lead_time_days: 7,
+    review_period_days: 7,
+    service_level: 0.95,
+    moq: 0,
+    pack_size: 1,
+    first_day: "2018-09-11",
+    last_day: "2018-12-31",
+    days: 112,
+    reviews: 16,
+    series: 2,
+    unobserved_series_days: 0,
+    sample_paths: 1000,
+    trailing_days: 28,
+    sweep_levels: [0.9, 0.95],
+  },
+  policies: {
+    model: {
+      pooled: score(0.96, 0.955, 80),
+      series: { "WH1/SKU-1": score(0.97, 0.96, 30), "WH1/SKU-2": score(0.95, 0.95, 50) },
+      curve: [],
+    },
+    weeks_of_cover: {
+      pooled: score(0.97, 0.98, 200),
+      series: { "WH1/SKU-1": score(0.98, 0.99, 90), "WH1/SKU-2": score(0.96, 0.97, 110) },
+      curve: [],
+      cover_days: 30.5,
+    },
+  },
+  goal: {
+    met: false,
+    checks: { csl_within_3_points: { met: true }, vs_weeks_of_cover: { met: false } },
+  },
+  matched: {
+    cycle_service_level: [{ service: 0.95, avg_on_hand: { model: 78.5, weeks_of_cover: null } }],
+    fill_rate: [{ service: 0.95, avg_on_hand: { model: 60.0, weeks_of_cover: 120.0 } }],
+    goal: {
+      met: null,
+      checks: {
+        cycle_service_level_vs_weeks_of_cover: { met: null },
+        fill_rate_vs_weeks_of_cover: { met: true },
+      },
+    },
+  },
+};
+
 describe("GET /v1/series", () => {
   it("lists every series with its date span and on hand, or one warehouse's", async () => {
     const all = await call("/v1/series");
@@ -154,6 +217,70 @@ describe("GET /v1/model", () => {
     });
   });
 
+  it("carries the inventory-policy backtest pooled: scores per policy, the goal, inventory at matched service", async () => {
+    const deps = { ...t.deps, modelMetrics: { metrics: async () => ({ ...METRICS, inventory: INVENTORY }) } };
+    const res = await call("/v1/model", deps);
+    expect(res.body.inventory).toEqual({
+      settings: {
+        lead_time_days: 7,
+        review_period_days: 7,
+        service_level: 0.95,
+        first_day: "2018-09-11",
+        last_day: "2018-12-31",
+        days: 112,
+        reviews: 16,
+      },
+      policies: [
+        {
+          policy: "model",
+          fill_rate: 0.96,
+          cycle_service_level: 0.955,
+          avg_on_hand: 80,
+          units_days: 7840,
+          stockout_days: 3,
+          orders: 14,
+        },
+        {
+          policy: "weeks_of_cover",
+          fill_rate: 0.97,
+          cycle_service_level: 0.98,
+          avg_on_hand: 200,
+          units_days: 19600,
+          stockout_days: 3,
+          orders: 14,
+        },
+      ],
+      goal: {
+        met: false,
+        checks: [
+          { check: "csl_within_3_points", met: true },
+          { check: "vs_weeks_of_cover", met: false },
+        ],
+      },
+      matched: [
+        { metric: "cycle_service_level", service: 0.95, avg_on_hand: { model: 78.5, weeks_of_cover: null } },
+        { metric: "fill_rate", service: 0.95, avg_on_hand: { model: 60, weeks_of_cover: 120 } },
+      ],
+      matched_goal: {
+        met: null,
+        checks: [
+          { check: "cycle_service_level_vs_weeks_of_cover", met: null },
+          { check: "fill_rate_vs_weeks_of_cover", met: true },
+        ],
+      },
+    });
+    expect(res.body.inventory_detail).toBeUndefined();
+  });
+
+  it("says why there is no inventory backtest: skipped in training, none in the artifact, no artifacts", async () => {
+    const skipped = { ...METRICS, inventory: { skipped: "inventory backtest skipped: it needs daily data" } };
+    const withSkip = { ...t.deps, modelMetrics: { metrics: async () => skipped } };
+    expect((await call("/v1/model", withSkip)).body.inventory_detail).toMatch(/needs daily data/);
+    const older = { ...t.deps, modelMetrics: { metrics: async () => METRICS } };
+    expect((await call("/v1/model", older)).body.inventory_detail).toMatch(/no inventory backtest/);
+    expect((await call("/v1/model")).body.inventory_detail).toMatch(/artifacts/);
+  });
+
   it("says why there is no backtest (none in the artifact, or no artifact access)", async () => {
     const none = await call("/v1/model", { ...t.deps, modelMetrics: { metrics: async () => undefined } });
     expect(none.body.backtest).toBeUndefined();
@@ -207,8 +334,43 @@ describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
           { method: "model", mase: 0.9, rmsse: 0.8, wape: 1.0, bias: 0.3, points: 50 },
           { method: "naive", mase: 1.1, rmsse: 1.0, wape: 1.2, bias: null, points: 50 },
         ],
+        inventory_detail: expect.stringMatching(/no inventory backtest/),
       },
     });
+  });
+
+  it("carries the series' own inventory-policy scores, without the pooled goal", async () => {
+    const res = await call(
+      "/v1/model/series/WH1/SKU-2",
+      withMetrics({ ...PER_SERIES, inventory: INVENTORY }),
+    );
+    expect(res.body.inventory.policies).toEqual([
+      {
+        policy: "model",
+        fill_rate: 0.95,
+        cycle_service_level: 0.95,
+        avg_on_hand: 50,
+        units_days: 4900,
+        stockout_days: 3,
+        orders: 14,
+      },
+      {
+        policy: "weeks_of_cover",
+        fill_rate: 0.96,
+        cycle_service_level: 0.97,
+        avg_on_hand: 110,
+        units_days: 10780,
+        stockout_days: 3,
+        orders: 14,
+      },
+    ]);
+    expect(res.body.inventory.settings.service_level).toBe(0.95);
+    expect(res.body.inventory.goal).toBeUndefined();
+    const absent = await call(
+      "/v1/model/series/WH2/SKU-1",
+      withMetrics({ ...PER_SERIES, inventory: INVENTORY }),
+    );
+    expect(absent.body.inventory_detail).toMatch(/not in the model's inventory backtest/);
   });
 
   it("says why there are no scores: older metrics, series not in the backtest, no artifacts", async () => {
