@@ -112,4 +112,11 @@ it("refuses bad inventory options as usage errors (exit 2)", async () => {
     expect(process.exitCode).toBe(2);
   }
   expect(io.err).toMatch(/--service-level <p>' argument '1.5' is invalid. expected a number between 0 and 1/);
+  // Weekly data is refused before anything is fitted (main prints the error with console.error).
+  const errors: string[] = [];
+  jest.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.join(" ")));
+  process.exitCode = undefined;
+  await main(["node", "warecast", "backtest", "--data", file, "--inventory", "--freq", "W"]);
+  expect(process.exitCode).toBe(2);
+  expect(errors).toEqual([expect.stringMatching(/--inventory needs daily data \(--freq D\)/)]);
 });
