@@ -321,9 +321,14 @@ def matched(policies: dict[str, Any], target: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for metric in ("cycle_service_level", "fill_rate"):
         at = {round(target, 4)}
-        at |= {round(p["pooled"][metric], 4) for p in policies.values() if p["pooled"].get(metric) is not None}
+        at |= {
+            round(p["pooled"][metric], 4) for p in policies.values() if p["pooled"].get(metric) is not None
+        }
         out[metric] = [
-            {"service": s, "avg_on_hand": {p: inventory_at(v["curve"], metric, s) for p, v in policies.items()}}
+            {
+                "service": s,
+                "avg_on_hand": {p: inventory_at(v["curve"], metric, s) for p, v in policies.items()},
+            }
             for s in sorted(at)
         ]
     checks: dict[str, Any] = {}
@@ -339,6 +344,8 @@ def matched(policies: dict[str, Any], target: float) -> dict[str, Any]:
     results = [c["met"] for c in checks.values()]
     met = False if False in results else (None if None in results or not results else True)
     return {**out, "goal": {"met": met, "checks": checks}}
+
+
 def goal(policies: dict[str, Any], target: float) -> dict[str, Any]:
     """Issue 18's goal for the model policy: cycle service level within ±3 points of the target, and against
     each alternative the same or better cycle service level with less average inventory."""
@@ -367,8 +374,8 @@ def goal(policies: dict[str, Any], target: float) -> dict[str, Any]:
     return {"met": all(c["met"] for c in checks.values()), "checks": checks}
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{100 * x:.{digits}f}%"
 
 
 def inventory_text(result: dict[str, Any]) -> str:
@@ -435,14 +442,21 @@ def _tradeoff_lines(result: dict[str, Any]) -> list[str]:
         for r in m[metric]:
             stock = r["avg_on_hand"]
             rows.append(
-                [f"{label} {_pct(r['service'])}", *("-" if stock[n] is None else f"{stock[n]:.0f}" for n in names)]
+                [
+                    f"{label} {_pct(r['service'], 2)}",
+                    *("-" if stock[n] is None else f"{stock[n]:.0f}" for n in names),
+                ]
             )
-    lines += ["avg on hand needed for the same achieved service ('-': not reached in the sweep)", *aligned(rows)]
+    lines += [
+        "avg on hand needed for the same achieved service ('-': not reached in the sweep)",
+        *aligned(rows),
+    ]
     if m["goal"]["checks"]:
         verdict = {True: "met", False: "NOT met", None: "undecided"}[m["goal"]["met"]]
         failed = [k for k, c in m["goal"]["checks"].items() if c["met"] is not True]
         lines.append(
-            f"goal at matched service (less stock than each alternative at the target's achieved service): {verdict}"
+            "goal at matched service (less stock than each alternative for the target's service): "
+            + verdict
             + (f"; not met or not reached: {', '.join(failed)}" if failed else "")
         )
     return lines

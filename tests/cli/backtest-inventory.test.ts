@@ -41,7 +41,7 @@ it("prints the policies' service levels and stock beside the accuracy table", as
   // The trade-off sweep and the inventory at matched achieved service follow.
   expect(io.out).toMatch(/trade-off \(each policy swept over targets\)/);
   expect(io.out).toMatch(/\n95\.0% +[0-9.]+% \/ [0-9.]+% \/ [0-9]+ /);
-  expect(io.out).toMatch(/\ncycle SL 95\.0% +(-|[0-9]+) +(-|[0-9]+) +(-|[0-9]+)\n/);
+  expect(io.out).toMatch(/\ncycle SL 95\.00% +(-|[0-9]+) +(-|[0-9]+) +(-|[0-9]+)\n/);
   expect(io.out).toMatch(/goal at matched service .*: (met|NOT met|undecided)/);
 }, 180_000);
 

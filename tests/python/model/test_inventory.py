@@ -128,7 +128,9 @@ def test_replay_scores_every_policy_per_series_and_pooled(replay):
     assert result["goal"]["checks"]["csl_within_3_points"]["target"] == 0.9
     text = inventory_text(result)
     assert (
-        "target cycle service level 90.0%" in text and "weeks_of_cover" in text and "goal (issue 18, at the same target)" in text
+        "target cycle service level 90.0%" in text
+        and "weeks_of_cover" in text
+        and "goal (issue 18, at the same target)" in text
     )
 
 
