@@ -410,7 +410,7 @@ describe("dashboard at 10,000 series", () => {
     expect(await page.textContent("#series-backtest-note")).toBe(
       "forecast by the intermittent-demand fallback in the backtest",
     );
-    await page.locator(".backtests").screenshot({ path: path.join(SHOTS, "series-backtest.png") });
+    await page.locator("#backtest-card").screenshot({ path: path.join(SHOTS, "series-backtest.png") });
 
     // The last warehouse was not in the backtest: the panel says so instead of showing numbers.
     await go(page, `?warehouse=${wh(19)}&sku=${sku(3)}`);
