@@ -281,8 +281,12 @@ const POLICY_NAMES = {
 };
 const policyName = (p) => POLICY_NAMES[p] ?? p;
 
+const INVENTORY_HEAD =
+  '<tr><th>Policy</th><th>Fill rate</th><th class="primary">Cycle SL</th><th>Avg on hand</th><th>Stockout days</th></tr>';
+
 /** One inventory-replay table: a row per policy, the advice's row marked; or why there is none. */
 function fillInventoryTable(id, inventory, detail) {
+  $(id).querySelector("thead").innerHTML = INVENTORY_HEAD;
   const body = $(id).querySelector("tbody");
   if (!inventory) {
     const tr = document.createElement("tr");

@@ -18,6 +18,8 @@ import { ARTIFACTS_DIR, launchBrowser } from "../support/browser";
 import {
   FakeEndpoint,
   quietObservability,
+  replayScores,
+  replaySettings,
   writeSeriesState,
   type SeriesFixture,
 } from "../functions/predict-support";
@@ -56,62 +58,30 @@ function series(): SeriesFixture[] {
   return out;
 }
 
-/** One policy's scores as model/inventory.py writes them (pooled or for one series). */
-const replay = (fill: number, csl: number, stock: number, stockoutDays: number) => ({
-  demand: 1000,
-  sold: 1000 * fill,
-  lost: 1000 * (1 - fill),
-  fill_rate: fill,
-  cycles: 15,
-  cycles_without_stockout: Math.round(15 * csl),
-  cycle_service_level: csl,
-  avg_on_hand: stock,
-  units_days: stock * 105,
-  stockout_days: stockoutDays,
-  stockout_day_share: 0.01,
-  orders: 12,
-  units_ordered: 1000,
-});
-
 /**
  * metrics.json's inventory-policy backtest (model/inventory.py). Per-series rows for the third warehouse only:
  * 500 series keep the file small, and the others show the page's "not in the replay" answer.
  */
 function inventoryJson(rows: SeriesFixture[]) {
   const replayed = rows.filter((r) => r.warehouse_id === wh(2)).map((r) => `${r.warehouse_id}/${r.sku}`);
-  const perSeries = (f: (i: number) => ReturnType<typeof replay>) =>
+  const perSeries = (f: (i: number) => ReturnType<typeof replayScores>) =>
     Object.fromEntries(replayed.map((id, i) => [id, f(i)]));
   return {
-    settings: {
-      lead_time_days: 7,
-      review_period_days: 7,
-      service_level: 0.95,
-      moq: 0,
-      pack_size: 1,
-      first_day: "2026-08-11",
-      last_day: "2026-11-30",
-      days: 112,
-      reviews: 16,
-      series: replayed.length,
-      unobserved_series_days: 0,
-      sample_paths: 1000,
-      trailing_days: 28,
-      sweep_levels: [0.9, 0.95, 0.99],
-    },
+    settings: replaySettings("2026-08-11", "2026-11-30", replayed.length),
     policies: {
       model: {
-        pooled: replay(0.9541, 0.9571, 4794.7, 191),
-        series: perSeries((i) => replay(0.96, 0.9333, 20 + (i % 5), 2)),
+        pooled: replayScores(0.9541, 0.9571, 4794.7, 191),
+        series: perSeries((i) => replayScores(0.96, 0.9333, 20 + (i % 5), 2)),
         curve: [],
       },
       seasonal_naive: {
-        pooled: replay(0.976, 0.9791, 13981.5, 83),
-        series: perSeries(() => replay(0.99, 1.0, 61.5, 0)),
+        pooled: replayScores(0.976, 0.9791, 13981.5, 83),
+        series: perSeries(() => replayScores(0.99, 1.0, 61.5, 0)),
         curve: [],
       },
       weeks_of_cover: {
-        pooled: replay(0.9537, 0.9768, 15514.4, 141),
-        series: perSeries(() => replay(0.95, 0.9667, 70, 3)),
+        pooled: replayScores(0.9537, 0.9768, 15514.4, 141),
+        series: perSeries(() => replayScores(0.95, 0.9667, 70, 3)),
         curve: [],
         cover_days: 40,
       },

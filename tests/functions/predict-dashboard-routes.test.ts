@@ -8,7 +8,14 @@ import { handlePredict, type PredictDeps } from "../../functions/predict";
 import { backtestOf } from "../../functions/predict/model-route";
 import { ApiProblem } from "../../functions/predict/problem";
 import { responseErrors } from "../api/conformance";
-import { apiEvent, FakeEndpoint, makeTestDeps, type TestDeps } from "./predict-support";
+import {
+  apiEvent,
+  FakeEndpoint,
+  makeTestDeps,
+  replayScores,
+  replaySettings,
+  type TestDeps,
+} from "./predict-support";
 
 // Fixtures spawn Python (pyarrow), slow on a loaded machine.
 jest.setTimeout(300_000);
@@ -48,38 +55,9 @@ const METRICS = {
 };
 
 /** metrics.json's `inventory` as model/inventory.py writes it, two series and two policies. */
-const score = (fill: number, csl: number, stock: number) => ({
-  demand: 100,
-  sold: 100 * fill,
-  lost: 100 - 100 * fill,
-  fill_rate: fill,
-  cycles: 30,
-  cycles_without_stockout: Math.round(30 * csl),
-  cycle_service_level: csl,
-  avg_on_hand: stock,
-  units_days: stock * 98,
-  stockout_days: 3,
-  stockout_day_share: 0.01,
-  orders: 14,
-  units_ordered: 900,
-});
+const score = (fill: number, csl: number, stock: number) => replayScores(fill, csl, stock, 3, 98);
 const INVENTORY = {
-  settings: {
-    lead_time_days: 7,
-    review_period_days: 7,
-    service_level: 0.95,
-    moq: 0,
-    pack_size: 1,
-    first_day: "2018-09-11",
-    last_day: "2018-12-31",
-    days: 112,
-    reviews: 16,
-    series: 2,
-    unobserved_series_days: 0,
-    sample_paths: 1000,
-    trailing_days: 28,
-    sweep_levels: [0.9, 0.95],
-  },
+  settings: replaySettings("2018-09-11", "2018-12-31", 2),
   policies: {
     model: {
       pooled: score(0.96, 0.955, 80),
@@ -238,7 +216,7 @@ describe("GET /v1/model", () => {
           avg_on_hand: 80,
           units_days: 7840,
           stockout_days: 3,
-          orders: 14,
+          orders: 12,
         },
         {
           policy: "weeks_of_cover",
@@ -247,7 +225,7 @@ describe("GET /v1/model", () => {
           avg_on_hand: 200,
           units_days: 19600,
           stockout_days: 3,
-          orders: 14,
+          orders: 12,
         },
       ],
       goal: {
@@ -352,7 +330,7 @@ describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
         avg_on_hand: 50,
         units_days: 4900,
         stockout_days: 3,
-        orders: 14,
+        orders: 12,
       },
       {
         policy: "weeks_of_cover",
@@ -361,7 +339,7 @@ describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
         avg_on_hand: 110,
         units_days: 10780,
         stockout_days: 3,
-        orders: 14,
+        orders: 12,
       },
     ]);
     expect(res.body.inventory.settings.service_level).toBe(0.95);
