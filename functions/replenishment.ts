@@ -133,12 +133,15 @@ export function orderQuantity(need: number, moq: number, packSize: number): numb
 }
 
 /**
- * Periodic-review (R, s, S) advice for one series at a review:
- * - reorder point s = the service-level quantile of cumulative demand over lead time + review period: an
- *   inventory position above s covers demand until the order placed at the next review arrives;
- * - order-up-to level S = s + mean demand of one review period, so an order lasts about one cycle;
- * - safety stock = s − mean demand over the protection interval;
- * - order S − IP when IP ≤ s, raised to the MOQ and rounded up to whole packs.
+ * Periodic-review order-up-to (R, S) advice for one series at a review:
+ * - order-up-to level S = the service-level quantile of cumulative demand over lead time + review period (the
+ *   protection interval): the order placed now must cover demand until the order placed at the next review
+ *   arrives, so S is set for L + R days and nothing more (adding a review period's demand on top would count
+ *   the review period twice and overshoot the target);
+ * - reorder point s = S: with no ordering cost in the inputs there is no reason to skip a review while the
+ *   position is below S (the MOQ and pack size set the lot);
+ * - safety stock = S − mean demand over the protection interval;
+ * - order S − IP when IP < S, raised to the MOQ and rounded up to whole packs.
  * `protection` is the distribution over steps 1..L+R; `dailyMeans` the daily forecast means from step 1.
  * With L + R = 0 (continuous review, an order arrives at once) nothing can run out before an order arrives:
  * there is no protection interval, and `protection` is not read (undefined is fine).
@@ -172,17 +175,14 @@ export function recommend(
       distribution: "window_quantiles",
     };
   }
-  const reorderPoint = Math.ceil(quantileAt(protection, inputs.service_level) - 1e-9);
-  const reviewDemand = dailyMeans.slice(L, L + R).reduce((a, b) => a + Math.max(0, b), 0);
-  const orderUpTo = Math.ceil(reorderPoint + reviewDemand - 1e-9);
-  const quantity =
-    position <= reorderPoint ? orderQuantity(orderUpTo - position, inputs.moq, inputs.pack_size) : 0;
+  const orderUpTo = Math.ceil(quantileAt(protection, inputs.service_level) - 1e-9);
+  const quantity = orderQuantity(orderUpTo - position, inputs.moq, inputs.pack_size);
   return {
     protection_days: L + R,
     expected_demand: round(protection.mean),
-    reorder_point: reorderPoint,
+    reorder_point: orderUpTo,
     order_up_to_level: orderUpTo,
-    safety_stock: round(reorderPoint - protection.mean),
+    safety_stock: round(orderUpTo - protection.mean),
     inventory_position: round(position),
     suggested_order_quantity: quantity,
     stockout_risk: round(exceedanceProbability(protection, position + quantity)),

@@ -1,7 +1,7 @@
-"""The periodic-review (R, s, S) rule the API serves, for Python callers (the inventory backtest).
+"""The periodic-review order-up-to (R, S) rule the API serves, for Python callers (the inventory backtest).
 
 The API's implementation is ``functions/replenishment.ts`` (method: docs/replenishment.md); this module holds
-the same arithmetic — reorder point, order-up-to level, order quantity — so the backtest replays exactly the
+the same arithmetic — order-up-to level, order quantity — so the backtest replays exactly the
 advice the API gives. ``tests/fixtures/replenishment-rule.json`` holds cases both implementations must answer
 identically (tests/functions/replenishment-rule.test.ts and tests/python/model/test_replenishment.py).
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PolicyInputs", "reorder_point", "order_up_to", "order_quantity", "suggested_order"]
+__all__ = ["PolicyInputs", "order_up_to", "order_quantity", "suggested_order"]
 
 # Rounding up to whole units ignores float noise below this (functions/replenishment.ts uses the same).
 _EPS = 1e-9
@@ -40,20 +40,17 @@ class PolicyInputs:
 
     @property
     def protection_days(self) -> int:
-        """L + R: the window whose cumulative-demand quantile is the reorder point."""
+        """L + R: the window whose cumulative-demand quantile is the order-up-to level."""
         return self.lead_time_days + self.review_period_days
 
 
-def reorder_point(protection_quantile: np.ndarray) -> np.ndarray:
-    """s: the service-level quantile of demand over L + R days, rounded up to whole units."""
+def order_up_to(protection_quantile: np.ndarray) -> np.ndarray:
+    """S: the service-level quantile of demand over L + R days, rounded up to whole units.
+
+    It is also the reorder point s: an order placed now must last until the next review's order arrives,
+    L + R days, so nothing is added for the review period (that would count it twice).
+    """
     return np.ceil(np.asarray(protection_quantile, dtype=np.float64) - _EPS)
-
-
-def order_up_to(reorder: np.ndarray, review_demand: np.ndarray) -> np.ndarray:
-    """S = s + mean demand over the review period (days L+1 .. L+R), rounded up to whole units."""
-    return np.ceil(
-        np.asarray(reorder, np.float64) + np.maximum(np.asarray(review_demand, np.float64), 0) - _EPS
-    )
 
 
 def order_quantity(need: np.ndarray, moq: float, pack_size: float) -> np.ndarray:
@@ -63,9 +60,6 @@ def order_quantity(need: np.ndarray, moq: float, pack_size: float) -> np.ndarray
     return np.where(need > 0, np.ceil(units / pack_size - _EPS) * pack_size, 0.0)
 
 
-def suggested_order(
-    position: np.ndarray, reorder: np.ndarray, up_to: np.ndarray, moq: float, pack_size: float
-) -> np.ndarray:
-    """The order the advice gives at a review: S − IP when IP ≤ s (MOQ, packs), else nothing."""
-    position = np.asarray(position, dtype=np.float64)
-    return np.where(position <= reorder, order_quantity(up_to - position, moq, pack_size), 0.0)
+def suggested_order(position: np.ndarray, up_to: np.ndarray, moq: float, pack_size: float) -> np.ndarray:
+    """The order the advice gives at a review: S − IP when IP < S (MOQ, packs), else nothing."""
+    return order_quantity(np.asarray(up_to, np.float64) - np.asarray(position, np.float64), moq, pack_size)

@@ -31,6 +31,8 @@ const state = {
   recommendation: null,
   model: null,
   seriesModel: null,
+  /** GET /v1/model's inventory-policy backtest (null when the model has none). */
+  inventory: null,
   selected: null,
   dataAge: null,
   ready: false,
@@ -243,6 +245,7 @@ async function renderSeriesBacktest(api, warehouseId, sku) {
   }
   if (!isSelected(warehouseId, sku)) return;
   state.seriesModel = info;
+  renderInventorySeries(info, warehouseId, sku);
   $("series-backtest-title").textContent = `This series: ${sku} · ${warehouseId}`;
   $("series-backtest-note").textContent = info.method
     ? `forecast by the ${methodLabel(info.method)} in the backtest`
@@ -269,6 +272,80 @@ async function renderSeriesBacktest(api, warehouseId, sku) {
       return tr;
     }),
   );
+}
+
+const POLICY_NAMES = {
+  model: "Reorder advice (model)",
+  seasonal_naive: "Seasonal naive, same rule",
+  weeks_of_cover: "Weeks of cover",
+};
+const policyName = (p) => POLICY_NAMES[p] ?? p;
+
+const INVENTORY_HEAD =
+  '<tr><th>Policy</th><th>Fill rate</th><th class="primary">Cycle SL</th><th>Avg on hand</th><th>Stockout days</th></tr>';
+
+/** One inventory-replay table: a row per policy, the advice's row marked; or why there is none. */
+function fillInventoryTable(id, inventory, detail) {
+  $(id).querySelector("thead").innerHTML = INVENTORY_HEAD;
+  const body = $(id).querySelector("tbody");
+  if (!inventory) {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td colspan="5" class="empty"></td>`;
+    tr.firstChild.textContent = `No inventory backtest: ${detail ?? "none"}.`;
+    body.replaceChildren(tr);
+    return;
+  }
+  body.replaceChildren(
+    ...inventory.policies.map((r) => {
+      const tr = document.createElement("tr");
+      if (r.policy === "model") tr.classList.add("ours");
+      tr.innerHTML = `<td></td><td>${pct(r.fill_rate)}</td><td>${pct(r.cycle_service_level)}</td><td>${fmt(r.avg_on_hand)}</td><td>${fmt(r.stockout_days)}</td>`;
+      tr.children[0].textContent = policyName(r.policy);
+      tr.title = `${fmt(r.orders)} orders, ${fmt(r.units_days)} unit-days on hand`;
+      return tr;
+    }),
+  );
+}
+
+const replaySettings = (s) =>
+  `${s.first_day} to ${s.last_day} · ${s.lead_time_days} d lead, ${s.review_period_days} d review, target ${pct(s.service_level, 0)} cycle service`;
+
+/** The pooled replay: each policy at the target, the stock each needs for the same achieved service, the goals. */
+function renderInventoryPooled(m) {
+  const inv = m.inventory;
+  state.inventory = inv ?? null;
+  fillInventoryTable("inventory-pooled-table", inv, m.inventory_detail);
+  $("inventory-policy-card").hidden = false;
+  $("inventory-pooled-note").textContent = inv ? replaySettings(inv.settings) : "";
+  const target = inv?.settings.service_level;
+  const row = inv?.matched?.find((r) => r.metric === "cycle_service_level" && r.service === target);
+  const ours = row?.avg_on_hand.model;
+  $("inventory-matched").textContent =
+    row && ours !== null && ours !== undefined
+      ? `For the same achieved ${pct(target, 0)} cycle service level, the advice holds ${fmt(ours)} units on average; ` +
+        Object.entries(row.avg_on_hand)
+          .filter(([p]) => p !== "model")
+          .map(([p, v]) =>
+            v === null
+              ? `${policyName(p)} does not reach it`
+              : `${policyName(p)} ${fmt(v)} (${v >= ours ? "+" : "−"}${fmt(Math.abs(v / ours - 1) * 100, 0)} %)`,
+          )
+          .join("; ") +
+        "."
+      : "";
+  const verdict = (g) => (g.met === true ? "met" : g.met === false ? "not met" : "undecided");
+  $("inventory-goal").textContent = inv
+    ? `Goal at the same target: ${verdict(inv.goal)}` +
+      (inv.matched_goal ? `; at matched service: ${verdict(inv.matched_goal)}` : "") +
+      ` (docs/replenishment.md).`
+    : "";
+}
+
+/** The selected series' own replay, beside the pooled one. */
+function renderInventorySeries(info, warehouseId, sku) {
+  $("inventory-series-title").textContent = `This series: ${sku} · ${warehouseId}`;
+  fillInventoryTable("inventory-series-table", info.inventory, info.inventory_detail);
+  $("inventory-series-note").textContent = info.inventory ? replaySettings(info.inventory.settings) : "";
 }
 
 const riskClass = (r) => (r >= 0.5 ? "risk-high" : r >= 0.2 ? "risk-mid" : "risk-low");
@@ -368,6 +445,7 @@ const METHOD_NAMES = {
 async function renderBacktest(api) {
   const m = await api.model();
   state.model = m;
+  renderInventoryPooled(m);
   const bt = m.backtest;
   const rows = bt?.methods ?? [];
   const primary = bt?.primary_metric ?? "rmsse";

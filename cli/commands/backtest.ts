@@ -4,7 +4,7 @@ import { Progress } from "../progress";
 import { runPython } from "../python";
 import { SALES_HISTORY_HELP, salesHistory } from "../sales-history";
 import { needs } from "../setup";
-import { nonNegativeInteger, positiveInteger, probability } from "../usage";
+import { nonNegativeInteger, positiveInteger, probability, UsageError } from "../usage";
 import { modelOptions } from "./train";
 import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
 
@@ -72,6 +72,11 @@ export function register(program: Command): void {
     .addOption(modelOptions.params())
     .hook("preAction", needs("python"))
     .action(async (flags: BacktestFlags) => {
+      // Refused before any fitting: the replay's lead times and reviews are in days.
+      if (flags.inventory && flags.freq !== "D")
+        throw new UsageError(
+          `--inventory needs daily data (--freq D): lead time and review period are in days, got --freq ${flags.freq}`,
+        );
       const data = await salesHistory(flags.data);
       const args = ["--data", data.path, "--freq", flags.freq, "--origins", String(flags.origins)];
       args.push("--refit", flags.refit);

@@ -96,17 +96,17 @@ async function servedModel(
 export async function getModel(deps: PredictDeps, ctx: RequestContext): Promise<ApiResult> {
   const model = await servedModel(deps, ctx);
   const base = { model_version: model.version, model_kind: model.kind ?? "unknown" };
-  if (!deps.modelMetrics) return jsonResult(200, { ...base, backtest_detail: NO_ARTIFACTS });
-  const backtest = backtestOf(await deps.modelMetrics.metrics(model.version));
-  return jsonResult(
-    200,
-    backtest
-      ? { ...base, backtest }
-      : {
-          ...base,
-          backtest_detail: "this model version has no backtest (bootstrap baseline or --no-backtest)",
-        },
-  );
+  if (!deps.modelMetrics)
+    return jsonResult(200, { ...base, backtest_detail: NO_ARTIFACTS, inventory_detail: NO_ARTIFACTS });
+  const metrics = await deps.modelMetrics.metrics(model.version);
+  const backtest = backtestOf(metrics);
+  return jsonResult(200, {
+    ...base,
+    ...(backtest
+      ? { backtest }
+      : { backtest_detail: "this model version has no backtest (bootstrap baseline or --no-backtest)" }),
+    ...inventoryOf(metrics),
+  });
 }
 
 /** metrics.json's `series_metrics` (model/backtest.py): column-wise per-series scores. */
@@ -162,11 +162,109 @@ export async function getSeriesModel(
     warehouse_id: params.warehouseId,
     sku: params.sku,
   };
-  if (!deps.modelMetrics) return jsonResult(200, { ...base, backtest_detail: NO_ARTIFACTS });
-  const row = seriesBacktestOf(
-    await deps.modelMetrics.metrics(model.version),
-    params.warehouseId,
-    params.sku,
+  if (!deps.modelMetrics)
+    return jsonResult(200, { ...base, backtest_detail: NO_ARTIFACTS, inventory_detail: NO_ARTIFACTS });
+  const metrics = await deps.modelMetrics.metrics(model.version);
+  const row = seriesBacktestOf(metrics, params.warehouseId, params.sku);
+  return jsonResult(200, {
+    ...base,
+    ...("detail" in row ? { backtest_detail: row.detail } : row),
+    ...inventoryOf(metrics, `${params.warehouseId}/${params.sku}`),
+  });
+}
+
+/** metrics.json's `inventory` (model/inventory.py): the inventory-policy backtest, or why it was skipped. */
+interface InventoryMetrics {
+  skipped?: unknown;
+  settings?: Record<string, unknown>;
+  policies?: Record<
+    string,
+    { pooled?: Record<string, unknown>; series?: Record<string, Record<string, unknown>> }
+  >;
+  goal?: GoalMetrics;
+  matched?: {
+    cycle_service_level?: MatchedRow[];
+    fill_rate?: MatchedRow[];
+    goal?: GoalMetrics;
+  };
+}
+interface GoalMetrics {
+  met?: unknown;
+  checks?: Record<string, { met?: unknown }>;
+}
+interface MatchedRow {
+  service?: unknown;
+  avg_on_hand?: Record<string, unknown>;
+}
+
+const INVENTORY_SETTINGS = [
+  "lead_time_days",
+  "review_period_days",
+  "service_level",
+  "first_day",
+  "last_day",
+  "days",
+  "reviews",
+] as const;
+const INVENTORY_SCORES = [
+  "fill_rate",
+  "cycle_service_level",
+  "avg_on_hand",
+  "units_days",
+  "stockout_days",
+  "orders",
+] as const;
+const NO_INVENTORY =
+  "this model version has no inventory backtest (bootstrap baseline, --no-backtest, inventory=false, or older)";
+
+const verdict = (v: unknown): boolean | null => (typeof v === "boolean" ? v : null);
+
+function goalOf(g: GoalMetrics | undefined): Record<string, unknown> {
+  return {
+    met: verdict(g?.met),
+    checks: Object.entries(g?.checks ?? {}).map(([check, c]) => ({ check, met: verdict(c?.met) })),
+  };
+}
+
+/**
+ * metrics.json's inventory backtest in the API's shape: pooled over every series (with the goal's checks and
+ * the inventory at matched achieved service), or one series' rows when `seriesId` ("warehouse/sku") is given.
+ */
+export function inventoryOf(
+  metrics: unknown,
+  seriesId?: string,
+): { inventory: Record<string, unknown> } | { inventory_detail: string } {
+  const inv = (metrics as { inventory?: InventoryMetrics } | undefined)?.inventory;
+  if (!inv?.policies || !inv.settings)
+    return { inventory_detail: typeof inv?.skipped === "string" ? inv.skipped : NO_INVENTORY };
+  const settings = Object.fromEntries(
+    INVENTORY_SETTINGS.map((k) => [k, inv.settings![k]]).filter(([, v]) => v !== undefined),
   );
-  return jsonResult(200, "detail" in row ? { ...base, backtest_detail: row.detail } : { ...base, ...row });
+  const rows: Record<string, unknown>[] = [];
+  for (const [policy, p] of Object.entries(inv.policies)) {
+    const scores = seriesId === undefined ? p.pooled : p.series?.[seriesId];
+    if (!scores) continue;
+    rows.push({ policy, ...Object.fromEntries(INVENTORY_SCORES.map((k) => [k, num(scores[k])])) });
+  }
+  if (rows.length === 0)
+    return {
+      inventory_detail:
+        "this series was not in the model's inventory backtest (new since the model was trained)",
+    };
+  if (seriesId !== undefined) return { inventory: { settings, policies: rows } };
+  const matched = (["cycle_service_level", "fill_rate"] as const).flatMap((metric) =>
+    (inv.matched?.[metric] ?? []).map((r) => ({
+      metric,
+      service: num(r.service),
+      avg_on_hand: Object.fromEntries(Object.entries(r.avg_on_hand ?? {}).map(([k, v]) => [k, num(v)])),
+    })),
+  );
+  return {
+    inventory: {
+      settings,
+      policies: rows,
+      goal: goalOf(inv.goal),
+      ...(inv.matched ? { matched, matched_goal: goalOf(inv.matched.goal) } : {}),
+    },
+  };
 }

@@ -37,7 +37,12 @@ it("prints the policies' service levels and stock beside the accuracy table", as
       new RegExp(`\\n${policy} +[0-9.]+% +[0-9.]+% +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+\\n`),
     );
   }
-  expect(io.out).toMatch(/goal \(issue 18\): (met|NOT met)/);
+  expect(io.out).toMatch(/goal \(issue 18, at the same target\): (met|NOT met)/);
+  // The trade-off sweep and the inventory at matched achieved service follow.
+  expect(io.out).toMatch(/trade-off \(each policy swept over targets\)/);
+  expect(io.out).toMatch(/\n95\.0% +[0-9.]+% \/ [0-9.]+% \/ [0-9]+ /);
+  expect(io.out).toMatch(/\ncycle SL 95\.00% +(-|[0-9]+) +(-|[0-9]+) +(-|[0-9]+)\n/);
+  expect(io.out).toMatch(/goal at matched service .*: (met|NOT met|undecided)/);
 }, 180_000);
 
 it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days review, 95%", async () => {
@@ -49,8 +54,15 @@ it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days
     metrics: Record<string, unknown>;
     inventory: {
       settings: Record<string, unknown>;
-      policies: Record<string, { pooled: Pooled; series: Record<string, Pooled> }>;
+      policies: Record<
+        string,
+        { pooled: Pooled; series: Record<string, Pooled>; curve: (Pooled & { service_level: number })[] }
+      >;
       goal: { met: boolean; checks: Record<string, { met: boolean }> };
+      matched: {
+        cycle_service_level: { service: number; avg_on_hand: Record<string, number | null> }[];
+        goal: { checks: Record<string, { met: boolean | null }> };
+      };
     };
   };
   expect(result.metrics.model).toBeDefined();
@@ -67,7 +79,19 @@ it("puts the replay in --json, with the API's defaults: 7 days lead time, 7 days
     expect(Object.keys(p.series)).toHaveLength(2);
     expect(p.pooled.cycle_service_level).toBeGreaterThanOrEqual(0);
     expect(p.pooled.units_days).toBeCloseTo(p.pooled.avg_on_hand * 21, 1);
+    // The sweep's row at the target is the headline result.
+    const at = p.curve.find((c) => c.service_level === 0.95)!;
+    expect(at.cycle_service_level).toBe(p.pooled.cycle_service_level);
+    expect(at.avg_on_hand).toBe(p.pooled.avg_on_hand);
   }
+  expect(result.inventory.settings.sweep_levels).toEqual(expect.arrayContaining([0.5, 0.95, 0.99]));
+  expect(result.inventory.matched.cycle_service_level.map((r) => r.service)).toContain(0.95);
+  expect(Object.keys(result.inventory.matched.goal.checks)).toEqual([
+    "cycle_service_level_vs_seasonal_naive",
+    "cycle_service_level_vs_weeks_of_cover",
+    "fill_rate_vs_seasonal_naive",
+    "fill_rate_vs_weeks_of_cover",
+  ]);
   expect(Object.keys(result.inventory.goal.checks)).toEqual([
     "csl_within_3_points",
     "vs_seasonal_naive",
@@ -88,4 +112,11 @@ it("refuses bad inventory options as usage errors (exit 2)", async () => {
     expect(process.exitCode).toBe(2);
   }
   expect(io.err).toMatch(/--service-level <p>' argument '1.5' is invalid. expected a number between 0 and 1/);
+  // Weekly data is refused before anything is fitted (main prints the error with console.error).
+  const errors: string[] = [];
+  jest.spyOn(console, "error").mockImplementation((...a: unknown[]) => void errors.push(a.join(" ")));
+  process.exitCode = undefined;
+  await main(["node", "warecast", "backtest", "--data", file, "--inventory", "--freq", "W"]);
+  expect(process.exitCode).toBe(2);
+  expect(errors).toEqual([expect.stringMatching(/--inventory needs daily data \(--freq D\)/)]);
 });

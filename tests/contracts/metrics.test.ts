@@ -54,7 +54,15 @@ describe("metrics catalogue", () => {
 
   it("uses CloudWatch units and known publishers only", () => {
     const units = new Set(["Count", "Milliseconds", "Seconds", "None"]);
-    const publishers = new Set(["etl", "glue-trigger", "retrain", "promote", "predict", "log-metric-filter"]);
+    const publishers = new Set([
+      "etl",
+      "glue-trigger",
+      "retrain",
+      "promote",
+      "predict",
+      "lambda-wiring",
+      "log-metric-filter",
+    ]);
     expect(entries.filter(([, e]) => !units.has(e.unit) || !publishers.has(e.publisher))).toEqual([]);
   });
 });

@@ -18,6 +18,8 @@ import { ARTIFACTS_DIR, launchBrowser } from "../support/browser";
 import {
   FakeEndpoint,
   quietObservability,
+  replayScores,
+  replaySettings,
   writeSeriesState,
   type SeriesFixture,
 } from "../functions/predict-support";
@@ -56,6 +58,54 @@ function series(): SeriesFixture[] {
   return out;
 }
 
+/**
+ * metrics.json's inventory-policy backtest (model/inventory.py). Per-series rows for the third warehouse only:
+ * 500 series keep the file small, and the others show the page's "not in the replay" answer.
+ */
+function inventoryJson(rows: SeriesFixture[]) {
+  const replayed = rows.filter((r) => r.warehouse_id === wh(2)).map((r) => `${r.warehouse_id}/${r.sku}`);
+  const perSeries = (f: (i: number) => ReturnType<typeof replayScores>) =>
+    Object.fromEntries(replayed.map((id, i) => [id, f(i)]));
+  return {
+    settings: replaySettings("2026-08-11", "2026-11-30", replayed.length),
+    policies: {
+      model: {
+        pooled: replayScores(0.9541, 0.9571, 4794.7, 191),
+        series: perSeries((i) => replayScores(0.96, 0.9333, 20 + (i % 5), 2)),
+        curve: [],
+      },
+      seasonal_naive: {
+        pooled: replayScores(0.976, 0.9791, 13981.5, 83),
+        series: perSeries(() => replayScores(0.99, 1.0, 61.5, 0)),
+        curve: [],
+      },
+      weeks_of_cover: {
+        pooled: replayScores(0.9537, 0.9768, 15514.4, 141),
+        series: perSeries(() => replayScores(0.95, 0.9667, 70, 3)),
+        curve: [],
+        cover_days: 40,
+      },
+    },
+    goal: {
+      met: false,
+      checks: {
+        csl_within_3_points: { met: true },
+        vs_seasonal_naive: { met: false },
+        vs_weeks_of_cover: { met: false },
+      },
+    },
+    matched: {
+      cycle_service_level: [
+        { service: 0.95, avg_on_hand: { model: 4422.5, seasonal_naive: 9534.6, weeks_of_cover: 9706.2 } },
+      ],
+      fill_rate: [
+        { service: 0.95, avg_on_hand: { model: 4515.8, seasonal_naive: 9800.2, weeks_of_cover: null } },
+      ],
+      goal: { met: true, checks: { cycle_service_level_vs_seasonal_naive: { met: true } } },
+    },
+  };
+}
+
 /** metrics.json as model/train.py writes it, with per-series errors for every series but the last warehouse's. */
 function metricsJson(rows: SeriesFixture[]) {
   const scored = rows.filter((r) => r.warehouse_id !== wh(WAREHOUSES - 1));
@@ -69,6 +119,7 @@ function metricsJson(rows: SeriesFixture[]) {
       model: { mase: 0.7, rmsse: 0.66, wape: 0.65, bias: -0.03, pinball: 0.21, coverage_80: 0.8, points: 99 },
       seasonal_naive: { mase: 1.0, rmsse: 0.9, wape: 0.88, bias: 0.01, pinball: null, coverage_80: null },
     },
+    inventory: inventoryJson(rows),
     series_metrics: {
       ids: scored.map((r) => `${r.warehouse_id}/${r.sku}`),
       method: scored.map((_, i) => (i % 11 === 0 ? "intermittent" : "global-gbm")),
@@ -152,7 +203,10 @@ interface Dashboard {
     method?: string;
     scores?: { method: string; rmsse: number | null }[];
     backtest_detail?: string;
+    inventory?: unknown;
+    inventory_detail?: string;
   };
+  inventory?: unknown;
   risks?: { warehouse_id: string; sku: string; inputs: { on_hand: number; lead_time_days: number } }[];
   exported?: string;
 }
@@ -326,7 +380,7 @@ describe("dashboard at 10,000 series", () => {
     expect(await page.textContent("#series-backtest-note")).toBe(
       "forecast by the intermittent-demand fallback in the backtest",
     );
-    await page.locator(".backtests").screenshot({ path: path.join(SHOTS, "series-backtest.png") });
+    await page.locator("#backtest-card").screenshot({ path: path.join(SHOTS, "series-backtest.png") });
 
     // The last warehouse was not in the backtest: the panel says so instead of showing numbers.
     await go(page, `?warehouse=${wh(19)}&sku=${sku(3)}`);
@@ -339,6 +393,55 @@ describe("dashboard at 10,000 series", () => {
     expect(await page.textContent("#series-backtest-table tbody")).toBe(
       "No per-series backtest: this series was not in the model's backtest (new since the model was trained).",
     );
+  });
+
+  it("shows the inventory-policy replay pooled and for the selected series", async () => {
+    await go(page, `?warehouse=${wh(2)}&sku=${sku(11)}`);
+    await shows(page, wh(2), sku(11));
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { warecastDashboard: Dashboard }).warecastDashboard.seriesModel
+          ?.inventory !== undefined,
+    );
+    expect(await page.isVisible("#inventory-policy-card")).toBe(true);
+    expect(await page.locator("#inventory-pooled-table tbody tr").allTextContents()).toEqual([
+      "Reorder advice (model)95.4 %95.7 %4,795191",
+      "Seasonal naive, same rule97.6 %97.9 %13,98283",
+      "Weeks of cover95.4 %97.7 %15,514141",
+    ]);
+    expect(await page.textContent("#inventory-pooled-note")).toBe(
+      "2026-08-11 to 2026-11-30 · 7 d lead, 7 d review, target 95 % cycle service",
+    );
+    expect(await page.textContent("#inventory-matched")).toBe(
+      "For the same achieved 95 % cycle service level, the advice holds 4,423 units on average; " +
+        "Seasonal naive, same rule 9,535 (+116 %); Weeks of cover 9,706 (+119 %).",
+    );
+    expect(await page.textContent("#inventory-goal")).toBe(
+      "Goal at the same target: not met; at matched service: met (docs/replenishment.md).",
+    );
+    // The series' own replay: index 11 of the third warehouse, so 20 + 11 % 5 = 21 units on hand on average.
+    expect(await page.textContent("#inventory-series-title")).toBe(`This series: ${sku(11)} · ${wh(2)}`);
+    expect(await page.locator("#inventory-series-table tbody tr").allTextContents()).toEqual([
+      "Reorder advice (model)96.0 %93.3 %212",
+      "Seasonal naive, same rule99.0 %100.0 %620",
+      "Weeks of cover95.0 %96.7 %703",
+    ]);
+    await page
+      .locator("#inventory-policy-card")
+      .screenshot({ path: path.join(SHOTS, "inventory-policy.png") });
+
+    // A series outside the replay: the pooled table stays, the series' table says why it has no numbers.
+    await go(page, `?warehouse=${wh(0)}&sku=${sku(0)}`);
+    await shows(page, wh(0), sku(0));
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { warecastDashboard: Dashboard }).warecastDashboard.seriesModel
+          ?.inventory_detail !== undefined,
+    );
+    expect(await page.textContent("#inventory-series-table tbody")).toBe(
+      "No inventory backtest: this series was not in the model's inventory backtest (new since the model was trained).",
+    );
+    expect(await page.locator("#inventory-pooled-table tbody tr").count()).toBe(3);
   });
 
   it("applies the what-if to the selected series only and redraws as the inputs change", async () => {

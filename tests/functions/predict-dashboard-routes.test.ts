@@ -8,7 +8,14 @@ import { handlePredict, type PredictDeps } from "../../functions/predict";
 import { backtestOf } from "../../functions/predict/model-route";
 import { ApiProblem } from "../../functions/predict/problem";
 import { responseErrors } from "../api/conformance";
-import { apiEvent, FakeEndpoint, makeTestDeps, type TestDeps } from "./predict-support";
+import {
+  apiEvent,
+  FakeEndpoint,
+  makeTestDeps,
+  replayScores,
+  replaySettings,
+  type TestDeps,
+} from "./predict-support";
 
 // Fixtures spawn Python (pyarrow), slow on a loaded machine.
 jest.setTimeout(300_000);
@@ -44,6 +51,40 @@ const METRICS = {
     naive: { mase: 1.4, rmsse: 1.2, wape: 0.9, bias: 0.1, points: 224, pairs_scored: 8 },
     model: { mase: 0.7, rmsse: 0.66, wape: 0.65, bias: -0.03, pinball: 0.21, coverage_80: 0.8, points: 224 },
     ets: { mase: 0.9, rmsse: 0.8, wape: 0.7, bias: 0.02, pinball: null, coverage_80: null, points: 224 },
+  },
+};
+
+/** metrics.json's `inventory` as model/inventory.py writes it, two series and two policies. */
+const score = (fill: number, csl: number, stock: number) => replayScores(fill, csl, stock, 3, 98);
+const INVENTORY = {
+  settings: replaySettings("2018-09-11", "2018-12-31", 2),
+  policies: {
+    model: {
+      pooled: score(0.96, 0.955, 80),
+      series: { "WH1/SKU-1": score(0.97, 0.96, 30), "WH1/SKU-2": score(0.95, 0.95, 50) },
+      curve: [],
+    },
+    weeks_of_cover: {
+      pooled: score(0.97, 0.98, 200),
+      series: { "WH1/SKU-1": score(0.98, 0.99, 90), "WH1/SKU-2": score(0.96, 0.97, 110) },
+      curve: [],
+      cover_days: 30.5,
+    },
+  },
+  goal: {
+    met: false,
+    checks: { csl_within_3_points: { met: true }, vs_weeks_of_cover: { met: false } },
+  },
+  matched: {
+    cycle_service_level: [{ service: 0.95, avg_on_hand: { model: 78.5, weeks_of_cover: null } }],
+    fill_rate: [{ service: 0.95, avg_on_hand: { model: 60.0, weeks_of_cover: 120.0 } }],
+    goal: {
+      met: null,
+      checks: {
+        cycle_service_level_vs_weeks_of_cover: { met: null },
+        fill_rate_vs_weeks_of_cover: { met: true },
+      },
+    },
   },
 };
 
@@ -154,6 +195,70 @@ describe("GET /v1/model", () => {
     });
   });
 
+  it("carries the inventory-policy backtest pooled: scores per policy, the goal, inventory at matched service", async () => {
+    const deps = { ...t.deps, modelMetrics: { metrics: async () => ({ ...METRICS, inventory: INVENTORY }) } };
+    const res = await call("/v1/model", deps);
+    expect(res.body.inventory).toEqual({
+      settings: {
+        lead_time_days: 7,
+        review_period_days: 7,
+        service_level: 0.95,
+        first_day: "2018-09-11",
+        last_day: "2018-12-31",
+        days: 112,
+        reviews: 16,
+      },
+      policies: [
+        {
+          policy: "model",
+          fill_rate: 0.96,
+          cycle_service_level: 0.955,
+          avg_on_hand: 80,
+          units_days: 7840,
+          stockout_days: 3,
+          orders: 12,
+        },
+        {
+          policy: "weeks_of_cover",
+          fill_rate: 0.97,
+          cycle_service_level: 0.98,
+          avg_on_hand: 200,
+          units_days: 19600,
+          stockout_days: 3,
+          orders: 12,
+        },
+      ],
+      goal: {
+        met: false,
+        checks: [
+          { check: "csl_within_3_points", met: true },
+          { check: "vs_weeks_of_cover", met: false },
+        ],
+      },
+      matched: [
+        { metric: "cycle_service_level", service: 0.95, avg_on_hand: { model: 78.5, weeks_of_cover: null } },
+        { metric: "fill_rate", service: 0.95, avg_on_hand: { model: 60, weeks_of_cover: 120 } },
+      ],
+      matched_goal: {
+        met: null,
+        checks: [
+          { check: "cycle_service_level_vs_weeks_of_cover", met: null },
+          { check: "fill_rate_vs_weeks_of_cover", met: true },
+        ],
+      },
+    });
+    expect(res.body.inventory_detail).toBeUndefined();
+  });
+
+  it("says why there is no inventory backtest: skipped in training, none in the artifact, no artifacts", async () => {
+    const skipped = { ...METRICS, inventory: { skipped: "inventory backtest skipped: it needs daily data" } };
+    const withSkip = { ...t.deps, modelMetrics: { metrics: async () => skipped } };
+    expect((await call("/v1/model", withSkip)).body.inventory_detail).toMatch(/needs daily data/);
+    const older = { ...t.deps, modelMetrics: { metrics: async () => METRICS } };
+    expect((await call("/v1/model", older)).body.inventory_detail).toMatch(/no inventory backtest/);
+    expect((await call("/v1/model")).body.inventory_detail).toMatch(/artifacts/);
+  });
+
   it("says why there is no backtest (none in the artifact, or no artifact access)", async () => {
     const none = await call("/v1/model", { ...t.deps, modelMetrics: { metrics: async () => undefined } });
     expect(none.body.backtest).toBeUndefined();
@@ -207,8 +312,43 @@ describe("GET /v1/model/series/{warehouseId}/{sku}", () => {
           { method: "model", mase: 0.9, rmsse: 0.8, wape: 1.0, bias: 0.3, points: 50 },
           { method: "naive", mase: 1.1, rmsse: 1.0, wape: 1.2, bias: null, points: 50 },
         ],
+        inventory_detail: expect.stringMatching(/no inventory backtest/),
       },
     });
+  });
+
+  it("carries the series' own inventory-policy scores, without the pooled goal", async () => {
+    const res = await call(
+      "/v1/model/series/WH1/SKU-2",
+      withMetrics({ ...PER_SERIES, inventory: INVENTORY }),
+    );
+    expect(res.body.inventory.policies).toEqual([
+      {
+        policy: "model",
+        fill_rate: 0.95,
+        cycle_service_level: 0.95,
+        avg_on_hand: 50,
+        units_days: 4900,
+        stockout_days: 3,
+        orders: 12,
+      },
+      {
+        policy: "weeks_of_cover",
+        fill_rate: 0.96,
+        cycle_service_level: 0.97,
+        avg_on_hand: 110,
+        units_days: 10780,
+        stockout_days: 3,
+        orders: 12,
+      },
+    ]);
+    expect(res.body.inventory.settings.service_level).toBe(0.95);
+    expect(res.body.inventory.goal).toBeUndefined();
+    const absent = await call(
+      "/v1/model/series/WH2/SKU-1",
+      withMetrics({ ...PER_SERIES, inventory: INVENTORY }),
+    );
+    expect(absent.body.inventory_detail).toMatch(/not in the model's inventory backtest/);
   });
 
   it("says why there are no scores: older metrics, series not in the backtest, no artifacts", async () => {

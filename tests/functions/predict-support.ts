@@ -286,3 +286,42 @@ export function apiEvent(
     requestContext: { requestId: "req-test-1", stage: "v1" } as APIGatewayProxyEvent["requestContext"],
   };
 }
+
+/** One policy's scores as model/inventory.py writes them into metrics.json's `inventory` (pooled or one series). */
+export function replayScores(fill: number, csl: number, stock: number, stockoutDays: number, days = 105) {
+  return {
+    demand: 1000,
+    sold: 1000 * fill,
+    lost: 1000 * (1 - fill),
+    fill_rate: fill,
+    cycles: 15,
+    cycles_without_stockout: Math.round(15 * csl),
+    cycle_service_level: csl,
+    avg_on_hand: stock,
+    units_days: stock * days,
+    stockout_days: stockoutDays,
+    stockout_day_share: 0.01,
+    orders: 12,
+    units_ordered: 1000,
+  };
+}
+
+/** metrics.json's `inventory.settings` (model/inventory.py) at the API's defaults, dates and counts given. */
+export function replaySettings(first: string, last: string, series: number) {
+  return {
+    lead_time_days: 7,
+    review_period_days: 7,
+    service_level: 0.95,
+    moq: 0,
+    pack_size: 1,
+    first_day: first,
+    last_day: last,
+    days: 112,
+    reviews: 16,
+    series,
+    unobserved_series_days: 0,
+    sample_paths: 1000,
+    trailing_days: 28,
+    sweep_levels: [0.9, 0.95, 0.99],
+  };
+}

@@ -45,7 +45,7 @@ describe("replenishment", () => {
     expect(exceedanceProbability(samples, 7)).toBeCloseTo(0.3);
   });
 
-  it("computes (R, s, S) advice: s from the window quantile, S = s + review-period mean, MOQ and packs", () => {
+  it("computes (R, S) advice: S from the window quantile, no review-period demand on top, MOQ and packs", () => {
     const daily = Array(28).fill(50 / 12);
     const advice = recommend(
       {
@@ -60,12 +60,13 @@ describe("replenishment", () => {
       window,
       daily,
     );
+    // S = q95 of demand over L + R = 12 days = 66 (s = S); need 66 − 20 = 46 → packs of 6 → 48.
+    expect(advice.order_up_to_level).toBe(66);
     expect(advice.reorder_point).toBe(66);
-    // S = 66 + 7 × 50/12 = 95.17 → 96; need 96 − 20 = 76 → packs of 6 → 78.
-    expect(advice.order_up_to_level).toBe(96);
-    expect(advice.suggested_order_quantity).toBe(78);
+    expect(advice.suggested_order_quantity).toBe(48);
     expect(advice.safety_stock).toBe(16);
-    expect(advice.stockout_risk).toBeCloseTo(0.01);
+    // After the order IP = 68, between q95 = 66 and q99 = 74: 1 − (0.95 + 0.04 × 2/8) — about 1 − α, as targeted.
+    expect(advice.stockout_risk).toBeCloseTo(0.04);
     // Below the lowest quantile the CDF is linear from P(D ≤ 0) = 0: 1 − 0.1 × 20/38.
     expect(advice.stockout_risk_without_order).toBeCloseTo(0.947, 3);
     expect(advice.days_of_cover).toBeCloseTo(4.8);

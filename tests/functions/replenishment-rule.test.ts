@@ -20,7 +20,7 @@ const fixture = JSON.parse(
   fs.readFileSync(path.join(__dirname, "..", "fixtures", "replenishment-rule.json"), "utf8"),
 ) as { api_defaults: Record<string, number>; cases: RuleCase[] };
 
-describe("the (R, s, S) rule on the shared cases", () => {
+describe("the (R, S) rule on the shared cases", () => {
   it("has cases", () => expect(fixture.cases.length).toBeGreaterThanOrEqual(5));
 
   it("records the API's defaults, which model/replenishment.py's PolicyInputs must share", () => {

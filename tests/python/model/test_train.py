@@ -83,6 +83,9 @@ def test_metrics_carry_the_inventory_backtest(trained):
     for policy in stock["policies"].values():
         assert len(policy["series"]) == 12 and policy["pooled"]["cycles"] > 0
     assert isinstance(stock["goal"]["met"], bool)
+    # The sweep and the comparison at matched service travel with it (the API serves both).
+    assert all(len(p["curve"]) == len(stock["settings"]["sweep_levels"]) for p in stock["policies"].values())
+    assert {"cycle_service_level", "fill_rate", "goal"} <= set(stock["matched"])
     assert "inventory backtest: 12 series" in (trained / "output" / "backtest.txt").read_text()
 
 
