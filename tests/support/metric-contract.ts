@@ -11,11 +11,12 @@ import { sampleResources } from "../components/fixtures/monitored-resources";
 type Entry = { unit: string; dimensions: string[][]; publisher: string; consumers: string[] };
 const ENTRIES = catalogue.metrics as Record<string, Entry>;
 
-/** One metric of one data point: its name, unit and the names of its dimension set (sorted). */
+/** One metric of one data point: its name, unit, value and the names of its dimension set (sorted). */
 export interface EmittedMetric {
   readonly namespace: string;
   readonly name: string;
   readonly unit: string;
+  readonly value: unknown;
   readonly dimensions: readonly string[];
 }
 
@@ -31,6 +32,7 @@ const dimsKey = (dims: readonly string[]) => [...dims].sort().join(",");
 
 /** The metrics of one EMF document (CloudWatch's embedded metric format, as Powertools writes it). */
 export function fromEmf(emf: {
+  [field: string]: unknown;
   _aws: {
     CloudWatchMetrics: {
       Namespace: string;
@@ -45,6 +47,7 @@ export function fromEmf(emf: {
         namespace: d.Namespace,
         name: m.Name,
         unit: m.Unit,
+        value: emf[m.Name],
         dimensions: [...dims].sort(),
       })),
     ),
