@@ -41,6 +41,7 @@ import { accountContext } from "./account";
 import type { Encryption } from "./encryption";
 import {
   ARTIFACT_PREFIXES,
+  TUNING_KEYS,
   executionRoleStatements,
   promoteStatements,
   retrainStatements,
@@ -59,6 +60,7 @@ import {
   scalableResourceId,
 } from "./forecast-model/serving";
 import { writeContentAddressedTarGz } from "./forecast-model/tarball";
+import { ModelTuning, type TuningOptions } from "./forecast-model/tuning";
 import {
   FRAMEWORK_IMAGE,
   INFERENCE_CODE_DIR,
@@ -144,6 +146,8 @@ export interface ForecastModelArgs {
   readonly functions: FunctionSettings;
   /** Retraining. Required. */
   readonly training: TrainingOptions;
+  /** Hyperparameter tuning whose best values retraining uses (components/forecast-model/tuning.ts). Required. */
+  readonly tuning: TuningOptions;
   /** Metric gate. Default { metric: "wape", tolerance: 0.02 }. */
   readonly gate?: Gate;
   /** Serving: serverless (no VPC) or autoscaled instances in the VPC. Required. */
@@ -192,6 +196,7 @@ export class ForecastModel extends pulumi.ComponentResource {
   public readonly jobNamePrefix: string;
   public readonly executionRole: aws.iam.Role;
   public readonly retrain: PrivateFunction;
+  public readonly tuning: ModelTuning;
   /** Logs one `promotion decision` line per completed training (Observability reads the gate scores from it). */
   public readonly promote: PrivateFunction;
   /** The bootstrap model's version label (every response of the bootstrap model carries it). */
@@ -520,6 +525,7 @@ export class ForecastModel extends pulumi.ComponentResource {
         artifactsBucket: artifacts,
         outputPrefix: ARTIFACT_PREFIXES.training,
         checkpointPrefix: ARTIFACT_PREFIXES.checkpoints,
+        tunedParamsKey: TUNING_KEYS.best,
         kmsKeyArn: keyArn,
         subnetIds,
         securityGroupIds: [sgId],
@@ -548,6 +554,19 @@ export class ForecastModel extends pulumi.ComponentResource {
       child,
     );
     this.invokeOn(`${name}-retrain`, schedule, this.retrain);
+    this.tuning = new ModelTuning(
+      `${name}-tuning`,
+      {
+        namePrefix: args.namePrefix,
+        training: retrainSettings,
+        iam: iamContext,
+        artifactsBucket: args.artifactsBucket,
+        key: args.key,
+        functions: args.functions,
+        options: args.tuning,
+      },
+      { parent: this, dependsOn: [sourceObject, ...sageMakerLogs] },
+    );
 
     // Promotion.
     const promoteSettings: pulumi.Output<PromoteSettings> = pulumi

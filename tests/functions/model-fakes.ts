@@ -325,6 +325,7 @@ export function retrainSettings(over: Partial<RetrainSettings> = {}): RetrainSet
     artifactsBucket: "artifacts",
     outputPrefix: "training/",
     checkpointPrefix: "checkpoints/",
+    tunedParamsKey: "tuning/best.json",
     kmsKeyArn: KMS,
     subnetIds: ["subnet-a", "subnet-b"],
     securityGroupIds: ["sg-train"],

@@ -1,0 +1,211 @@
+/**
+ * ModelTuning: SageMaker hyperparameter tuning for the ForecastModel, feeding the same promotion gate.
+ *
+ * - The tune function (functions/tune.ts) starts a tuning job on its optional schedule (config switch; or when an
+ *   operator runs `warecast model tune`): the trials are retraining's training job, unchanged (image, code, data,
+ *   private subnets, the stack key, managed spot with checkpoints), scoring only the tuning windows.
+ * - "SageMaker HyperParameter Tuning Job State Change" (Completed) → the same function writes the best trial's
+ *   hyperparameters to the artifacts bucket, where the next retraining reads them; its challenger goes through
+ *   the metric gate like any other. See docs/model-operations.md, "Tuning".
+ */
+import { S3 } from "@aws-sdk/client-s3";
+import { SageMaker } from "@aws-sdk/client-sagemaker";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { RetrainSettings } from "../../functions/model/settings";
+import { parseSettings } from "../../functions/model/settings";
+import {
+  MAX_TUNING_PREFIX_LENGTH,
+  tuneSettingsSchema,
+  type TuneSettings,
+} from "../../functions/model/tuning-settings";
+import { createObservability } from "../../functions/powertools";
+import { handleTune, TUNING_STATE_CHANGE, type TuneDeps } from "../../functions/tune";
+import type { Encryption } from "../encryption";
+import type { FunctionSettings } from "../private-function";
+import { PrivateFunction } from "../private-function";
+import type { SecureBucket } from "../secure-bucket";
+import { tuneStatements, TUNING_KEYS, type ModelIamContext } from "./iam";
+import { SEARCH_SPACE, TUNING_OBJECTIVE, tuningMetricDefinitions } from "./training";
+
+export interface TuningOptions {
+  /** Start a tuning job on a schedule; `enabled: false` leaves only `warecast model tune`. Required. */
+  readonly schedule: { readonly enabled: boolean; readonly expression: string };
+  /** Trials in all. Required. */
+  readonly maxJobs: number;
+  /** Trials at once. Required. */
+  readonly maxParallelJobs: number;
+  /** One trial's stopping condition: maximum run time. Required. */
+  readonly trialMaxRuntimeSeconds: number;
+  /** One trial's maximum wait including spot interruptions (≥ trialMaxRuntimeSeconds). Required. */
+  readonly trialMaxWaitSeconds: number;
+  /** The whole tuning job's run-time limit. Required. */
+  readonly maxRuntimeSeconds: number;
+  /** Windows each trial scores, before the evaluation windows. Required. */
+  readonly tuningOrigins: number;
+  /** SageMaker's search strategy. Required. */
+  readonly strategy: "Bayesian" | "Random";
+}
+
+export interface ModelTuningArgs {
+  /** Stack name prefix (e.g. `warecast-prod`); tuning jobs are `<namePrefix>-tune-<yymmddhhmm>`. Required. */
+  readonly namePrefix: string;
+  /** Retraining's settings: the trials run exactly this training job. Required. */
+  readonly training: pulumi.Output<RetrainSettings>;
+  /** The model's IAM context (account, key, buckets, execution role). Required. */
+  readonly iam: pulumi.Output<ModelIamContext>;
+  /** Where results and the CLI's copy of the settings go (Foundation.artifactsBucket). Required. */
+  readonly artifactsBucket: SecureBucket;
+  /** Stack key for the settings object. Required. */
+  readonly key: Encryption;
+  /** Shared function settings (Foundation.functions). Required. */
+  readonly functions: FunctionSettings;
+  /** Search bounds and schedule. Required. */
+  readonly options: TuningOptions;
+}
+
+/** Pure: the tune function's settings from retraining's and the tuning options. */
+export function tuneSettings(prefix: string, t: RetrainSettings, o: TuningOptions): TuneSettings {
+  return {
+    tuningJobPrefix: prefix,
+    roleArn: t.roleArn,
+    trainingImage: t.trainingImage,
+    sourceDirUri: t.sourceDirUri,
+    entryPoint: t.entryPoint,
+    hyperparameters: t.hyperparameters,
+    instanceType: t.instanceType,
+    instanceCount: t.instanceCount,
+    volumeSizeGb: t.volumeSizeGb,
+    spot: t.spot,
+    maxRuntimeSeconds: o.trialMaxRuntimeSeconds,
+    maxWaitSeconds: o.trialMaxWaitSeconds,
+    processedBucket: t.processedBucket,
+    trainPrefix: t.trainPrefix,
+    artifactsBucket: t.artifactsBucket,
+    outputPrefix: TUNING_KEYS.trialOutput,
+    checkpointPrefix: t.checkpointPrefix,
+    tunedParamsKey: t.tunedParamsKey,
+    resultsPrefix: TUNING_KEYS.results,
+    kmsKeyArn: t.kmsKeyArn,
+    subnetIds: t.subnetIds,
+    securityGroupIds: t.securityGroupIds,
+    region: t.region,
+    metricDefinitions: tuningMetricDefinitions(),
+    searchSpace: { ...SEARCH_SPACE } as Record<string, number[]>,
+    objective: TUNING_OBJECTIVE,
+    tuningOrigins: o.tuningOrigins,
+    strategy: o.strategy,
+    maxJobs: o.maxJobs,
+    maxParallelJobs: o.maxParallelJobs,
+    maxTuningRuntimeSeconds: o.maxRuntimeSeconds,
+  };
+}
+
+export class ModelTuning extends pulumi.ComponentResource {
+  /** Tuning jobs are `<tuningJobPrefix>-<yymmddhhmm>`. */
+  public readonly tuningJobPrefix: string;
+  public readonly tune: PrivateFunction;
+
+  constructor(name: string, args: ModelTuningArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("warecast:model:ModelTuning", name, {}, opts);
+    const child = { parent: this };
+    const o = args.options;
+    const prefix = `${args.namePrefix}-tune`;
+    if (prefix.length > MAX_TUNING_PREFIX_LENGTH) {
+      throw new Error(
+        `ModelTuning ${name}: "${prefix}" is longer than ${MAX_TUNING_PREFIX_LENGTH} characters (SageMaker limits tuning job names to 32)`,
+      );
+    }
+    if (o.maxParallelJobs > o.maxJobs) {
+      throw new Error(
+        `ModelTuning ${name}: maxParallelJobs (${o.maxParallelJobs}) must be ≤ maxJobs (${o.maxJobs})`,
+      );
+    }
+    if (o.trialMaxWaitSeconds < o.trialMaxRuntimeSeconds) {
+      throw new Error(
+        `ModelTuning ${name}: trialMaxWaitSeconds (${o.trialMaxWaitSeconds}) must be ≥ trialMaxRuntimeSeconds (${o.trialMaxRuntimeSeconds})`,
+      );
+    }
+    this.tuningJobPrefix = prefix;
+
+    const settingsJson = args.training.apply((t) => JSON.stringify(tuneSettings(prefix, t, o)));
+    // `warecast model tune` starts a job with exactly these settings.
+    new aws.s3.BucketObjectv2(
+      `${name}-settings`,
+      {
+        bucket: args.artifactsBucket.name,
+        key: TUNING_KEYS.settings,
+        content: settingsJson,
+        contentType: "application/json",
+        serverSideEncryption: "aws:kms",
+        kmsKeyId: args.key.keyArn,
+      },
+      child,
+    );
+    this.tune = new PrivateFunction(
+      `${name}-tune`,
+      {
+        ...args.functions,
+        description: `${prefix}: starts SageMaker tuning jobs and records their best hyperparameters (functions/tune.ts)`,
+        environment: { WARECAST_TUNE_SETTINGS: settingsJson },
+        policyStatements: args.iam.apply((c) => tuneStatements({ ...c, tuningPrefix: prefix })),
+        packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
+        callbackFactory: () => {
+          const obs = createObservability("tune");
+          const deps: TuneDeps = {
+            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
+            s3: obs.tracer.captureAWSv3Client(new S3({})),
+            settings: parseSettings(
+              tuneSettingsSchema(),
+              "WARECAST_TUNE_SETTINGS",
+              process.env.WARECAST_TUNE_SETTINGS,
+            ),
+            obs,
+          };
+          return (event: unknown) => handleTune(event, deps);
+        },
+      },
+      child,
+    );
+    const completed = new aws.cloudwatch.EventRule(
+      `${name}-completed`,
+      {
+        description: `${prefix}: a tuning job of this stack completed`,
+        eventPattern: JSON.stringify({
+          source: ["aws.sagemaker"],
+          "detail-type": [TUNING_STATE_CHANGE],
+          detail: {
+            HyperParameterTuningJobStatus: ["Completed"],
+            HyperParameterTuningJobName: [{ prefix: `${prefix}-` }],
+          },
+        }),
+      },
+      child,
+    );
+    this.invokeOn(`${name}-completed`, completed);
+    if (o.schedule.enabled) {
+      const schedule = new aws.cloudwatch.EventRule(
+        `${name}-schedule`,
+        { description: `${prefix}: scheduled tuning`, scheduleExpression: o.schedule.expression },
+        child,
+      );
+      this.invokeOn(`${name}-schedule`, schedule);
+    }
+    this.registerOutputs({ tuningJobPrefix: this.tuningJobPrefix, tuneFunction: this.tune.functionName });
+  }
+
+  /** An EventBridge rule → the tune function, with the permission for this rule only. */
+  private invokeOn(name: string, rule: aws.cloudwatch.EventRule): void {
+    new aws.cloudwatch.EventTarget(name, { rule: rule.name, arn: this.tune.arn }, { parent: this });
+    new aws.lambda.Permission(
+      name,
+      {
+        action: "lambda:InvokeFunction",
+        function: this.tune.functionName,
+        principal: "events.amazonaws.com",
+        sourceArn: rule.arn,
+      },
+      { parent: this },
+    );
+  }
+}
