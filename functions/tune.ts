@@ -108,9 +108,12 @@ export function bestParamsDocument(
   const hyperParameters: Record<string, string> = {};
   for (const [key, raw] of Object.entries(best.TunedHyperParameters)) {
     const value = unquote(raw);
-    const allowed = s.searchSpace[key]?.map(String);
+    const allowed = s.searchSpace[key];
     if (!allowed) throw new Error(`tuning job ${name} tuned "${key}", which is not in the search space`);
-    if (!allowed.includes(value)) {
+    // Numbers compare as numbers: the space's 5.0 is sent (and reported back) as "5".
+    const same = (a: string | number) =>
+      String(a) === value || (typeof a === "number" && value.trim() !== "" && Number(value) === a);
+    if (!allowed.some(same)) {
       throw new Error(`tuning job ${name} tuned ${key}=${value}, not one of ${allowed.join(", ")}`);
     }
     hyperParameters[key] = value;
