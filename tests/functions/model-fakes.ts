@@ -9,6 +9,8 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
 import type { S3Api, SageMakerApi } from "../../functions/model/ports";
 import type { Observability } from "../../functions/powertools";
 import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
+import type { TuneSettings } from "../../functions/model/tuning-settings";
+import { tuneSettings, type TuningOptions } from "../../components/forecast-model/tuning-plan";
 
 type Input = Record<string, unknown>;
 
@@ -334,6 +336,22 @@ export function retrainSettings(over: Partial<RetrainSettings> = {}): RetrainSet
     metricDefinitions: [{ Name: "backtest:wape", Regex: "backtest wape=([0-9.eE+-]+)" }],
     ...over,
   };
+}
+
+export const TUNING_OPTIONS: TuningOptions = {
+  schedule: { enabled: true, expression: "cron(0 4 1 * ? *)" },
+  maxJobs: 20,
+  maxParallelJobs: 4,
+  trialMaxRuntimeSeconds: 3600,
+  trialMaxWaitSeconds: 7200,
+  maxRuntimeSeconds: 43200,
+  tuningOrigins: 2,
+  strategy: "Bayesian",
+};
+
+/** The tune function's settings as the component derives them from retrainSettings() and prod-like bounds. */
+export function tunerSettings(over: Partial<TuneSettings> = {}): TuneSettings {
+  return { ...tuneSettings("warecast-dev-tune", retrainSettings(), TUNING_OPTIONS), ...over };
 }
 
 export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSettings {

@@ -9,7 +9,6 @@ import type {
   DescribeHyperParameterTuningJobCommandOutput,
   HyperParameterTuningJobSummary,
 } from "@aws-sdk/client-sagemaker";
-import { tuneSettings, type TuningOptions } from "../../components/forecast-model/tuning";
 import { tuningMetricDefinitions } from "../../components/forecast-model/training";
 import type { SageMakerTuningApi } from "../../functions/model/ports";
 import { TAG_TUNING_JOB } from "../../functions/model/training-job";
@@ -19,27 +18,20 @@ import { parseTunedParams } from "../../functions/model/tuned-params";
 import { handleRetrain } from "../../functions/retrain";
 import { handleTune, recordTuningResult, startTuning, TUNING_STATE_CHANGE } from "../../functions/tune";
 import { apiShapeProblems } from "../support/aws/api-shape";
-import { FakeS3, FakeSageMaker, KMS, ROLE, quietObservability, retrainSettings } from "./model-fakes";
+import {
+  FakeS3,
+  FakeSageMaker,
+  KMS,
+  ROLE,
+  quietObservability,
+  retrainSettings,
+  tunerSettings,
+} from "./model-fakes";
 
 const NOW = new Date("2026-12-01T04:00:09Z");
 const SPACE_FILE = JSON.parse(
   fs.readFileSync(path.join(__dirname, "..", "..", "model", "search_space.json"), "utf8"),
 ) as { objective: { metric: string; type: string }; space: Record<string, number[]> };
-
-export const OPTIONS: TuningOptions = {
-  schedule: { enabled: true, expression: "cron(0 4 1 * ? *)" },
-  maxJobs: 20,
-  maxParallelJobs: 4,
-  trialMaxRuntimeSeconds: 3600,
-  trialMaxWaitSeconds: 7200,
-  maxRuntimeSeconds: 43200,
-  tuningOrigins: 2,
-  strategy: "Bayesian",
-};
-
-export function settings(over: Partial<TuneSettings> = {}): TuneSettings {
-  return { ...tuneSettings("warecast-dev-tune", retrainSettings(), OPTIONS), ...over };
-}
 
 /** The tuning slice of SageMaker, in memory: jobs by name, every call recorded. */
 class FakeTuning {
@@ -77,7 +69,7 @@ function setup(over: Partial<TuneSettings> = {}) {
   const s3 = new FakeS3();
   const sm = new FakeTuning();
   const obs = quietObservability();
-  const deps = { sagemaker: sm.api(), s3: s3.api(), settings: settings(over), obs, now: () => NOW };
+  const deps = { sagemaker: sm.api(), s3: s3.api(), settings: tunerSettings(over), obs, now: () => NOW };
   return { s3, sm, obs, deps };
 }
 
@@ -114,7 +106,7 @@ const TUNED = {
 };
 
 describe("the tuning job request, built from the stack's settings", () => {
-  const request = buildTuningJobRequest(settings(), "warecast-dev-tune-2612010400");
+  const request = buildTuningJobRequest(tunerSettings(), "warecast-dev-tune-2612010400");
 
   it("runs retraining's training job as trials: image, code, data, role, subnets, key, spot with checkpoints", () => {
     const t = retrainSettings();
@@ -201,21 +193,23 @@ describe("the tuning job request, built from the stack's settings", () => {
   });
 
   it("refuses settings that would overrun the bounds or search nothing, naming the problem", () => {
-    expect(() => buildTuningJobRequest(settings({ maxParallelJobs: 30 }), "j")).toThrow(
+    expect(() => buildTuningJobRequest(tunerSettings({ maxParallelJobs: 30 }), "j")).toThrow(
       "maxParallelJobs (30) must be at most maxJobs (20)",
     );
-    expect(() => buildTuningJobRequest(settings({ maxWaitSeconds: 60 }), "j")).toThrow(
+    expect(() => buildTuningJobRequest(tunerSettings({ maxWaitSeconds: 60 }), "j")).toThrow(
       "maxWaitSeconds (60) must be at least maxRuntimeSeconds (3600)",
     );
-    expect(() => buildTuningJobRequest(settings({ metricDefinitions: [] }), "j")).toThrow(
+    expect(() => buildTuningJobRequest(tunerSettings({ metricDefinitions: [] }), "j")).toThrow(
       'the objective metric "tuning:model:rmsse" has no metric definition',
     );
     const everything = Object.fromEntries(Object.keys(SPACE_FILE.space).map((k) => [k, "1"]));
-    expect(() => buildTuningJobRequest(settings({ hyperparameters: everything }), "j")).toThrow(
+    expect(() => buildTuningJobRequest(tunerSettings({ hyperparameters: everything }), "j")).toThrow(
       "nothing to search",
     );
-    expect(TuneSettingsSchema.safeParse(settings()).success).toBe(true);
-    expect(TuneSettingsSchema.safeParse(settings({ tuningJobPrefix: "x".repeat(22) })).success).toBe(false);
+    expect(TuneSettingsSchema.safeParse(tunerSettings()).success).toBe(true);
+    expect(TuneSettingsSchema.safeParse(tunerSettings({ tuningJobPrefix: "x".repeat(22) })).success).toBe(
+      false,
+    );
   });
 
   it("names tuning jobs by start minute within SageMaker's 32 characters", () => {
