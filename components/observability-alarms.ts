@@ -28,7 +28,7 @@ export const ACCURACY_ALL_GROUP = "__all__";
 
 /**
  * Powertools' `service` dimension value of each publisher: the name each component passes to
- * `createObservability` (components/forecast-model.ts, components/prediction-api.ts). Keep them in step.
+ * `createObservability` (components/forecast-model/handler-deps.ts, components/prediction-api.ts). Keep them in step.
  */
 export const SERVICES = { promote: "promote", predict: "warecast-predict", retrain: "retrain" } as const;
 

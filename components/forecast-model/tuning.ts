@@ -8,19 +8,17 @@
  *   hyperparameters to the artifacts bucket, where the next retraining reads them; its challenger goes through
  *   the metric gate like any other. See docs/model-operations.md, "Tuning".
  */
-import { S3 } from "@aws-sdk/client-s3";
-import { SageMaker } from "@aws-sdk/client-sagemaker";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RetrainSettings } from "../../functions/model/settings";
-import { parseSettings } from "../../functions/model/settings";
 import { MAX_TUNING_PREFIX_LENGTH, tuneSettingsSchema } from "../../functions/model/tuning-settings";
-import { createObservability } from "../../functions/powertools";
-import { handleTune, TUNING_STATE_CHANGE, type TuneDeps } from "../../functions/tune";
+import { handleTune, TUNING_STATE_CHANGE } from "../../functions/tune";
 import type { Encryption } from "../encryption";
 import type { FunctionSettings } from "../private-function";
 import { PrivateFunction } from "../private-function";
 import type { SecureBucket } from "../secure-bucket";
+import { invokeOnEvent } from "./event-invoke";
+import { modelHandlerDeps } from "./handler-deps";
 import { tuneStatements, TUNING_KEYS, type ModelIamContext } from "./iam";
 import { tuneSettings, type TuningOptions } from "./tuning-plan";
 
@@ -93,17 +91,7 @@ export class ModelTuning extends pulumi.ComponentResource {
         policyStatements: args.iam.apply((c) => tuneStatements({ ...c, tuningPrefix: prefix })),
         packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {
-          const obs = createObservability("tune");
-          const deps: TuneDeps = {
-            sagemaker: obs.tracer.captureAWSv3Client(new SageMaker({})),
-            s3: obs.tracer.captureAWSv3Client(new S3({})),
-            settings: parseSettings(
-              tuneSettingsSchema(),
-              "WARECAST_TUNE_SETTINGS",
-              process.env.WARECAST_TUNE_SETTINGS,
-            ),
-            obs,
-          };
+          const deps = modelHandlerDeps("tune", "WARECAST_TUNE_SETTINGS", tuneSettingsSchema);
           return (event: unknown) => handleTune(event, deps);
         },
       },
@@ -124,30 +112,15 @@ export class ModelTuning extends pulumi.ComponentResource {
       },
       child,
     );
-    this.invokeOn(`${name}-completed`, completed);
+    invokeOnEvent(`${name}-completed`, completed, this.tune, child);
     if (o.schedule.enabled) {
       const schedule = new aws.cloudwatch.EventRule(
         `${name}-schedule`,
         { description: `${prefix}: scheduled tuning`, scheduleExpression: o.schedule.expression },
         child,
       );
-      this.invokeOn(`${name}-schedule`, schedule);
+      invokeOnEvent(`${name}-schedule`, schedule, this.tune, child);
     }
     this.registerOutputs({ tuningJobPrefix: this.tuningJobPrefix, tuneFunction: this.tune.functionName });
-  }
-
-  /** An EventBridge rule → the tune function, with the permission for this rule only. */
-  private invokeOn(name: string, rule: aws.cloudwatch.EventRule): void {
-    new aws.cloudwatch.EventTarget(name, { rule: rule.name, arn: this.tune.arn }, { parent: this });
-    new aws.lambda.Permission(
-      name,
-      {
-        action: "lambda:InvokeFunction",
-        function: this.tune.functionName,
-        principal: "events.amazonaws.com",
-        sourceArn: rule.arn,
-      },
-      { parent: this },
-    );
   }
 }

@@ -4,6 +4,7 @@
  * autoscaled instances with blue/green), the training request the retrain function will send (spot, checkpoint,
  * VPC, KMS), the schedule and the completion rule, and the scope of every role.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { bootstrapModelSpec } from "../../components/forecast-model/serving";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
@@ -51,6 +52,27 @@ const keyArn = (run: StackRun) =>
 // Under mocks the awsx VPC is one resource; its outputs are the subnet ids.
 const privateSubnetIds = (run: StackRun) =>
   run.ofType("awsx:ec2:Vpc")[0].outputs.privateSubnetIds as string[];
+// Every resource's URN as ForecastModel made them before it had endpoint, retraining and promotion children
+// (type chain :: name, as the engine builds URNs; recorded at the commit before the split).
+const URNS_BEFORE_SPLIT = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures", "forecast-model-urns.json"), "utf8"),
+) as Record<string, string[]>;
+const CHILD_COMPONENTS = [
+  "warecast:model:ModelEndpoint",
+  "warecast:model:Retraining",
+  "warecast:model:Promotion",
+];
+/**
+ * A resource's type chain as the engine builds URNs (every ancestor's type; the mocks keep only the parent's).
+ * `former` follows an alias to a former parent, as the engine does, and children inherit their parent's alias.
+ */
+const typeChain = (run: StackRun, r: RegisteredResource, former: boolean): string => {
+  const parentUrn = (former ? r.aliases.find((a) => a.parentUrn)?.parentUrn : undefined) ?? r.parent;
+  const parent = parentUrn ? run.byUrn(parentUrn) : undefined;
+  return !parent || parent.type === "pulumi:pulumi:Stack"
+    ? r.type
+    : `${typeChain(run, parent, former)}$${r.type}`;
+};
 const sagemakerSg = (run: StackRun) => one(run, "aws:ec2/securityGroup:SecurityGroup", "-model-sagemaker").id;
 
 describe.each(["dev", "prod"])("%s stack", (stack) => {
@@ -120,6 +142,25 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect([registry.protect, registry.retainOnDelete]).toEqual(
       stack === "prod" ? [true, true] : [false, false],
     );
+  });
+
+  it("keeps every resource's URN from before the split into children: moved resources alias their former parent", () => {
+    const model = one(run(), "warecast:model:ForecastModel");
+    const resources = run()
+      .descendantsOf(model.urn)
+      .filter((r) => !CHILD_COMPONENTS.includes(r.type));
+    const former = resources.map((r) => `${typeChain(run(), r, true)}::${r.name}`).sort();
+    expect(former).toEqual(URNS_BEFORE_SPLIT[stack]);
+    // The aliases are needed: the endpoint and both functions now sit under a child.
+    const moved = resources.filter((r) => typeChain(run(), r, false) !== typeChain(run(), r, true));
+    expect(moved.map((r) => r.name)).toEqual(
+      expect.arrayContaining([`${model.name}-endpoint`, `${model.name}-retrain`, `${model.name}-promote`]),
+    );
+    expect(
+      run()
+        .ofType("warecast:model:ModelEndpoint")
+        .map((c) => c.parent),
+    ).toEqual([model.urn]);
   });
 
   it("first serves the bootstrap baseline built from model/, with its code inside the artifact", () => {

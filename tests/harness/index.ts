@@ -44,6 +44,17 @@ export interface RegisteredResource {
   readonly deleteBeforeReplace: boolean;
   /** URNs of the resources it depends on (`dependsOn` and the resources its inputs came from). */
   readonly dependencies: readonly string[];
+  /** Its `aliases` option, as the engine receives them (a full URN, or the parts that differ from this URN). */
+  readonly aliases: readonly AliasSpec[];
+}
+
+/** One alias: either a former URN, or the former name/type/parent (`""`: unchanged; noParent: it had none). */
+export interface AliasSpec {
+  readonly urn?: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
 }
 
 export interface StackRun {
@@ -81,6 +92,11 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getRetainondelete(): boolean;
   getIgnorechangesList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    getSpec():
+      { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+  }[];
   getObject(): unknown;
 }
 interface RegisterResponse {
@@ -191,6 +207,17 @@ async function runOnce(stack: string, options: RunOptions): Promise<StackRun> {
           ignoreChanges: req.getIgnorechangesList(),
           deleteBeforeReplace: req.getDeletebeforereplace(),
           dependencies: req.getDependenciesList(),
+          aliases: req.getAliasesList().map((a) => {
+            const spec = a.getSpec();
+            return spec
+              ? {
+                  name: spec.getName() || undefined,
+                  type: spec.getType() || undefined,
+                  parentUrn: spec.getParenturn() || undefined,
+                  noParent: spec.getNoparent() || undefined,
+                }
+              : { urn: a.getUrn() };
+          }),
         });
       }
       cb(err, resp);
