@@ -1,4 +1,5 @@
 import { deferralPrefix } from "../../functions/model/deferrals";
+import { TUNE_SETTINGS_KEY } from "../../functions/model/tuning-settings";
 import { keyUseStatement, listUnder, type PolicyStatement } from "../policy-documents";
 
 /**
@@ -43,7 +44,7 @@ export const TUNING_KEYS = {
   /** Trial outputs sit under training/ (the execution role's write prefix), apart from retrained models. */
   trialOutput: `${ARTIFACT_PREFIXES.training}tuning/`,
   /** The tune function's settings, for `warecast model tune`. */
-  settings: `${ARTIFACT_PREFIXES.control}tune-settings.json`,
+  settings: TUNE_SETTINGS_KEY,
 } as const;
 
 function sm(c: ModelIamContext, resource: string): string {

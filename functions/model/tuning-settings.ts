@@ -8,6 +8,9 @@ import { retrainSettingsSchema } from "./settings";
  * into the Lambda.
  */
 
+/** Where the stack keeps a copy of the tune function's settings in its artifacts bucket, for `warecast model tune`. */
+export const TUNE_SETTINGS_KEY = "control/tune-settings.json";
+
 /** Tuning job names are `<prefix>-<yymmddhhmm>` and SageMaker allows at most 32 characters. */
 export const MAX_TUNING_PREFIX_LENGTH = 21;
 
