@@ -1,6 +1,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { allowStatements, POLICY_DOCUMENTS } from "./iam";
 import { LAMBDA_FUNCTION } from "./lambda";
+import { awsxSubnetKind, publicSubnets, SUBNET } from "./network";
 import { stackKeyProblem, stackPolicy, type WarecastPolicy } from "./lib/policy";
 import { ofType } from "./lib/stack";
 import { at, parseJson, strings, UNKNOWN } from "./lib/values";
@@ -51,17 +52,21 @@ function requestProblems(
     const problem = stackKeyProblem(shadow, field, resources);
     if (problem) out.push(problem);
   }
-  // The private subnets: the ones the function itself runs in (PrivateFunction).
+  // Private subnets only: by the awsx VPC's outputs (under mocks its subnets are no resources of their own), or
+  // by the ec2 subnets the stack declares and their routes (the real engine), as lambda-private-subnets judges.
   const subnets = strings(at(def, "VpcConfig.Subnets"));
   if (subnets.length === 0) out.push("VpcConfig.Subnets is empty or missing");
   if (strings(at(def, "VpcConfig.SecurityGroupIds")).length === 0)
     out.push("VpcConfig.SecurityGroupIds is empty or missing");
-  const own = at(fn.props, "vpcConfig.subnetIds");
-  if (own !== UNKNOWN && own !== undefined) {
-    const privateIds = strings(own);
-    const outside = subnets.filter((s) => !privateIds.includes(s));
-    if (outside.length > 0)
-      out.push(`VpcConfig.Subnets ${outside.join(", ")} are not the private subnets the function runs in`);
+  const exposed = publicSubnets(resources);
+  for (const id of subnets) {
+    if (awsxSubnetKind(resources, id) === "public") {
+      out.push(`subnet ${id} is one of the VPC's public subnets; trials must run in a private subnet`);
+      continue;
+    }
+    const declared = ofType(resources, SUBNET).find((s) => s.props.id === id || s.props.subnetId === id);
+    const why = declared && exposed.get(declared);
+    if (why) out.push(`subnet ${id} is public (it ${why}); trials must run in a private subnet`);
   }
   // A bounded budget.
   const jobs = at(body, "HyperParameterTuningJobConfig.ResourceLimits.MaxNumberOfTrainingJobs");
@@ -91,7 +96,7 @@ export const tuningGuarded: WarecastPolicy = stackPolicy(
   {
     name: "sagemaker-tuning-guarded",
     description:
-      "SageMaker tuning jobs run their trials on managed spot with checkpoints, with the stack's KMS key, in the private subnets, within a bounded budget (trials × max runtime).",
+      "SageMaker tuning jobs run their trials on managed spot with checkpoints, with the stack's KMS key, in private subnets (none of the VPC's public ones), within a bounded budget (trials × max runtime).",
     remediationSteps:
       "Set modelSpot: true and tuningTrialMaxWaitSeconds ≥ tuningTrialMaxRuntimeSeconds; build the tune settings " +
       "from retraining's (the stack key, the private subnets); keep tuningMaxJobs × tuningTrialMaxRuntimeSeconds " +

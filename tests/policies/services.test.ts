@@ -106,10 +106,10 @@ describe("SageMaker training (the retrain function's settings, built into a Crea
 describe("SageMaker tuning (the tune function's settings, built into a CreateHyperParameterTuningJob request)", () => {
   const RULE = "sagemaker-tuning-guarded";
   const PRIVATE = ["subnet-a", "subnet-b"];
-  const tune = (overrides: Record<string, unknown> = {}, subnetIds = PRIVATE) =>
+  const tune = (overrides: Record<string, unknown> = {}) =>
     resource("aws:lambda/function:Function", "tune", {
       runtime: "nodejs22.x",
-      vpcConfig: { subnetIds, securityGroupIds: ["sg-fn"] },
+      vpcConfig: { subnetIds: PRIVATE, securityGroupIds: ["sg-fn"] },
       environment: {
         variables: { TUNE_SETTINGS: JSON.stringify(tunerSettings({ kmsKeyArn: KEY_ARN, ...overrides })) },
       },
@@ -133,13 +133,21 @@ describe("SageMaker tuning (the tune function's settings, built into a CreateHyp
       say("StoppingCondition.MaxWaitTimeInSeconds is not set"),
     ]);
   });
-  test("another key, and subnets the function does not run in, are reported", async () => {
+  test("another key, and a public subnet of the VPC, are reported", async () => {
+    const vpc = resource("awsx:ec2:Vpc", "vpc", {
+      privateSubnetIds: ["subnet-a", "subnet-b"],
+      publicSubnetIds: ["subnet-public-1"],
+    });
     expect(
-      await findingsOf(RULE, [STACK_KEY, tune({ kmsKeyArn: OTHER_KEY_ARN, subnetIds: ["subnet-public-1"] })]),
+      await findingsOf(RULE, [
+        STACK_KEY,
+        vpc,
+        tune({ kmsKeyArn: OTHER_KEY_ARN, subnetIds: ["subnet-a", "subnet-public-1"] }),
+      ]),
     ).toEqual([
       say(`OutputDataConfig.KmsKeyId is "${OTHER_KEY_ARN}", which is not the stack's KMS key`),
       say(`ResourceConfig.VolumeKmsKeyId is "${OTHER_KEY_ARN}", which is not the stack's KMS key`),
-      say("VpcConfig.Subnets subnet-public-1 are not the private subnets the function runs in"),
+      say("subnet subnet-public-1 is one of the VPC's public subnets; trials must run in a private subnet"),
     ]);
   });
   test("a budget beyond the configured bounds is reported (prod's limits: 30 trials, 4 at once, 40 instance-hours)", async () => {
