@@ -19,10 +19,12 @@ import * as path from "node:path";
 import {
   CATCH_UP_DETAIL_TYPE,
   CATCH_UP_SOURCE,
+  GLUE_TRIGGER_SETTINGS_VARIABLE,
+  glueTriggerSettingsSchema,
   handleGlueTrigger,
   type GlueTriggerSettings,
-  type TriggerEvent,
 } from "../functions/glue-trigger";
+import { settingsFromEnv } from "../functions/lambda-wiring";
 import { createObservability } from "../functions/powertools";
 import { accountContext } from "./account";
 import type { Encryption } from "./encryption";
@@ -380,21 +382,21 @@ export class EtlPipeline extends pulumi.ComponentResource {
       {
         ...args.functions,
         description: `${args.namePrefix}: starts the ETL job when raw events land (functions/glue-trigger.ts)`,
-        environment: { WARECAST_GLUE_TRIGGER_SETTINGS: settings.apply((s) => JSON.stringify(s)) },
+        environment: { [GLUE_TRIGGER_SETTINGS_VARIABLE]: settings.apply((s) => JSON.stringify(s)) },
         policyStatements: pulumi
           .all([ctx, this.job.name, args.rawBucket.arn])
           .apply(([c, job, raw]) => triggerStatements({ ...c, jobName: job, rawBucketArn: raw })),
-        packages: ["@aws-sdk/client-glue", "@aws-sdk/client-s3"],
+        packages: ["@aws-sdk/client-glue", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {
-          const parsed = JSON.parse(process.env.WARECAST_GLUE_TRIGGER_SETTINGS ?? "") as GlueTriggerSettings;
+          const settings = settingsFromEnv(glueTriggerSettingsSchema, GLUE_TRIGGER_SETTINGS_VARIABLE);
           const obs = createObservability("glue-trigger");
           const deps = {
             glue: obs.tracer.captureAWSv3Client(new Glue({})),
             s3: obs.tracer.captureAWSv3Client(new S3({})),
-            settings: parsed,
+            settings,
             obs,
           };
-          return (event: TriggerEvent) => handleGlueTrigger(event, deps);
+          return (event: unknown) => handleGlueTrigger(event, deps);
         },
       },
       child,

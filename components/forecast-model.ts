@@ -44,8 +44,7 @@ import { createLogGroup, type LogSettings } from "./log-group";
 import type { Network } from "./network";
 import { HTTPS_TO_AWS_EGRESS } from "./network-plan";
 import { assumeRolePolicy, policyDocument } from "./policy-documents";
-import type { FunctionSettings } from "./private-function";
-import type { PrivateFunction } from "./private-function";
+import type { FunctionSettings, PrivateFunction } from "./private-function";
 import type { SecureBucket } from "./secure-bucket";
 
 export type { EndpointOptions } from "./forecast-model/endpoint";

@@ -20,6 +20,7 @@ import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsJobQueue } from "../functions/forecast-jobs";
 import { handleJobQueue } from "../functions/forecast-jobs-worker";
+import { settingsFromEnv } from "../functions/lambda-wiring";
 import { createObservability } from "../functions/powertools";
 import { handlePredict } from "../functions/predict";
 import { buildPredictDeps } from "../functions/predict/build-deps";
@@ -27,6 +28,11 @@ import { modelMetricsKey } from "../functions/model/names";
 import { EndpointClient } from "../functions/predict/endpoint-client";
 import { storeModelMetrics } from "../functions/predict/model-route";
 import { S3ObjectStore } from "../functions/predict/object-store";
+import {
+  PREDICT_SETTINGS_VARIABLE,
+  predictSettingsSchema,
+  type PredictSettings,
+} from "../functions/predict/settings";
 import { parquetDecoder, type Hyparquet } from "../functions/predict/parquet";
 import { SinkServedForecastLog } from "../functions/predict/served-log";
 import { FirehoseSink } from "../functions/producer/firehose-sink";
@@ -64,6 +70,7 @@ const HANDLER_PACKAGES = [
   "ajv-formats",
   "csv-parse",
   "hyparquet",
+  "zod",
 ];
 
 export interface PredictionApiArgs {
@@ -205,16 +212,26 @@ export class PredictionApi extends pulumi.ComponentResource {
           keyUse: keyUseStatement(keyArn, args.region, ["s3", "sqs", "firehose"]),
         }),
       );
+    const settings: pulumi.Output<PredictSettings> = pulumi
+      .all([
+        args.endpoint.name,
+        args.processedBucket.name,
+        this.jobsBucket.name,
+        this.jobsQueue.url,
+        args.forecastLog.streamName,
+        metricsSource ? metricsSource.bucket.name : "",
+      ])
+      .apply(([endpointName, processedBucket, jobsBucket, jobsQueueUrl, forecastStream, metricsBucket]) => ({
+        endpointName,
+        processedBucket,
+        jobsBucket,
+        jobsQueueUrl,
+        forecastStream,
+        ...(metricsSource ? { modelMetrics: { bucket: metricsBucket, prefix: metricsSource.prefix } } : {}),
+      }));
     const environment = {
-      ENDPOINT_NAME: args.endpoint.name,
-      PROCESSED_BUCKET: args.processedBucket.name,
-      JOBS_BUCKET: this.jobsBucket.name,
-      JOBS_QUEUE_URL: this.jobsQueue.url,
-      FORECAST_STREAM: args.forecastLog.streamName,
+      [PREDICT_SETTINGS_VARIABLE]: settings.apply((s) => JSON.stringify(s)),
       POWERTOOLS_METRICS_NAMESPACE: "Warecast",
-      ...(metricsSource
-        ? { MODEL_METRICS_BUCKET: metricsSource.bucket.name, MODEL_METRICS_PREFIX: metricsSource.prefix }
-        : {}),
     };
 
     this.predict = new PrivateFunction<APIGatewayProxyEvent, APIGatewayProxyResult>(
@@ -374,29 +391,24 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
   const ajv = new (require("ajv").default as typeof Ajv)(API_AJV_OPTIONS);
   (require("ajv-formats").default as typeof addFormats)(ajv);
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const env = (k: string): string => {
-    const v = process.env[k];
-    if (!v) throw new Error(`environment variable ${k} is not set`);
-    return v;
-  };
+  const settings = settingsFromEnv(predictSettingsSchema, PREDICT_SETTINGS_VARIABLE);
   const obs = createObservability(serviceName);
   const s3 = obs.tracer.captureAWSv3Client(new S3Client({}));
   const firehose = obs.tracer.captureAWSv3Client(new FirehoseClient({}));
   const runtime = obs.tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
   // Requests go to the client's endpoint (AWS's regional one, or AWS_ENDPOINT_URL), not to the queue URL's host.
   const sqs = obs.tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
-  const streamName = env("FORECAST_STREAM");
-  const metricsBucket = process.env.MODEL_METRICS_BUCKET;
-  const metricsPrefix = process.env.MODEL_METRICS_PREFIX ?? "";
+  const streamName = settings.forecastStream;
+  const metrics = settings.modelMetrics;
   return buildPredictDeps({
     spec,
     ajv,
     config,
-    processed: new S3ObjectStore(s3, env("PROCESSED_BUCKET")),
-    jobsStore: new S3ObjectStore(s3, env("JOBS_BUCKET")),
-    jobQueue: new SqsJobQueue(sqs, env("JOBS_QUEUE_URL")),
+    processed: new S3ObjectStore(s3, settings.processedBucket),
+    jobsStore: new S3ObjectStore(s3, settings.jobsBucket),
+    jobQueue: new SqsJobQueue(sqs, settings.jobsQueueUrl),
     endpoint: new EndpointClient(runtime, {
-      endpointName: env("ENDPOINT_NAME"),
+      endpointName: settings.endpointName,
       timeoutMs: config.endpointTimeoutMs,
       maxAttempts: config.endpointMaxAttempts,
       budgetMs: config.endpointBudgetMs,
@@ -404,10 +416,10 @@ function lambdaDeps(spec: OpenApiDoc, config: PredictConfig, serviceName: string
     }),
     servedLog: new SinkServedForecastLog(() => new FirehoseSink({ client: firehose, streamName })),
     decodeParquet: parquetDecoder(hyparquet),
-    ...(metricsBucket
+    ...(metrics
       ? {
-          modelMetrics: storeModelMetrics(new S3ObjectStore(s3, metricsBucket), (v) =>
-            modelMetricsKey(metricsPrefix, v),
+          modelMetrics: storeModelMetrics(new S3ObjectStore(s3, metrics.bucket), (v) =>
+            modelMetricsKey(metrics.prefix, v),
           ),
         }
       : {}),

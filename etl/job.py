@@ -17,8 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -43,9 +42,18 @@ from etl.manifest import build_manifest, check_counts, committed_manifests, new_
 from etl.options import JobOptions, parse_args
 from etl.raw_objects import read_checked
 from etl.records import UNREADABLE_OBJECT, RecordChecker
+from etl.run_counts import (
+    DemandCounts,
+    RecordCounts,
+    RunCounts,
+    UnreadableObject,
+    no_demand,
+    no_records,
+    run_counts,
+)
 from etl.schema_rules import compile_schema, load_limits
 from etl.state import STATE_COLUMNS, series_state
-from etl.storage import Storage
+from etl.storage import ObjectInfo, Storage
 
 __all__ = ["TABLES", "SESSION_CONF", "main", "run"]
 
@@ -100,9 +108,11 @@ def run(
             "reprocess" if opts.reprocess else "incremental",
         )
         staging = Staging(processed, run_id)
-        counts = _empty_counts()
-        if objects:
-            counts = _process(spark, opts, raw, processed, staging, committed, objects, closed_days, checker)
+        counts = (
+            _process(spark, opts, raw, processed, staging, committed, objects, closed_days, checker)
+            if objects
+            else run_counts(no_records(), no_demand(), series_state_rows=0)
+        )
         check_counts(counts)
         scope = WHOLE_TABLE if opts.reprocess else PARTITIONS
         journal = staging.write_journal({t: scope for t in TABLES} | {"accuracy": PARTITIONS})
@@ -139,9 +149,21 @@ class _Steps:
         self._last = now
 
 
+# (warehouse_id, sku) → (events, first date) of the run's new events.
+_NewSeries = dict[tuple[str, str], tuple[int, date]]
+
+
 def _process(
-    spark, opts, raw, processed, staging, committed, objects, closed_days, checker
-) -> dict[str, Any]:
+    spark: SparkSession,
+    opts: JobOptions,
+    raw: Storage,
+    processed: Storage,
+    staging: Staging,
+    committed: list[str],
+    objects: list[ObjectInfo],
+    closed_days: list[tuple[str, date]],
+    checker: RecordChecker,
+) -> RunCounts:
     steps = _Steps()
     run_id = staging.run_id
     checked = read_checked(spark, [raw.uri(o.key) for o in objects], raw.root, checker).persist(
@@ -153,7 +175,7 @@ def _process(
     steps.done("read and validate")
 
     quarantined_by_reason: dict[str, int] = {}
-    unreadable: list[dict[str, Any]] = []
+    unreadable: list[UnreadableObject] = []
     if read.get(False):
         quarantine = quarantine_rows(checked).withColumn("run_id", F.lit(run_id))
         quarantine.select("run_id", *QUARANTINE_COLUMNS).coalesce(1).write.mode("overwrite").partitionBy(
@@ -180,7 +202,7 @@ def _process(
 
     # Measured from what was written: the run's staged events, read back, per series.
     new_events = _read_partitioned(spark, staging.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
-    new_series = {
+    new_series: _NewSeries = {
         (r["warehouse_id"], r["sku"]): (r["events"], r["first"])
         for r in new_events.groupBy("warehouse_id", "sku")
         .agg(F.count(F.lit(1)).alias("events"), F.min("date").alias("first"))
@@ -189,35 +211,31 @@ def _process(
     valid = sum(n for n, _first in new_series.values())
     steps.done("count written")
 
-    counts: dict[str, Any] = {
-        "records_in": records_in,
-        "valid": valid,
-        "quarantined": sum(quarantined_by_reason.values()),
-        "quarantined_by_reason": dict(sorted(quarantined_by_reason.items())),
-        "duplicates": sum(duplicates_by_kind.values()),
-        "duplicates_by_kind": {"within_run": 0, "earlier_runs": 0, **duplicates_by_kind},
-        "unreadable_objects": unreadable,
-    }
-    if valid:
-        rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days)
-        measured, dates = _measure_demand(spark, staging, rewrite, valid, bool(committed))
-        counts.update(measured)
-        steps.done("demand_daily")
-        # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
-        demand = _demand_as_committed(spark, processed, staging, rewrite.starts, opts.reprocess)
-        counts["accuracy"] = run_accuracy(
-            spark, raw, demand, rewrite.starts, staging.uri("accuracy"), dates=dates
-        )
-        steps.done("accuracy")
-        counts["series_state_rows"] = _write_state(spark, opts, staging, rewrite)
-        steps.done("series_state")
-        rewrite.demand.unpersist()
-    else:
-        counts.update(_empty_counts(only_demand=True))
-    return counts
+    records = RecordCounts(
+        records_in=records_in,
+        valid=valid,
+        quarantined=sum(quarantined_by_reason.values()),
+        quarantined_by_reason=dict(sorted(quarantined_by_reason.items())),
+        duplicates=sum(duplicates_by_kind.values()),
+        duplicates_by_kind={"within_run": 0, "earlier_runs": 0, **duplicates_by_kind},
+        unreadable_objects=unreadable,
+    )
+    if not valid:
+        return run_counts(records, no_demand(), series_state_rows=0)
+    rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days)
+    measured, dates = _measure_demand(spark, staging, rewrite, valid, bool(committed))
+    steps.done("demand_daily")
+    # Accuracy against actuals: the forecasts served for the rewritten dates (docs/observability.md).
+    demand = _demand_as_committed(spark, processed, staging, rewrite.starts, opts.reprocess)
+    accuracy = run_accuracy(spark, raw, demand, rewrite.starts, staging.uri("accuracy"), dates=dates)
+    steps.done("accuracy")
+    state_rows = _write_state(spark, opts, staging, rewrite)
+    steps.done("series_state")
+    rewrite.demand.unpersist()
+    return run_counts(records, measured, state_rows, accuracy)
 
 
-def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[dict[str, Any]]]:
+def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[UnreadableObject]]:
     """Rows per reason, and the objects that could not be read to their end (one row each), in one pass."""
     unreadable = F.col("reason").startswith(f"{UNREADABLE_OBJECT}:")
     rows = (
@@ -233,19 +251,27 @@ def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[dict[s
     for r in rows:
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["count"]
     objects = [
-        {"key": r["source"], "reason": r["reason"], "complete_lines": r["line"] - 1}
+        UnreadableObject(key=r["source"], reason=r["reason"], complete_lines=r["line"] - 1)
         for r in sorted(rows, key=lambda r: r["source"] or "")
         if r["source"] is not None
     ]
     return by_reason, objects
 
 
-def _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days) -> _Rewrite:
+def _rewrite_demand(
+    spark: SparkSession,
+    processed: Storage,
+    staging: Staging,
+    committed: list[str],
+    new_events: DataFrame,
+    new_series: _NewSeries,
+    closed_days: list[tuple[str, date]],
+) -> _Rewrite:
     """Recomputes the touched warehouses' demand and stages the partitions new events can change."""
     warehouses = sorted({warehouse for warehouse, _sku in new_series})
     earlier = _read_events(spark, processed, committed).filter(F.col("warehouse_id").isin(warehouses))
     history = earlier.unionByName(new_events.filter(F.col("warehouse_id").isin(warehouses)))
-    old_last = {}
+    old_last: dict[tuple[str, str], date] = {}
     if committed:
         old_last = {
             (r["warehouse_id"], r["sku"]): r["last"]
@@ -268,7 +294,7 @@ def _rewrite_demand(spark, processed, staging, committed, new_events, new_series
     return _Rewrite(starts=starts, demand=demand, history=history)
 
 
-def _rewrite_starts(new_series: dict, old_last: dict) -> dict[str, str]:
+def _rewrite_starts(new_series: _NewSeries, old_last: dict[tuple[str, str], date]) -> dict[str, str]:
     """Per warehouse, the first month (YYYY-MM) new events change: their earliest date, or the day after the
     series' previous last date when they extend it (the gap is zero-filled). Stock carries forward, so every
     later month of the warehouse is rewritten too."""
@@ -281,7 +307,9 @@ def _rewrite_starts(new_series: dict, old_last: dict) -> dict[str, str]:
     return starts
 
 
-def _measure_demand(spark, staging, rewrite: _Rewrite, valid: int, incremental: bool):
+def _measure_demand(
+    spark: SparkSession, staging: Staging, rewrite: _Rewrite, valid: int, incremental: bool
+) -> tuple[DemandCounts, list[date]]:
     """The manifest's demand counts, read back from the staged partitions, and the dates they hold (the
     accuracy step evaluates those)."""
     written = _read_partitioned(spark, staging.uri("demand_daily"))
@@ -301,16 +329,18 @@ def _measure_demand(spark, staging, rewrite: _Rewrite, valid: int, incremental: 
             .filter(F.date_format("date", "yyyy-MM") >= F.col("from_month"))
             .count()
         )
-    measured = {
-        "demand_rows_written": row["rows"],
-        "partitions_rewritten": row["partitions"],
-        "demand_events_reflected": row["events"],
-        "events_in_rewritten_partitions": expected,
-    }
+    measured = DemandCounts(
+        demand_rows_written=row["rows"],
+        partitions_rewritten=row["partitions"],
+        demand_events_reflected=row["events"],
+        events_in_rewritten_partitions=expected,
+    )
     return measured, list(row["dates"])
 
 
-def _demand_as_committed(spark, processed, staging, starts: DataFrame, reprocess: bool) -> DataFrame:
+def _demand_as_committed(
+    spark: SparkSession, processed: Storage, staging: Staging, starts: DataFrame, reprocess: bool
+) -> DataFrame:
     """demand_daily as it will be once this run commits: its staged partitions over the committed table."""
     staged = _read_partitioned(spark, staging.uri("demand_daily")).select(*DEMAND_COLUMNS)
     if reprocess or not processed.exists("demand_daily"):
@@ -324,7 +354,7 @@ def _demand_as_committed(spark, processed, staging, starts: DataFrame, reprocess
     return kept.unionByName(staged)
 
 
-def _write_state(spark, opts, staging, rewrite: _Rewrite) -> int:
+def _write_state(spark: SparkSession, opts: JobOptions, staging: Staging, rewrite: _Rewrite) -> int:
     last_events = rewrite.history.groupBy("warehouse_id", "sku").agg(
         F.max("occurred_at").alias("last_event_at")
     )
@@ -356,7 +386,7 @@ def _read_events(spark: SparkSession, processed: Storage, run_ids: Sequence[str]
     return events.filter(F.col("run_id").isin(list(run_ids)))
 
 
-def _closed_days(raw: Storage, opts: JobOptions) -> list:
+def _closed_days(raw: Storage, opts: JobOptions) -> list[tuple[str, date]]:
     days = [opts.closed_days]
     if opts.calendar:
         days.append(parse_calendar(_read_text_anywhere(raw.spark, opts.calendar), opts.calendar))
@@ -379,28 +409,6 @@ def _read_schema(spark: SparkSession, location: str) -> dict:
         return json.loads(_read_text_anywhere(spark, location))
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"event schema {location}: cannot be read as JSON ({err})") from err
-
-
-def _empty_counts(only_demand: bool = False) -> dict[str, Any]:
-    demand = {
-        "demand_rows_written": 0,
-        "partitions_rewritten": 0,
-        "demand_events_reflected": 0,
-        "events_in_rewritten_partitions": 0,
-        "series_state_rows": 0,
-    }
-    if only_demand:
-        return demand
-    return {
-        "records_in": 0,
-        "valid": 0,
-        "quarantined": 0,
-        "quarantined_by_reason": {},
-        "duplicates": 0,
-        "duplicates_by_kind": {"within_run": 0, "earlier_runs": 0},
-        "unreadable_objects": [],
-        **demand,
-    }
 
 
 def _start(opts: JobOptions) -> tuple[SparkSession, Callable[[], None]]:

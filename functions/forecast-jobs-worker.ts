@@ -1,5 +1,13 @@
 import type { SQSEvent, SQSBatchResponse } from "aws-lambda";
-import { partName, jobKey, type ForecastJobs, type JobDocument, type JobMessage } from "./forecast-jobs";
+import {
+  jobMessageSchema,
+  partName,
+  jobKey,
+  type ForecastJobs,
+  type JobDocument,
+  type JobMessage,
+} from "./forecast-jobs";
+import { parseJsonEvent, recordRejected } from "./lambda-wiring";
 import type { PredictDeps } from "./predict/deps";
 import { forecast, toSeriesForecasts } from "./predict/forecast-service";
 import { ApiProblem } from "./predict/problem";
@@ -95,20 +103,28 @@ export async function processJobMessage(message: JobMessage, deps: JobWorkerDeps
   }
 }
 
-/** The worker λ's SQS handler: reports the messages to retry (ReportBatchItemFailures). */
+/**
+ * The worker λ's SQS handler: reports the messages to retry (ReportBatchItemFailures). A message that is not a
+ * job message is logged whole and counted, and reported too: after the queue's receive limit it rests in the
+ * dead-letter queue, where an operator finds it (nothing is deleted unread).
+ */
 export async function handleJobQueue(event: SQSEvent, deps: JobWorkerDeps): Promise<SQSBatchResponse> {
   const failures: SQSBatchResponse["batchItemFailures"] = [];
+  const { obs } = deps.predict;
   for (const record of event.Records) {
+    const message = parseJsonEvent(jobMessageSchema, record.body, "a forecast job message");
+    if (!message.ok) {
+      recordRejected(obs, message.reason, record.body, { messageId: record.messageId });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
     try {
-      await processJobMessage(JSON.parse(record.body) as JobMessage, deps);
+      await processJobMessage(message.value, deps);
     } catch (err) {
-      deps.predict.obs.logger.warn("job message will be retried", {
-        messageId: record.messageId,
-        error: err as Error,
-      });
+      obs.logger.warn("job message will be retried", { messageId: record.messageId, error: err as Error });
       failures.push({ itemIdentifier: record.messageId });
     }
   }
-  await deps.predict.obs.metrics.publishStoredMetrics();
+  await obs.metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
 }

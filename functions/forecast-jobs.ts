@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
 import type { ObjectStore } from "./predict/object-store";
 import { ApiProblem, type SeriesKey } from "./predict/problem";
 
@@ -36,11 +37,10 @@ export interface JobRequest {
   readonly series: SeriesKey[];
 }
 
-/** Work for the worker: forecast the job's series from `cursor` on. */
-export interface JobMessage {
-  readonly job_id: string;
-  readonly cursor: number;
-}
+/** Work for the worker: forecast the job's series from `cursor` on (one SQS message body, JSON). */
+export const jobMessageSchema = () =>
+  z.object({ job_id: z.string().min(1), cursor: z.number().int().min(0) });
+export type JobMessage = Readonly<z.infer<ReturnType<typeof jobMessageSchema>>>;
 
 export interface JobQueue {
   enqueue(message: JobMessage): Promise<void>;

@@ -7,12 +7,14 @@ import type {
   StartJobRunCommandOutput,
 } from "@aws-sdk/client-glue";
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import { z } from "zod";
+import { parseEvent, recordRejected } from "./lambda-wiring";
 import type { Observability } from "./powertools";
 
 /**
  * The glue-trigger function: starts the ETL job when raw events land, without ever running it twice at once.
  *
- * It receives three kinds of EventBridge events:
+ * It receives these EventBridge events (triggerEventSchema; any other is rejected, logged whole and counted):
  * - S3 "Object Created" under the raw bucket's `events/` prefix: start the job unless a run is in progress. Data
  *   that lands during a run is not lost: the run's completion (below) picks it up.
  * - Glue "Glue Job State Change" of our job to SUCCEEDED: start again at once when raw objects arrived after that
@@ -42,16 +44,23 @@ export interface S3ListApi {
   listObjectsV2(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput>;
 }
 
-export interface GlueTriggerSettings {
-  /** The ETL job's name. */
-  readonly jobName: string;
-  /** The raw bucket. */
-  readonly rawBucket: string;
-  /** Prefix of raw events, `events/`. */
-  readonly eventsPrefix: string;
-  /** Least minutes between the starts of runs that landing data triggers; 0 or absent: start at once. */
-  readonly minIntervalMinutes?: number;
-}
+/**
+ * What the EtlPipeline hands the function (WARECAST_GLUE_TRIGGER_SETTINGS), parsed at cold start
+ * (functions/lambda-wiring.ts).
+ */
+export const glueTriggerSettingsSchema = () =>
+  z.object({
+    /** The ETL job's name. */
+    jobName: z.string().min(1),
+    /** The raw bucket. */
+    rawBucket: z.string().min(3),
+    /** Prefix of raw events, `events/`. */
+    eventsPrefix: z.string().min(1),
+    /** Least minutes between the starts of runs that landing data triggers; 0 or absent: start at once. */
+    minIntervalMinutes: z.number().int().min(0).max(1440).optional(),
+  });
+export type GlueTriggerSettings = Readonly<z.infer<ReturnType<typeof glueTriggerSettingsSchema>>>;
+export const GLUE_TRIGGER_SETTINGS_VARIABLE = "WARECAST_GLUE_TRIGGER_SETTINGS";
 
 export interface GlueTriggerDeps {
   readonly glue: GlueApi;
@@ -62,28 +71,43 @@ export interface GlueTriggerDeps {
   readonly now?: () => Date;
 }
 
-/** The EventBridge envelope fields this function reads. */
-export interface TriggerEvent {
-  readonly id?: string;
-  readonly source?: string;
-  readonly "detail-type"?: string;
-  readonly time?: string;
-  readonly detail?: {
-    readonly bucket?: { readonly name?: string };
-    readonly object?: { readonly key?: string };
-    readonly jobName?: string;
-    readonly jobRunId?: string;
-    readonly state?: string;
-  };
-}
-
-export type TriggerResult =
-  | { readonly action: "started"; readonly jobRunId: string; readonly reason: string }
-  | { readonly action: "skipped"; readonly reason: string };
-
 /** The event the EtlPipeline's catch-up rule sends (its target's fixed input) when batching is on. */
 export const CATCH_UP_SOURCE = "warecast.etl";
 export const CATCH_UP_DETAIL_TYPE = "ETL Catch-up";
+
+/**
+ * The EventBridge events the function's rules deliver, with the fields it reads: S3 "Object Created", the job's
+ * "Glue Job State Change", the safety-net schedule and the catch-up tick. Anything else is rejected.
+ */
+export const triggerEventSchema = () => {
+  const envelope = { id: z.string().optional(), source: z.string(), time: z.string().optional() };
+  return z.discriminatedUnion("detail-type", [
+    z.object({
+      ...envelope,
+      "detail-type": z.literal("Object Created"),
+      detail: z.object({
+        bucket: z.object({ name: z.string().min(1) }),
+        object: z.object({ key: z.string().min(1) }),
+      }),
+    }),
+    z.object({
+      ...envelope,
+      "detail-type": z.literal("Glue Job State Change"),
+      detail: z.object({ jobName: z.string().min(1), jobRunId: z.string().min(1), state: z.string().min(1) }),
+    }),
+    z.object({ ...envelope, "detail-type": z.literal("Scheduled Event") }),
+    z.object({
+      ...envelope,
+      source: z.literal(CATCH_UP_SOURCE),
+      "detail-type": z.literal(CATCH_UP_DETAIL_TYPE),
+    }),
+  ]);
+};
+export type TriggerEvent = z.infer<ReturnType<typeof triggerEventSchema>>;
+
+export type TriggerResult =
+  | { readonly action: "started"; readonly jobRunId: string; readonly reason: string }
+  | { readonly action: "skipped" | "rejected"; readonly reason: string };
 
 /** Glue run states in which a new run must not start. (An array: a captured Set does not survive serialization.) */
 const ACTIVE: readonly string[] = ["STARTING", "RUNNING", "STOPPING", "WAITING"];
@@ -163,8 +187,10 @@ async function newerObjectExists(deps: GlueTriggerDeps, since: Date): Promise<bo
   return false;
 }
 
-async function afterRun(deps: GlueTriggerDeps, event: TriggerEvent): Promise<TriggerResult> {
-  const { jobName, jobRunId, state } = event.detail ?? {};
+type JobStateEvent = Extract<TriggerEvent, { "detail-type": "Glue Job State Change" }>;
+
+async function afterRun(deps: GlueTriggerDeps, event: JobStateEvent): Promise<TriggerResult> {
+  const { jobName, jobRunId, state } = event.detail;
   if (jobName !== deps.settings.jobName) return { action: "skipped", reason: `not our job (${jobName})` };
   if (state !== "SUCCEEDED")
     return { action: "skipped", reason: `run ${jobRunId} ended ${state}; not retried here` };
@@ -179,46 +205,44 @@ async function afterRun(deps: GlueTriggerDeps, event: TriggerEvent): Promise<Tri
 }
 
 async function route(deps: GlueTriggerDeps, event: TriggerEvent): Promise<TriggerResult> {
-  const kind = event["detail-type"];
-  if (kind === "Object Created") {
-    const key = event.detail?.object?.key ?? "";
-    // EventBridge spells keys URL-encoded (spaces as +).
-    const decoded = decodeURIComponent(key.replace(/\+/g, " "));
-    if (
-      event.detail?.bucket?.name !== deps.settings.rawBucket ||
-      !decoded.startsWith(deps.settings.eventsPrefix)
-    ) {
-      return {
-        action: "skipped",
-        reason: `not a raw event object: ${event.detail?.bucket?.name}/${decoded}`,
-      };
+  switch (event["detail-type"]) {
+    case "Object Created": {
+      const { bucket, object } = event.detail;
+      // EventBridge spells keys URL-encoded (spaces as +).
+      const decoded = decodeURIComponent(object.key.replace(/\+/g, " "));
+      if (bucket.name !== deps.settings.rawBucket || !decoded.startsWith(deps.settings.eventsPrefix)) {
+        return { action: "skipped", reason: `not a raw event object: ${bucket.name}/${decoded}` };
+      }
+      return startUnlessRunning(deps, `object created: ${decoded}`, { batched: true });
     }
-    return startUnlessRunning(deps, `object created: ${decoded}`, { batched: true });
+    case "Glue Job State Change":
+      return afterRun(deps, event);
+    case "Scheduled Event":
+      return startUnlessRunning(deps, "safety-net schedule");
+    case CATCH_UP_DETAIL_TYPE:
+      return startUnlessRunning(deps, "catch-up: raw objects landed since the newest run started", {
+        batched: true,
+        onlyNewData: true,
+      });
   }
-  if (kind === "Glue Job State Change") return afterRun(deps, event);
-  if (kind === "Scheduled Event") return startUnlessRunning(deps, "safety-net schedule");
-  if (kind === CATCH_UP_DETAIL_TYPE && event.source === CATCH_UP_SOURCE) {
-    return startUnlessRunning(deps, "catch-up: raw objects landed since the newest run started", {
-      batched: true,
-      onlyNewData: true,
-    });
-  }
-  return { action: "skipped", reason: `unexpected event ${event.source}/${kind}` };
 }
 
 /**
  * Handles one EventBridge event. Throttling and other transient errors are rethrown after the SDK's own retries,
  * so Lambda's asynchronous retry (and the next event or schedule) tries again; nothing is swallowed silently.
  */
-export async function handleGlueTrigger(event: TriggerEvent, deps: GlueTriggerDeps): Promise<TriggerResult> {
+export async function handleGlueTrigger(event: unknown, deps: GlueTriggerDeps): Promise<TriggerResult> {
   const { logger, metrics } = deps.obs;
+  const parsed = parseEvent(triggerEventSchema, event, "an event of the ETL trigger's rules");
+  if (!parsed.ok) {
+    recordRejected(deps.obs, parsed.reason, event);
+    metrics.publishStoredMetrics();
+    return { action: "rejected", reason: parsed.reason };
+  }
+  const { id: eventId, "detail-type": detailType } = parsed.value;
   try {
-    const result = await route(deps, event);
-    logger.info(`glue trigger ${result.action}`, {
-      ...result,
-      eventId: event.id,
-      detailType: event["detail-type"],
-    });
+    const result = await route(deps, parsed.value);
+    logger.info(`glue trigger ${result.action}`, { ...result, eventId, detailType });
     metrics.addMetric(
       result.action === "started" ? "EtlRunsStarted" : "EtlTriggersSkipped",
       MetricUnit.Count,
@@ -226,11 +250,7 @@ export async function handleGlueTrigger(event: TriggerEvent, deps: GlueTriggerDe
     );
     return result;
   } catch (err) {
-    logger.error("glue trigger failed", {
-      eventId: event.id,
-      error: err as Error,
-      throttled: isThrottling(err),
-    });
+    logger.error("glue trigger failed", { eventId, error: err as Error, throttled: isThrottling(err) });
     metrics.addMetric("EtlTriggerErrors", MetricUnit.Count, 1);
     throw err;
   } finally {

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { parseEvent, recordRejected } from "./lambda-wiring";
 import type { PredictDeps, RequestContext } from "./predict/deps";
 import { getAccuracy } from "./predict/accuracy-route";
 import { createForecasts, getForecast } from "./predict/forecast-routes";
@@ -73,6 +75,22 @@ function checkContentType(event: ApiEvent): void {
 }
 
 /**
+ * The request fields the handler reads, as API Gateway's REST proxy integration (payload 1.0) sends them. Anything
+ * else (an HTTP API 2.0 payload, a test event from the console) is rejected: logged whole, counted, answered 500.
+ * Bodies and parameters are checked against api/openapi.yaml by the routes.
+ */
+export const apiRequestSchema = () =>
+  z.object({
+    httpMethod: z.string().min(1),
+    path: z.string().startsWith("/"),
+    headers: z.record(z.string(), z.string().optional()).nullable().optional(),
+    queryStringParameters: z.record(z.string(), z.string().optional()).nullable().optional(),
+    body: z.string().nullable().optional(),
+    isBase64Encoded: z.boolean().optional(),
+    requestContext: z.object({ requestId: z.string().optional(), stage: z.string().optional() }).optional(),
+  });
+
+/**
  * The predict λ: API Gateway proxy event → route from the spec → problem+json on any error. Client mistakes map
  * to 4xx; only a bug answers 500 (logged with its stack, counted as a metric).
  */
@@ -91,7 +109,12 @@ async function predict(event: ApiEvent, deps: PredictDeps): Promise<ApiResult> {
   const started = Date.now();
   let result: ApiResult;
   let operation = "unmatched";
+  const request = parseEvent(apiRequestSchema, event, "an API Gateway REST proxy request");
   try {
+    if (!request.ok) {
+      recordRejected(deps.obs, request.reason, event);
+      throw new ApiProblem("internal", "The request could not be read; it has been logged.");
+    }
     const all = routes(deps);
     const candidates = all.map((r) => ({ r, params: r.match(path) })).filter((x) => x.params !== undefined);
     if (candidates.length === 0) throw new ApiProblem("notFound", `No route ${clip(path, 200)}.`);

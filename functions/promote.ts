@@ -1,6 +1,7 @@
 import type { ModelApprovalStatus } from "@aws-sdk/client-sagemaker";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
+import { parseEvent, recordRejected } from "./lambda-wiring";
 import { readTarMembers } from "./model/artifact";
 import { currentChampion } from "./model/champion";
 import { DEFERRAL_SCHEMA_VERSION, clearDeferral, listDeferred, writeDeferral } from "./model/deferrals";
@@ -24,6 +25,7 @@ import {
 } from "./model/gate";
 import { modelMetricsKey, modelName, parseS3Uri } from "./model/names";
 import { getObjectBytes, type ModelHandlerDeps, type S3Api } from "./model/ports";
+import { settleOutcome } from "./model/outcome";
 import { buildModelPackage } from "./model/registry";
 import type { PromoteSettings } from "./model/settings";
 
@@ -118,21 +120,20 @@ async function evaluate(s3: S3Api, artifactUri: string, settings: PromoteSetting
   };
 }
 
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => i.path.join(".") + " " + i.message).join("; ");
-}
-
 async function promote(event: unknown, deps: PromoteDeps): Promise<PromoteResult> {
   const { settings, obs } = deps;
   const ended = endpointEventSchema().safeParse(event);
   if (ended.success) return redrive(ended.data.detail.EndpointName, deps);
-  const parsed = trainingJobEventSchema().safeParse(event);
-  if (!parsed.success) {
-    const reason = `not a SageMaker training job or endpoint state change: ${issues(parsed.error)}`;
-    obs.logger.warn("promote ignored event", { reason });
-    return { handled: false, reason };
+  const parsed = parseEvent(
+    trainingJobEventSchema,
+    event,
+    "a SageMaker training job or endpoint state change",
+  );
+  if (!parsed.ok) {
+    recordRejected(obs, parsed.reason, event);
+    return { handled: false, reason: parsed.reason };
   }
-  const { TrainingJobName: job, TrainingJobStatus: status } = parsed.data.detail;
+  const { TrainingJobName: job, TrainingJobStatus: status } = parsed.value.detail;
   if (!job.startsWith(`${settings.jobNamePrefix}-`))
     return { handled: false, reason: `${job} is not one of ours` };
   if (status !== "Completed") return { handled: false, reason: `${job} is ${status}, not Completed` };
@@ -182,30 +183,14 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
   const tag = (k: string) => tags.find((t) => t.Key === k)?.Value;
   const scoredAgainst = tag(TAG_CHAMPION_MODEL);
 
-  let evaluated = await evaluate(s3, artifactUri, settings);
+  const gate = await evaluate(s3, artifactUri, settings);
   const serving = await currentChampion(sagemaker, settings.endpointName);
-  if (evaluated.outcome === "promoted" && scoredAgainst !== serving.modelName) {
-    // Another model went live while this one trained: its win was against a model that no longer serves.
-    evaluated = {
-      ...evaluated,
-      outcome: "stale-champion",
-      reason: `scored against ${scoredAgainst ?? "an unknown model"}, but the endpoint now serves ${serving.modelName}`,
-    };
-  }
-  if (evaluated.outcome === "promoted") {
-    const pin = await readPin(s3, settings.artifactsBucket, settings.pinKey);
-    if (pin) {
-      evaluated = {
-        ...evaluated,
-        outcome: "held-pinned",
-        reason: `${evaluated.reason}; held: endpoint pinned to version ${pin.version} by ${pin.pinned_by} (${pin.reason})`,
-      };
-    }
-  }
-
-  if (evaluated.outcome === "promoted" && serving.updating) {
-    // Checked before registering, so the registry gets one package per job, written when it is decided.
-    const reason = `endpoint ${settings.endpointName} is ${serving.status}${serving.pendingEndpointConfigName ? ` (to ${serving.pendingEndpointConfigName})` : ""}; the promotion waits for it`;
+  // The pin matters only to a winner; a loser's decision does not read it.
+  const pin =
+    gate.outcome === "promoted" ? await readPin(s3, settings.artifactsBucket, settings.pinKey) : undefined;
+  const settled = settleOutcome({ gate, scoredAgainst, serving, endpointName: settings.endpointName, pin });
+  if (settled.deferred) {
+    const { reason } = settled;
     const deferral = await writeDeferral(s3, settings.artifactsBucket, settings.decisionsPrefix, {
       schema_version: DEFERRAL_SCHEMA_VERSION,
       training_job: job,
@@ -218,6 +203,7 @@ async function decide(job: string, deps: PromoteDeps): Promise<DecisionResult> {
     return { handled: true, deferred: true, trainingJob: job, reason };
   }
 
+  const evaluated: Evaluated = { ...gate, outcome: settled.outcome, reason: settled.reason };
   const spec: ModelSpec = {
     modelName: modelName(job),
     image: settings.inferenceImage,

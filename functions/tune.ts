@@ -1,5 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DescribeHyperParameterTuningJobCommandOutput } from "@aws-sdk/client-sagemaker";
+import { z } from "zod";
+import { parseEvent, recordRejected } from "./lambda-wiring";
 import { getObjectBytes, type S3Api, type SageMakerTuningApi } from "./model/ports";
 import { parseTunedParams, type TunedParams } from "./model/tuned-params";
 import { buildTuningJobRequest, tuningJobName } from "./model/tuning-job";
@@ -185,21 +187,37 @@ export async function recordTuningResult(deps: TuneDeps, jobName: string): Promi
   return { recorded: true, tuningJobName: jobName, key: resultKey, best: !newer };
 }
 
-function tuningJobOf(event: unknown): string | undefined {
-  const e = event as { "detail-type"?: unknown; detail?: { HyperParameterTuningJobName?: unknown } } | null;
-  if (e?.["detail-type"] !== TUNING_STATE_CHANGE) return undefined;
-  const name = e.detail?.HyperParameterTuningJobName;
-  if (typeof name !== "string" || !name) {
-    throw new Error(`${TUNING_STATE_CHANGE} event without a HyperParameterTuningJobName`);
-  }
-  return name;
-}
+export const tuningJobEventSchema = () =>
+  z.object({
+    source: z.literal("aws.sagemaker"),
+    "detail-type": z.literal(TUNING_STATE_CHANGE),
+    detail: z.object({
+      HyperParameterTuningJobName: z.string().min(1),
+      HyperParameterTuningJobStatus: z.string(),
+    }),
+  });
 
-/** One invocation: a tuning job's state change records its result, anything else (the schedule) starts one. */
-export async function handleTune(event: unknown, deps: TuneDeps): Promise<StartResult | RecordResult> {
+export const scheduledEventSchema = () =>
+  z.object({ source: z.literal("aws.events"), "detail-type": z.literal("Scheduled Event") });
+
+export type RejectedResult = { readonly rejected: true; readonly reason: string };
+
+/**
+ * One invocation: the schedule starts a tuning job, a tuning job's state change records its result; any other
+ * event is rejected (logged whole and counted), never taken for a reason to start a job.
+ */
+export async function handleTune(
+  event: unknown,
+  deps: TuneDeps,
+): Promise<StartResult | RecordResult | RejectedResult> {
   try {
-    const job = tuningJobOf(event);
-    return job ? await recordTuningResult(deps, job) : await startTuning(deps);
+    if (scheduledEventSchema().safeParse(event).success) return await startTuning(deps);
+    const parsed = parseEvent(tuningJobEventSchema, event, "a schedule tick or a tuning job state change");
+    if (!parsed.ok) {
+      recordRejected(deps.obs, parsed.reason, event);
+      return { rejected: true, reason: parsed.reason };
+    }
+    return await recordTuningResult(deps, parsed.value.detail.HyperParameterTuningJobName);
   } finally {
     deps.obs.metrics.publishStoredMetrics();
   }

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from model.panel import Panel, season_length
+from model.feature_columns import FeatureContext, feature_columns
+from model.panel import Panel
 
 __all__ = ["FeatureConfig", "Arrays", "arrays_of", "build_features"]
 
@@ -72,21 +73,8 @@ class FeatureConfig:
         return asdict(self)
 
     def names(self) -> list[str]:
-        out = ["step"]
-        if self.calendar:
-            out += ["dow", "doy", "month"] if self.freq == "D" else ["woy"]
-        out += ["log_scale", "zero_share", "cv"]
-        out += [f"lag_{k}" for k in self.lags]
-        out += [f"mean_{w}" for w in self.windows]
-        out += [f"target_lag_{k}" for k in self.season_lags]
-        out += ["same_season_mean", "year_ago_level", "year_ago_target", "yoy_candidate", "yoy2_candidate"]
-        if self.promo:
-            out += ["promo_t", "promo_prev", "promo_next", "promo_run", "promo_days_week", "promo_share"]
-            out += ["promo_level", "base_level", "promo_candidate", "promo_level_recent", "base_level_recent"]
-            out += ["days_since_promo", "promo_left", "promo_lags", "last_episode_level", "season_index_base"]
-        if self.price:
-            out += ["rel_price"]
-        return out
+        """The feature columns in order, as :func:`build_features` computes them (one list holds both)."""
+        return [name for name, _compute in feature_columns(self)]
 
 
 @dataclass
@@ -168,176 +156,16 @@ def arrays_of(panel: Panel) -> Arrays:
     )
 
 
-def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """a[:, idx] with out-of-range indices giving NaN; idx has any shape."""
-    ok = (idx >= 0) & (idx < a.shape[1])
-    out = a[:, np.clip(idx, 0, a.shape[1] - 1)]
-    return np.where(ok[None], out, np.nan)
-
-
-def _window(cs: np.ndarray, cnt: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
-    """Mean over columns [stop - length, stop) from cumulative sums; NaN when nothing was observed."""
-    stop = np.clip(stop, 0, cs.shape[1] - 1)
-    start = np.clip(stop - length, 0, None)
-    total = cs[:, stop] - cs[:, start]
-    n = cnt[:, stop] - cnt[:, start]
-    with np.errstate(all="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1e-12), np.nan)
-
-
-def _trimmed_level(d: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
-    """Interquartile mean of |demand| over columns [stop - length, stop) per origin, (N, K): a level that one
-    spike (a holiday week) does not move."""
-    idx = stop[:, None] - length + np.arange(length)[None, :]  # (K, L)
-    values = np.abs(_take(d, idx))  # (N, K, L), NaN where unobserved
-    values = np.sort(values, axis=-1)  # NaN last
-    n = np.isfinite(values).sum(axis=-1)
-    lo = n // 4
-    hi = n - lo
-    csum = np.concatenate([np.zeros(values.shape[:-1] + (1,)), np.cumsum(np.nan_to_num(values), axis=-1)], -1)
-    total = (
-        np.take_along_axis(csum, hi[..., None], -1)[..., 0]
-        - np.take_along_axis(csum, lo[..., None], -1)[..., 0]
-    )
-    with np.errstate(all="ignore"):
-        return np.where(hi > lo, total / (hi - lo), np.nan)
-
-
-def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
-    """Mean demand over the latest promo run that started at or before each origin, (N, K)."""
-    last = ar.last_promo[:, o]  # (N, K), -1e9 when there was no promo
-    has = last >= 0
-    end = np.where(has, last, 0).astype(np.int64)
-    length = np.take_along_axis(ar.run, end, axis=1)
-    stop = np.minimum(end + 1, o[None, :] + 1)
-    start = np.maximum(end + 1 - length.astype(np.int64), 0)
-    total = np.take_along_axis(ar.cpd, stop, axis=1) - np.take_along_axis(ar.cpd, start, axis=1)
-    count = np.take_along_axis(ar.cpn, stop, axis=1) - np.take_along_axis(ar.cpn, start, axis=1)
-    with np.errstate(all="ignore"):
-        return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
-
-
-def _nanmean0(x: np.ndarray) -> np.ndarray:
-    """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
-    n = np.isfinite(x).sum(axis=0)
-    total = np.nansum(x, axis=0)
-    with np.errstate(all="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
-
-
 def build_features(
     ar: Arrays, cfg: FeatureConfig, origins: np.ndarray, horizon: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features (N, K, H, F) as float32 and the scale (N, K) for origins (K,) and steps 1..horizon."""
-    o = np.asarray(origins, dtype=np.int64)
-    h = np.arange(1, horizon + 1)
-    t = o[:, None] + h[None, :]  # (K, H)
-    stop = o + 1
-    oo = np.broadcast_to(o[:, None], t.shape)
-    m = season_length(cfg.freq)
-    year = cfg.year
-
-    robust = cfg.extra.get("robust_scale")
-    if robust:
-        scale = _trimmed_level(ar.d, stop, int(robust))
-    else:
-        scale = _window(ar.ca, ar.cn, stop, cfg.level_window)
-    longer = _window(ar.ca, ar.cn, stop, year)
-    # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the year's.
-    scale = np.fmax(scale, cfg.scale_floor * longer)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)  # (N, K)
-    s3 = scale[:, :, None]
-
-    def hist(idx: np.ndarray) -> np.ndarray:
-        """Demand at columns idx (K, H), NaN past the origin: no look-ahead."""
-        return np.where((idx <= oo)[None], _take(ar.d, idx), np.nan)
-
-    def per_origin(x: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(x[:, :, None], (x.shape[0], x.shape[1], horizon))
-
-    cols: list[np.ndarray] = [np.broadcast_to(h[None, None, :].astype(float), s3.shape[:2] + (horizon,))]
-    if cfg.calendar:
-        day = np.nan_to_num(_take(ar.day.astype(float), t))  # past the padded grid: masked rows only
-        dates = day.astype(np.int64).astype("datetime64[D]")
-        if cfg.annual_calendar:
-            doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
-            month = dates.astype("datetime64[M]").astype(np.int64) % 12
-        else:  # fewer than a year of targets: a tree would stretch the last season it saw over the rest
-            doy = month = np.full(t.shape, np.nan)
-        if cfg.freq == "D":
-            cols += [(day.astype(np.int64) + 3) % 7, doy, month]
-        else:
-            cols += [doy // 7]
-    zero_share = _window(ar.cz, ar.cn, stop, cfg.level_window)
-    mean_w = _window(ar.c, ar.cn, stop, cfg.level_window)
-    sq_w = _window(ar.cq, ar.cn, stop, cfg.level_window)
-    with np.errstate(all="ignore"):
-        cv = np.sqrt(np.maximum(sq_w - mean_w**2, 0.0)) / scale
-    cols += [per_origin(np.log1p(scale)), per_origin(zero_share), per_origin(cv)]
-    cols += [per_origin(_take(ar.d, o - (k - 1)) / scale) for k in cfg.lags]
-    cols += [per_origin(_window(ar.c, ar.cn, stop, w) / scale) for w in cfg.windows]
-    cols += [hist(t - k) / s3 for k in cfg.season_lags]
-
-    # Same position in the season: the last 4 observed values at t - m*k (k >= ceil(h / m)).
-    kmin = -(-h // m)
-    same = np.stack([hist(t - m * (kmin + j)[None, :]) for j in range(4)], axis=0)
-    same_mean = _nanmean0(same)
-    cols.append(same_mean / s3)
-    lvl_year = _window(ar.ca, ar.cn, stop - year, cfg.level_window)  # level a year before the origin
-    lvl_year2 = _window(ar.ca, ar.cn, stop - 2 * year, cfg.level_window)
-    span = 3 if cfg.freq == "D" else 1
-    ya = np.stack([hist(t - year + j) for j in range(-span, span + 1)], axis=0)
-    ya2 = hist(t - 2 * year)
-    ya_mean = _nanmean0(ya)
-    with np.errstate(all="ignore"):
-        cols += [
-            per_origin(lvl_year / scale),
-            ya_mean / s3,
-            ya_mean / lvl_year[:, :, None],
-            ya2 / lvl_year2[:, :, None],
-        ]
-    if cfg.promo:
-        known = (t <= oo + horizon)[None]
-        p_t = _take(ar.promo, t)
-        p_next = np.where(known & (t + 1 <= oo + horizon)[None], _take(ar.promo, t + 1), np.nan)
-        run = np.minimum(_take(ar.run, t), 28.0)
-        week = _take(ar.cp, t + 1) - _take(ar.cp, t + 1 - min(7, m))
-        share = _window(ar.cp, np.cumsum(np.ones_like(ar.cp), axis=1) - 1, stop, cfg.level_window)
-        pw = cfg.promo_window
-        promo_level = _window(ar.cpd, ar.cpn, stop, pw) / scale
-        base = (ar.c - ar.cpd, ar.cn - ar.cpn)
-        base_level = _window(base[0], base[1], stop, pw) / scale
-        cand = np.where(p_t > 0, promo_level[:, :, None], base_level[:, :, None])
-        recent = cfg.level_window
-        promo_recent = _window(ar.cpd, ar.cpn, stop, recent) / scale
-        base_recent = _window(base[0], base[1], stop, recent) / scale
-        since = np.minimum(o[None, :] - ar.last_promo[:, o], 90.0)
-        # Only the known part of the current promo run counts: nothing past origin + horizon is read.
-        left = np.minimum(_take(ar.run_fwd, t), (oo + horizon - t + 1)[None])
-        lags = _take(ar.cp, stop[:, None] + 0 * t) - _take(ar.cp, stop[:, None] - 7 + 0 * t)
-        episode = _last_episode(ar, o) / scale
-        # The series' own within-season profile on non-promo periods (promo days would drown it).
-        back = np.stack([hist(t - m * (kmin + j)[None, :]) for j in range(16)], axis=0)
-        back_promo = np.stack([_take(ar.promo, t - m * (kmin + j)[None, :]) for j in range(16)], axis=0)
-        profile = _nanmean0(np.where(back_promo > 0, np.nan, back))
-        with np.errstate(all="ignore"):
-            season_index = profile / (base_recent[:, :, None] * scale[:, :, None])
-        if not ar.has_promo:
-            p_t = p_next = run = week = cand = left = lags = season_index = np.full(p_t.shape, np.nan)
-            share = promo_level = base_level = promo_recent = base_recent = since = episode = np.full(
-                scale.shape, np.nan
-            )
-        cols += [p_t, _take(ar.promo, t - 1), p_next, run, week, per_origin(share)]
-        cols += [per_origin(promo_level), per_origin(base_level), cand, per_origin(promo_recent)]
-        cols += [per_origin(base_recent), per_origin(since), left, lags, per_origin(episode), season_index]
-    if cfg.price:
-        ref = _window(ar.cpr, ar.cprn, stop, cfg.level_window)
-        p = _take(ar.price, t)
-        with np.errstate(all="ignore"):
-            cols.append(p / ref[:, :, None] if ar.has_price else np.full(p.shape, np.nan))
-    n, k = scale.shape
-    x = np.empty((n, k, horizon, len(cols)), dtype=np.float32)
-    for i, col in enumerate(cols):
-        x[..., i] = np.broadcast_to(col, (n, k, horizon))
+    """Features (N, K, H, F) as float32, in the order of ``cfg.names()``, and the scale (N, K) for origins
+    (K,) and steps 1..horizon."""
+    ctx = FeatureContext(ar, cfg, origins, horizon)
+    features = feature_columns(cfg)
+    n, k = ctx.scale.shape
+    x = np.empty((n, k, horizon, len(features)), dtype=np.float32)
+    for i, (_name, compute) in enumerate(features):
+        x[..., i] = np.broadcast_to(compute(ctx), (n, k, horizon))
     x[np.isinf(x)] = np.nan  # a ratio over a zero level is undefined, not infinite
-    return x, scale
+    return x, ctx.scale

@@ -54,7 +54,7 @@ export function registerTune(model: Command): void {
           import("../../functions/tune"),
           import("../../functions/model/ports"),
           import("../../functions/model/tuning-settings"),
-          import("../../functions/model/settings"),
+          import("../../functions/lambda-wiring"),
         ]);
       region = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
       const s3 = new S3({ region });

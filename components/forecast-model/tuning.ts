@@ -11,7 +11,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RetrainSettings } from "../../functions/model/settings";
-import { MAX_TUNING_PREFIX_LENGTH, tuneSettingsSchema } from "../../functions/model/tuning-settings";
+import {
+  MAX_TUNING_PREFIX_LENGTH,
+  TUNE_SETTINGS_VARIABLE,
+  tuneSettingsSchema,
+} from "../../functions/model/tuning-settings";
 import { handleTune, TUNING_STATE_CHANGE } from "../../functions/tune";
 import type { Encryption } from "../encryption";
 import type { FunctionSettings } from "../private-function";
@@ -87,11 +91,11 @@ export class ModelTuning extends pulumi.ComponentResource {
       {
         ...args.functions,
         description: `${prefix}: starts SageMaker tuning jobs and records their best hyperparameters (functions/tune.ts)`,
-        environment: { WARECAST_TUNE_SETTINGS: settingsJson },
+        environment: { [TUNE_SETTINGS_VARIABLE]: settingsJson },
         policyStatements: args.iam.apply((c) => tuneStatements({ ...c, tuningPrefix: prefix })),
         packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {
-          const deps = modelHandlerDeps("tune", "WARECAST_TUNE_SETTINGS", tuneSettingsSchema);
+          const deps = modelHandlerDeps("tune", TUNE_SETTINGS_VARIABLE, tuneSettingsSchema);
           return (event: unknown) => handleTune(event, deps);
         },
       },

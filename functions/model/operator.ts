@@ -5,7 +5,8 @@ import { buildCreateModel, deployModel, type DeployResult, type ModelSpec } from
 import { compactTimestamp, parseS3Uri, stableJson } from "./names";
 import { getObjectBytes, type S3Api, type SageMakerApi } from "./ports";
 import { getVersion, listVersions, versionFromPackage, type RegisteredVersion } from "./registry";
-import { parseSettings, promoteSettingsSchema, type PromoteSettings } from "./settings";
+import { parseSettings } from "../lambda-wiring";
+import { promoteSettingsSchema, type PromoteSettings } from "./settings";
 
 /**
  * What `warecast model pin | unpin | rollback | redeploy | status` do, against the stack's endpoint. The operator names only

@@ -155,24 +155,3 @@ export const RetrainSettingsSchema = {
 export const PromoteSettingsSchema = {
   safeParse: (value: unknown) => promoteSchema().safeParse(value),
 };
-
-/** Parses a settings variable; the error names the variable and every bad field. */
-export function parseSettings<T>(
-  schema: Pick<z.ZodType<T>, "safeParse">,
-  variable: string,
-  raw: string | undefined,
-): T {
-  if (raw === undefined || raw === "") throw new Error(`${variable} is not set`);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`${variable} is not JSON: ${(err as Error).message}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new Error(`${variable} is invalid: ${issues}`);
-  }
-  return parsed.data;
-}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatIssues } from "../lambda-wiring";
 
 /**
  * The tuned-hyperparameters document (model/params.py writes and reads the same shape): what the tune function
@@ -29,9 +30,8 @@ export function parseTunedParams(text: string, where: string): TunedParams {
   }
   const parsed = tunedParamsSchema().safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
     throw new Error(
-      `${where} is not a tuned-hyperparameters document (as \`warecast tune --out\` writes): ${issues}`,
+      `${where} is not a tuned-hyperparameters document (as \`warecast tune --out\` writes): ${formatIssues(parsed.error)}`,
     );
   }
   return parsed.data;

@@ -3,12 +3,7 @@ import type {
   TrainingInstanceType,
 } from "@aws-sdk/client-sagemaker";
 import { compactTimestamp } from "./names";
-import {
-  CHECKPOINT_LOCAL_PATH,
-  TRAIN_CHANNEL,
-  s3Channel,
-  scriptModeHyperparameters,
-} from "./training-job";
+import { CHECKPOINT_LOCAL_PATH, TRAIN_CHANNEL, s3Channel, scriptModeHyperparameters } from "./training-job";
 import { MAX_TUNING_PREFIX_LENGTH, type TuneSettings } from "./tuning-settings";
 
 /** SageMaker's limit on a tuning job's name. */

@@ -8,6 +8,9 @@ import { retrainSettingsSchema } from "./settings";
  * into the Lambda.
  */
 
+/** The tune function's one settings variable (functions/lambda-wiring.ts). */
+export const TUNE_SETTINGS_VARIABLE = "WARECAST_TUNE_SETTINGS";
+
 /** Where the stack keeps a copy of the tune function's settings in its artifacts bucket, for `warecast model tune`. */
 export const TUNE_SETTINGS_KEY = "control/tune-settings.json";
 
@@ -55,7 +58,13 @@ const tuneSchema = () =>
       /** Every completed tuning job's document: `<resultsPrefix><tuning job>.json`. */
       resultsPrefix: z.string(),
       /** Searched hyperparameters and their values (model/search_space.json). */
-      searchSpace: z.record(z.string(), z.array(z.union([z.string(), z.number()])).min(1).max(30)),
+      searchSpace: z.record(
+        z.string(),
+        z
+          .array(z.union([z.string(), z.number()]))
+          .min(1)
+          .max(30),
+      ),
       /** The objective: a metric of `metricDefinitions` the trials print on the tuning windows. */
       objective: z.object({ metric: z.string().min(1), type: z.enum(["Minimize", "Maximize"]) }),
       /** Windows each trial scores, before the evaluation windows (train.py's `tuning_origins`). */

@@ -4,6 +4,8 @@
  * least-privilege role, and the jobs queue/worker.
  */
 import * as path from "node:path";
+import { parseSettings } from "../../functions/lambda-wiring";
+import { PREDICT_SETTINGS_VARIABLE, predictSettingsSchema } from "../../functions/predict/settings";
 import { runStack, type RegisteredResource, type StackRun } from "../harness";
 import { spec } from "../functions/predict-support";
 
@@ -35,6 +37,13 @@ const one = (run: StackRun, type: string): RegisteredResource => {
 };
 const fn = (run: StackRun, suffix: string) =>
   run.ofType("aws:lambda/function:Function").find((f) => f.name.endsWith(suffix))!;
+/** The function's settings, parsed with the schema its handler parses them with at cold start. */
+const predictSettings = (f: RegisteredResource) =>
+  parseSettings(
+    predictSettingsSchema(),
+    PREDICT_SETTINGS_VARIABLE,
+    (f.inputs.environment as { variables: Record<string, string> }).variables[PREDICT_SETTINGS_VARIABLE],
+  );
 const statementsOf = (run: StackRun, suffix: string): Stmt[] => {
   const policy = run
     .ofType("aws:iam/rolePolicy:RolePolicy")
@@ -184,8 +193,7 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
     expect(predict.inputs.tracingConfig).toEqual({ mode: "Active" });
     expect((predict.inputs.vpcConfig as { subnetIds: string[] }).subnetIds.length).toBeGreaterThanOrEqual(2);
     expect(predict.inputs.timeout).toBe(28);
-    const env = (predict.inputs.environment as { variables: Record<string, string> }).variables;
-    expect(env.ENDPOINT_NAME).toBe(`warecast-${stack}-forecast`);
+    expect(predictSettings(predict).endpointName).toBe(`warecast-${stack}-forecast`);
     const perm = one(run(), "aws:lambda/permission:Permission");
     expect(perm.inputs).toMatchObject({
       action: "lambda:InvokeFunction",
@@ -218,11 +226,9 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
   });
 
   it("reads each model version's published metrics.json (GET /v1/model) from the artifacts bucket's models/ only", () => {
-    const env = (fn(run(), "-api-predict").inputs.environment as { variables: Record<string, string> })
-      .variables;
-    expect(env).toMatchObject({
-      MODEL_METRICS_BUCKET: `warecast-${stack}-artifacts`,
-      MODEL_METRICS_PREFIX: "models/",
+    expect(predictSettings(fn(run(), "-api-predict")).modelMetrics).toEqual({
+      bucket: `warecast-${stack}-artifacts`,
+      prefix: "models/",
     });
     const stmts = statementsOf(run(), "-api-predict");
     expect(stmts.find((s) => s.Sid === "ReadModelMetrics")).toEqual({

@@ -244,8 +244,45 @@ describe("glue-trigger with batched runs (minIntervalMinutes 60)", () => {
     plain.fakes.runs = lastRun("2024-03-11T10:30:00Z");
     expect(await plain.handle(objectCreated)).toMatchObject({ action: "started" });
     expect(await plain.handle({ source: "someone.else", "detail-type": CATCH_UP_DETAIL_TYPE })).toEqual({
-      action: "skipped",
-      reason: `unexpected event someone.else/${CATCH_UP_DETAIL_TYPE}`,
+      action: "rejected",
+      reason: `not an event of the ETL trigger's rules: source: Invalid input: expected "${CATCH_UP_SOURCE}"`,
     });
+  });
+});
+
+describe("glue-trigger event parsing", () => {
+  const rejects: [string, unknown, string][] = [
+    [
+      "an Object Created event without the object's key",
+      { ...objectCreated, detail: { ...objectCreated.detail, object: {} } },
+      "detail.object.key: Invalid input: expected string, received undefined",
+    ],
+    [
+      "a job state change without its run id",
+      { ...jobSucceeded, detail: { ...jobSucceeded.detail, jobRunId: undefined } },
+      "detail.jobRunId: Invalid input: expected string, received undefined",
+    ],
+    ["an event of another kind", { ...scheduled, "detail-type": "Tag Change on Resource" }, "detail-type:"],
+    ["not an object at all", "Object Created", "(root):"],
+  ];
+
+  it.each(rejects)(
+    "rejects %s: names the field, logs the whole event, counts it, calls nothing",
+    async (_, event, field) => {
+      const { fakes, obs, handle } = setup();
+      const result = await handle(event);
+      expect(result).toMatchObject({ action: "rejected" });
+      expect(result.reason).toContain(field);
+      expect(fakes.ops()).toEqual([]);
+      expect(obs.logs).toEqual([{ message: "event rejected", extra: { reason: result.reason, event } }]);
+      expect(obs.metrics.serializeMetrics()).toMatchObject({ EventsRejected: 1 });
+    },
+  );
+
+  it("takes each event its rules deliver, as stored", async () => {
+    for (const event of [objectCreated, jobSucceeded, scheduled]) {
+      const { handle } = setup();
+      expect((await handle(event)).action).not.toBe("rejected");
+    }
   });
 });

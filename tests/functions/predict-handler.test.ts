@@ -175,6 +175,25 @@ describe("POST /v1/forecasts", () => {
     expect(JSON.parse(res.body)).toMatchObject({ status: 500, title: "Internal error" });
     expect(res.body).not.toContain("boom");
   });
+
+  it("rejects what is not a REST proxy request (an HTTP API 2.0 payload): logged whole, counted, 500", async () => {
+    const event = { version: "2.0", rawPath: "/v1/health", requestContext: { http: { method: "GET" } } };
+    const logged = jest.spyOn(t.deps.obs.logger, "error");
+    const counted = jest.spyOn(t.deps.obs.metrics, "addMetric");
+    const res = await handlePredict(event as never, t.deps);
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({
+      status: 500,
+      detail: "The request could not be read; it has been logged.",
+    });
+    expect(logged).toHaveBeenCalledWith("event rejected", {
+      reason: expect.stringMatching(/^not an API Gateway REST proxy request: httpMethod: .*; path: /),
+      event,
+    });
+    expect(counted).toHaveBeenCalledWith("EventsRejected", "Count", 1);
+    logged.mockRestore();
+    counted.mockRestore();
+  });
 });
 
 describe("GET /v1/forecasts/{warehouseId}/{sku}", () => {

@@ -6,7 +6,8 @@ import {
   decideNewData,
 } from "../../functions/model/data-watermark";
 import { compactTimestamp, endpointConfigName, trainingJobName } from "../../functions/model/names";
-import { RetrainSettingsSchema, parseSettings } from "../../functions/model/settings";
+import { parseSettings } from "../../functions/lambda-wiring";
+import { RetrainSettingsSchema } from "../../functions/model/settings";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
 import { FakeS3, FakeSageMaker, KMS, ROLE, quietObservability, retrainSettings } from "./model-fakes";
 

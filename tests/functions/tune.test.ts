@@ -236,6 +236,32 @@ describe("the tune function with fake clients", () => {
     expect(create).toEqual(buildTuningJobRequest(deps.settings, "warecast-dev-tune-2612010400"));
   });
 
+  it("rejects any other event, logged whole and counted, and starts nothing", async () => {
+    const { sm, obs, deps } = setup();
+    const addMetric = jest.spyOn(obs.metrics, "addMetric");
+    const stray = {
+      source: "aws.sagemaker",
+      "detail-type": TUNING_STATE_CHANGE,
+      detail: { HyperParameterTuningJobStatus: "Completed" },
+    };
+    const result = await handleTune(stray, deps);
+    expect(result).toEqual({
+      rejected: true,
+      reason: expect.stringMatching(
+        /^not a schedule tick or a tuning job state change: .*HyperParameterTuningJobName/,
+      ),
+    });
+    expect(await handleTune({ source: "aws.s3", "detail-type": "Object Created" }, deps)).toMatchObject({
+      rejected: true,
+    });
+    expect(sm.calls).toEqual([]);
+    expect(obs.logs.filter((l) => l.message === "event rejected").map((l) => l.extra.event)).toEqual([
+      stray,
+      { source: "aws.s3", "detail-type": "Object Created" },
+    ]);
+    expect(addMetric).toHaveBeenCalledWith("EventsRejected", "Count", 1);
+  });
+
   it("skips while one of ours runs, and before the ETL has written training data", async () => {
     const { s3, sm, deps } = setup();
     expect(await startTuning(deps)).toEqual({

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from model.data import to_panel
@@ -68,3 +70,37 @@ def test_stockouts_are_missing_not_zero_in_features(long_df):
     panel.stockout[:, 250] = True
     x, _ = build_features(arrays_of(panel), cfg, np.array([250]), 7)
     assert np.isnan(x[..., col]).all()
+
+
+# The daily default's columns, in order, as trained models record them (feature_names in metrics.json): a
+# saved model reads its inputs by position, so this order is part of the artifact contract.
+DAILY_NAMES = (
+    "step dow doy month log_scale zero_share cv lag_1 lag_2 lag_3 lag_4 lag_5 lag_6 lag_7 mean_7 mean_14 "
+    "mean_28 mean_56 target_lag_7 target_lag_14 target_lag_21 target_lag_28 same_season_mean year_ago_level "
+    "year_ago_target yoy_candidate yoy2_candidate promo_t promo_prev promo_next promo_run promo_days_week "
+    "promo_share promo_level base_level promo_candidate promo_level_recent base_level_recent "
+    "days_since_promo promo_left promo_lags last_episode_level season_index_base rel_price"
+).split()
+
+
+def test_feature_order_is_the_one_saved_models_were_trained_on():
+    assert FeatureConfig.default("D", 7).names() == DAILY_NAMES
+    weekly = FeatureConfig.default("W", 13).names()
+    assert weekly[:5] == ["step", "woy", "log_scale", "zero_share", "cv"]
+    assert weekly[5:12] == ["lag_1", "lag_2", "lag_3", "lag_4", "mean_4", "mean_13", "mean_26"]
+    assert weekly[12:] == ["target_lag_52", "target_lag_104", *DAILY_NAMES[22:]]
+
+
+def test_each_name_travels_with_its_column(long_df):
+    """Switching feature groups off drops exactly their names, and every remaining name keeps its values."""
+    ar = arrays_of(_panel(long_df))
+    full_cfg = FeatureConfig.default("D", 7)
+    full, _ = build_features(ar, full_cfg, np.array([250, 300]), 7)
+    by_name = dict(zip(full_cfg.names(), np.moveaxis(full, -1, 0), strict=True))
+    for off in ({"promo": False}, {"price": False}, {"calendar": False}, {"promo": False, "price": False}):
+        cfg = dataclasses.replace(full_cfg, **off)
+        x, _ = build_features(ar, cfg, np.array([250, 300]), 7)
+        names = cfg.names()
+        assert x.shape[-1] == len(names) and set(names) < set(by_name)
+        for i, name in enumerate(names):
+            np.testing.assert_array_equal(x[..., i], by_name[name], err_msg=name)

@@ -16,9 +16,10 @@ import packageJson from "../../../package.json";
 import { tarGzBytes } from "../../../components/forecast-model/tarball";
 import { TAG_DATA_AS_OF, TAG_DATA_RUN } from "../../../functions/model/data-watermark";
 import type { PromoteSettings, RetrainSettings } from "../../../functions/model/settings";
-import type { TuneSettings } from "../../../functions/model/tuning-settings";
+import { TUNE_SETTINGS_VARIABLE, type TuneSettings } from "../../../functions/model/tuning-settings";
 import { parseTunedParams } from "../../../functions/model/tuned-params";
-import type { GlueTriggerSettings } from "../../../functions/glue-trigger";
+import { GLUE_TRIGGER_SETTINGS_VARIABLE, type GlueTriggerSettings } from "../../../functions/glue-trigger";
+import { PREDICT_SETTINGS_VARIABLE, type PredictSettings } from "../../../functions/predict/settings";
 import { createApiAjv } from "../../../functions/predict/ajv";
 import { ApiSchemas } from "../../../functions/predict/spec";
 import { RISK_GRID } from "../../../functions/replenishment";
@@ -50,6 +51,18 @@ const FUNCTION_ROLES = {
   tune: "-model-tuning-tune",
 } as const;
 type Role = keyof typeof FUNCTION_ROLES;
+
+/** Each function's one settings variable (functions/lambda-wiring.ts), and a required field of it. */
+const SETTINGS: Record<Role, { variable: string; required: string }> = {
+  predict: { variable: PREDICT_SETTINGS_VARIABLE, required: "jobsQueueUrl" },
+  jobWorker: { variable: PREDICT_SETTINGS_VARIABLE, required: "endpointName" },
+  glueTrigger: { variable: GLUE_TRIGGER_SETTINGS_VARIABLE, required: "rawBucket" },
+  retrain: { variable: "WARECAST_RETRAIN_SETTINGS", required: "roleArn" },
+  promote: { variable: "WARECAST_PROMOTE_SETTINGS", required: "gate" },
+  tune: { variable: TUNE_SETTINGS_VARIABLE, required: "tuningJobPrefix" },
+};
+/** What else a function's environment may hold: the runtime's and Powertools' own variables. */
+const PLATFORM_VARIABLES = ["NODE_OPTIONS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"];
 
 const STACK_RUN_TIMEOUT_MS = 300_000;
 
@@ -108,7 +121,12 @@ export function describeArtifacts(stack: StackName): void {
   });
 
   /** One fresh container of `role`'s function running `events` in turn. */
-  async function invoke(role: Role, events: unknown[]): Promise<ContainerRun> {
+  /** One fresh container of `role`'s function (with some environment variables replaced) running `events`. */
+  async function runContainer(
+    role: Role,
+    events: unknown[],
+    environment: Record<string, string> = {},
+  ): Promise<ContainerRun> {
     const a = fnOf(role);
     const emulation: Emulation = {
       region: region(),
@@ -117,7 +135,14 @@ export function describeArtifacts(stack: StackName): void {
       xrayDaemon: xray.address,
       functionArn: `arn:aws:lambda:${region()}:${MOCK_ACCOUNT_ID}:function:${a.name}`,
     };
-    const out = await invokeContainer(a, roots.get(a.name)!, emulation, events);
+    const artifact = { ...a, environment: { ...a.environment, ...environment } };
+    return invokeContainer(artifact, roots.get(a.name)!, emulation, events);
+  }
+
+  /** One fresh container of `role`'s function running `events` in turn; any error fails the test. */
+  async function invoke(role: Role, events: unknown[]): Promise<ContainerRun> {
+    const a = fnOf(role);
+    const out = await runContainer(role, events);
     if (out.initError)
       throw new Error(`${a.name} failed at init: ${JSON.stringify(out.initError)}\n${out.stderr}`);
     const failed = out.results.find((r) => !r.ok);
@@ -127,8 +152,7 @@ export function describeArtifacts(stack: StackName): void {
     return out;
   }
 
-  const settingsOf = <T>(role: Role, variable: string): T =>
-    JSON.parse(fnOf(role).environment[variable]) as T;
+  const settingsOf = <T>(role: Role): T => JSON.parse(fnOf(role).environment[SETTINGS[role].variable]) as T;
 
   describe(`${stack}: every function`, () => {
     it("is one of the functions these tests invoke (a new one needs its scenario here)", () => {
@@ -179,14 +203,32 @@ export function describeArtifacts(stack: StackName): void {
       }
     });
 
+    it("reads one settings variable, checked at cold start: a missing field stops it before any event, named", async () => {
+      for (const role of Object.keys(FUNCTION_ROLES) as Role[]) {
+        const { variable, required } = SETTINGS[role];
+        const env = fnOf(role).environment;
+        expect({ role, own: Object.keys(env).filter((k) => !PLATFORM_VARIABLES.includes(k)) }).toEqual({
+          role,
+          own: [variable],
+        });
+        const broken = { ...(JSON.parse(env[variable]) as Record<string, unknown>), [required]: undefined };
+        const out = await runContainer(role, [{}], { [variable]: JSON.stringify(broken) });
+        expect({ role, init: out.initError?.errorMessage, results: out.results }).toEqual({
+          role,
+          init: expect.stringContaining(`${variable} is invalid: ${required}: Invalid input`),
+          results: [],
+        });
+      }
+    }, 120_000);
+
     it("gets every environment value from an output the mocks return as AWS does", () => {
       // The jobs queue's URL, as SQS spells it (the provider's id of a queue).
-      const url = fnOf("predict").environment.JOBS_QUEUE_URL;
+      const url = settingsOf<PredictSettings>("predict").jobsQueueUrl;
       expect(url).toMatch(
         new RegExp(`^https://sqs\\.${region()}\\.amazonaws\\.com/${MOCK_ACCOUNT_ID}/[\\w-]+$`),
       );
       expect(run.ofType("aws:sqs/queue:Queue").map((q) => q.id)).toContain(url);
-      expect(fnOf("jobWorker").environment.JOBS_QUEUE_URL).toBe(url);
+      expect(settingsOf<PredictSettings>("jobWorker").jobsQueueUrl).toBe(url);
       // No input anywhere was built from an output the mocks left undefined.
       const broken = run.resources
         .filter((r) => /(^|[^a-z])undefined([^a-z]|$)/i.test(JSON.stringify(r.inputs)))
@@ -204,13 +246,13 @@ export function describeArtifacts(stack: StackName): void {
     let processed: string;
 
     beforeAll(async () => {
-      processed = fnOf("predict").environment.PROCESSED_BUCKET;
+      processed = settingsOf<PredictSettings>("predict").processedBucket;
       await seedProcessed(aws, processed);
       // GET /v1/model reads the serving version's metrics.json where the promote function publishes it.
-      const env = fnOf("predict").environment;
+      const metrics = settingsOf<PredictSettings>("predict").modelMetrics!;
       await aws.s3.putObject({
-        Bucket: env.MODEL_METRICS_BUCKET,
-        Key: `${env.MODEL_METRICS_PREFIX}${endpoint.modelVersion}/metrics.json`,
+        Bucket: metrics.bucket,
+        Key: `${metrics.prefix}${endpoint.modelVersion}/metrics.json`,
         Body: metricsJson(0.3, 0.4),
       });
     }, 120_000);
@@ -319,7 +361,7 @@ export function describeArtifacts(stack: StackName): void {
       // Served forecasts went through Firehose into the raw bucket.
       const stream = run
         .ofType("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
-        .find((f) => (f.inputs.name ?? f.name) === fnOf("predict").environment.FORECAST_STREAM)!;
+        .find((f) => (f.inputs.name ?? f.name) === settingsOf<PredictSettings>("predict").forecastStream)!;
       const destination = stream.inputs.extendedS3Configuration as { bucketArn: string };
       const logged = await aws.s3.listObjectsV2({
         Bucket: destination.bucketArn.replace("arn:aws:s3:::", ""),
@@ -339,7 +381,7 @@ export function describeArtifacts(stack: StackName): void {
     }, 120_000);
 
     it("job worker: forecasts the job from an SQS batch, and predict then reports it done with result links", async () => {
-      const queueUrl = fnOf("jobWorker").environment.JOBS_QUEUE_URL;
+      const queueUrl = settingsOf<PredictSettings>("jobWorker").jobsQueueUrl;
       const received = await aws.sqs.receiveMessage({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 });
       const messages = received.Messages ?? [];
       expect(messages.map((m) => JSON.parse(m.Body!).job_id)).toEqual([jobId]);
@@ -362,8 +404,19 @@ export function describeArtifacts(stack: StackName): void {
           awsRegion: region(),
         })),
       };
-      const worker = await invoke("jobWorker", [event]);
-      expect(worker.results[0].value).toEqual({ batchItemFailures: [] });
+      // A message that is not a job message rides along: it is reported for retry (and so ends in the
+      // dead-letter queue), logged whole with the bad field named, and counted; the real one is forecast.
+      const stray = { ...event.Records[0], messageId: "stray-1", body: '{"job_id":"j","cursor":-1}' };
+      const worker = await invoke("jobWorker", [{ Records: [stray, ...event.Records] }]);
+      expect(worker.results[0].value).toEqual({ batchItemFailures: [{ itemIdentifier: "stray-1" }] });
+      expect(worker.logs.filter((l) => l.message === "event rejected")).toEqual([
+        expect.objectContaining({
+          messageId: "stray-1",
+          event: stray.body,
+          reason: expect.stringContaining("not a forecast job message: cursor: Too small"),
+        }),
+      ]);
+      expect(worker.logs.some((l) => (l as { EventsRejected?: number }).EventsRejected === 1)).toBe(true);
 
       const status = await invoke("predict", [apiEvent("GET", `/v1/forecast-jobs/${jobId}`)]);
       const res = status.results[0].value as { statusCode: number; body: string };
@@ -389,15 +442,29 @@ export function describeArtifacts(stack: StackName): void {
 
   describe(`${stack}: glue-trigger`, () => {
     it("an S3 Object Created event with earlier runs present starts a run, or waits when runs are batched", async () => {
-      const settings = settingsOf<GlueTriggerSettings>("glueTrigger", "WARECAST_GLUE_TRIGGER_SETTINGS");
+      const settings = settingsOf<GlueTriggerSettings>("glueTrigger");
       const earlier = await aws.glue.startJobRun({ JobName: settings.jobName });
       const created = objectCreated(
         region(),
         settings.rawBucket,
         `${settings.eventsPrefix}dt=2026-12-01/part-1.ndjson.gz`,
       );
-      const out = await invoke("glueTrigger", [created, scheduled(region(), ruleArn("-safety-net"))]);
-      const [onData, onSchedule] = out.results.map((r) => r.value as { action: string; reason: string });
+      const malformed = { ...created, detail: { bucket: { name: settings.rawBucket } } };
+      const out = await invoke("glueTrigger", [
+        malformed,
+        created,
+        scheduled(region(), ruleArn("-safety-net")),
+      ]);
+      const [onMalformed, onData, onSchedule] = out.results.map(
+        (r) => r.value as { action: string; reason: string },
+      );
+      expect(onMalformed).toEqual({
+        action: "rejected",
+        reason: expect.stringContaining("detail.object: Invalid input"),
+      });
+      expect(out.logs.filter((l) => l.message === "event rejected")).toEqual([
+        expect.objectContaining({ event: malformed }),
+      ]);
       if ((settings.minIntervalMinutes ?? 0) > 0) {
         expect(onData).toMatchObject({ action: "skipped" });
         expect(onData.reason).toContain(`run ${earlier.JobRunId} started`);
@@ -418,12 +485,12 @@ export function describeArtifacts(stack: StackName): void {
     let tunedJob: string;
 
     beforeAll(async () => {
-      retrainSettings = settingsOf<RetrainSettings>("retrain", "WARECAST_RETRAIN_SETTINGS");
-      promoteSettings = settingsOf<PromoteSettings>("promote", "WARECAST_PROMOTE_SETTINGS");
+      retrainSettings = settingsOf<RetrainSettings>("retrain");
+      promoteSettings = settingsOf<PromoteSettings>("promote");
     });
 
     it("tune: starts a spot tuning job over the search space, records its best trial, and retraining uses it", async () => {
-      const t = settingsOf<TuneSettings>("tune", "WARECAST_TUNE_SETTINGS");
+      const t = settingsOf<TuneSettings>("tune");
       const schedule = run
         .ofType("aws:cloudwatch/eventRule:EventRule")
         .find((r) => r.name.endsWith("-tuning-schedule"));
@@ -472,6 +539,18 @@ export function describeArtifacts(stack: StackName): void {
         ObjectiveStatus: "Succeeded",
         FinalHyperParameterTuningJobObjectiveMetric: { MetricName: t.objective.metric, Value: 0.8123 },
       });
+      // A state change without a job name is rejected (logged whole, counted), and nothing is written.
+      const stray = eventBridge(
+        region(),
+        "SageMaker HyperParameter Tuning Job State Change",
+        "aws.sagemaker",
+        {
+          HyperParameterTuningJobStatus: "Completed",
+        },
+      );
+      const rejected = await invoke("tune", [stray]);
+      expect(rejected.results[0].value).toMatchObject({ rejected: true });
+      expect(rejected.logs.some((l) => l.message === "event rejected")).toBe(true);
       const done = await invoke("tune", [tuningCompleted(region(), started.tuningJobName)]);
       expect(done.results[0].value).toEqual({
         recorded: true,

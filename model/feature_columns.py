@@ -1,0 +1,336 @@
+"""Each feature of the global model: its name beside its computation (mlforecast's ``_get_name`` idea).
+
+:func:`feature_columns` lists the features a :class:`~model.features.FeatureConfig` asks for, in column order,
+each as ``(name, compute)``; ``FeatureConfig.names()`` reads the names and ``build_features`` runs the
+computations over one :class:`FeatureContext` (origins, steps, scale and the intermediate arrays several
+features share, each computed on first use). A name therefore cannot drift from its column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.panel import season_length
+
+if TYPE_CHECKING:  # model.features imports this module
+    from model.features import Arrays, FeatureConfig
+
+__all__ = ["Feature", "FeatureContext", "feature_columns"]
+
+
+def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """a[:, idx] with out-of-range indices giving NaN; idx has any shape."""
+    ok = (idx >= 0) & (idx < a.shape[1])
+    out = a[:, np.clip(idx, 0, a.shape[1] - 1)]
+    return np.where(ok[None], out, np.nan)
+
+
+def _window(cs: np.ndarray, cnt: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
+    """Mean over columns [stop - length, stop) from cumulative sums; NaN when nothing was observed."""
+    stop = np.clip(stop, 0, cs.shape[1] - 1)
+    start = np.clip(stop - length, 0, None)
+    total = cs[:, stop] - cs[:, start]
+    n = cnt[:, stop] - cnt[:, start]
+    with np.errstate(all="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1e-12), np.nan)
+
+
+def _trimmed_level(d: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
+    """Interquartile mean of |demand| over columns [stop - length, stop) per origin, (N, K): a level that one
+    spike (a holiday week) does not move."""
+    idx = stop[:, None] - length + np.arange(length)[None, :]  # (K, L)
+    values = np.abs(_take(d, idx))  # (N, K, L), NaN where unobserved
+    values = np.sort(values, axis=-1)  # NaN last
+    n = np.isfinite(values).sum(axis=-1)
+    lo = n // 4
+    hi = n - lo
+    csum = np.concatenate([np.zeros(values.shape[:-1] + (1,)), np.cumsum(np.nan_to_num(values), axis=-1)], -1)
+    total = (
+        np.take_along_axis(csum, hi[..., None], -1)[..., 0]
+        - np.take_along_axis(csum, lo[..., None], -1)[..., 0]
+    )
+    with np.errstate(all="ignore"):
+        return np.where(hi > lo, total / (hi - lo), np.nan)
+
+
+def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
+    """Mean demand over the latest promo run that started at or before each origin, (N, K)."""
+    last = ar.last_promo[:, o]  # (N, K), -1e9 when there was no promo
+    has = last >= 0
+    end = np.where(has, last, 0).astype(np.int64)
+    length = np.take_along_axis(ar.run, end, axis=1)
+    stop = np.minimum(end + 1, o[None, :] + 1)
+    start = np.maximum(end + 1 - length.astype(np.int64), 0)
+    total = np.take_along_axis(ar.cpd, stop, axis=1) - np.take_along_axis(ar.cpd, start, axis=1)
+    count = np.take_along_axis(ar.cpn, stop, axis=1) - np.take_along_axis(ar.cpn, start, axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
+
+
+def _nanmean0(x: np.ndarray) -> np.ndarray:
+    """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
+    n = np.isfinite(x).sum(axis=0)
+    total = np.nansum(x, axis=0)
+    with np.errstate(all="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+class FeatureContext:
+    """What the features of one :func:`build_features` call share: the origins and steps, the series scale,
+    and intermediate arrays computed on first use (several features read each)."""
+
+    def __init__(self, ar: Arrays, cfg: FeatureConfig, origins: np.ndarray, horizon: int) -> None:
+        self.ar = ar
+        self.cfg = cfg
+        self.horizon = horizon
+        self.o = np.asarray(origins, dtype=np.int64)
+        self.h = np.arange(1, horizon + 1)
+        self.t = self.o[:, None] + self.h[None, :]  # (K, H)
+        self.stop = self.o + 1
+        self.oo = np.broadcast_to(self.o[:, None], self.t.shape)
+        self.m = season_length(cfg.freq)
+        self.year = cfg.year
+        # Same position in the season: k >= ceil(h / m) seasons back.
+        self.kmin = -(-self.h // self.m)
+
+    @cached_property
+    def scale(self) -> np.ndarray:
+        """(N, K): mean |demand| over the level window, floored at a share of the year's; 1 if undefined."""
+        ar, cfg = self.ar, self.cfg
+        robust = cfg.extra.get("robust_scale")
+        if robust:
+            scale = _trimmed_level(ar.d, self.stop, int(robust))
+        else:
+            scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
+        longer = _window(ar.ca, ar.cn, self.stop, self.year)
+        # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the
+        # year's.
+        scale = np.fmax(scale, cfg.scale_floor * longer)
+        return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+
+    @cached_property
+    def s3(self) -> np.ndarray:
+        return self.scale[:, :, None]
+
+    def hist(self, idx: np.ndarray) -> np.ndarray:
+        """Demand at columns idx (K, H), NaN past the origin: no look-ahead."""
+        return np.where((idx <= self.oo)[None], _take(self.ar.d, idx), np.nan)
+
+    def per_origin(self, x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x[:, :, None], (x.shape[0], x.shape[1], self.horizon))
+
+    def window(self, cs: np.ndarray, cnt: np.ndarray, length: int, back: int = 0) -> np.ndarray:
+        """Mean over the ``length`` columns before the origin's stop, ``back`` columns earlier; (N, K)."""
+        return _window(cs, cnt, self.stop - back, length)
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        return np.nan_to_num(
+            _take(self.ar.day.astype(float), self.t)
+        )  # past the padded grid: masked rows only
+
+    @cached_property
+    def annual(self) -> tuple[np.ndarray, np.ndarray]:
+        """Day of year and month of each target; NaN when the annual calendar is off (fewer than a year of
+        targets: a tree would stretch the last season it saw over the rest)."""
+        if not self.cfg.annual_calendar:
+            nan = np.full(self.t.shape, np.nan)
+            return nan, nan
+        dates = self.day.astype(np.int64).astype("datetime64[D]")
+        doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
+        month = dates.astype("datetime64[M]").astype(np.int64) % 12
+        return doy, month
+
+    @cached_property
+    def cv(self) -> np.ndarray:
+        ar, w = self.ar, self.cfg.level_window
+        mean_w, sq_w = self.window(ar.c, ar.cn, w), self.window(ar.cq, ar.cn, w)
+        with np.errstate(all="ignore"):
+            return np.sqrt(np.maximum(sq_w - mean_w**2, 0.0)) / self.scale
+
+    def seasons_back(self, count: int, read: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``read`` at t - m * (kmin + j) for j < count, stacked on a new first axis."""
+        return np.stack([read(self.t - self.m * (self.kmin + j)[None, :]) for j in range(count)], axis=0)
+
+    @cached_property
+    def lvl_year(self) -> np.ndarray:
+        """The level a year before the origin."""
+        return self.window(self.ar.ca, self.ar.cn, self.cfg.level_window, back=self.year)
+
+    @cached_property
+    def lvl_year2(self) -> np.ndarray:
+        return self.window(self.ar.ca, self.ar.cn, self.cfg.level_window, back=2 * self.year)
+
+    @cached_property
+    def ya_mean(self) -> np.ndarray:
+        """Mean demand around t a year ago (±3 days for daily data)."""
+        span = 3 if self.cfg.freq == "D" else 1
+        return _nanmean0(
+            np.stack([self.hist(self.t - self.year + j) for j in range(-span, span + 1)], axis=0)
+        )
+
+    # Promo features: NaN throughout when the panel holds no promo data at all.
+    def promo_only(self, x: np.ndarray, per_origin: bool = False) -> np.ndarray:
+        if self.ar.has_promo:
+            return x
+        return np.full(self.scale.shape if per_origin else self.scale.shape + (self.horizon,), np.nan)
+
+    @cached_property
+    def p_t(self) -> np.ndarray:
+        return _take(self.ar.promo, self.t)
+
+    @cached_property
+    def base(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cumulative demand and observed counts on non-promo periods."""
+        ar = self.ar
+        return ar.c - ar.cpd, ar.cn - ar.cpn
+
+    @cached_property
+    def promo_level(self) -> np.ndarray:
+        return self.window(self.ar.cpd, self.ar.cpn, self.cfg.promo_window) / self.scale
+
+    @cached_property
+    def base_level(self) -> np.ndarray:
+        return self.window(*self.base, self.cfg.promo_window) / self.scale
+
+    @cached_property
+    def base_recent(self) -> np.ndarray:
+        return self.window(*self.base, self.cfg.level_window) / self.scale
+
+    def season_index(self) -> np.ndarray:
+        """The series' own within-season profile on non-promo periods (promo days would drown it)."""
+        back = self.seasons_back(16, self.hist)
+        back_promo = self.seasons_back(16, lambda idx: _take(self.ar.promo, idx))
+        profile = _nanmean0(np.where(back_promo > 0, np.nan, back))
+        with np.errstate(all="ignore"):
+            return profile / (self.base_recent[:, :, None] * self.scale[:, :, None])
+
+    def rel_price(self) -> np.ndarray:
+        ar = self.ar
+        ref = self.window(ar.cpr, ar.cprn, self.cfg.level_window)
+        p = _take(ar.price, self.t)
+        with np.errstate(all="ignore"):
+            return p / ref[:, :, None] if ar.has_price else np.full(p.shape, np.nan)
+
+
+#: One feature: its name beside its computation (mlforecast's ``_get_name`` idea), so a name cannot drift from
+#: its column. Each returns (N, K, H), or anything that broadcasts to it.
+Feature = tuple[str, Callable[[FeatureContext], np.ndarray]]
+
+
+def feature_columns(cfg: FeatureConfig) -> list[Feature]:
+    """The features ``cfg`` asks for, in column order."""
+    out: list[Feature] = [
+        ("step", lambda c: np.broadcast_to(c.h[None, None, :].astype(float), c.s3.shape[:2] + (c.horizon,)))
+    ]
+    if cfg.calendar:
+        if cfg.freq == "D":
+            out += [
+                ("dow", lambda c: (c.day.astype(np.int64) + 3) % 7),
+                ("doy", lambda c: c.annual[0]),
+                ("month", lambda c: c.annual[1]),
+            ]
+        else:
+            out += [("woy", lambda c: c.annual[0] // 7)]
+    out += [
+        ("log_scale", lambda c: c.per_origin(np.log1p(c.scale))),
+        ("zero_share", lambda c: c.per_origin(c.window(c.ar.cz, c.ar.cn, c.cfg.level_window))),
+        ("cv", lambda c: c.per_origin(c.cv)),
+    ]
+    out += [
+        (f"lag_{k}", lambda c, k=k: c.per_origin(_take(c.ar.d, c.o - (k - 1)) / c.scale)) for k in cfg.lags
+    ]
+    out += [
+        (f"mean_{w}", lambda c, w=w: c.per_origin(c.window(c.ar.c, c.ar.cn, w) / c.scale))
+        for w in cfg.windows
+    ]
+    out += [(f"target_lag_{k}", lambda c, k=k: c.hist(c.t - k) / c.s3) for k in cfg.season_lags]
+    out += [
+        # The last 4 observed values at the same position in the season.
+        ("same_season_mean", lambda c: _nanmean0(c.seasons_back(4, c.hist)) / c.s3),
+        ("year_ago_level", lambda c: c.per_origin(_ratio(c.lvl_year, c.scale))),
+        ("year_ago_target", lambda c: _ratio(c.ya_mean, c.s3)),
+        ("yoy_candidate", lambda c: _ratio(c.ya_mean, c.lvl_year[:, :, None])),
+        ("yoy2_candidate", lambda c: _ratio(c.hist(c.t - 2 * c.year), c.lvl_year2[:, :, None])),
+    ]
+    if cfg.promo:
+        out += [
+            ("promo_t", lambda c: c.promo_only(c.p_t)),
+            ("promo_prev", lambda c: _take(c.ar.promo, c.t - 1)),
+            (
+                "promo_next",
+                lambda c: c.promo_only(
+                    np.where(
+                        (c.t <= c.oo + c.horizon)[None] & (c.t + 1 <= c.oo + c.horizon)[None],
+                        _take(c.ar.promo, c.t + 1),
+                        np.nan,
+                    )
+                ),
+            ),
+            ("promo_run", lambda c: c.promo_only(np.minimum(_take(c.ar.run, c.t), 28.0))),
+            (
+                "promo_days_week",
+                lambda c: c.promo_only(_take(c.ar.cp, c.t + 1) - _take(c.ar.cp, c.t + 1 - min(7, c.m))),
+            ),
+            (
+                "promo_share",
+                lambda c: c.per_origin(
+                    c.promo_only(
+                        c.window(c.ar.cp, np.cumsum(np.ones_like(c.ar.cp), axis=1) - 1, c.cfg.level_window),
+                        per_origin=True,
+                    )
+                ),
+            ),
+            ("promo_level", lambda c: c.per_origin(c.promo_only(c.promo_level, per_origin=True))),
+            ("base_level", lambda c: c.per_origin(c.promo_only(c.base_level, per_origin=True))),
+            (
+                "promo_candidate",
+                lambda c: c.promo_only(
+                    np.where(c.p_t > 0, c.promo_level[:, :, None], c.base_level[:, :, None])
+                ),
+            ),
+            (
+                "promo_level_recent",
+                lambda c: c.per_origin(
+                    c.promo_only(c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, per_origin=True)
+                ),
+            ),
+            ("base_level_recent", lambda c: c.per_origin(c.promo_only(c.base_recent, per_origin=True))),
+            (
+                "days_since_promo",
+                lambda c: c.per_origin(
+                    c.promo_only(np.minimum(c.o[None, :] - c.ar.last_promo[:, c.o], 90.0), per_origin=True)
+                ),
+            ),
+            # Only the known part of the current promo run counts: nothing past origin + horizon is read.
+            (
+                "promo_left",
+                lambda c: c.promo_only(
+                    np.minimum(_take(c.ar.run_fwd, c.t), (c.oo + c.horizon - c.t + 1)[None])
+                ),
+            ),
+            (
+                "promo_lags",
+                lambda c: c.promo_only(
+                    _take(c.ar.cp, c.stop[:, None] + 0 * c.t) - _take(c.ar.cp, c.stop[:, None] - 7 + 0 * c.t)
+                ),
+            ),
+            (
+                "last_episode_level",
+                lambda c: c.per_origin(c.promo_only(_last_episode(c.ar, c.o) / c.scale, per_origin=True)),
+            ),
+            ("season_index_base", lambda c: c.promo_only(c.season_index())),
+        ]
+    if cfg.price:
+        out += [("rel_price", lambda c: c.rel_price())]
+    return out
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b; a zero level gives inf or NaN, which build_features turns into NaN."""
+    with np.errstate(all="ignore"):
+        return a / b
