@@ -1,10 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { allowStatements, POLICY_DOCUMENTS } from "./iam";
-import { LAMBDA_FUNCTION } from "./lambda";
 import { awsxSubnetKind, publicSubnets, SUBNET } from "./network";
+import { grantsOf, settingsCarriers } from "./sagemaker";
 import { stackKeyProblem, stackPolicy, type WarecastPolicy } from "./lib/policy";
 import { ofType } from "./lib/stack";
-import { at, parseJson, strings, UNKNOWN } from "./lib/values";
+import { at, strings } from "./lib/values";
 import { buildTuningJobRequest } from "../functions/model/tuning-job";
 import { TuneSettingsSchema, type TuneSettings } from "../functions/model/tuning-settings";
 
@@ -132,48 +131,25 @@ export const tuningGuarded: WarecastPolicy = stackPolicy(
       maxParallelTrainingJobs: c.maxParallelTrainingJobs ?? 10,
       maxInstanceHours: c.maxInstanceHours ?? 40,
     };
-    let found = 0;
-    let unknown = false;
-    for (const fn of ofType(args.resources, LAMBDA_FUNCTION)) {
-      const variables = at(fn.props, "environment.variables");
-      if (variables === UNKNOWN) {
-        unknown = true;
+    const { carriers, unknown } = settingsCarriers(args.resources, looksLikeTuneSettings);
+    for (const { fn, variable, json } of carriers) {
+      const say = (message: string) => report(fn, `tuning job from ${variable}: ${message}`);
+      // Invalid settings are still built, as for training jobs (policies/sagemaker.ts).
+      const parsed = TuneSettingsSchema.safeParse(json);
+      let body: Record<string, unknown>;
+      try {
+        const settings = parsed.success ? parsed.data : (json as unknown as TuneSettings);
+        body = JSON.parse(
+          JSON.stringify(buildTuningJobRequest(settings, `${settings.tuningJobPrefix}-policy`)),
+        ) as Record<string, unknown>;
+      } catch (err) {
+        say(`the request cannot be built: ${(err as Error).message}`);
         continue;
       }
-      for (const [variable, raw] of Object.entries((variables ?? {}) as Record<string, unknown>)) {
-        const json = parseJson(raw);
-        if (json === UNKNOWN) {
-          unknown = true;
-          continue;
-        }
-        if (!json || !looksLikeTuneSettings(json)) continue;
-        found += 1;
-        const say = (message: string) => report(fn, `tuning job from ${variable}: ${message}`);
-        const parsed = TuneSettingsSchema.safeParse(json);
-        let body: Record<string, unknown>;
-        try {
-          const settings = parsed.success ? parsed.data : (json as unknown as TuneSettings);
-          body = JSON.parse(
-            JSON.stringify(buildTuningJobRequest(settings, `${settings.tuningJobPrefix}-policy`)),
-          ) as Record<string, unknown>;
-        } catch (err) {
-          say(`the request cannot be built: ${(err as Error).message}`);
-          continue;
-        }
-        for (const problem of requestProblems(body, fn, args.resources, cfg)) say(problem);
-      }
+      for (const problem of requestProblems(body, fn, args.resources, cfg)) say(problem);
     }
-    if (found > 0 || unknown) return;
-    const granted = args.resources.find((r) => {
-      if (!POLICY_DOCUMENTS[r.type]) return false;
-      try {
-        return allowStatements(r.type, r.props).some((s) =>
-          strings(s.Action).some((a) => /^sagemaker:(CreateHyperParameterTuningJob|\*)$|^\*$/i.test(a)),
-        );
-      } catch {
-        return false;
-      }
-    });
+    if (carriers.length > 0 || unknown) return;
+    const [granted] = grantsOf(args.resources, "CreateHyperParameterTuningJob");
     if (granted) {
       report(
         granted,

@@ -1,4 +1,4 @@
-import type { CreateTrainingJobCommandInput } from "@aws-sdk/client-sagemaker";
+import type { CreateTrainingJobCommandInput, TrainingInstanceType } from "@aws-sdk/client-sagemaker";
 import { TAG_CHAMPION_MODEL, TAG_DATA_AS_OF, TAG_DATA_RUN, type ManifestRef } from "./data-watermark";
 import type { Champion } from "./champion";
 import type { RetrainSettings } from "./settings";
@@ -37,6 +37,48 @@ export function s3Channel(name: string, uri: string, contentType?: string) {
         S3DataDistributionType: "FullyReplicated" as const,
       },
     },
+  };
+}
+
+/** The settings every job of ours runs with: where, on what, for how long, encrypted how. */
+export type ComputeSettings = Pick<
+  RetrainSettings,
+  | "instanceType"
+  | "instanceCount"
+  | "volumeSizeGb"
+  | "kmsKeyArn"
+  | "subnetIds"
+  | "securityGroupIds"
+  | "spot"
+  | "maxRuntimeSeconds"
+  | "maxWaitSeconds"
+  | "artifactsBucket"
+  | "checkpointPrefix"
+>;
+
+/**
+ * How every training job of ours runs, retrained or a tuning trial: the stack key on the volume, the private
+ * subnets, managed spot with a max wait, and checkpoints under `<checkpointPrefix><job>/`.
+ */
+export function guardedCompute(s: ComputeSettings, jobName: string) {
+  return {
+    ResourceConfig: {
+      InstanceType: s.instanceType as TrainingInstanceType,
+      InstanceCount: s.instanceCount,
+      VolumeSizeInGB: s.volumeSizeGb,
+      VolumeKmsKeyId: s.kmsKeyArn,
+    },
+    VpcConfig: { Subnets: [...s.subnetIds], SecurityGroupIds: [...s.securityGroupIds] },
+    StoppingCondition: {
+      MaxRuntimeInSeconds: s.maxRuntimeSeconds,
+      ...(s.spot ? { MaxWaitTimeInSeconds: s.maxWaitSeconds } : {}),
+    },
+    EnableManagedSpotTraining: s.spot,
+    CheckpointConfig: {
+      S3Uri: `s3://${s.artifactsBucket}/${s.checkpointPrefix}${jobName}/`,
+      LocalPath: CHECKPOINT_LOCAL_PATH,
+    },
+    EnableInterContainerTrafficEncryption: s.instanceCount > 1,
   };
 }
 
@@ -93,26 +135,8 @@ export function buildTrainingJobRequest(
       s3Channel(CHAMPION_CHANNEL, inputs.champion.modelDataUrl, "application/x-gzip"),
     ],
     OutputDataConfig: { S3OutputPath: `s3://${s.artifactsBucket}/${s.outputPrefix}`, KmsKeyId: s.kmsKeyArn },
-    ResourceConfig: {
-      InstanceType: s.instanceType as NonNullable<
-        CreateTrainingJobCommandInput["ResourceConfig"]
-      >["InstanceType"],
-      InstanceCount: s.instanceCount,
-      VolumeSizeInGB: s.volumeSizeGb,
-      VolumeKmsKeyId: s.kmsKeyArn,
-    },
-    VpcConfig: { Subnets: [...s.subnetIds], SecurityGroupIds: [...s.securityGroupIds] },
-    StoppingCondition: {
-      MaxRuntimeInSeconds: s.maxRuntimeSeconds,
-      ...(s.spot ? { MaxWaitTimeInSeconds: s.maxWaitSeconds } : {}),
-    },
-    EnableManagedSpotTraining: s.spot,
     // Per job: a spot restart of this job resumes from its own checkpoints, never from another job's.
-    CheckpointConfig: {
-      S3Uri: `s3://${s.artifactsBucket}/${s.checkpointPrefix}${jobName}/`,
-      LocalPath: CHECKPOINT_LOCAL_PATH,
-    },
-    EnableInterContainerTrafficEncryption: s.instanceCount > 1,
+    ...guardedCompute(s, jobName),
     Tags: [
       { Key: TAG_DATA_RUN, Value: inputs.data.key },
       { Key: TAG_DATA_AS_OF, Value: inputs.data.lastModified.toISOString() },

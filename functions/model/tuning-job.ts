@@ -1,9 +1,6 @@
-import type {
-  CreateHyperParameterTuningJobCommandInput,
-  TrainingInstanceType,
-} from "@aws-sdk/client-sagemaker";
+import type { CreateHyperParameterTuningJobCommandInput } from "@aws-sdk/client-sagemaker";
 import { compactTimestamp } from "./names";
-import { CHECKPOINT_LOCAL_PATH, TRAIN_CHANNEL, s3Channel, scriptModeHyperparameters } from "./training-job";
+import { TRAIN_CHANNEL, guardedCompute, s3Channel, scriptModeHyperparameters } from "./training-job";
 import { MAX_TUNING_PREFIX_LENGTH, type TuneSettings } from "./tuning-settings";
 
 /** SageMaker's limit on a tuning job's name. */
@@ -83,29 +80,13 @@ export function buildTuningJobRequest(
       InputDataConfig: [
         s3Channel(TRAIN_CHANNEL, `s3://${s.processedBucket}/${s.trainPrefix}`, "application/x-parquet"),
       ],
-      VpcConfig: { Subnets: [...s.subnetIds], SecurityGroupIds: [...s.securityGroupIds] },
       OutputDataConfig: {
         S3OutputPath: `s3://${s.artifactsBucket}/${s.outputPrefix}${jobName}/`,
         KmsKeyId: s.kmsKeyArn,
       },
-      ResourceConfig: {
-        InstanceType: s.instanceType as TrainingInstanceType,
-        InstanceCount: s.instanceCount,
-        VolumeSizeInGB: s.volumeSizeGb,
-        VolumeKmsKeyId: s.kmsKeyArn,
-      },
-      StoppingCondition: {
-        MaxRuntimeInSeconds: s.maxRuntimeSeconds,
-        ...(s.spot ? { MaxWaitTimeInSeconds: s.maxWaitSeconds } : {}),
-      },
-      EnableManagedSpotTraining: s.spot,
       // Trials may share this location: train.py names a trial's checkpoint by the fingerprint of its data and
       // hyperparameters, so a restarted trial reads only its own.
-      CheckpointConfig: {
-        S3Uri: `s3://${s.artifactsBucket}/${s.checkpointPrefix}${jobName}/`,
-        LocalPath: CHECKPOINT_LOCAL_PATH,
-      },
-      EnableInterContainerTrafficEncryption: s.instanceCount > 1,
+      ...guardedCompute(s, jobName),
     },
   };
 }
