@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import type { RetrainSettings } from "../../functions/model/settings";
-import type { TuneSettings } from "../../functions/model/tuning-settings";
+import { MAX_TUNING_PREFIX_LENGTH, type TuneSettings } from "../../functions/model/tuning-settings";
 import { TUNING_KEYS } from "./iam";
 import { SEARCH_SPACE, TUNING_OBJECTIVE, tuningMetricDefinitions } from "./training";
 
@@ -22,6 +23,18 @@ export interface TuningOptions {
   readonly tuningOrigins: number;
   /** SageMaker's search strategy. Required. */
   readonly strategy: "Bayesian" | "Random";
+}
+
+/**
+ * Tuning jobs' name prefix: `<namePrefix>-tune`, or, when that is too long for SageMaker's 32-character tuning job
+ * names, the first 15 characters of namePrefix and a hash of all of it (stable per stack, distinct between stacks).
+ * Never `<namePrefix>-forecast…`: trials must not look like retrained challengers to the promote rule.
+ */
+export function tuningJobPrefix(namePrefix: string): string {
+  const plain = `${namePrefix}-tune`;
+  if (plain.length <= MAX_TUNING_PREFIX_LENGTH) return plain;
+  const hash = createHash("sha256").update(namePrefix).digest("hex").slice(0, 5);
+  return `${namePrefix.slice(0, 15).replace(/-+$/, "")}-${hash}`;
 }
 
 /** Pure: the tune function's settings from retraining's and the tuning options. */

@@ -11,11 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RetrainSettings } from "../../functions/model/settings";
-import {
-  MAX_TUNING_PREFIX_LENGTH,
-  TUNE_SETTINGS_VARIABLE,
-  tuneSettingsSchema,
-} from "../../functions/model/tuning-settings";
+import { TUNE_SETTINGS_VARIABLE, tuneSettingsSchema } from "../../functions/model/tuning-settings";
 import { handleTune, TUNING_STATE_CHANGE } from "../../functions/tune";
 import type { Encryption } from "../encryption";
 import type { FunctionSettings } from "../private-function";
@@ -24,12 +20,12 @@ import type { SecureBucket } from "../secure-bucket";
 import { invokeOnEvent } from "./event-invoke";
 import { modelHandlerDeps } from "./handler-deps";
 import { tuneStatements, TUNING_KEYS, type ModelIamContext } from "./iam";
-import { tuneSettings, type TuningOptions } from "./tuning-plan";
+import { tuneSettings, tuningJobPrefix, type TuningOptions } from "./tuning-plan";
 
 export type { TuningOptions } from "./tuning-plan";
 
 export interface ModelTuningArgs {
-  /** Stack name prefix (e.g. `warecast-prod`); tuning jobs are `<namePrefix>-tune-<yymmddhhmm>`. Required. */
+  /** Stack name prefix (e.g. `warecast-prod`); tuning jobs are `<namePrefix>-tune-<yymmddhhmm>` (tuning-plan.ts). Required. */
   readonly namePrefix: string;
   /** Retraining's settings: the trials run exactly this training job. Required. */
   readonly training: pulumi.Output<RetrainSettings>;
@@ -54,12 +50,7 @@ export class ModelTuning extends pulumi.ComponentResource {
     super("warecast:model:ModelTuning", name, {}, opts);
     const child = { parent: this };
     const o = args.options;
-    const prefix = `${args.namePrefix}-tune`;
-    if (prefix.length > MAX_TUNING_PREFIX_LENGTH) {
-      throw new Error(
-        `ModelTuning ${name}: "${prefix}" is longer than ${MAX_TUNING_PREFIX_LENGTH} characters (SageMaker limits tuning job names to 32)`,
-      );
-    }
+    const prefix = tuningJobPrefix(args.namePrefix);
     if (o.maxParallelJobs > o.maxJobs) {
       throw new Error(
         `ModelTuning ${name}: maxParallelJobs (${o.maxParallelJobs}) must be ≤ maxJobs (${o.maxJobs})`,

@@ -12,6 +12,7 @@ import type {
 import { tuningMetricDefinitions } from "../../components/forecast-model/training";
 import type { SageMakerTuningApi } from "../../functions/model/ports";
 import { TAG_TUNING_JOB } from "../../functions/model/training-job";
+import { tuningJobPrefix } from "../../components/forecast-model/tuning-plan";
 import { buildTuningJobRequest, tuningJobName } from "../../functions/model/tuning-job";
 import { TuneSettingsSchema, type TuneSettings } from "../../functions/model/tuning-settings";
 import { parseTunedParams } from "../../functions/model/tuned-params";
@@ -212,7 +213,15 @@ describe("the tuning job request, built from the stack's settings", () => {
     );
   });
 
-  it("names tuning jobs by start minute within SageMaker's 32 characters", () => {
+  it("names tuning jobs by start minute within SageMaker's 32 characters, for every environment name config allows", () => {
+    expect(tuningJobPrefix("warecast-prod")).toBe("warecast-prod-tune");
+    // The longest environment (16 characters): a stable, distinct prefix that still fits, never `…-forecast-`.
+    const long = tuningJobPrefix("warecast-abcdefghijklmnop");
+    expect(long).toMatch(/^warecast-abcdef-[0-9a-f]{5}$/);
+    expect(tuningJobPrefix("warecast-abcdefghijklmnop")).toBe(long);
+    expect(tuningJobPrefix("warecast-abcdefghijklmnoq")).not.toBe(long);
+    expect(tuningJobName(long, NOW)).toHaveLength(32);
+    expect(long.startsWith("warecast-abcdefghijklmnop-forecast")).toBe(false);
     expect(tuningJobName("warecast-dev-tune", NOW)).toBe("warecast-dev-tune-2612010400");
     expect(tuningJobName("x".repeat(21), NOW)).toHaveLength(32);
     expect(() => tuningJobName("x".repeat(22), NOW)).toThrow("longer than 21");
