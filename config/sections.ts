@@ -316,7 +316,8 @@ export const sections = {
         default: 1800,
       }),
       trialMaxWaitSeconds: integer({
-        description: "One trial's maximum wait including spot interruptions (≥ `tuningTrialMaxRuntimeSeconds`).",
+        description:
+          "One trial's maximum wait including spot interruptions (≥ `tuningTrialMaxRuntimeSeconds`).",
         min: 60,
         max: 172800,
         default: 3600,
