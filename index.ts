@@ -89,6 +89,7 @@ const observability = new Observability(
       "glue-trigger": etl.trigger,
       retrain: model.retrain,
       promote: model.promote,
+      tune: model.tuning.tune,
       predict: api.predict,
       "forecast-jobs-worker": api.jobWorker,
     },

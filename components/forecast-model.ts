@@ -10,6 +10,8 @@
  * - Retraining (forecast-model/retraining.ts): a schedule → the retrain function (functions/retrain.ts).
  * - Promotion (forecast-model/promotion.ts): training completed / endpoint changed → the promote function
  *   (functions/promote.ts): metric gate, registry, blue/green UpdateEndpoint, decision record.
+ * - ModelTuning (forecast-model/tuning.ts): tuning jobs whose trials are retraining's training job; their best
+ *   hyperparameters feed the next retraining, whose challenger the gate judges like any other.
  * See docs/model-operations.md.
  */
 import * as os from "node:os";
@@ -36,6 +38,7 @@ import {
 import { Promotion } from "./forecast-model/promotion";
 import { Retraining, type TrainingOptions } from "./forecast-model/retraining";
 import { writeContentAddressedTarGz } from "./forecast-model/tarball";
+import { ModelTuning, type TuningOptions } from "./forecast-model/tuning";
 import { FRAMEWORK_IMAGE, TRAINING_ENTRY_POINT, TRAINING_MODULE } from "./forecast-model/training";
 import { createLogGroup, type LogSettings } from "./log-group";
 import type { Network } from "./network";
@@ -46,6 +49,7 @@ import type { SecureBucket } from "./secure-bucket";
 
 export type { EndpointOptions } from "./forecast-model/endpoint";
 export type { TrainingOptions } from "./forecast-model/retraining";
+export type { TuningOptions } from "./forecast-model/tuning";
 
 export interface ForecastModelArgs {
   /** Region of the stack. Required. */
@@ -64,6 +68,8 @@ export interface ForecastModelArgs {
   readonly functions: FunctionSettings;
   /** Retraining. Required. */
   readonly training: TrainingOptions;
+  /** Hyperparameter tuning whose best values retraining uses (forecast-model/tuning.ts). Required. */
+  readonly tuning: TuningOptions;
   /** Metric gate. Default { metric: "wape", tolerance: 0.02 }. */
   readonly gate?: Gate;
   /** Serving: serverless (no VPC) or autoscaled instances in the VPC. Required. */
@@ -93,6 +99,7 @@ export class ForecastModel extends pulumi.ComponentResource {
   public readonly jobNamePrefix: string;
   public readonly executionRole: aws.iam.Role;
   public readonly retrain: PrivateFunction;
+  public readonly tuning: ModelTuning;
   /** Logs one `promotion decision` line per completed training (Observability reads the gate scores from it). */
   public readonly promote: PrivateFunction;
   /** The bootstrap model's version label (every response of the bootstrap model carries it). */
@@ -267,6 +274,19 @@ export class ForecastModel extends pulumi.ComponentResource {
         logGroups: sageMakerLogs,
       },
       child,
+    );
+    this.tuning = new ModelTuning(
+      `${name}-tuning`,
+      {
+        namePrefix: args.namePrefix,
+        training: retraining.settings,
+        iam: iamContext,
+        artifactsBucket: args.artifactsBucket,
+        key: args.key,
+        functions: args.functions,
+        options: args.tuning,
+      },
+      { parent: this, dependsOn: [sourceObject, ...sageMakerLogs] },
     );
     const promotion = new Promotion(
       name,

@@ -32,6 +32,15 @@ function crossChecks(cfg: StackConfigBase, ctx: z.RefinementCtx): void {
       `must be ≥ ${configKey("model", "maxRuntimeSeconds")} when spot training is on`,
     );
   }
+  if (cfg.tuning.maxParallelJobs > cfg.tuning.maxJobs) {
+    issue(["tuning", "maxParallelJobs"], `must be ≤ ${configKey("tuning", "maxJobs")}`);
+  }
+  if (cfg.tuning.trialMaxWaitSeconds < cfg.tuning.trialMaxRuntimeSeconds) {
+    issue(
+      ["tuning", "trialMaxWaitSeconds"],
+      `must be ≥ ${configKey("tuning", "trialMaxRuntimeSeconds")} (trials run on spot capacity)`,
+    );
+  }
   if (cfg.endpoint.minInstances > cfg.endpoint.maxInstances) {
     issue(["endpoint", "minInstances"], `must be ≤ ${configKey("endpoint", "maxInstances")}`);
   }

@@ -281,6 +281,66 @@ export const sections = {
       }),
     },
   },
+  tuning: {
+    namespace: "warecast",
+    prefix: "tuning",
+    title: "Hyperparameter tuning (SageMaker)",
+    settings: {
+      scheduleEnabled: boolean({
+        description:
+          "Start a SageMaker tuning job on `tuningSchedule`; off leaves only `warecast model tune`. Trials use the model section's instance type and spot setting.",
+        default: false,
+      }),
+      schedule: text({
+        description: "EventBridge schedule of tuning jobs (when `tuningScheduleEnabled`).",
+        pattern: SCHEDULE,
+        expects: "an EventBridge schedule expression: rate(N unit) or cron(6 fields)",
+        default: "cron(0 4 1 * ? *)",
+      }),
+      maxJobs: integer({
+        description: "Trials (training jobs) per tuning job.",
+        min: 1,
+        max: 100,
+        default: 10,
+      }),
+      maxParallelJobs: integer({
+        description: "Trials that run at once (≤ `tuningMaxJobs`).",
+        min: 1,
+        max: 10,
+        default: 2,
+      }),
+      trialMaxRuntimeSeconds: integer({
+        description: "One trial's stopping condition: maximum run time.",
+        min: 60,
+        max: 86400,
+        default: 1800,
+      }),
+      trialMaxWaitSeconds: integer({
+        description:
+          "One trial's maximum wait including spot interruptions (≥ `tuningTrialMaxRuntimeSeconds`).",
+        min: 60,
+        max: 172800,
+        default: 3600,
+      }),
+      maxRuntimeSeconds: integer({
+        description: "The whole tuning job's run-time limit.",
+        min: 120,
+        max: 2592000,
+        default: 28800,
+      }),
+      origins: integer({
+        description:
+          "Windows each trial scores, ending before the evaluation windows the promotion gate scores.",
+        min: 1,
+        max: 12,
+        default: 2,
+      }),
+      strategy: oneOf(["Bayesian", "Random"], {
+        description: "SageMaker's search strategy over model/search_space.json.",
+        default: "Bayesian",
+      }),
+    },
+  },
   endpoint: {
     namespace: "warecast",
     prefix: "endpoint",

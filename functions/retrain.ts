@@ -7,10 +7,11 @@ import {
   type Watermark,
 } from "./model/data-watermark";
 import { trainingJobName } from "./model/names";
-import type { ModelHandlerDeps, SageMakerApi } from "./model/ports";
+import { getObjectBytes, type ModelHandlerDeps, type SageMakerApi } from "./model/ports";
 import type { RetrainSettings } from "./model/settings";
 import { buildTrainingJobRequest } from "./model/training-job";
 import { addMetric } from "./metric-catalogue";
+import { parseTunedParams, type TunedParams } from "./model/tuned-params";
 
 /**
  * The retrain function: on its schedule, start one SageMaker training job when the ETL has written demand rows
@@ -25,6 +26,8 @@ export type RetrainResult =
       readonly trainingJobName: string;
       readonly reason: string;
       readonly champion: string;
+      /** The tuning job whose best hyperparameters the job uses, or why there are none. */
+      readonly tuned: string;
     }
   | { readonly started: false; readonly reason: string };
 
@@ -71,6 +74,25 @@ async function lastTraining(sagemaker: SageMakerApi, prefix: string): Promise<La
   };
 }
 
+/**
+ * The newest tuning job's best hyperparameters, if any. A document that cannot be read is logged as an error and
+ * retraining goes ahead with the defaults: a broken file must not stop the model from seeing new data.
+ */
+async function readTunedParams(deps: RetrainDeps): Promise<{ params?: TunedParams; note: string }> {
+  const { s3, settings, obs } = deps;
+  const where = `s3://${settings.artifactsBucket}/${settings.tunedParamsKey}`;
+  const bytes = await getObjectBytes(s3, settings.artifactsBucket, settings.tunedParamsKey);
+  if (!bytes) return { note: "none (no tuning job has completed)" };
+  try {
+    const params = parseTunedParams(Buffer.from(bytes).toString("utf8"), where);
+    return { params, note: params.tuningJobName ?? `${params.source} tuning` };
+  } catch (err) {
+    obs.logger.error("tuned hyperparameters ignored", { error: (err as Error).message });
+    addMetric(obs.metrics, "TunedParamsIgnored", 1);
+    return { note: `ignored: ${(err as Error).message}` };
+  }
+}
+
 async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
   const { sagemaker, s3, settings, obs } = deps;
   const now = deps.now ?? (() => new Date());
@@ -100,8 +122,14 @@ async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
   }
 
   const champion = await currentChampion(sagemaker, settings.endpointName);
+  const tuned = await readTunedParams(deps);
   const jobName = trainingJobName(settings.jobNamePrefix, now());
-  const request = buildTrainingJobRequest(settings, { jobName, data: verdict.latest, champion });
+  const request = buildTrainingJobRequest(settings, {
+    jobName,
+    data: verdict.latest,
+    champion,
+    tuned: tuned.params,
+  });
   await sagemaker.createTrainingJob(request);
 
   const result = {
@@ -109,6 +137,7 @@ async function retrain(deps: RetrainDeps): Promise<RetrainResult> {
     trainingJobName: jobName,
     reason: verdict.reason,
     champion: champion.modelName,
+    tuned: tuned.note,
   };
   logger.info("retrain started", {
     ...result,

@@ -23,6 +23,7 @@ from model.features import FeatureConfig
 from model.gbm import GlobalModel, Hyperparameters
 from model.inventory import inventory_text
 from model.panel import FREQS, Panel, default_horizon
+from model.params import read_params
 from model.replenishment import PolicyInputs
 from model.report import notes_text, settings_text, table_text
 
@@ -30,8 +31,9 @@ __all__ = ["main", "parse_hp", "backtest_file", "backtest_panel"]
 
 
 def parse_hp(pairs: list[str], params_file: Path | None = None) -> dict[str, Any]:
-    """Hyperparameters from a JSON file, then ``key=value`` pairs over it."""
-    out: dict[str, Any] = json.loads(Path(params_file).read_text()) if params_file else {}
+    """Hyperparameters from a tuned-hyperparameters document (model/params.py), then ``key=value`` pairs
+    over it."""
+    out: dict[str, Any] = read_params(params_file) if params_file else {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:

@@ -12,6 +12,11 @@ Inputs follow SageMaker's conventions, so the same command runs in the container
     --checkpoint-dir      spot training: the finished backtest is kept there and reused after an interruption
 
 It prints ``metric name=value`` lines for SageMaker metric definitions (docs/model.md).
+
+A trial of the SageMaker tuning job passes ``tuning_origins`` (> 0): the job then scores the hyperparameters
+on the tuning windows only (model.tune.tuning_score: windows that end before the first of the ``origins``
+evaluation windows the promotion gate scores), prints ``metric tuning_model_rmsse=…`` (the tuning objective)
+and writes tuning.json instead of a model; it neither runs the evaluation backtest nor fits the final model.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from model.panel import Panel, default_horizon
 from model.progress import report as progress
 from model.replenishment import PolicyInputs
 from model.report import notes_text, table_text
+from model.tune import tuning_score
 
 __all__ = ["main", "train", "parse_args", "load_champion", "fingerprint"]
 
@@ -139,12 +145,15 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     do_backtest = str(hps.pop("backtest", "true")).lower() not in ("0", "false", "no")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     version = str(hps.pop("version", f"{stamp}-gbm"))
+    tuning_origins = int(hps.pop("tuning_origins", 0))
     inventory, skipped = _inventory_inputs(hps, freq, horizon)
     params = Hyperparameters.for_freq(freq, **hps)
     config = FeatureConfig.default(freq, horizon)
     progress("loading data")
     panel, report = load_panel(_data_path(args.train), freq)
     print(f"loaded {report.as_dict()}", flush=True)
+    if tuning_origins > 0:
+        return _tuning_trial(args, panel, params, horizon, n_origins, tuning_origins, version, started)
 
     def fit(p: Panel) -> GlobalModel:
         return GlobalModel(config, params).fit(p)
@@ -232,6 +241,46 @@ def train(args: argparse.Namespace, hps: dict[str, Any]) -> dict[str, Any]:
     if args.pack:
         pack(Path(args.model_dir), Path(args.pack))
     return metrics
+
+
+def _tuning_trial(
+    args: argparse.Namespace,
+    panel: Panel,
+    params: Hyperparameters,
+    horizon: int,
+    origins: int,
+    tuning_origins: int,
+    version: str,
+    started: float,
+) -> dict[str, Any]:
+    """One trial of a tuning job: the objective on the tuning windows, checkpointed for spot restarts."""
+    key = fingerprint(
+        panel,
+        {**params.as_dict(), "horizon": horizon, "origins": origins, "tuning_origins": tuning_origins},
+    )
+    # Named by fingerprint: trials that share a checkpoint location never read each other's result.
+    checkpoint = Path(args.checkpoint_dir) / f"tuning-{key}.json"
+    if checkpoint.is_file():
+        score = json.loads(checkpoint.read_text())
+    else:
+        windows = f"{tuning_origins} tuning windows before {origins} evaluation windows"
+        progress("tuning trial", detail=windows)
+        score = tuning_score(panel, horizon, origins, tuning_origins, params, params.seed)
+        if checkpoint.parent.is_dir():
+            checkpoint.write_text(json.dumps(score))
+    result = {
+        "model_version": version,
+        "tuning": {**score, "tuning_origins": tuning_origins, "origins": origins, "horizon": horizon},
+        "hyperparameters": params.as_dict(),
+        "total_s": time.perf_counter() - started,
+    }
+    model_dir = Path(args.model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / "tuning.json").write_text(json.dumps(result, indent=2) + "\n")
+    for metric in ("rmsse", "wape", "coverage_80"):
+        if score.get(metric) is not None:
+            print(f"metric tuning_model_{metric}={score[metric]:.6f}", flush=True)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:

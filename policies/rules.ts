@@ -7,6 +7,7 @@ import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
 import { networkPolicies } from "./network";
 import { sagemakerPolicies } from "./sagemaker";
+import { tuningGuarded } from "./sagemaker-tuning";
 import { tagPolicies } from "./tags";
 
 /**
@@ -24,5 +25,6 @@ export const policies: Policies = [
   ...apiGatewayPolicies,
   ...cloudTrailPolicies,
   ...sagemakerPolicies,
+  tuningGuarded,
   ...tagPolicies,
 ];

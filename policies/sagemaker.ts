@@ -52,13 +52,22 @@ function looksLikeRetrainSettings(json: Record<string, unknown>): boolean {
   );
 }
 
-/** The training requests the stack's functions would send, plus the policies that may start training jobs. */
-function trainingTemplates(resources: PolicyResource[]): {
-  templates: Template[];
-  unknown: boolean;
-  granted: PolicyResource[];
-} {
-  const templates: Template[] = [];
+/** A function's settings variable that `looksLike` one kind of settings. */
+export interface SettingsCarrier {
+  fn: PolicyResource;
+  variable: string;
+  json: Record<string, unknown>;
+}
+
+/**
+ * Every function environment variable whose JSON `looksLike` the settings a rule checks; `unknown` when some
+ * environment cannot be read yet (preview), so the absence of settings proves nothing.
+ */
+export function settingsCarriers(
+  resources: PolicyResource[],
+  looksLike: (json: Record<string, unknown>) => boolean,
+): { carriers: SettingsCarrier[]; unknown: boolean } {
+  const carriers: SettingsCarrier[] = [];
   let unknown = false;
   for (const fn of ofType(resources, LAMBDA_FUNCTION)) {
     const variables = at(fn.props, "environment.variables");
@@ -68,34 +77,48 @@ function trainingTemplates(resources: PolicyResource[]): {
     }
     for (const [variable, raw] of Object.entries((variables ?? {}) as Record<string, unknown>)) {
       const json = parseJson(raw);
-      if (json === UNKNOWN) {
-        unknown = true;
-        continue;
-      }
-      if (!json || !looksLikeRetrainSettings(json)) continue;
-      // Invalid settings are still built (the function would reject them at cold start): the rules then name the
-      // field that matters instead of hiding the function from every check.
-      const parsed = RetrainSettingsSchema.safeParse(json);
-      let body: Record<string, unknown>;
-      try {
-        body = trainingRequestFrom(parsed.success ? parsed.data : (json as unknown as RetrainSettings));
-      } catch (err) {
-        body = { error: (err as Error).message };
-      }
-      templates.push({ fn, variable, body });
+      if (json === UNKNOWN) unknown = true;
+      else if (json && looksLike(json)) carriers.push({ fn, variable, json });
     }
   }
-  const granted = resources.filter((r) => {
+  return { carriers, unknown };
+}
+
+/** The IAM policies that allow `action` (a sagemaker action name), or every SageMaker action. */
+export function grantsOf(resources: PolicyResource[], action: string): PolicyResource[] {
+  const pattern = new RegExp(`^sagemaker:(${action}|\\*)$|^\\*$`, "i");
+  return resources.filter((r) => {
     if (!POLICY_DOCUMENTS[r.type]) return false;
     try {
-      return allowStatements(r.type, r.props).some((s) =>
-        strings(s.Action).some((a) => /^sagemaker:(CreateTrainingJob|\*)$|^\*$/i.test(a)),
-      );
+      return allowStatements(r.type, r.props).some((s) => strings(s.Action).some((a) => pattern.test(a)));
     } catch {
       return false; // an unknown document during preview: nothing to conclude
     }
   });
-  return { templates, unknown, granted };
+}
+
+/** The training requests the stack's functions would send, plus the policies that may start training jobs. */
+function trainingTemplates(resources: PolicyResource[]): {
+  templates: Template[];
+  unknown: boolean;
+  granted: PolicyResource[];
+} {
+  const { carriers, unknown } = settingsCarriers(resources, looksLikeRetrainSettings);
+  const templates = carriers.map(({ fn, variable, json }): Template => {
+    // Invalid settings are still built (the function would reject them at cold start): the rules then name the
+    // field that matters instead of hiding the function from every check.
+    const parsed = RetrainSettingsSchema.safeParse(json);
+    try {
+      return {
+        fn,
+        variable,
+        body: trainingRequestFrom(parsed.success ? parsed.data : (json as unknown as RetrainSettings)),
+      };
+    } catch (err) {
+      return { fn, variable, body: { error: (err as Error).message } };
+    }
+  });
+  return { templates, unknown, granted: grantsOf(resources, "CreateTrainingJob") };
 }
 
 function trainingPolicy(

@@ -1,6 +1,7 @@
 import * as os from "node:os";
 import type { Command } from "commander";
 import { positiveInteger } from "../usage";
+import { registerTune } from "./model-tune";
 import type { DeployResult } from "../../functions/model/deploy";
 import type { ActionResult, OperatorDeps } from "../../functions/model/operator";
 
@@ -84,8 +85,9 @@ export function register(program: Command): void {
   const model = program
     .command("model")
     .description(
-      "Inspect, pin, unpin, redeploy or roll back the model a stack's SageMaker endpoint serves (uses AWS credentials)",
+      "Inspect, pin, unpin, redeploy, roll back or tune the model a stack's SageMaker endpoint serves (uses AWS credentials)",
     );
+  registerTune(model);
 
   withCommon(
     model

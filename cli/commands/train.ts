@@ -7,6 +7,11 @@ import { runPython } from "../python";
 import { SALES_HISTORY_HELP, salesHistory } from "../sales-history";
 import { needs } from "../setup";
 import { positiveInteger, UsageError } from "../usage";
+import {
+  hyperParameterStrings,
+  parseTunedParams,
+  type TunedParams,
+} from "../../functions/model/tuned-params";
 
 /** `--hp key=value` is repeatable. */
 export function collect(value: string, previous: string[]): string[] {
@@ -25,7 +30,11 @@ export const modelOptions = {
     new Option("--hp <key=value>", "hyperparameter (repeatable; see docs/model.md)")
       .argParser(collect)
       .default([]),
-  params: () => new Option("--params <file>", "JSON hyperparameters, e.g. written by `warecast tune --out`"),
+  params: () =>
+    new Option(
+      "--params <file>",
+      "tuned hyperparameters: the JSON `warecast tune --out` writes (the stack's tuning/best.json has the same shape)",
+    ),
 };
 
 interface TrainFlags {
@@ -54,13 +63,28 @@ function hyperparameters(flags: TrainFlags, version: string): Record<string, str
     backtest: String(flags.backtest),
   };
   if (flags.horizon) hps.horizon = String(flags.horizon);
-  if (flags.params) Object.assign(hps, JSON.parse(fs.readFileSync(flags.params, "utf8")));
+  if (flags.params) Object.assign(hps, hyperParameterStrings(readParams(flags.params)));
   for (const pair of flags.hp) {
     const [key, ...rest] = pair.split("=");
     if (!key || rest.length === 0) throw new UsageError(`--hp expects key=value, got "${pair}"`);
     hps[key] = rest.join("=");
   }
   return hps;
+}
+
+/** The tuned-hyperparameters document at `file` (as `warecast tune --out` and the stack's tuning write it). */
+function readParams(file: string): TunedParams {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--params ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parseTunedParams(text, file);
+  } catch (err) {
+    throw new UsageError(`--params ${(err as Error).message}`);
+  }
 }
 
 /**

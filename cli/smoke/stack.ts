@@ -3,12 +3,11 @@
  * `pulumi stack output --json` (the Pulumi CLI, when installed and logged in), the API key's value from API Gateway,
  * and the alarms' states from CloudWatch. Every AWS call goes through an injected client.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import type { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { GetApiKeyCommand } from "@aws-sdk/client-api-gateway";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DescribeAlarmsCommand, type MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import { pulumiStackOutputs } from "../stack-outputs";
 
 /** The stack outputs the smoke test reads (index.ts exports them). */
 export interface StackTarget {
@@ -19,13 +18,7 @@ export interface StackTarget {
 }
 
 /** Picks the smoke test's outputs from `pulumi stack output --json`; names every one that is missing. */
-export function parseStackOutputs(stack: string, json: string): StackTarget {
-  let outputs: Record<string, unknown>;
-  try {
-    outputs = JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    throw new Error(`pulumi stack output --json --stack ${stack} did not print JSON: ${json.slice(0, 200)}`);
-  }
+export function parseStackOutputs(stack: string, outputs: Record<string, unknown>): StackTarget {
   const missing = ["apiUrl", "apiKeyId", "region", "alarmNames"].filter((k) => outputs[k] === undefined);
   if (missing.length > 0) {
     throw new Error(
@@ -44,19 +37,12 @@ export function parseStackOutputs(stack: string, json: string): StackTarget {
   };
 }
 
-/** Runs the Pulumi CLI for the stack's outputs (secrets stay hidden: the smoke test needs none). */
+/** Runs the Pulumi CLI for the stack's outputs. */
 export async function readStackOutputs(stack: string, pulumi = "pulumi"): Promise<StackTarget> {
-  let stdout: string;
-  try {
-    ({ stdout } = await promisify(execFile)(pulumi, ["stack", "output", "--json", "--stack", stack], {
-      maxBuffer: 16 * 1024 * 1024,
-    }));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    const why = e.code === "ENOENT" ? "the pulumi CLI is not on PATH" : (e.stderr ?? e.message).trim();
-    throw new Error(`cannot read the outputs of stack ${stack} (${why}); pass --url and --api-key instead`);
-  }
-  return parseStackOutputs(stack, stdout);
+  return parseStackOutputs(
+    stack,
+    await pulumiStackOutputs(stack, pulumi, "pass --url and --api-key instead"),
+  );
 }
 
 /** The API key's value (the stack exports only its id). */

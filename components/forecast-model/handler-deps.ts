@@ -6,13 +6,14 @@ import { createObservability } from "../../functions/powertools";
 
 /**
  * Runs once per Lambda container (inside a callbackFactory): settings from the environment (functions/
- * lambda-wiring.ts), traced clients, Powertools.
+ * lambda-wiring.ts), traced clients, Powertools. The whole SageMaker client: it serves each handler's slice
+ * (SageMakerApi, SageMakerTuningApi).
  */
 export function modelHandlerDeps<S>(
   service: string,
   variable: string,
   schema: SchemaOf<S>,
-): ModelHandlerDeps<S> {
+): Omit<ModelHandlerDeps<S>, "sagemaker"> & { readonly sagemaker: SageMaker } {
   const settings = settingsFromEnv(schema, variable);
   const obs = createObservability(service);
   return {

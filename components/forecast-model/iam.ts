@@ -1,4 +1,5 @@
 import { deferralPrefix } from "../../functions/model/deferrals";
+import { TUNE_SETTINGS_KEY } from "../../functions/model/tuning-settings";
 import { keyUseStatement, listUnder, type PolicyStatement } from "../policy-documents";
 
 /**
@@ -33,6 +34,17 @@ export const ARTIFACT_PREFIXES = {
   decisions: "decisions/",
   models: "models/",
   control: "control/",
+  tuning: "tuning/",
+} as const;
+
+/** Where tuning results live: retraining reads the best, every completed tuning job keeps its own record. */
+export const TUNING_KEYS = {
+  best: `${ARTIFACT_PREFIXES.tuning}best.json`,
+  results: `${ARTIFACT_PREFIXES.tuning}results/`,
+  /** Trial outputs sit under training/ (the execution role's write prefix), apart from retrained models. */
+  trialOutput: `${ARTIFACT_PREFIXES.training}tuning/`,
+  /** The tune function's settings, for `warecast model tune`. */
+  settings: TUNE_SETTINGS_KEY,
 } as const;
 
 function sm(c: ModelIamContext, resource: string): string {
@@ -170,6 +182,47 @@ export function retrainStatements(c: ModelIamContext): PolicyStatement[] {
       Effect: "Allow",
       Action: "s3:GetObject",
       Resource: `${c.processedBucketArn}/runs/*`,
+    },
+    // ListBucket makes "no tuning result yet" a 404 (not a 403).
+    listUnder("ListTunedParams", c.artifactsBucketArn, [TUNING_KEYS.best]),
+    {
+      Sid: "ReadTunedParams",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `${c.artifactsBucketArn}/${TUNING_KEYS.best}`,
+    },
+    keyUseStatement(c.keyArn, c.region, ["s3"]),
+  ];
+}
+
+/** The tune function and `warecast model tune`: start, find and read tuning jobs; record their results. */
+export function tuneStatements(c: ModelIamContext & { readonly tuningPrefix: string }): PolicyStatement[] {
+  return [
+    {
+      Sid: "RunTuningJobs",
+      Effect: "Allow",
+      Action: [
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:AddTags",
+      ],
+      Resource: sm(c, `hyper-parameter-tuning-job/${c.tuningPrefix}-*`),
+    },
+    // ListHyperParameterTuningJobs has no resource-level permissions.
+    {
+      Sid: "ListTuningJobs",
+      Effect: "Allow",
+      Action: "sagemaker:ListHyperParameterTuningJobs",
+      Resource: "*",
+    },
+    passRole(c),
+    listUnder("ListTrainingData", c.processedBucketArn, ["demand_daily/"]),
+    listUnder("ListTuningResults", c.artifactsBucketArn, [ARTIFACT_PREFIXES.tuning]),
+    {
+      Sid: "RecordTuningResults",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: `${c.artifactsBucketArn}/${ARTIFACT_PREFIXES.tuning}*`,
     },
     keyUseStatement(c.keyArn, c.region, ["s3"]),
   ];

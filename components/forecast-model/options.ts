@@ -1,6 +1,7 @@
 import type { StackConfig } from "../../config";
 import type { EndpointOptions, ForecastModelArgs, TrainingOptions } from "../forecast-model";
 import type { Foundation } from "../foundation";
+import type { TuningOptions } from "./tuning";
 import type { Gate } from "../../functions/model/settings";
 
 /** ForecastModel's arguments: the Foundation's key, network, buckets and function settings, plus the options below. */
@@ -28,14 +29,26 @@ export function forecastModelArgs(
  * ForecastModel's options from the stack config (the model and endpoint sections). Stacks differ by these
  * values only: dev is serverless without blue/green, prod runs autoscaled instances with blue/green.
  */
-export function forecastModelOptions(cfg: Pick<StackConfig, "model" | "endpoint">): {
+export function forecastModelOptions(cfg: Pick<StackConfig, "model" | "endpoint" | "tuning">): {
   training: TrainingOptions;
+  tuning: TuningOptions;
   gate: Gate;
   endpoint: EndpointOptions;
 } {
   const m = cfg.model;
   const e = cfg.endpoint;
+  const t = cfg.tuning;
   return {
+    tuning: {
+      schedule: { enabled: t.scheduleEnabled, expression: t.schedule },
+      maxJobs: t.maxJobs,
+      maxParallelJobs: t.maxParallelJobs,
+      trialMaxRuntimeSeconds: t.trialMaxRuntimeSeconds,
+      trialMaxWaitSeconds: t.trialMaxWaitSeconds,
+      maxRuntimeSeconds: t.maxRuntimeSeconds,
+      tuningOrigins: t.origins,
+      strategy: t.strategy,
+    },
     training: {
       schedule: m.retrainSchedule,
       instanceType: m.trainingInstanceType,

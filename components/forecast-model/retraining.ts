@@ -13,7 +13,7 @@ import { PrivateFunction, type FunctionSettings } from "../private-function";
 import type { SecureBucket } from "../secure-bucket";
 import { invokeOnEvent } from "./event-invoke";
 import { modelHandlerDeps } from "./handler-deps";
-import { ARTIFACT_PREFIXES } from "./iam";
+import { ARTIFACT_PREFIXES, TUNING_KEYS } from "./iam";
 import { movedChild } from "./moved";
 import { TRAINING_ENTRY_POINT, metricDefinitions } from "./training";
 
@@ -71,6 +71,8 @@ export interface RetrainingArgs {
 
 export class Retraining extends pulumi.ComponentResource {
   public readonly function: PrivateFunction;
+  /** The retrain function's settings: tuning trials run exactly this training job (forecast-model/tuning.ts). */
+  public readonly settings: pulumi.Output<RetrainSettings>;
 
   /** `name` is the ForecastModel's, for the reason ModelEndpoint gives. */
   constructor(name: string, args: RetrainingArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -87,7 +89,7 @@ export class Retraining extends pulumi.ComponentResource {
     const prefix = args.jobNamePrefix;
     const child = movedChild(this, opts.parent);
 
-    const settings: pulumi.Output<RetrainSettings> = pulumi
+    this.settings = pulumi
       .all([
         args.executionRoleArn,
         args.image,
@@ -117,6 +119,7 @@ export class Retraining extends pulumi.ComponentResource {
         artifactsBucket: artifacts,
         outputPrefix: ARTIFACT_PREFIXES.training,
         checkpointPrefix: ARTIFACT_PREFIXES.checkpoints,
+        tunedParamsKey: TUNING_KEYS.best,
         kmsKeyArn: keyArn,
         subnetIds,
         securityGroupIds: [sgId],
@@ -129,7 +132,7 @@ export class Retraining extends pulumi.ComponentResource {
       {
         ...args.functions,
         description: `${prefix}: starts a spot training job when the ETL has new data (functions/retrain.ts)`,
-        environment: { WARECAST_RETRAIN_SETTINGS: settings.apply((s) => JSON.stringify(s)) },
+        environment: { WARECAST_RETRAIN_SETTINGS: this.settings.apply((s) => JSON.stringify(s)) },
         policyStatements: args.policyStatements,
         packages: ["@aws-sdk/client-sagemaker", "@aws-sdk/client-s3", "zod"],
         callbackFactory: () => {

@@ -1,3 +1,5 @@
+import searchSpace from "../../model/search_space.json";
+
 /**
  * Training-side constants the component hands to the retrain function: the framework container and the metric
  * definitions SageMaker scrapes from train.py's log.
@@ -55,4 +57,22 @@ export function metricDefinitions(): { Name: string; Regex: string }[] {
       Regex: `metric ${method}_${metric}=([-+0-9.eE]+)`,
     })),
   );
+}
+
+/** The tuning objective and search space (model/search_space.json, which model/tune.py reads too). */
+export const TUNING_OBJECTIVE = {
+  metric: searchSpace.objective.metric,
+  type: searchSpace.objective.type as "Minimize" | "Maximize",
+};
+export const SEARCH_SPACE: Readonly<Record<string, readonly number[]>> = searchSpace.space;
+
+/**
+ * What a tuning trial prints on the tuning windows (`metric tuning_model_<metric>=<value>`, model/train.py), as
+ * `tuning:model:<metric>`: the objective is one of them.
+ */
+export function tuningMetricDefinitions(): { Name: string; Regex: string }[] {
+  return SCRAPED_METRICS.filter((m) => m !== "mase").map((metric) => ({
+    Name: `tuning:model:${metric}`,
+    Regex: `metric tuning_model_${metric}=([-+0-9.eE]+)`,
+  }));
 }

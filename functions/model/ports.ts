@@ -1,4 +1,10 @@
 import type {
+  CreateHyperParameterTuningJobCommandInput,
+  CreateHyperParameterTuningJobCommandOutput,
+  DescribeHyperParameterTuningJobCommandInput,
+  DescribeHyperParameterTuningJobCommandOutput,
+  ListHyperParameterTuningJobsCommandInput,
+  ListHyperParameterTuningJobsCommandOutput,
   CreateEndpointConfigCommandInput,
   CreateEndpointConfigCommandOutput,
   CreateModelCommandInput,
@@ -62,6 +68,19 @@ export interface SageMakerApi {
   describeModelPackage(input: DescribeModelPackageCommandInput): Promise<DescribeModelPackageCommandOutput>;
   listModelPackages(input: ListModelPackagesCommandInput): Promise<ListModelPackagesCommandOutput>;
   updateModelPackage(input: UpdateModelPackageCommandInput): Promise<UpdateModelPackageCommandOutput>;
+}
+
+/** The tuning calls of the tune function and `warecast model tune` (a separate slice: retrain and promote never tune). */
+export interface SageMakerTuningApi {
+  createHyperParameterTuningJob(
+    input: CreateHyperParameterTuningJobCommandInput,
+  ): Promise<CreateHyperParameterTuningJobCommandOutput>;
+  describeHyperParameterTuningJob(
+    input: DescribeHyperParameterTuningJobCommandInput,
+  ): Promise<DescribeHyperParameterTuningJobCommandOutput>;
+  listHyperParameterTuningJobs(
+    input: ListHyperParameterTuningJobsCommandInput,
+  ): Promise<ListHyperParameterTuningJobsCommandOutput>;
 }
 
 export interface S3Api {

@@ -47,6 +47,8 @@ const retrainSchema = () =>
     outputPrefix: z.string(),
     /** Spot checkpoints go under `s3://<artifacts>/<checkpointPrefix><job>/`. */
     checkpointPrefix: z.string(),
+    /** The newest tuning job's best hyperparameters (functions/tune.ts writes them), used when present. */
+    tunedParamsKey: z.string().min(1),
     kmsKeyArn: arn(),
     subnetIds: z.array(z.string().min(1)).min(1),
     securityGroupIds: z.array(z.string().min(1)).min(1),

@@ -21,9 +21,12 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import * as tar from "tar";
 import { FRAMEWORK_IMAGE, FRAMEWORK_IMAGE_CONTENTS } from "../../components/forecast-model/training";
+import type { Channel } from "@aws-sdk/client-sagemaker";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
 import { parseSettings } from "../../functions/lambda-wiring";
 import { retrainSettingsSchema } from "../../functions/model/settings";
+import { buildTuningJobRequest } from "../../functions/model/tuning-job";
+import { TUNE_SETTINGS_VARIABLE, tuneSettingsSchema } from "../../functions/model/tuning-settings";
 import { REPO_ROOT, runStack, type RegisteredResource, type StackRun } from "../harness";
 import { deployedObjects, type DeployedObject } from "../support/deployed-objects";
 import { exec } from "../support/exec";
@@ -112,6 +115,83 @@ for (w, m), part in pd.concat(frames).groupby(["warehouse_id", "month"]):
   if (res.code !== 0) throw new Error(res.output);
 }
 
+/** What a training job hands the container: its hyperparameters and input channels. */
+interface ContainerJob {
+  readonly hyperParameters: Record<string, string>;
+  readonly channels: readonly Channel[];
+  readonly inputMode: string | undefined;
+}
+
+/**
+ * Runs one training job in the container's layout under <tmp>/<name> (the channels copied from `s3Root`, the
+ * local mirror of S3), as the image's `train` command does; returns its output and /opt/ml.
+ */
+async function runTrainingContainer(
+  name: string,
+  s3Root: string,
+  region: string,
+  job: ContainerJob,
+): Promise<{ res: Awaited<ReturnType<typeof exec>>; ml: string }> {
+  // The container's file system, as SageMaker prepares it before starting the container.
+  const root = path.join(tmp, name);
+  const ml = path.join(root, "opt", "ml");
+  const config = path.join(ml, "input", "config");
+  fs.mkdirSync(config, { recursive: true });
+  fs.writeFileSync(path.join(config, "hyperparameters.json"), JSON.stringify(job.hyperParameters));
+  const channels = job.channels;
+  fs.writeFileSync(
+    path.join(config, "inputdataconfig.json"),
+    JSON.stringify(
+      Object.fromEntries(
+        channels.map((c) => [
+          c.ChannelName,
+          {
+            ...(c.ContentType ? { ContentType: c.ContentType } : {}),
+            TrainingInputMode: c.InputMode ?? job.inputMode,
+            S3DistributionType: c.DataSource?.S3DataSource?.S3DataDistributionType,
+            RecordWrapperType: "None",
+          },
+        ]),
+      ),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(config, "resourceconfig.json"),
+    JSON.stringify({ current_host: "algo-1", hosts: ["algo-1"], network_interface_name: "eth0" }),
+  );
+  for (const c of channels)
+    downloadChannel(
+      s3Root,
+      c.DataSource!.S3DataSource!.S3Uri!,
+      path.join(ml, "input", "data", c.ChannelName!),
+    );
+  for (const dir of ["model", "output/data", "checkpoints"])
+    fs.mkdirSync(path.join(ml, dir), { recursive: true });
+
+  // The image's `train` command: sagemaker-training's entry (sagemaker-containers, the serving toolkit, installs
+  // a `train` script of its own that would run the same module through its older trainer).
+  const res = await exec(CONTAINER_PYTHON, ["-m", "sagemaker_training.cli.train"], {
+    cwd: root,
+    env: {
+      PATH: `${path.join(CONTAINER_VENV, "bin")}:${process.env.PATH}`,
+      HOME: root,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_DEFAULT_REGION: region,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      SAGEMAKER_BASE_DIR: ml,
+      // The image's environment: its framework entry (a stand-in for the unpublished package).
+      SAGEMAKER_TRAINING_MODULE: "sagemaker_sklearn_container.training:main",
+      PYTHONPATH: STANDINS,
+      // The toolkit waits until the cluster's host names (algo-1) resolve; there is no cluster here.
+      SM_STUDIO_LOCAL_MODE: "true",
+      // /opt/ml/checkpoints (CheckpointConfig.LocalPath, train.py's default) is under the temporary root.
+      WARECAST_CHECKPOINT_DIR: path.join(ml, "checkpoints"),
+    },
+  });
+  return { res, ml };
+}
+
 /** S3Prefix channel download as SageMaker does it: every object under the prefix, relative to its last `/`. */
 function downloadChannel(s3Root: string, uri: string, target: string): void {
   const { bucket, key } = splitUri(uri);
@@ -162,6 +242,8 @@ describe("the SageMaker container the model runs in", () => {
 
 describe("training from the uploaded source-dir tarball, serving the model.tar.gz", () => {
   const served: Record<string, string> = {};
+  /** The local mirror of the S3 objects the jobs read (written by the first test). */
+  let s3Root: string;
 
   it("trains as SageMaker runs the retrain function's CreateTrainingJob request", async () => {
     const settings = parseSettings(
@@ -178,7 +260,7 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
     });
 
     // S3: the uploaded code in moto (the toolkit downloads it), the data and the champion for the channels.
-    const s3Root = path.join(tmp, "s3");
+    s3Root = path.join(tmp, "s3");
     const s3 = new S3({ endpoint: moto.endpoint, forcePathStyle: true, maxAttempts: 1 });
     for (const uri of [settings.sourceDirUri, bootstrapUri]) {
       const { bucket, key } = splitUri(uri);
@@ -190,62 +272,10 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
     }
     await writeDemandDaily(path.join(s3Root, settings.processedBucket, settings.trainPrefix));
 
-    // The container's file system, as SageMaker prepares it before starting the container.
-    const root = path.join(tmp, "training");
-    const ml = path.join(root, "opt", "ml");
-    const config = path.join(ml, "input", "config");
-    fs.mkdirSync(config, { recursive: true });
-    fs.writeFileSync(path.join(config, "hyperparameters.json"), JSON.stringify(request.HyperParameters));
-    const channels = request.InputDataConfig ?? [];
-    fs.writeFileSync(
-      path.join(config, "inputdataconfig.json"),
-      JSON.stringify(
-        Object.fromEntries(
-          channels.map((c) => [
-            c.ChannelName,
-            {
-              ...(c.ContentType ? { ContentType: c.ContentType } : {}),
-              TrainingInputMode: c.InputMode ?? request.AlgorithmSpecification?.TrainingInputMode,
-              S3DistributionType: c.DataSource?.S3DataSource?.S3DataDistributionType,
-              RecordWrapperType: "None",
-            },
-          ]),
-        ),
-      ),
-    );
-    fs.writeFileSync(
-      path.join(config, "resourceconfig.json"),
-      JSON.stringify({ current_host: "algo-1", hosts: ["algo-1"], network_interface_name: "eth0" }),
-    );
-    for (const c of channels)
-      downloadChannel(
-        s3Root,
-        c.DataSource!.S3DataSource!.S3Uri!,
-        path.join(ml, "input", "data", c.ChannelName!),
-      );
-    for (const dir of ["model", "output/data", "checkpoints"])
-      fs.mkdirSync(path.join(ml, dir), { recursive: true });
-
-    // The image's `train` command: sagemaker-training's entry (sagemaker-containers, the serving toolkit, installs
-    // a `train` script of its own that would run the same module through its older trainer).
-    const res = await exec(CONTAINER_PYTHON, ["-m", "sagemaker_training.cli.train"], {
-      cwd: root,
-      env: {
-        PATH: `${path.join(CONTAINER_VENV, "bin")}:${process.env.PATH}`,
-        HOME: root,
-        AWS_ACCESS_KEY_ID: "testing",
-        AWS_SECRET_ACCESS_KEY: "testing",
-        AWS_DEFAULT_REGION: settings.region,
-        AWS_ENDPOINT_URL: moto.endpoint,
-        SAGEMAKER_BASE_DIR: ml,
-        // The image's environment: its framework entry (a stand-in for the unpublished package).
-        SAGEMAKER_TRAINING_MODULE: "sagemaker_sklearn_container.training:main",
-        PYTHONPATH: STANDINS,
-        // The toolkit waits until the cluster's host names (algo-1) resolve; there is no cluster here.
-        SM_STUDIO_LOCAL_MODE: "true",
-        // /opt/ml/checkpoints (CheckpointConfig.LocalPath, train.py's default) is under the temporary root.
-        WARECAST_CHECKPOINT_DIR: path.join(ml, "checkpoints"),
-      },
+    const { res, ml } = await runTrainingContainer("training", s3Root, settings.region, {
+      hyperParameters: request.HyperParameters ?? {},
+      channels: request.InputDataConfig ?? [],
+      inputMode: request.AlgorithmSpecification?.TrainingInputMode,
     });
     if (res.code !== 0) throw new Error(`training exited with ${res.code}:\n${res.output.slice(-5000)}`);
 
@@ -291,6 +321,47 @@ describe("training from the uploaded source-dir tarball, serving the model.tar.g
     const artifact = path.join(tmp, "trained-model.tar.gz");
     await tar.create({ gzip: true, file: artifact, cwd: modelDir }, files);
     served.trained = artifact;
+  });
+
+  it("runs a trial of the tune function's tuning job: the objective on the tuning windows, scraped by its definition", async () => {
+    const settings = parseSettings(
+      tuneSettingsSchema(),
+      TUNE_SETTINGS_VARIABLE,
+      lambdaEnv("-model-tuning-tune")[TUNE_SETTINGS_VARIABLE],
+    );
+    const request = buildTuningJobRequest(settings, `${settings.tuningJobPrefix}-2404010400`);
+    const def = request.TrainingJobDefinition!;
+    // One trial: the static hyperparameters plus one value of each searched range, as SageMaker passes them.
+    const ranges = request.HyperParameterTuningJobConfig!.ParameterRanges!.CategoricalParameterRanges!;
+    const trial = Object.fromEntries(ranges.map((r) => [r.Name!, r.Values![0]]));
+    // The config's max_iter is static, so it is not searched.
+    expect(Object.keys(trial)).not.toContain("max_iter");
+    const { res, ml } = await runTrainingContainer("tuning-trial", s3Root, settings.region, {
+      hyperParameters: { ...def.StaticHyperParameters, ...trial },
+      channels: def.InputDataConfig ?? [],
+      inputMode: def.AlgorithmSpecification?.TrainingInputMode,
+    });
+    if (res.code !== 0) throw new Error(`the trial exited with ${res.code}:\n${res.output.slice(-5000)}`);
+    const objective = def.AlgorithmSpecification!.MetricDefinitions!.find(
+      (m) => m.Name === request.HyperParameterTuningJobConfig!.HyperParameterTuningJobObjective!.MetricName,
+    )!;
+    const score = Number(new RegExp(objective.Regex!).exec(res.output)?.[1]);
+    expect(score).toBeGreaterThan(0);
+    const result = JSON.parse(fs.readFileSync(path.join(ml, "model", "tuning.json"), "utf8")) as {
+      tuning: Record<string, number>;
+      hyperparameters: Record<string, number>;
+    };
+    expect(result.tuning.rmsse).toBeCloseTo(score, 5);
+    expect(result.tuning).toMatchObject({ tuning_origins: settings.tuningOrigins, origins: 1, horizon: 28 });
+    expect(result.hyperparameters).toMatchObject(
+      Object.fromEntries(Object.entries(trial).map(([k, v]) => [k, Number(v)])),
+    );
+    // No evaluation backtest (its windows are the gate's), no model, and the score checkpointed for spot restarts.
+    expect(res.output).not.toMatch(/metric (model|champion|seasonal_naive)_/);
+    expect(fs.existsSync(path.join(ml, "model", "model.pkl"))).toBe(false);
+    expect(fs.readdirSync(path.join(ml, "checkpoints")).filter((f) => f.startsWith("tuning-"))).toHaveLength(
+      1,
+    );
   });
 
   it.each(["trained", "bootstrap"])(

@@ -9,10 +9,14 @@ import * as path from "node:path";
 import { bootstrapModelSpec } from "../../components/forecast-model/serving";
 import { buildTrainingJobRequest } from "../../functions/model/training-job";
 import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
+import { TuneSettingsSchema } from "../../functions/model/tuning-settings";
 import { MOCK_ACCOUNT_ID, runStack, type RegisteredResource, type StackRun } from "../harness";
 
 const PROGRAM = path.join(__dirname, "programs", "forecast-model.ts");
 const REGION = "eu-west-1";
+const SEARCH_FILE = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "..", "..", "model", "search_space.json"), "utf8"),
+) as { space: Record<string, number[]>; objective: { metric: string; type: string } };
 const IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.4-2-cpu-py3";
 
 let dev: StackRun;
@@ -61,6 +65,7 @@ const CHILD_COMPONENTS = [
   "warecast:model:ModelEndpoint",
   "warecast:model:Retraining",
   "warecast:model:Promotion",
+  "warecast:model:ModelTuning",
 ];
 /**
  * A resource's type chain as the engine builds URNs (every ancestor's type; the mocks keep only the parent's).
@@ -146,9 +151,17 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
 
   it("keeps every resource's URN from before the split into children: moved resources alias their former parent", () => {
     const model = one(run(), "warecast:model:ForecastModel");
+    // ModelTuning came after the split (issue 21): its resources are new, not moved.
+    const tuning = one(run(), "warecast:model:ModelTuning");
+    const added = [
+      tuning.urn,
+      ...run()
+        .descendantsOf(tuning.urn)
+        .map((r) => r.urn),
+    ];
     const resources = run()
       .descendantsOf(model.urn)
-      .filter((r) => !CHILD_COMPONENTS.includes(r.type));
+      .filter((r) => !CHILD_COMPONENTS.includes(r.type) && !added.includes(r.urn));
     const former = resources.map((r) => `${typeChain(run(), r, true)}::${r.name}`).sort();
     expect(former).toEqual(URNS_BEFORE_SPLIT[stack]);
     // The aliases are needed: the endpoint and both functions now sit under a child.
@@ -274,6 +287,123 @@ describe.each(["dev", "prod"])("%s stack", (stack) => {
       serverSideEncryption: "aws:kms",
     });
     expect(json(file.inputs.content)).toEqual(promoteSettings(run()));
+  });
+
+  it("tunes with retraining's training job as trials, within the configured bounds, and the schedule only where config turns it on", () => {
+    const fn = one(run(), "aws:lambda/function:Function", "-model-tuning-tune");
+    const raw = (fn.inputs.environment as { variables: Record<string, string> }).variables
+      .WARECAST_TUNE_SETTINGS;
+    const parsed = TuneSettingsSchema.safeParse(json(raw));
+    expect(parsed.success).toBe(true);
+    const t = parsed.data!;
+    const r = retrainSettings(run());
+    // The same image, code, data, role, network, key and spot setting as retraining.
+    for (const k of [
+      "roleArn",
+      "trainingImage",
+      "sourceDirUri",
+      "entryPoint",
+      "hyperparameters",
+      "instanceType",
+      "spot",
+      "processedBucket",
+      "trainPrefix",
+      "artifactsBucket",
+      "checkpointPrefix",
+      "kmsKeyArn",
+      "subnetIds",
+      "securityGroupIds",
+      "tunedParamsKey",
+    ] as const) {
+      expect({ [k]: t[k] }).toEqual({ [k]: r[k] });
+    }
+    expect(t.subnetIds).toEqual(privateSubnetIds(run()));
+    expect(t.kmsKeyArn).toBe(keyArn(run()));
+    expect(t.tunedParamsKey).toBe("tuning/best.json");
+    expect(t.tuningJobPrefix).toBe(`warecast-${stack}-tune`);
+    // Bounds from Pulumi.<stack>.yaml.
+    expect([
+      t.maxJobs,
+      t.maxParallelJobs,
+      t.maxRuntimeSeconds,
+      t.maxWaitSeconds,
+      t.maxTuningRuntimeSeconds,
+    ]).toEqual(stack === "prod" ? [20, 4, 3600, 7200, 43200] : [6, 2, 1200, 2400, 10800]);
+    expect(t.searchSpace).toEqual(SEARCH_FILE.space);
+    expect(t.objective).toEqual({ metric: SEARCH_FILE.objective.metric, type: SEARCH_FILE.objective.type });
+    // The operator's CLI starts tuning jobs with exactly these settings.
+    const file = one(run(), "aws:s3/bucketObjectv2:BucketObjectv2", "-tuning-settings");
+    expect(file.inputs).toMatchObject({
+      key: "control/tune-settings.json",
+      serverSideEncryption: "aws:kms",
+      kmsKeyId: keyArn(run()),
+    });
+    expect(file.inputs.content).toBe(raw);
+    // A completed tuning job of this stack records its result; trials never match the promote rule's prefix.
+    const completed = one(run(), "aws:cloudwatch/eventRule:EventRule", "-tuning-completed");
+    expect(json(completed.inputs.eventPattern)).toEqual({
+      source: ["aws.sagemaker"],
+      "detail-type": ["SageMaker HyperParameter Tuning Job State Change"],
+      detail: {
+        HyperParameterTuningJobStatus: ["Completed"],
+        HyperParameterTuningJobName: [{ prefix: `warecast-${stack}-tune-` }],
+      },
+    });
+    expect(`warecast-${stack}-tune-2612010400-001-abcd1234`.startsWith(`${prefix}-`)).toBe(false);
+    expect(one(run(), "aws:cloudwatch/eventTarget:EventTarget", "-tuning-completed").inputs.arn).toBe(
+      `arn:aws:lambda:${REGION}:${MOCK_ACCOUNT_ID}:function:${fn.id}`,
+    );
+    const schedules = run()
+      .ofType("aws:cloudwatch/eventRule:EventRule")
+      .filter((x) => x.name.endsWith("-tuning-schedule"));
+    expect(schedules.map((x) => x.inputs.scheduleExpression)).toEqual(
+      stack === "prod" ? ["cron(0 4 1 * ? *)"] : [],
+    );
+    expect(
+      run()
+        .ofType("aws:cloudwatch/eventTarget:EventTarget")
+        .filter((x) => x.name.endsWith("-tuning-schedule")),
+    ).toHaveLength(stack === "prod" ? 1 : 0);
+  });
+
+  it("lets the tune function start, find and read only this stack's tuning jobs, and write only tuning/", () => {
+    const list = statements(run(), "-model-tuning-tune-policy");
+    const prefixArn = `arn:aws:sagemaker:${REGION}:${MOCK_ACCOUNT_ID}:hyper-parameter-tuning-job/warecast-${stack}-tune-*`;
+    expect(sid(list, "RunTuningJobs")).toMatchObject({
+      Action: [
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:AddTags",
+      ],
+      Resource: prefixArn,
+    });
+    expect(sid(list, "ListTuningJobs")).toMatchObject({
+      Action: "sagemaker:ListHyperParameterTuningJobs",
+      Resource: "*",
+    });
+    const role = one(run(), "aws:iam/role:Role", "-model-sagemaker");
+    expect(sid(list, "PassExecutionRoleToSageMaker")).toMatchObject({
+      Action: "iam:PassRole",
+      Resource: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${role.id}`,
+      Condition: { StringEquals: { "iam:PassedToService": "sagemaker.amazonaws.com" } },
+    });
+    expect(sid(list, "RecordTuningResults")).toMatchObject({
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts/tuning/*`,
+    });
+    // Nothing else of SageMaker: no training jobs, models or endpoints.
+    const actions = list.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith("sagemaker:"));
+    expect(actions.sort()).toEqual([
+      "sagemaker:AddTags",
+      "sagemaker:CreateHyperParameterTuningJob",
+      "sagemaker:DescribeHyperParameterTuningJob",
+      "sagemaker:ListHyperParameterTuningJobs",
+    ]);
+    // Retraining may read the best parameters, and nothing else under tuning/.
+    expect(sid(statements(run(), "-model-retrain-policy"), "ReadTunedParams")).toMatchObject({
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::warecast-${stack}-artifacts/tuning/best.json`,
+    });
   });
 
   it("scopes the SageMaker execution role to its prefixes, key, image, logs and ENIs", () => {

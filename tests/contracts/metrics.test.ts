@@ -58,6 +58,7 @@ describe("metrics catalogue", () => {
       "etl",
       "glue-trigger",
       "retrain",
+      "tune",
       "promote",
       "predict",
       "lambda-wiring",

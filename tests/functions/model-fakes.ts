@@ -12,6 +12,8 @@ import type { S3Api, SageMakerApi } from "../../functions/model/ports";
 import { METRICS_NAMESPACE, type Observability } from "../../functions/powertools";
 import { recordEmf, type EmittedMetric } from "../support/metric-contract";
 import type { PromoteSettings, RetrainSettings } from "../../functions/model/settings";
+import type { TuneSettings } from "../../functions/model/tuning-settings";
+import { tuneSettings, type TuningOptions } from "../../components/forecast-model/tuning-plan";
 
 type Input = Record<string, unknown>;
 
@@ -331,6 +333,7 @@ export function retrainSettings(over: Partial<RetrainSettings> = {}): RetrainSet
     artifactsBucket: "artifacts",
     outputPrefix: "training/",
     checkpointPrefix: "checkpoints/",
+    tunedParamsKey: "tuning/best.json",
     kmsKeyArn: KMS,
     subnetIds: ["subnet-a", "subnet-b"],
     securityGroupIds: ["sg-train"],
@@ -339,6 +342,22 @@ export function retrainSettings(over: Partial<RetrainSettings> = {}): RetrainSet
     metricDefinitions: [{ Name: "backtest:wape", Regex: "backtest wape=([0-9.eE+-]+)" }],
     ...over,
   };
+}
+
+export const TUNING_OPTIONS: TuningOptions = {
+  schedule: { enabled: true, expression: "cron(0 4 1 * ? *)" },
+  maxJobs: 20,
+  maxParallelJobs: 4,
+  trialMaxRuntimeSeconds: 3600,
+  trialMaxWaitSeconds: 7200,
+  maxRuntimeSeconds: 43200,
+  tuningOrigins: 2,
+  strategy: "Bayesian",
+};
+
+/** The tune function's settings as the component derives them from retrainSettings() and prod-like bounds. */
+export function tunerSettings(over: Partial<TuneSettings> = {}): TuneSettings {
+  return { ...tuneSettings("warecast-dev-tune", retrainSettings(), TUNING_OPTIONS), ...over };
 }
 
 export function promoteSettings(over: Partial<PromoteSettings> = {}): PromoteSettings {

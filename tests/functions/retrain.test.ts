@@ -187,6 +187,7 @@ describe("handleRetrain with fake clients", () => {
       trainingJobName: "warecast-dev-forecast-20261128030007",
       reason: "runs/run-1.json wrote 120 demand rows",
       champion: "bootstrap-model",
+      tuned: "none (no tuning job has completed)",
     });
     const req = sm.last("createTrainingJob");
     expect(req.EnableManagedSpotTraining).toBe(true);

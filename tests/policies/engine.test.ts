@@ -132,7 +132,7 @@ describe("pack config mirrors the stack config", () => {
       const internal = Number(cfg["warecast:lambdaReservedConcurrency"] ?? -1);
       const expected: Record<string, number> = {};
       if (api >= 0) expected["-predict$"] = api;
-      if (internal >= 0) expected["-(retrain|promote|job-worker|trigger)$"] = internal;
+      if (internal >= 0) expected["-(retrain|promote|tune|job-worker|trigger)$"] = internal;
       const minimums = loadPackConfig(configFile(stack))["lambda-reserved-concurrency"].properties?.minimums;
       expect(minimums).toEqual(expected);
     }

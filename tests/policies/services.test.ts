@@ -1,5 +1,5 @@
 /** CloudTrail, SageMaker, tag and retention rules, each on a compliant and a violating resource, through the real pack. */
-import { retrainSettings } from "../functions/model-fakes";
+import { retrainSettings, tunerSettings } from "../functions/model-fakes";
 import { doc } from "./fixtures";
 import { findingsOf, KEY_ARN, OTHER_KEY_ARN, PROVIDER, resource, STACK_KEY, urnOf, usePack } from "./support";
 
@@ -99,6 +99,80 @@ describe("SageMaker training (the retrain function's settings, built into a Crea
     const blind = resource("aws:lambda/function:Function", "retrain", { runtime: "nodejs22.x" });
     expect(await findingsOf("sagemaker-training-in-vpc", [STACK_KEY, grant, blind])).toEqual([
       "retrain-policy: allows sagemaker:CreateTrainingJob, but no function in the stack carries retrain settings, so the training job's settings cannot be checked",
+    ]);
+  });
+});
+
+describe("SageMaker tuning (the tune function's settings, built into a CreateHyperParameterTuningJob request)", () => {
+  const RULE = "sagemaker-tuning-guarded";
+  const PRIVATE = ["subnet-a", "subnet-b"];
+  const tune = (overrides: Record<string, unknown> = {}) =>
+    resource("aws:lambda/function:Function", "tune", {
+      runtime: "nodejs22.x",
+      vpcConfig: { subnetIds: PRIVATE, securityGroupIds: ["sg-fn"] },
+      environment: {
+        variables: { TUNE_SETTINGS: JSON.stringify(tunerSettings({ kmsKeyArn: KEY_ARN, ...overrides })) },
+      },
+    });
+  const grant = resource("aws:iam/rolePolicy:RolePolicy", "tune-policy", {
+    role: "tune",
+    policy: doc({
+      Effect: "Allow",
+      Action: ["sagemaker:CreateHyperParameterTuningJob"],
+      Resource: "arn:aws:sagemaker:eu-west-1:123456789012:hyper-parameter-tuning-job/warecast-test-tune-*",
+    }),
+  });
+  const say = (m: string) => `tune: tuning job from TUNE_SETTINGS: ${m}`;
+
+  test("the settings the component derives pass: spot, the stack key, the function's private subnets, a bounded budget", async () => {
+    expect(await findingsOf(RULE, [STACK_KEY, grant, tune()])).toEqual([]);
+  });
+  test("on-demand trials and a max wait shorter than the run time are reported", async () => {
+    expect(await findingsOf(RULE, [STACK_KEY, tune({ spot: false })])).toEqual([
+      say("EnableManagedSpotTraining is not true"),
+      say("StoppingCondition.MaxWaitTimeInSeconds is not set"),
+    ]);
+  });
+  test("another key, and a public subnet of the VPC, are reported", async () => {
+    const vpc = resource("awsx:ec2:Vpc", "vpc", {
+      privateSubnetIds: ["subnet-a", "subnet-b"],
+      publicSubnetIds: ["subnet-public-1"],
+    });
+    expect(
+      await findingsOf(RULE, [
+        STACK_KEY,
+        vpc,
+        tune({ kmsKeyArn: OTHER_KEY_ARN, subnetIds: ["subnet-a", "subnet-public-1"] }),
+      ]),
+    ).toEqual([
+      say(`OutputDataConfig.KmsKeyId is "${OTHER_KEY_ARN}", which is not the stack's KMS key`),
+      say(`ResourceConfig.VolumeKmsKeyId is "${OTHER_KEY_ARN}", which is not the stack's KMS key`),
+      say("subnet subnet-public-1 is one of the VPC's public subnets; trials must run in a private subnet"),
+    ]);
+  });
+  test("a budget beyond the configured bounds is reported (prod's limits: 30 trials, 4 at once, 40 instance-hours)", async () => {
+    expect(
+      await findingsOf(
+        RULE,
+        [STACK_KEY, tune({ maxJobs: 60, maxParallelJobs: 8, maxRuntimeSeconds: 7200, maxWaitSeconds: 7200 })],
+        {
+          all: { enforcementLevel: "mandatory" as const },
+          [RULE]: { properties: { maxTrainingJobs: 30, maxParallelTrainingJobs: 4, maxInstanceHours: 40 } },
+        },
+      ),
+    ).toEqual([
+      say("ResourceLimits.MaxNumberOfTrainingJobs is 60, more than 30"),
+      say("ResourceLimits.MaxParallelTrainingJobs is 8, more than 4"),
+      say("at most 120.0 instance-hours (60 jobs × 7200 s × 1), more than 40"),
+    ]);
+  });
+  test("settings the builder refuses are reported, and a grant without settings to check is a finding", async () => {
+    expect(await findingsOf(RULE, [STACK_KEY, tune({ maxParallelJobs: 30 })])).toEqual([
+      say("the request cannot be built: maxParallelJobs (30) must be at most maxJobs (20)"),
+    ]);
+    const blind = resource("aws:lambda/function:Function", "tune", { runtime: "nodejs22.x" });
+    expect(await findingsOf(RULE, [STACK_KEY, grant, blind])).toEqual([
+      "tune-policy: allows sagemaker:CreateHyperParameterTuningJob, but no function in the stack carries tune settings, so the tuning job's settings cannot be checked",
     ]);
   });
 });

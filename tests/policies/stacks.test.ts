@@ -181,4 +181,20 @@ describe("the real prod graph, broken on purpose: each rule still finds what it 
     });
     expect(await findings(resources)).toEqual({ "mandatory sagemaker-training-spot-checkpoint": 2 });
   });
+
+  test("tuning with on-demand trials and a budget beyond prod's bound", async () => {
+    const resources = broken(["aws:lambda/function:Function"], (p) => {
+      const env = p.environment as { variables?: Record<string, string> } | undefined;
+      const raw = env?.variables?.WARECAST_TUNE_SETTINGS;
+      if (!raw) return p;
+      // 100 trials of 2 h: 200 instance-hours, over prod's 40 (policies/config/prod.json).
+      const settings = { ...JSON.parse(raw), spot: false, maxJobs: 100, maxRuntimeSeconds: 7200 };
+      return {
+        ...p,
+        environment: { variables: { ...env.variables, WARECAST_TUNE_SETTINGS: JSON.stringify(settings) } },
+      };
+    });
+    // On demand: no spot flag and no max wait; 100 trials over 30; 200 instance-hours over 40.
+    expect(await findings(resources)).toEqual({ "mandatory sagemaker-tuning-guarded": 4 });
+  });
 });

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+import model
 from model.backtest import evaluation_origins
 from model.evaluate import main as evaluate_main
 from model.evaluate import parse_hp
+from model.gbm import Hyperparameters
+from model.params import OBJECTIVE, SPACE, params_document, read_params
 from model.tune import main as tune_main
 from tests.python.model.conftest import make_long
 
@@ -64,16 +68,66 @@ def test_backtest_names_bad_input(tmp_path, capsys):
         parse_hp(["max_iter"])
 
 
-def test_tune_writes_the_best_params(csv, tmp_path, capsys):
+def test_tune_writes_the_tuned_hyperparameters_document(csv, tmp_path, capsys):
     out = tmp_path / "best.json"
     args = ["--data", str(csv), "--horizon", "7", "--origins", "2", "--tuning-origins", "1", "--trials", "2"]
     assert tune_main([*args, "--out", str(out), "--json", *FAST]) == 0
-    best = json.loads(out.read_text())
-    assert best["max_iter"] in (30, 150, 250, 400) and "learning_rate" in best
+    document = json.loads(out.read_text())
     printed = json.loads(capsys.readouterr().out)
-    assert printed["best"] == best and len(printed["trials"]) == 2
+    assert len(printed["trials"]) == 2
+    # The shape the SageMaker tuning job's completion step writes (functions/model/tuned-params.ts).
+    assert document == {
+        "tuningJobName": None,
+        "source": "local",
+        "objective": {"metric": "tuning:model:rmsse", "type": "Minimize"},
+        "score": printed["score"]["rmsse"],
+        "hyperParameters": printed["tuned"],
+        "scores": printed["score"],
+        "tuningWindowsEnd": "2018-02-11",
+        "trials": 2,
+    }
+    # Searched keys plus the fixed --hp values, each as the winning trial used it.
+    tuned = document["hyperParameters"]
+    assert set(tuned) == set(SPACE) | {"max_iter", "max_train_origins"}
+    best = printed["best"]
+    assert {k: best[k] for k in tuned} == {k: type(best[k])(v) for k, v in tuned.items()}
     # The data ends 2018-02-25; the evaluation windows are the last 2 x 7 days, so tuning stops at 02-11.
     assert printed["tuning_windows_end"] == "2018-02-11"
+
+
+def test_backtest_reads_the_document_tune_writes(csv, tmp_path, capsys):
+    out = tmp_path / "best.json"
+    out.write_text(json.dumps(params_document({"max_iter": 30, "learning_rate": "0.06"}, 0.9)))
+    expected = {"max_iter": 30, "learning_rate": "0.06", "max_leaf_nodes": "15"}
+    assert parse_hp(["max_leaf_nodes=15"], out) == expected
+    args = ["--data", str(csv), "--horizon", "7", "--origins", "2", "--json", "--params", str(out)]
+    assert evaluate_main([*args, "--hp", "max_train_origins=15"]) == 0
+    hps = json.loads(capsys.readouterr().out)["hyperparameters"]
+    assert (hps["max_iter"], hps["learning_rate"]) == (30, 0.06)
+
+
+def test_a_file_that_is_not_the_document_is_refused_by_name(tmp_path):
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"max_iter": 30}))
+    with pytest.raises(ValueError, match="flat.json: expected a tuned-hyperparameters document"):
+        read_params(flat)
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({"hyperParameters": {"max_iter": [30]}}))
+    with pytest.raises(ValueError, match=r"hyperParameters \['max_iter'\] must be strings"):
+        read_params(nested)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(ValueError, match="broken.json: not JSON"):
+        read_params(broken)
+
+
+def test_the_search_space_is_the_shared_file():
+    spec = json.loads((Path(model.__file__).parent / "search_space.json").read_text())
+    assert SPACE == spec["space"] and OBJECTIVE == {k: spec["objective"][k] for k in ("metric", "type")}
+    # Every searched name is a hyperparameter the model takes, and every value is one it accepts.
+    for name, values in SPACE.items():
+        for value in values:
+            assert getattr(Hyperparameters.from_dict({name: str(value)}), name) == value
 
 
 def test_backtest_on_80_weeks_prints_its_settings_and_short_history_notes(tmp_path, capsys):

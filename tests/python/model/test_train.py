@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 
 from model.bootstrap import build_bootstrap
+from model.data import load_panel
+from model.gbm import Hyperparameters
 from model.inference import invoke, model_fn
 from model.train import main
+from model.tune import tuning_score
 
 HPS = {
     "freq": "D",
@@ -123,3 +126,37 @@ def test_trained_model_round_trip(trained, endpoint_schema):
     assert a["forecast"][0]["mean"] > a["forecast"][2]["mean"]  # promo on steps 1-2 lifts them
     q = a["windows"][0]["quantiles"]
     assert 0 <= q["0.1"] <= q["0.5"] <= q["0.9"]
+
+
+def test_a_tuning_trial_scores_the_tuning_windows_only(tmp_path, long_df, monkeypatch, capsys):
+    """What a trial of the SageMaker tuning job runs: the objective on the windows before the evaluation
+    windows, the same number `warecast tune` computes, and no model; a spot restart reuses the checkpoint."""
+    csv = tmp_path / "data.csv"
+    long_df.to_csv(csv, index=False)
+    hps = {"freq": "D", "horizon": 7, "origins": 2, "max_train_origins": 15, "version": "trial-1"}
+    monkeypatch.setenv("SM_CHANNEL_TRAIN", str(csv))
+    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
+    monkeypatch.setenv("SM_OUTPUT_DATA_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("SM_HPS", json.dumps(hps))
+    (tmp_path / "ckpt").mkdir()
+    # As the tuning job passes them: the trial's values on the command line, over the static ones.
+    argv = ["--checkpoint-dir", str(tmp_path / "ckpt"), "--tuning_origins", "1", "--max_iter", "30"]
+    assert main([*argv, "--learning_rate", "0.06"]) == 0
+    out = capsys.readouterr().out
+    objective = [line for line in out.splitlines() if line.startswith("metric tuning_model_rmsse=")]
+    assert len(objective) == 1
+    assert "metric model_" not in out and "metric champion_" not in out
+    trial = json.loads((tmp_path / "model" / "tuning.json").read_text())
+    assert not (tmp_path / "model" / "model.pkl").exists()
+    assert trial["tuning"]["tuning_windows_end"] == "2018-02-11"
+    assert float(objective[0].split("=")[1]) == pytest.approx(trial["tuning"]["rmsse"], abs=1e-6)
+    panel, _ = load_panel(csv, "D")
+    params = Hyperparameters.for_freq("D", max_train_origins=15, max_iter=30, learning_rate=0.06)
+    expected = tuning_score(panel, 7, 2, 1, params)
+    assert trial["tuning"]["rmsse"] == pytest.approx(expected["rmsse"])
+    checkpoints = list((tmp_path / "ckpt").glob("tuning-*.json"))
+    assert len(checkpoints) == 1
+    # A restart after a spot interruption reads the checkpoint instead of scoring again.
+    checkpoints[0].write_text(json.dumps({**expected, "rmsse": 0.123}))
+    assert main([*argv, "--learning_rate", "0.06"]) == 0
+    assert "metric tuning_model_rmsse=0.123000" in capsys.readouterr().out

@@ -4,8 +4,10 @@
  * - `front`: every AWS API call of a function (AWS_ENDPOINT_URL) goes to moto through this proxy, which changes
  *   only what the pinned moto lacks, so the shipped code, which cannot be patched, reads AWS's shapes: SageMaker
  *   UpdateEndpoint (not implemented in moto) is recorded and answered as AWS does, and from then on
- *   DescribeEndpoint reports the new endpoint config, as after a finished update; and a test may make
- *   DescribeEndpoint report a status moto never reaches (an endpoint that is Updating).
+ *   DescribeEndpoint reports the new endpoint config, as after a finished update; a test may make
+ *   DescribeEndpoint report a status moto never reaches (an endpoint that is Updating); and, since moto completes
+ *   every tuning job at once with a canned best trial that is nobody's, a test may set the best trial that
+ *   DescribeHyperParameterTuningJob reports for a tuning job (what a real run would have found).
  * - `endpoint`: the SageMaker Runtime (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME). It answers InvokeEndpoint for the
  *   stack's endpoint name with the contract-following fake forecast of the API tests, after validating the request
  *   against schemas/endpoint.schema.json; other names get SageMaker's ValidationError.
@@ -31,6 +33,8 @@ export interface AwsFront {
   readonly targets: string[];
   /** Makes DescribeEndpoint of `name` report `status` (undefined: moto's own). */
   setEndpointStatus(name: string, status: string | undefined): void;
+  /** Makes DescribeHyperParameterTuningJob of `name` report `best` as its BestTrainingJob. */
+  setTuningBest(name: string, best: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -75,6 +79,7 @@ export async function startAwsFront(motoUrl: string, region: string, accountId: 
   const targets: string[] = [];
   const statuses = new Map<string, string>();
   const configs = new Map<string, string>();
+  const tuningBest = new Map<string, Record<string, unknown>>();
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -94,7 +99,9 @@ export async function startAwsFront(motoUrl: string, region: string, accountId: 
       const payload =
         target === "SageMaker.DescribeEndpoint" && upstream.status === 200
           ? Buffer.from(overrideEndpoint(upstream.body.toString("utf8"), statuses, configs))
-          : upstream.body;
+          : target === "SageMaker.DescribeHyperParameterTuningJob" && upstream.status === 200
+            ? Buffer.from(overrideTuningJob(upstream.body.toString("utf8"), tuningBest))
+            : upstream.body;
       const headers = { ...upstream.headers, "content-length": String(payload.length) };
       delete headers["transfer-encoding"];
       res.writeHead(upstream.status, headers);
@@ -113,8 +120,15 @@ export async function startAwsFront(motoUrl: string, region: string, accountId: 
       if (status === undefined) statuses.delete(name);
       else statuses.set(name, status);
     },
+    setTuningBest: (name, best) => tuningBest.set(name, best),
     close: () => closeServer(server),
   };
+}
+
+function overrideTuningJob(text: string, best: Map<string, Record<string, unknown>>): string {
+  const doc = JSON.parse(text) as { HyperParameterTuningJobName?: string };
+  const set = best.get(doc.HyperParameterTuningJobName ?? "");
+  return JSON.stringify(set ? { ...doc, BestTrainingJob: set } : doc);
 }
 
 function overrideEndpoint(text: string, statuses: Map<string, string>, configs: Map<string, string>): string {

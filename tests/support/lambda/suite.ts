@@ -16,6 +16,8 @@ import packageJson from "../../../package.json";
 import { tarGzBytes } from "../../../components/forecast-model/tarball";
 import { TAG_DATA_AS_OF, TAG_DATA_RUN } from "../../../functions/model/data-watermark";
 import type { PromoteSettings, RetrainSettings } from "../../../functions/model/settings";
+import { TUNE_SETTINGS_VARIABLE, type TuneSettings } from "../../../functions/model/tuning-settings";
+import { parseTunedParams } from "../../../functions/model/tuned-params";
 import { GLUE_TRIGGER_SETTINGS_VARIABLE, type GlueTriggerSettings } from "../../../functions/glue-trigger";
 import { PREDICT_SETTINGS_VARIABLE, type PredictSettings } from "../../../functions/predict/settings";
 import { createApiAjv } from "../../../functions/predict/ajv";
@@ -46,6 +48,7 @@ const FUNCTION_ROLES = {
   glueTrigger: "-etl-trigger",
   retrain: "-model-retrain",
   promote: "-model-promote",
+  tune: "-model-tuning-tune",
 } as const;
 type Role = keyof typeof FUNCTION_ROLES;
 
@@ -56,6 +59,7 @@ const SETTINGS: Record<Role, { variable: string; required: string }> = {
   glueTrigger: { variable: GLUE_TRIGGER_SETTINGS_VARIABLE, required: "rawBucket" },
   retrain: { variable: "WARECAST_RETRAIN_SETTINGS", required: "roleArn" },
   promote: { variable: "WARECAST_PROMOTE_SETTINGS", required: "gate" },
+  tune: { variable: TUNE_SETTINGS_VARIABLE, required: "tuningJobPrefix" },
 };
 /** What else a function's environment may hold: the runtime's and Powertools' own variables. */
 const PLATFORM_VARIABLES = ["NODE_OPTIONS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"];
@@ -474,15 +478,96 @@ export function describeArtifacts(stack: StackName): void {
     }, 120_000);
   });
 
-  describe(`${stack}: retrain and promote`, () => {
+  describe(`${stack}: tune, retrain and promote`, () => {
     let retrainSettings: RetrainSettings;
     let promoteSettings: PromoteSettings;
     let firstJob: string;
+    let tunedJob: string;
 
     beforeAll(async () => {
       retrainSettings = settingsOf<RetrainSettings>("retrain");
       promoteSettings = settingsOf<PromoteSettings>("promote");
     });
+
+    it("tune: starts a spot tuning job over the search space, records its best trial, and retraining uses it", async () => {
+      const t = settingsOf<TuneSettings>("tune");
+      const schedule = run
+        .ofType("aws:cloudwatch/eventRule:EventRule")
+        .find((r) => r.name.endsWith("-tuning-schedule"));
+      // The schedule exists where config turns it on (prod); the event is the same scheduled event either way.
+      const tick = scheduled(
+        region(),
+        schedule ? ruleArn("-tuning-schedule") : `arn:aws:events:${region()}:${MOCK_ACCOUNT_ID}:rule/manual`,
+      );
+      const before = await invoke("tune", [tick]);
+      expect(before.results[0].value).toEqual({
+        started: false,
+        reason: `no training data under s3://${t.processedBucket}/${t.trainPrefix} yet`,
+      });
+      await aws.s3.putObject({
+        Bucket: t.processedBucket,
+        Key: `${t.trainPrefix}warehouse_id=WH1/part-0.parquet`,
+        Body: "x",
+      });
+      const out = await invoke("tune", [tick]);
+      const started = out.results[0].value as { started: boolean; tuningJobName: string };
+      expect(started).toMatchObject({ started: true, maxJobs: t.maxJobs });
+      const job = await aws.sagemaker.describeHyperParameterTuningJob({
+        HyperParameterTuningJobName: started.tuningJobName,
+      });
+      const d = job.TrainingJobDefinition!;
+      expect(d.EnableManagedSpotTraining).toBe(true);
+      expect(d.VpcConfig).toEqual({ Subnets: t.subnetIds, SecurityGroupIds: t.securityGroupIds });
+      expect([d.OutputDataConfig?.KmsKeyId, d.ResourceConfig?.VolumeKmsKeyId]).toEqual([
+        t.kmsKeyArn,
+        t.kmsKeyArn,
+      ]);
+      expect(d.StaticHyperParameters?.tuning_origins).toBe(String(t.tuningOrigins));
+      expect(job.HyperParameterTuningJobConfig?.ResourceLimits).toEqual({
+        MaxNumberOfTrainingJobs: t.maxJobs,
+        MaxParallelTrainingJobs: t.maxParallelJobs,
+        MaxRuntimeInSeconds: t.maxTuningRuntimeSeconds,
+      });
+
+      // What a real run would report as its best trial (moto's canned one is nobody's).
+      front.setTuningBest(started.tuningJobName, {
+        TrainingJobName: `${started.tuningJobName}-007-1a2b3c4d`,
+        TrainingJobArn: `arn:aws:sagemaker:${region()}:${MOCK_ACCOUNT_ID}:training-job/${started.tuningJobName}-007-1a2b3c4d`,
+        CreationTime: 1764561600,
+        TrainingJobStatus: "Completed",
+        TunedHyperParameters: { max_iter: '"400"', max_leaf_nodes: '"15"', weight_power: '"1"' },
+        ObjectiveStatus: "Succeeded",
+        FinalHyperParameterTuningJobObjectiveMetric: { MetricName: t.objective.metric, Value: 0.8123 },
+      });
+      // A state change without a job name is rejected (logged whole, counted), and nothing is written.
+      const stray = eventBridge(
+        region(),
+        "SageMaker HyperParameter Tuning Job State Change",
+        "aws.sagemaker",
+        {
+          HyperParameterTuningJobStatus: "Completed",
+        },
+      );
+      const rejected = await invoke("tune", [stray]);
+      expect(rejected.results[0].value).toMatchObject({ rejected: true });
+      expect(rejected.logs.some((l) => l.message === "event rejected")).toBe(true);
+      const done = await invoke("tune", [tuningCompleted(region(), started.tuningJobName)]);
+      expect(done.results[0].value).toEqual({
+        recorded: true,
+        tuningJobName: started.tuningJobName,
+        key: `${t.resultsPrefix}${started.tuningJobName}.json`,
+        best: true,
+      });
+      const best = await aws.s3.getObject({ Bucket: t.artifactsBucket, Key: t.tunedParamsKey });
+      const document = parseTunedParams(await best.Body!.transformToString(), t.tunedParamsKey);
+      expect(document).toMatchObject({
+        tuningJobName: started.tuningJobName,
+        score: 0.8123,
+        hyperParameters: { max_iter: "400", max_leaf_nodes: "15", weight_power: "1" },
+      });
+      expect(best.ServerSideEncryption).toBe("aws:kms");
+      tunedJob = started.tuningJobName;
+    }, 180_000);
 
     it("retrain: starts a spot training job when a run newer than the last training wrote rows", async () => {
       const s = retrainSettings;
@@ -521,6 +606,9 @@ export function describeArtifacts(stack: StackName): void {
       expect(job.OutputDataConfig?.KmsKeyId).toBe(s.kmsKeyArn);
       expect(job.RoleArn).toBe(s.roleArn);
       expect(job.AlgorithmSpecification?.TrainingImage).toBe(s.trainingImage);
+      // The tuning job recorded above handed its best hyperparameters to this training job.
+      expect(result).toMatchObject({ tuned: tunedJob });
+      expect(job.HyperParameters).toMatchObject({ max_iter: "400", max_leaf_nodes: "15", weight_power: "1" });
     }, 120_000);
 
     it("promote: a completed training job that beats the champion is registered and deployed", async () => {
@@ -680,6 +768,13 @@ function trainingCompleted(region: string, job: string) {
   return eventBridge(region, "SageMaker Training Job State Change", "aws.sagemaker", {
     TrainingJobName: job,
     TrainingJobStatus: "Completed",
+  });
+}
+
+function tuningCompleted(region: string, job: string) {
+  return eventBridge(region, "SageMaker HyperParameter Tuning Job State Change", "aws.sagemaker", {
+    HyperParameterTuningJobName: job,
+    HyperParameterTuningJobStatus: "Completed",
   });
 }
 
