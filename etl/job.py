@@ -166,7 +166,8 @@ def _process(
 ) -> RunCounts:
     steps = _Steps()
     run_id = staging.run_id
-    checked = read_checked(spark, [raw.uri(o.key) for o in objects], raw.root, checker).persist(
+    uris = [raw.uri(o.key) for o in objects]
+    checked = read_checked(spark, uris, raw.root, checker, total_bytes=sum(o.size for o in objects)).persist(
         StorageLevel.MEMORY_AND_DISK
     )
     # One pass over the records read: it checks them all (filling the cache) and counts them.

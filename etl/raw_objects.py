@@ -3,10 +3,16 @@
 Objects are read whole as bytes (Spark's ``binaryFile`` source: the same call for a local directory and for s3://
 in Glue), so line ends, UTF-8 and gzip faults are judged by etl/records.py, not by Spark's text reader (which
 splits lines on ``\\r`` too and replaces bytes that are not UTF-8).
+
+A large object is checked in slices, one task each: its row is repeated once per slice and spread over the
+cluster's cores; each task decompresses the whole object (cheap next to checking its lines) and checks only
+its slice's lines, numbered as in the whole object. One task per object would check the demo's single object
+on one core (docs/etl.md, "The validation path").
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -14,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.events import EVENT_SCHEMA
@@ -38,13 +45,25 @@ quarantine columns (etl/events.py QUARANTINE_COLUMNS)."""
 _NAMES = [f.name for f in CHECKED_SCHEMA.fields]
 _TYPED_NAMES = [f.name for f in _TYPED]
 _BATCH_ROWS = 50_000
+_MIN_SLICE_BYTES = 1 << 20
+"""Compressed bytes below which a slice is not worth its own task: about 40k events, a second of checking."""
 _ARRIVAL = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
 
 
-def read_checked(spark: SparkSession, uris: list[str], raw_root: str, checker: RecordChecker) -> DataFrame:
+def read_checked(
+    spark: SparkSession,
+    uris: list[str],
+    raw_root: str,
+    checker: RecordChecker,
+    *,
+    total_bytes: int,
+    min_slice_bytes: int = _MIN_SLICE_BYTES,
+) -> DataFrame:
     """One row per record of the given objects (CHECKED_SCHEMA): source (key relative to ``raw_root``), line
-    (1-based) and the verdict of the shared rules."""
+    (1-based) and the verdict of the shared rules. ``total_bytes`` (the objects' compressed size) sizes the
+    slices: about one per core of the whole read, none smaller than ``min_slice_bytes``."""
     root = _path_only(raw_root.rstrip("/")) + "/"
+    cores = spark.sparkContext.defaultParallelism
 
     def check_objects(batches):
         import pyarrow as pa
@@ -52,16 +71,29 @@ def read_checked(spark: SparkSession, uris: list[str], raw_root: str, checker: R
         arrow_schema = _arrow_schema(pa)
         for batch in batches:
             objects = batch.to_pydict()
-            for path, modified, content in zip(
-                objects["path"], objects["modificationTime"], objects["content"], strict=True
+            for path, modified, content, piece, pieces in zip(
+                objects["path"],
+                objects["modificationTime"],
+                objects["content"],
+                objects["slice"],
+                objects["slices"],
+                strict=True,
             ):
                 source = _path_only(path)
                 source = source[len(root) :] if source.startswith(root) else source
-                for columns in _check_object(checker, source, modified, content):
+                for columns in _check_object(checker, source, modified, content, piece, pieces):
                     yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
 
-    files = spark.read.format("binaryFile").load(uris)
-    return files.select("path", "modificationTime", "content").mapInArrow(check_objects, CHECKED_SCHEMA)
+    slice_bytes = max(min_slice_bytes, -(-total_bytes // cores))
+    slices = F.least(F.lit(cores), F.greatest(F.lit(1), F.ceil(F.length("content") / slice_bytes)))
+    files = (
+        spark.read.format("binaryFile")
+        .load(uris)
+        .select("path", "modificationTime", "content", slices.cast("int").alias("slices"))
+        .select("*", F.explode(F.sequence(F.lit(0), F.col("slices") - 1)).alias("slice"))
+    )
+    # Round-robin: the slices of the one partition binaryFile makes of a few objects go to distinct tasks.
+    return files.repartition(cores).mapInArrow(check_objects, CHECKED_SCHEMA)
 
 
 def arrival_of(source: str, modified: datetime) -> datetime:
@@ -91,17 +123,19 @@ def _arrow_schema(pa):
 
 
 def _check_object(
-    checker: RecordChecker, source: str, modified: datetime, content: bytes
+    checker: RecordChecker, source: str, modified: datetime, content: bytes, piece: int = 0, pieces: int = 1
 ) -> Iterator[dict[str, list]]:
     """Column lists (CHECKED_SCHEMA) of one object's records, at most _BATCH_ROWS rows each: the lines the
-    fast path vouches for in batches of their own, the others as the full rules judge them."""
+    fast path vouches for in batches of their own, the others as the full rules judge them. Only slice
+    ``piece`` of ``pieces`` (of the complete lines; the last slice also reports an unreadable tail)."""
     read = object_lines(content)
     latest_us = checker.latest_us(arrival_of(source, modified))
     check, check_fast = checker.check, checker.check_fast
     fast: list = []
     fast_lines: list[int] = []
     columns: dict[str, list] = {n: [] for n in _NAMES}
-    for number, raw in enumerate(read.lines, start=1):
+    first, end = len(read.lines) * piece // pieces, len(read.lines) * (piece + 1) // pieces
+    for number, raw in enumerate(itertools.islice(read.lines, first, end), start=first + 1):
         record = check_fast(raw, latest_us)
         if record is not None:
             fast.append(record)
@@ -120,7 +154,7 @@ def _check_object(
             columns = {n: [] for n in _NAMES}
     if fast:
         yield _typed_columns(checker, source, fast, fast_lines)
-    if read.error is not None:
+    if read.error is not None and piece == pieces - 1:
         detail = f"{read.error}; {len(read.lines)} complete line(s) before it were read"
         failure = (f"{UNREADABLE_OBJECT}:{read.error_name}", detail)
         _reject(columns, source, len(read.lines) + 1, [failure], read.tail)
