@@ -15,8 +15,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from operator import attrgetter
 
 from pyspark.sql import DataFrame, SparkSession
@@ -25,6 +26,7 @@ from pyspark.sql import types as T
 
 from etl.events import EVENT_SCHEMA
 from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
+from etl.storage import ObjectInfo, Storage
 
 __all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
 
@@ -52,48 +54,81 @@ _ARRIVAL = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
 
 def read_checked(
     spark: SparkSession,
-    uris: list[str],
-    raw_root: str,
+    raw: Storage,
+    objects: Sequence[ObjectInfo],
     checker: RecordChecker,
     *,
-    total_bytes: int,
     min_slice_bytes: int = _MIN_SLICE_BYTES,
 ) -> DataFrame:
-    """One row per record of the given objects (CHECKED_SCHEMA): source (key relative to ``raw_root``), line
-    (1-based) and the verdict of the shared rules. ``total_bytes`` (the objects' compressed size) sizes the
-    slices: about one per core of the whole read, none smaller than ``min_slice_bytes``."""
-    root = _path_only(raw_root.rstrip("/")) + "/"
+    """One row per record of the given objects (CHECKED_SCHEMA): source (key relative to the raw store's
+    root), line (1-based) and the verdict of the shared rules. Objects are checked in slices of about their
+    total compressed size ÷ the cores, none smaller than ``min_slice_bytes``."""
+    root = _path_only(raw.root.rstrip("/")) + "/"
+    path = F.regexp_replace("path", "^file:/+", "/")
+    source = F.when(path.startswith(root), path.substr(len(root) + 1, 1 << 30)).otherwise(path)
     cores = spark.sparkContext.defaultParallelism
-
-    def check_objects(batches):
-        import pyarrow as pa
-
-        arrow_schema = _arrow_schema(pa)
-        for batch in batches:
-            objects = batch.to_pydict()
-            for path, modified, content, piece, pieces in zip(
-                objects["path"],
-                objects["modificationTime"],
-                objects["content"],
-                objects["slice"],
-                objects["slices"],
-                strict=True,
-            ):
-                source = _path_only(path)
-                source = source[len(root) :] if source.startswith(root) else source
-                for columns in _check_object(checker, source, modified, content, piece, pieces):
-                    yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
-
-    slice_bytes = max(min_slice_bytes, -(-total_bytes // cores))
-    slices = F.least(F.lit(cores), F.greatest(F.lit(1), F.ceil(F.length("content") / slice_bytes)))
+    plan = spark.createDataFrame(_slice_plan(spark, objects, cores, min_slice_bytes), _PLAN_SCHEMA)
     files = (
         spark.read.format("binaryFile")
-        .load(uris)
-        .select("path", "modificationTime", "content", slices.cast("int").alias("slices"))
-        .select("*", F.explode(F.sequence(F.lit(0), F.col("slices") - 1)).alias("slice"))
+        .load([raw.uri(o.key) for o in objects])
+        .select(source.alias("source"), "modificationTime", "content")
+        # A left join: an object the plan does not name (a path spelt otherwise) is still read, whole.
+        .join(F.broadcast(plan), "source", "left")
+        .select(
+            "*",
+            F.posexplode(F.coalesce("buckets", F.array(F.lit(None).cast("long")))).alias("slice", "bucket"),
+        )
+        .withColumn("slices", F.coalesce("slices", F.lit(1)))
+        .drop("buckets")
     )
-    # Round-robin: the slices of the one partition binaryFile makes of a few objects go to distinct tasks.
-    return files.repartition(cores).mapInArrow(check_objects, CHECKED_SCHEMA)
+    return files.repartition(cores, "bucket").mapInArrow(partial(_check_objects, checker), CHECKED_SCHEMA)
+
+
+def _slice_plan(
+    spark: SparkSession, objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
+) -> list[tuple[str, int, list[int]]]:
+    """(source, slices, the partition key of each slice): slices dealt to the cores in turn, largest object
+    first, each key hashing to its core's partition (hash partitioning of a handful of rows would pile them
+    up; so would round-robin from several input partitions)."""
+    slice_bytes = max(min_slice_bytes, -(-sum(o.size for o in objects) // cores))
+    keys = _partition_keys(spark, cores)
+    plan, dealt = [], 0
+    for o in sorted(objects, key=lambda o: (-o.size, o.key)):
+        slices = min(cores, max(1, -(-o.size // slice_bytes)))
+        plan.append((o.key, slices, [keys[(dealt + i) % cores] for i in range(slices)]))
+        dealt += slices
+    return plan
+
+
+def _partition_keys(spark: SparkSession, partitions: int) -> list[int]:
+    """A long for each partition p that ``repartition(partitions, key)`` sends to p (Spark's murmur3 hash)."""
+    found: dict[int, int] = {}
+    hashed = spark.range(64 * partitions).select("id", F.expr(f"pmod(hash(id), {partitions})").alias("p"))
+    for row in hashed.collect():
+        found.setdefault(row["p"], row["id"])
+    return [found[p] for p in range(partitions)]
+
+
+def _check_objects(checker: RecordChecker, batches):
+    """mapInArrow: the checked records of each (object, slice) row."""
+    import pyarrow as pa
+
+    arrow_schema = _arrow_schema(pa)
+    for batch in batches:
+        rows = batch.to_pydict()
+        for source, modified, content, piece, pieces in zip(
+            rows["source"],
+            rows["modificationTime"],
+            rows["content"],
+            rows["slice"],
+            rows["slices"],
+            strict=True,
+        ):
+            for columns in _check_object(checker, source, modified, content, piece, pieces):
+                yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
+
+
+_PLAN_SCHEMA = "source string, slices int, buckets array<bigint>"
 
 
 def arrival_of(source: str, modified: datetime) -> datetime:

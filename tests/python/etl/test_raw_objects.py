@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from etl.raw_objects import _check_object, read_checked
+from etl.raw_objects import _check_object, _slice_plan, read_checked
 from etl.records import RecordChecker
 from etl.schema_rules import compile_schema, load_limits, load_schema
+from etl.storage import ObjectInfo, Storage
 from tests.python.etl.conftest import SCHEMA, RawStore, event, gzip_lines
 
 _SCHEMA = load_schema(SCHEMA)
@@ -74,17 +76,31 @@ def test_spark_spreads_an_objects_slices_over_tasks_and_checks_the_same_rows(spa
         store.put_bytes("cut", TRUNCATED),
         store.put("small", [LINES[1].decode()]),
     ]
-    root = f"file://{store.root}"
-    uris = [f"{root}/{key}" for key in keys]
-    total = sum((store.root / key).stat().st_size for key in keys)
+    raw = Storage(spark, str(store.root))
+    objects = raw.list_files("events/")
+    assert sorted(o.key for o in objects) == sorted(keys)
 
-    def read(min_slice_bytes: int):
-        return read_checked(spark, uris, root, CHECKER, total_bytes=total, min_slice_bytes=min_slice_bytes)
-
-    sliced = read(1)
-    whole = read(1 << 40).orderBy("source", "line").collect()
+    sliced = read_checked(spark, raw, objects, CHECKER, min_slice_bytes=1)
+    whole = (
+        read_checked(spark, raw, objects, CHECKER, min_slice_bytes=1 << 40)
+        .orderBy("source", "line")
+        .collect()
+    )
     assert sliced.orderBy("source", "line").collect() == whole
     assert {r["source"] for r in whole} == set(keys) and len(whole) > len(LINES)
-    # The big object's lines are checked in more than one task.
+    # Each of the big object's slices is checked in a task of its own.
+    cores = spark.sparkContext.defaultParallelism
+    slices = {key: n for key, n, _ in _slice_plan(spark, objects, cores, min_slice_bytes=1)}
     tasks = sliced.filter(F.col("source") == keys[0]).select(F.spark_partition_id()).distinct().count()
-    assert tasks > 1
+    assert tasks == slices[keys[0]] > 1
+
+
+def test_slices_are_dealt_to_every_core_largest_object_first(spark):
+    cores = spark.sparkContext.defaultParallelism
+    objects = [ObjectInfo("a", 10), ObjectInfo("b", 3000), ObjectInfo("c", 1000), ObjectInfo("d", 10)]
+    plan = _slice_plan(spark, objects, cores, min_slice_bytes=1000)
+    assert [(key, slices) for key, slices, _ in plan] == [("b", 3), ("c", 1), ("a", 1), ("d", 1)]
+    buckets = [b for _key, _n, keys in plan for b in keys]
+    frame = spark.createDataFrame([(b,) for b in buckets], "bucket long").repartition(cores, "bucket")
+    per_task = Counter(r[0] for r in frame.select(F.spark_partition_id()).collect())
+    assert len(per_task) == min(cores, 6) and max(per_task.values()) - min(per_task.values()) <= 1
