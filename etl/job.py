@@ -166,9 +166,7 @@ def _process(
 ) -> RunCounts:
     steps = _Steps()
     run_id = staging.run_id
-    checked = read_checked(spark, [raw.uri(o.key) for o in objects], raw.root, checker).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    checked = read_checked(spark, raw, objects, checker).persist(StorageLevel.MEMORY_AND_DISK)
     # One pass over the records read: it checks them all (filling the cache) and counts them.
     read = dict(checked.groupBy(F.col("reason").isNull()).count().collect())
     records_in = sum(read.values())

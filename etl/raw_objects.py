@@ -3,21 +3,30 @@
 Objects are read whole as bytes (Spark's ``binaryFile`` source: the same call for a local directory and for s3://
 in Glue), so line ends, UTF-8 and gzip faults are judged by etl/records.py, not by Spark's text reader (which
 splits lines on ``\\r`` too and replaces bytes that are not UTF-8).
+
+A large object is checked in slices, one task each: its row is repeated once per slice and spread over the
+cluster's cores; each task decompresses the whole object (cheap next to checking its lines) and checks only
+its slice's lines, numbered as in the whole object. One task per object would check the demo's single object
+on one core (docs/etl.md, "The validation path").
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from operator import attrgetter
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.events import EVENT_SCHEMA
 from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
+from etl.storage import ObjectInfo, Storage
 
 __all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
 
@@ -38,30 +47,88 @@ quarantine columns (etl/events.py QUARANTINE_COLUMNS)."""
 _NAMES = [f.name for f in CHECKED_SCHEMA.fields]
 _TYPED_NAMES = [f.name for f in _TYPED]
 _BATCH_ROWS = 50_000
+_MIN_SLICE_BYTES = 1 << 20
+"""Compressed bytes below which a slice is not worth its own task: about 40k events, a second of checking."""
 _ARRIVAL = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
 
 
-def read_checked(spark: SparkSession, uris: list[str], raw_root: str, checker: RecordChecker) -> DataFrame:
-    """One row per record of the given objects (CHECKED_SCHEMA): source (key relative to ``raw_root``), line
-    (1-based) and the verdict of the shared rules."""
-    root = _path_only(raw_root.rstrip("/")) + "/"
+def read_checked(
+    spark: SparkSession,
+    raw: Storage,
+    objects: Sequence[ObjectInfo],
+    checker: RecordChecker,
+    *,
+    min_slice_bytes: int = _MIN_SLICE_BYTES,
+) -> DataFrame:
+    """One row per record of the given objects (CHECKED_SCHEMA): source (key relative to the raw store's
+    root), line (1-based) and the verdict of the shared rules. Objects are checked in slices of about their
+    total compressed size ÷ the cores, none smaller than ``min_slice_bytes``."""
+    root = _path_only(raw.root.rstrip("/")) + "/"
+    path = F.regexp_replace("path", "^file:/+", "/")
+    source = F.when(path.startswith(root), path.substr(len(root) + 1, 1 << 30)).otherwise(path)
+    cores = spark.sparkContext.defaultParallelism
+    plan = spark.createDataFrame(_slice_plan(spark, objects, cores, min_slice_bytes), _PLAN_SCHEMA)
+    files = (
+        spark.read.format("binaryFile")
+        .load([raw.uri(o.key) for o in objects])
+        .select(source.alias("source"), "modificationTime", "content")
+        # A left join: an object the plan does not name (a path spelt otherwise) is still read, whole.
+        .join(F.broadcast(plan), "source", "left")
+        .select(
+            "*",
+            F.posexplode(F.coalesce("buckets", F.array(F.lit(None).cast("long")))).alias("slice", "bucket"),
+        )
+        .withColumn("slices", F.coalesce("slices", F.lit(1)))
+        .drop("buckets")
+    )
+    return files.repartition(cores, "bucket").mapInArrow(partial(_check_objects, checker), CHECKED_SCHEMA)
 
-    def check_objects(batches):
-        import pyarrow as pa
 
-        arrow_schema = _arrow_schema(pa)
-        for batch in batches:
-            objects = batch.to_pydict()
-            for path, modified, content in zip(
-                objects["path"], objects["modificationTime"], objects["content"], strict=True
-            ):
-                source = _path_only(path)
-                source = source[len(root) :] if source.startswith(root) else source
-                for columns in _check_object(checker, source, modified, content):
-                    yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
+def _slice_plan(
+    spark: SparkSession, objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
+) -> list[tuple[str, int, list[int]]]:
+    """(source, slices, the partition key of each slice): slices dealt to the cores in turn, largest object
+    first, each key hashing to its core's partition (hash partitioning of a handful of rows would pile them
+    up; so would round-robin from several input partitions)."""
+    slice_bytes = max(min_slice_bytes, -(-sum(o.size for o in objects) // cores))
+    keys = _partition_keys(spark, cores)
+    plan, dealt = [], 0
+    for o in sorted(objects, key=lambda o: (-o.size, o.key)):
+        slices = min(cores, max(1, -(-o.size // slice_bytes)))
+        plan.append((o.key, slices, [keys[(dealt + i) % cores] for i in range(slices)]))
+        dealt += slices
+    return plan
 
-    files = spark.read.format("binaryFile").load(uris)
-    return files.select("path", "modificationTime", "content").mapInArrow(check_objects, CHECKED_SCHEMA)
+
+def _partition_keys(spark: SparkSession, partitions: int) -> list[int]:
+    """A long for each partition p that ``repartition(partitions, key)`` sends to p (Spark's murmur3 hash)."""
+    found: dict[int, int] = {}
+    hashed = spark.range(64 * partitions).select("id", F.expr(f"pmod(hash(id), {partitions})").alias("p"))
+    for row in hashed.collect():
+        found.setdefault(row["p"], row["id"])
+    return [found[p] for p in range(partitions)]
+
+
+def _check_objects(checker: RecordChecker, batches):
+    """mapInArrow: the checked records of each (object, slice) row."""
+    import pyarrow as pa
+
+    arrow_schema = _arrow_schema(pa)
+    for batch in batches:
+        rows = batch.to_pydict()
+        for source, modified, content, piece, pieces in zip(
+            rows["source"],
+            rows["modificationTime"],
+            rows["content"],
+            rows["slice"],
+            rows["slices"],
+            strict=True,
+        ):
+            for columns in _check_object(checker, source, modified, content, piece, pieces):
+                yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
+
+
+_PLAN_SCHEMA = "source string, slices int, buckets array<bigint>"
 
 
 def arrival_of(source: str, modified: datetime) -> datetime:
@@ -91,17 +158,19 @@ def _arrow_schema(pa):
 
 
 def _check_object(
-    checker: RecordChecker, source: str, modified: datetime, content: bytes
+    checker: RecordChecker, source: str, modified: datetime, content: bytes, piece: int = 0, pieces: int = 1
 ) -> Iterator[dict[str, list]]:
     """Column lists (CHECKED_SCHEMA) of one object's records, at most _BATCH_ROWS rows each: the lines the
-    fast path vouches for in batches of their own, the others as the full rules judge them."""
+    fast path vouches for in batches of their own, the others as the full rules judge them. Only slice
+    ``piece`` of ``pieces`` (of the complete lines; the last slice also reports an unreadable tail)."""
     read = object_lines(content)
     latest_us = checker.latest_us(arrival_of(source, modified))
     check, check_fast = checker.check, checker.check_fast
     fast: list = []
     fast_lines: list[int] = []
     columns: dict[str, list] = {n: [] for n in _NAMES}
-    for number, raw in enumerate(read.lines, start=1):
+    first, end = len(read.lines) * piece // pieces, len(read.lines) * (piece + 1) // pieces
+    for number, raw in enumerate(itertools.islice(read.lines, first, end), start=first + 1):
         record = check_fast(raw, latest_us)
         if record is not None:
             fast.append(record)
@@ -120,7 +189,7 @@ def _check_object(
             columns = {n: [] for n in _NAMES}
     if fast:
         yield _typed_columns(checker, source, fast, fast_lines)
-    if read.error is not None:
+    if read.error is not None and piece == pieces - 1:
         detail = f"{read.error}; {len(read.lines)} complete line(s) before it were read"
         failure = (f"{UNREADABLE_OBJECT}:{read.error_name}", detail)
         _reject(columns, source, len(read.lines) + 1, [failure], read.tail)
