@@ -10,6 +10,7 @@ change, record them again: ``.venv/bin/python tests/python/model/test_inference_
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import functools
 import hashlib
@@ -139,6 +140,18 @@ def test_response_is_byte_identical_to_the_recorded_one(golden, name):
     )
     assert status == 200
     assert (len(out), digest(out)) == (golden[name]["bytes"], golden[name]["sha256"])
+
+
+def test_flag_arrays_with_no_day_flagged_answer_as_absent_ones(golden):
+    """The API leaves out stockout and closed arrays that flag no day (predict/forecast-service.ts)."""
+    req = copy.deepcopy(requests()["api-100-series"])
+    for i, s in enumerate(req["series"]):
+        n = len(s["history"]["units"])
+        s["history"]["stockout"] = [False] * n
+        s["history"]["closed"] = [None if (i + t) % 3 == 0 else False for t in range(n)]
+    model = SeasonalNaiveForecaster(version="golden")
+    status, out = invoke(model, json.dumps(req), "application/json", "*/*")
+    assert status == 200 and digest(out) == golden["api-100-series"]["sha256"]
 
 
 def main() -> int:
