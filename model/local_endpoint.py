@@ -67,6 +67,7 @@ class ModelSource:
             stat = self.path.stat()
             stamp = (stat.st_mtime, stat.st_size)
             if self._model is None or (self.path.is_file() and stamp != self._stamp):
+                self._model = None  # so that loading the new one can collect the old (model_fn)
                 self._model = self._load()
                 self._stamp = stamp
             return self._model

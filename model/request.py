@@ -193,7 +193,10 @@ def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
         raise _fail(f"{path}.history.units", f"must have at most {lim.MAX_HISTORY_PERIODS} periods")
     arrays: dict[str, Any] = {"id": sid, "start": start, "units": units}
     for key, kind in (("promo", "bool"), ("price", "price"), ("stockout", "bool"), ("closed", "bool")):
-        values = _numbers(hist.get(key, [None] * n), f"{path}.history.{key}", kind)
+        if key not in hist:  # unknown on every day
+            arrays[key] = np.full(n, np.nan)
+            continue
+        values = _numbers(hist[key], f"{path}.history.{key}", kind)
         if len(values) != n:
             raise _fail(f"{path}.history.{key}", f"must have the length of units ({n}), got {len(values)}")
         arrays[key] = values

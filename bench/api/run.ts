@@ -8,7 +8,7 @@
  * load generator can do at all). The ratios to the trivial server are what carry over from a busy machine.
  * The load generator (autocannon) runs in its own process, so it does not share the servers' event loop.
  *
- * Usage: nice -n 10 node_modules/.bin/tsx bench/api/run.ts [--duration 10] [--artifact model.tar.gz]
+ * Usage: node_modules/.bin/tsx bench/api/run.ts [--duration 10] [--artifact model.tar.gz]
  *        [--write bench/api/RESULTS.md]
  * Data: the bundled pasta sample (118 daily series, last 400 days) as series_state Parquet in bench/out/api/.
  */
@@ -319,7 +319,7 @@ function report(rows: Row[], version: string, workers: number, loadAtStart: stri
   const trivial = (scenario: string) =>
     rows.find((r) => r.server.startsWith("trivial") && r.scenario === scenario)!;
   const table = [
-    "| server | scenario | requests | req/s | p50 ms | p99 ms | mean ms | endpoint ms/request | req/s ÷ trivial | p99 ÷ trivial | non-2xx | errors |",
+    "| server | scenario | requests | req/s | p50 ms | p99 ms | mean ms | endpoint ms/call | req/s ÷ trivial | p99 ÷ trivial | non-2xx | errors |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) => {
       const t = trivial(r.scenario);
@@ -359,10 +359,11 @@ series_state Parquet. Three servers are measured in the same run, one after the 
   generator. "÷ trivial" columns compare each row with it in the same scenario; they carry over from a busy machine
   better than the absolute numbers.
 
-"endpoint ms/request" is the time the handler spent in the endpoint call, averaged on the server.
+"endpoint ms/call" is the time the handler spent in one endpoint call, averaged on the server; a 100-series
+request makes two calls of 50 at once (\`endpointSeriesPerCall\`), one per worker.
 
 Machine: ${machine}. Load average (1 / 5 / 15 min) ${loadAtStart} at start, ${loadAtEnd} at end. Run with
-\`nice -n 10 node_modules/.bin/tsx bench/api/run.ts --write bench/api/RESULTS.md\` under the shared heavy-job lock,
+\`flock /work/.heavy.lock node_modules/.bin/tsx bench/api/run.ts --write bench/api/RESULTS.md\` (the shared heavy-job lock),
 on a machine shared with other work: the absolute numbers are pessimistic; re-run on a quiet machine.
 
 ${goals}

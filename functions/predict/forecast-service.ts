@@ -67,9 +67,16 @@ export function futureArrays(
   return promo.length > 0 ? { promo, price } : undefined;
 }
 
-function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]): EndpointSeries {
+/**
+ * A series as the endpoint reads it. Stockout and closed flags go only when some day is flagged: the endpoint
+ * reads a missing flag array, false and null alike as "not flagged" (model/request.py), so the forecast is the
+ * same, and two arrays of `false` are more than half of a typical request's bytes, which both sides would
+ * otherwise encode and decode on every call.
+ */
+export function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]): EndpointSeries {
   const n = state.units.length;
   const aligned = <T>(a: readonly T[]): T[] | undefined => (a.length === n ? [...a] : undefined);
+  const flagged = (a: readonly (boolean | null)[]) => (a.includes(true) ? aligned(a) : undefined);
   return {
     id: seriesKey(state.warehouse_id, state.sku),
     history: {
@@ -77,8 +84,8 @@ function toEndpointSeries(state: SeriesState, future: EndpointSeries["future"]):
       units: [...state.units],
       promo: aligned(state.promo),
       price: aligned(state.price),
-      stockout: aligned(state.stockout),
-      closed: aligned(state.closed),
+      stockout: flagged(state.stockout),
+      closed: flagged(state.closed),
     },
     ...(future ? { future } : {}),
   };

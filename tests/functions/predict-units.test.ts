@@ -10,6 +10,8 @@ import {
   type DemandDistribution,
 } from "../../functions/replenishment";
 import { EndpointClient } from "../../functions/predict/endpoint-client";
+import { toEndpointSeries } from "../../functions/predict/forecast-service";
+import type { SeriesState } from "../../functions/predict/series-state";
 import { parseItemMaster, ItemMasterReader } from "../../functions/predict/item-master";
 import { ApiProblem } from "../../functions/predict/problem";
 import { MemoryObjectStore } from "./predict-support";
@@ -215,5 +217,40 @@ describe("item master", () => {
     const gets = store.gets;
     await reader.defaultsFor("WH2", "SKU-2");
     expect(store.gets).toBe(gets); // cached while unchanged
+  });
+});
+
+describe("toEndpointSeries", () => {
+  const state = (flags: Partial<Pick<SeriesState, "stockout" | "closed">>): SeriesState => ({
+    warehouse_id: "WH1",
+    sku: "SKU-1",
+    freq: "D",
+    start_date: "2018-01-01",
+    end_date: "2018-01-04",
+    units: [1, 2, null, 4],
+    promo: [false, false, false, false],
+    price: [1, 1, null, 1],
+    stockout: [false, false, false, false],
+    closed: [false, false, false, false],
+    on_hand: null,
+    run_id: null,
+    ...flags,
+  });
+
+  it("sends stockout and closed days only when some day is flagged (the endpoint reads none as unflagged)", () => {
+    const quiet = toEndpointSeries(state({ closed: [false, null, null, false] }), undefined).history;
+    expect(quiet).toEqual({
+      start: "2018-01-01",
+      units: [1, 2, null, 4],
+      promo: [false, false, false, false],
+      price: [1, 1, null, 1],
+    });
+    expect(JSON.stringify(quiet)).not.toMatch(/stockout|closed/);
+    const flagged = toEndpointSeries(
+      state({ stockout: [false, true, null, false], closed: [false, false, true, false] }),
+      undefined,
+    ).history;
+    expect(flagged.stockout).toEqual([false, true, null, false]);
+    expect(flagged.closed).toEqual([false, false, true, false]);
   });
 });

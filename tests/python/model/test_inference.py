@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import jsonschema
@@ -168,3 +169,35 @@ def test_transform_fn_answers_as_invoke_with_the_status_kept(bootstrap_model):
     bad = transform_fn(bootstrap_model, json.dumps(_request(horizon=-1)), "application/json", "*/*")
     assert (bad.status_code, bad.mimetype) == (400, "application/json")
     assert json.loads(bad.get_data(as_text=True))["message"].startswith("horizon: must be an integer")
+
+
+def test_invoke_pauses_cyclic_collection_and_gives_back_the_callers_setting(bootstrap_model, monkeypatch):
+    seen = []
+    predict = bootstrap_model.predict
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap_model, "predict", spy)
+    assert gc.isenabled()
+    assert invoke(bootstrap_model, json.dumps(_request()), "application/json", "*/*")[0] == 200
+    assert seen == [False] and gc.isenabled()
+    assert invoke(bootstrap_model, json.dumps(_request(horizon=0)), "application/json", "*/*")[0] == 400
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        invoke(bootstrap_model, json.dumps(_request()), "application/json", "*/*")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_model_fn_takes_the_loaded_model_out_of_the_collectors_generations(tmp_path):
+    build_bootstrap(tmp_path, version="bootstrap-frozen")
+    try:
+        model = model_fn(str(tmp_path / "model"))
+        assert gc.is_tracked(model) and gc.get_freeze_count() > 0
+        assert not any(o is model for o in gc.get_objects())  # the permanent generation is not listed
+    finally:
+        gc.unfreeze()
