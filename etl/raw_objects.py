@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -28,7 +30,7 @@ from etl.events import EVENT_SCHEMA
 from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
 from etl.storage import ObjectInfo, Storage
 
-__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
+__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of", "warm_python_workers"]
 
 _TYPED = [f for f in EVENT_SCHEMA.fields if f.name not in ("source", "line", "date")]
 CHECKED_SCHEMA = T.StructType(
@@ -67,7 +69,7 @@ def read_checked(
     path = F.regexp_replace("path", "^file:/+", "/")
     source = F.when(path.startswith(root), path.substr(len(root) + 1, 1 << 30)).otherwise(path)
     cores = spark.sparkContext.defaultParallelism
-    plan = spark.createDataFrame(_slice_plan(spark, objects, cores, min_slice_bytes), _PLAN_SCHEMA)
+    plan = spark.createDataFrame(_slice_plan(objects, cores, min_slice_bytes), _PLAN_SCHEMA)
     files = (
         spark.read.format("binaryFile")
         .load([raw.uri(o.key) for o in objects])
@@ -84,14 +86,42 @@ def read_checked(
     return files.repartition(cores, "bucket").mapInArrow(partial(_check_objects, checker), CHECKED_SCHEMA)
 
 
+def warm_python_workers(spark: SparkSession) -> threading.Thread:
+    """Starts, in the background, a tiny job that gets a Python worker ready on every core; join the thread
+    once the checked records are in. Spark starts a core's Python worker at its first Python task, and that
+    worker's first Arrow conversion imports pandas (pyarrow looks for pandas objects): together about 4 s per
+    core that the first slices would otherwise wait for, while the driver still plans the read and the cores
+    are idle. Workers are reused by the later tasks (spark.python.worker.reuse, on by default)."""
+    cores = spark.sparkContext.defaultParallelism
+
+    def warm() -> None:
+        try:
+            spark.range(cores, numPartitions=cores).mapInArrow(_warm, "id long").collect()
+        except Exception:  # only a head start: the read that follows fails on its own if Python cannot run
+            logging.getLogger("warecast.etl").warning("warming the Python workers failed", exc_info=True)
+
+    thread = threading.Thread(target=warm, name="warm-python-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(batches):
+    import pyarrow as pa
+
+    import etl.records  # noqa: F401  (the checker's modules, imported once per worker)
+
+    pa.array(["warm"])
+    yield from batches
+
+
 def _slice_plan(
-    spark: SparkSession, objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
+    objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
 ) -> list[tuple[str, int, list[int]]]:
     """(source, slices, the partition key of each slice): slices dealt to the cores in turn, largest object
     first, each key hashing to its core's partition (hash partitioning of a handful of rows would pile them
     up; so would round-robin from several input partitions)."""
     slice_bytes = max(min_slice_bytes, -(-sum(o.size for o in objects) // cores))
-    keys = _partition_keys(spark, cores)
+    keys = _partition_keys(cores)
     plan, dealt = [], 0
     for o in sorted(objects, key=lambda o: (-o.size, o.key)):
         slices = min(cores, max(1, -(-o.size // slice_bytes)))
@@ -100,13 +130,37 @@ def _slice_plan(
     return plan
 
 
-def _partition_keys(spark: SparkSession, partitions: int) -> list[int]:
-    """A long for each partition p that ``repartition(partitions, key)`` sends to p (Spark's murmur3 hash)."""
+def _partition_keys(partitions: int) -> list[int]:
+    """A long for each partition p that ``repartition(partitions, key)`` sends to p, by Spark's own hash
+    computed here (below), not by a Spark job: a job this early in the run is the slowest (cold JVM)."""
     found: dict[int, int] = {}
-    hashed = spark.range(64 * partitions).select("id", F.expr(f"pmod(hash(id), {partitions})").alias("p"))
-    for row in hashed.collect():
-        found.setdefault(row["p"], row["id"])
+    key = 0
+    while len(found) < partitions:
+        found.setdefault(spark_hash_long(key) % partitions, key)
+        key += 1
     return [found[p] for p in range(partitions)]
+
+
+_MASK = 0xFFFFFFFF
+
+
+def spark_hash_long(value: int, seed: int = 42) -> int:
+    """Spark SQL's ``hash()`` of one bigint (Murmur3_x86_32.hashLong, seed 42), as a signed 32-bit int: the
+    hash that hash partitioning takes ``pmod`` of (tests/python/etl/test_raw_objects.py checks it against
+    Spark)."""
+
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & _MASK
+
+    def mix(h: int, k: int) -> int:
+        k = rotl((k * 0xCC9E2D51) & _MASK, 15) * 0x1B873593 & _MASK
+        return (rotl(h ^ k, 13) * 5 + 0xE6546B64) & _MASK
+
+    h = mix(mix(seed, value & _MASK), (value >> 32) & _MASK) ^ 8
+    h = ((h ^ (h >> 16)) * 0x85EBCA6B) & _MASK
+    h = ((h ^ (h >> 13)) * 0xC2B2AE35) & _MASK
+    h ^= h >> 16
+    return h - (1 << 32) if h & 0x80000000 else h
 
 
 def _check_objects(checker: RecordChecker, batches):
