@@ -40,7 +40,7 @@ from etl.events import (
 from etl.lock import store_lock
 from etl.manifest import build_manifest, check_counts, committed_manifests, new_run_id, write_manifest
 from etl.options import JobOptions, parse_args
-from etl.raw_objects import read_checked, warm_python_workers
+from etl.raw_objects import read_checked
 from etl.records import UNREADABLE_OBJECT, RecordChecker
 from etl.run_counts import (
     DemandCounts,
@@ -166,11 +166,9 @@ def _process(
 ) -> RunCounts:
     steps = _Steps()
     run_id = staging.run_id
-    warming = warm_python_workers(spark)
     checked = read_checked(spark, raw, objects, checker).persist(StorageLevel.MEMORY_AND_DISK)
     # One pass over the records read: it checks them all (filling the cache) and counts them.
     read = dict(checked.groupBy(F.col("reason").isNull()).count().collect())
-    warming.join()
     records_in = sum(read.values())
     steps.done("read and validate")
 

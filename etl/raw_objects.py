@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -30,7 +28,7 @@ from etl.events import EVENT_SCHEMA
 from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
 from etl.storage import ObjectInfo, Storage
 
-__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of", "warm_python_workers"]
+__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
 
 _TYPED = [f for f in EVENT_SCHEMA.fields if f.name not in ("source", "line", "date")]
 CHECKED_SCHEMA = T.StructType(
@@ -84,34 +82,6 @@ def read_checked(
         .drop("buckets")
     )
     return files.repartition(cores, "bucket").mapInArrow(partial(_check_objects, checker), CHECKED_SCHEMA)
-
-
-def warm_python_workers(spark: SparkSession) -> threading.Thread:
-    """Starts, in the background, a tiny job that gets a Python worker ready on every core; join the thread
-    once the checked records are in. Spark starts a core's Python worker at its first Python task, and that
-    worker's first Arrow conversion imports pandas (pyarrow looks for pandas objects): together about 4 s per
-    core that the first slices would otherwise wait for, while the driver still plans the read and the cores
-    are idle. Workers are reused by the later tasks (spark.python.worker.reuse, on by default)."""
-    cores = spark.sparkContext.defaultParallelism
-
-    def warm() -> None:
-        try:
-            spark.range(cores, numPartitions=cores).mapInArrow(_warm, "id long").collect()
-        except Exception:  # only a head start: the read that follows fails on its own if Python cannot run
-            logging.getLogger("warecast.etl").warning("warming the Python workers failed", exc_info=True)
-
-    thread = threading.Thread(target=warm, name="warm-python-workers", daemon=True)
-    thread.start()
-    return thread
-
-
-def _warm(batches):
-    import pyarrow as pa
-
-    import etl.records  # noqa: F401  (the checker's modules, imported once per worker)
-
-    pa.array(["warm"])
-    yield from batches
 
 
 def _slice_plan(
