@@ -67,7 +67,7 @@ def read_checked(
     path = F.regexp_replace("path", "^file:/+", "/")
     source = F.when(path.startswith(root), path.substr(len(root) + 1, 1 << 30)).otherwise(path)
     cores = spark.sparkContext.defaultParallelism
-    plan = spark.createDataFrame(_slice_plan(spark, objects, cores, min_slice_bytes), _PLAN_SCHEMA)
+    plan = spark.createDataFrame(_slice_plan(objects, cores, min_slice_bytes), _PLAN_SCHEMA)
     files = (
         spark.read.format("binaryFile")
         .load([raw.uri(o.key) for o in objects])
@@ -85,13 +85,13 @@ def read_checked(
 
 
 def _slice_plan(
-    spark: SparkSession, objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
+    objects: Sequence[ObjectInfo], cores: int, min_slice_bytes: int
 ) -> list[tuple[str, int, list[int]]]:
     """(source, slices, the partition key of each slice): slices dealt to the cores in turn, largest object
     first, each key hashing to its core's partition (hash partitioning of a handful of rows would pile them
     up; so would round-robin from several input partitions)."""
     slice_bytes = max(min_slice_bytes, -(-sum(o.size for o in objects) // cores))
-    keys = _partition_keys(spark, cores)
+    keys = _partition_keys(cores)
     plan, dealt = [], 0
     for o in sorted(objects, key=lambda o: (-o.size, o.key)):
         slices = min(cores, max(1, -(-o.size // slice_bytes)))
@@ -100,13 +100,37 @@ def _slice_plan(
     return plan
 
 
-def _partition_keys(spark: SparkSession, partitions: int) -> list[int]:
-    """A long for each partition p that ``repartition(partitions, key)`` sends to p (Spark's murmur3 hash)."""
+def _partition_keys(partitions: int) -> list[int]:
+    """A long for each partition p that ``repartition(partitions, key)`` sends to p, by Spark's own hash
+    computed here (below), not by a Spark job: a job this early in the run is the slowest (cold JVM)."""
     found: dict[int, int] = {}
-    hashed = spark.range(64 * partitions).select("id", F.expr(f"pmod(hash(id), {partitions})").alias("p"))
-    for row in hashed.collect():
-        found.setdefault(row["p"], row["id"])
+    key = 0
+    while len(found) < partitions:
+        found.setdefault(spark_hash_long(key) % partitions, key)
+        key += 1
     return [found[p] for p in range(partitions)]
+
+
+_MASK = 0xFFFFFFFF
+
+
+def spark_hash_long(value: int, seed: int = 42) -> int:
+    """Spark SQL's ``hash()`` of one bigint (Murmur3_x86_32.hashLong, seed 42), as a signed 32-bit int: the
+    hash that hash partitioning takes ``pmod`` of (tests/python/etl/test_raw_objects.py checks it against
+    Spark)."""
+
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & _MASK
+
+    def mix(h: int, k: int) -> int:
+        k = rotl((k * 0xCC9E2D51) & _MASK, 15) * 0x1B873593 & _MASK
+        return (rotl(h ^ k, 13) * 5 + 0xE6546B64) & _MASK
+
+    h = mix(mix(seed, value & _MASK), (value >> 32) & _MASK) ^ 8
+    h = ((h ^ (h >> 16)) * 0x85EBCA6B) & _MASK
+    h = ((h ^ (h >> 13)) * 0xC2B2AE35) & _MASK
+    h ^= h >> 16
+    return h - (1 << 32) if h & 0x80000000 else h
 
 
 def _check_objects(checker: RecordChecker, batches):

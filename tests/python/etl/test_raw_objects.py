@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from etl.raw_objects import _check_object, _slice_plan, read_checked
+from etl.raw_objects import _check_object, _slice_plan, read_checked, spark_hash_long
 from etl.records import RecordChecker
 from etl.schema_rules import compile_schema, load_limits, load_schema
 from etl.storage import ObjectInfo, Storage
@@ -90,7 +90,7 @@ def test_spark_spreads_an_objects_slices_over_tasks_and_checks_the_same_rows(spa
     assert {r["source"] for r in whole} == set(keys) and len(whole) > len(LINES)
     # Each of the big object's slices is checked in a task of its own.
     cores = spark.sparkContext.defaultParallelism
-    slices = {key: n for key, n, _ in _slice_plan(spark, objects, cores, min_slice_bytes=1)}
+    slices = {key: n for key, n, _ in _slice_plan(objects, cores, min_slice_bytes=1)}
     tasks = sliced.filter(F.col("source") == keys[0]).select(F.spark_partition_id()).distinct().count()
     assert tasks == slices[keys[0]] > 1
 
@@ -98,9 +98,15 @@ def test_spark_spreads_an_objects_slices_over_tasks_and_checks_the_same_rows(spa
 def test_slices_are_dealt_to_every_core_largest_object_first(spark):
     cores = spark.sparkContext.defaultParallelism
     objects = [ObjectInfo("a", 10), ObjectInfo("b", 3000), ObjectInfo("c", 1000), ObjectInfo("d", 10)]
-    plan = _slice_plan(spark, objects, cores, min_slice_bytes=1000)
+    plan = _slice_plan(objects, cores, min_slice_bytes=1000)
     assert [(key, slices) for key, slices, _ in plan] == [("b", 3), ("c", 1), ("a", 1), ("d", 1)]
     buckets = [b for _key, _n, keys in plan for b in keys]
     frame = spark.createDataFrame([(b,) for b in buckets], "bucket long").repartition(cores, "bucket")
     per_task = Counter(r[0] for r in frame.select(F.spark_partition_id()).collect())
     assert len(per_task) == min(cores, 6) and max(per_task.values()) - min(per_task.values()) <= 1
+
+
+def test_the_slice_plans_hash_is_sparks(spark):
+    values = [0, 1, -1, 7, 2**31, -(2**31) - 1, 2**40 + 7, 2**63 - 1, -(2**63), *range(100, 164)]
+    frame = spark.createDataFrame([(v,) for v in values], "v long")
+    assert [r[0] for r in frame.select(F.hash("v")).collect()] == [spark_hash_long(v) for v in values]
