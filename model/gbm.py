@@ -46,6 +46,7 @@ class Hyperparameters:
     max_features: float = 1.0
     loss: str = "squared_error"
     quantile: float = 0.5  # the level fitted when loss is "quantile"
+    median_weight: float = 0.0  # > 0: blend the point forecast with a median (quantile 0.5) model this much
     weight_power: float = 0.5
     rmsse_weight: float = 0.0  # power of (scale² / in-sample one-step squared difference) in the row weight
     origin_stride: int = 0  # 0 = auto: about 150 training origins
@@ -97,7 +98,9 @@ class Hyperparameters:
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
     "W": {
-        "loss": "poisson",
+        # The median: it beat Poisson and every blend of the two on both metrics of the development windows
+        # (bench/accuracy/EXPERIMENTS.md, sixth session).
+        "loss": "quantile",
         "refit": True,
         "max_train_origins": 60,
         "max_leaf_nodes": 127,
@@ -115,6 +118,8 @@ class GlobalModel:
     version: str = "untrained"
     kind: str = METHOD
     estimator: list[HistGradientBoostingRegressor] | None = None
+    #: The median members blended into the point forecast when ``median_weight`` > 0.
+    median: list[HistGradientBoostingRegressor] | None = None
     calibrator: ResidualCalibrator | None = None
     timings: dict[str, float] = field(default_factory=dict)
     #: What the last fit used: first training origin, last target column, calibration span (backtest notes).
@@ -124,15 +129,18 @@ class GlobalModel:
     def min_history(self) -> int:
         return self.params.min_history or (28 if self.config.freq == "D" else 8)
 
-    def _estimator(self) -> HistGradientBoostingRegressor:
+    def _estimator(
+        self, loss: str | None = None, quantile: float | None = None
+    ) -> HistGradientBoostingRegressor:
         p = self.params
+        loss = loss or p.loss
         kwargs: dict[str, Any] = {}
         if p.max_features < 1.0:
             kwargs["max_features"] = p.max_features  # scikit-learn >= 1.4
-        if p.loss == "quantile":
-            kwargs["quantile"] = p.quantile
+        if loss == "quantile":
+            kwargs["quantile"] = p.quantile if quantile is None else quantile
         return HistGradientBoostingRegressor(
-            loss=p.loss,
+            loss=loss,
             learning_rate=p.learning_rate,
             max_iter=p.max_iter,
             max_leaf_nodes=p.max_leaf_nodes,
@@ -197,7 +205,9 @@ class GlobalModel:
             )
         return out
 
-    def _fit_estimator(self, ar: Arrays, last_target: int) -> list[HistGradientBoostingRegressor]:
+    def _fit_estimator(
+        self, ar: Arrays, last_target: int, loss: str | None = None, quantile: float | None = None
+    ) -> list[HistGradientBoostingRegressor]:
         """``bagging`` ensembles, each on its own phase of training origins and its own seed."""
         p = self.params
         stop = last_target - 1
@@ -211,9 +221,9 @@ class GlobalModel:
             phase = (b * stride) // max(p.bagging, 1)
             origins = np.arange(stop - phase, first - 1, -stride)[::-1]
             x, y, w = self._rows(ar, origins, last_target)
-            if p.loss == "poisson":
+            if (loss or p.loss) == "poisson":
                 y = np.maximum(y, 0.0)
-            est = self._estimator()
+            est = self._estimator(loss, quantile)
             est.set_params(random_state=p.seed + b)
             with threadpool_limits(limits=p.threads or None, user_api="openmp"):
                 est.fit(x, y, sample_weight=w)
@@ -244,6 +254,7 @@ class GlobalModel:
         ar = arrays_of(panel)
         t0 = time.perf_counter()
         self.estimator = self._fit_estimator(ar, end - span)
+        self.median = self._fit_estimator(ar, end - span, "quantile", 0.5) if p.median_weight > 0 else None
         t1 = time.perf_counter()
         origins = np.arange(end - span, end, cstride)
         x, scale = build_features(ar, self.config, origins, h)
@@ -257,6 +268,8 @@ class GlobalModel:
         t2 = time.perf_counter()
         if p.refit:
             self.estimator = self._fit_estimator(ar, end)
+            if p.median_weight > 0:
+                self.median = self._fit_estimator(ar, end, "quantile", 0.5)
         self.timings = {"fit_s": t1 - t0, "calibrate_s": t2 - t1, "refit_s": time.perf_counter() - t2}
         return self
 
@@ -266,6 +279,10 @@ class GlobalModel:
         with threadpool_limits(limits=self.params.threads or None, user_api="openmp"):
             flat = x.reshape(-1, x.shape[-1])
             pred = np.mean([est.predict(flat) for est in self.estimator], axis=0).reshape(shape)
+            if self.median and self.params.median_weight > 0:
+                w = self.params.median_weight
+                med = np.mean([est.predict(flat) for est in self.median], axis=0).reshape(shape)
+                pred = (1.0 - w) * pred + w * med
         return np.maximum(pred * scale[:, :, None], 0.0)
 
     def predict(

@@ -103,6 +103,34 @@ def test_hyperparameters_reject_unknown_names():
     assert Hyperparameters.from_dict({"refit": "false", "max_iter": "50"}).max_iter == 50
 
 
+def test_median_weight_blends_the_mean_model_with_a_median_model(real_panel):
+    """The point forecast is (1 - w) × the mean model + w × a model fitted with quantile 0.5 loss."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels, rng = np.array([0.5]), np.random.default_rng(0)
+    blended = _fit(panel, median_weight=0.4)
+    assert blended.median is not None and len(blended.median) == 1
+    assert blended.median[0].loss == "quantile" and blended.median[0].quantile == 0.5
+    mean_only = _fit(panel)
+    assert mean_only.median is None
+    median_only = _fit(panel, loss="quantile")
+    # The same seeds and rows: the blend is exactly the weighted sum of the two models' forecasts.
+    fc = blended.predict(panel, 14, levels, 5, rng)
+    mean = mean_only.predict(panel, 14, levels, 5, rng).mean
+    median = median_only.predict(panel, 14, levels, 5, rng).mean
+    # Where neither forecast was clipped at zero and the series is on the global model.
+    ok = (np.array(fc.method) == "global-gbm")[:, None] & (median > 0)
+    assert ok.sum() > 100
+    np.testing.assert_allclose(fc.mean[ok], (0.6 * mean + 0.4 * median)[ok], rtol=1e-6)
+    assert not np.allclose(fc.mean[ok], mean[ok])
+
+
+def test_weekly_defaults_fit_the_median(seeded_panel):
+    """Weekly data: quantile 0.5 loss (chosen by mean rank on the development windows, EXPERIMENTS.md)."""
+    params = Hyperparameters.for_freq("W")
+    assert (params.loss, params.quantile) == ("quantile", 0.5)
+    assert Hyperparameters.for_freq("D").loss == "poisson"
+
+
 @pytest.mark.parametrize("freq,horizon,n_series", [("W", 8, 1), ("W", 8, 6), ("D", 28, 2)])
 def test_a_history_of_horizon_plus_8_periods_trains_and_forecasts(seeded_panel, freq, horizon, n_series):
     """The shortest history the model accepts: it learns from what exists and says what it shortened."""
