@@ -102,6 +102,15 @@ export function scriptModeHyperparameters(
   };
 }
 
+/** Managed spot needs a max wait at least the max runtime (SageMaker refuses the job otherwise). */
+export function checkSpotWait(s: { spot: boolean; maxWaitSeconds: number; maxRuntimeSeconds: number }): void {
+  if (s.spot && s.maxWaitSeconds < s.maxRuntimeSeconds) {
+    throw new Error(
+      `maxWaitSeconds (${s.maxWaitSeconds}) must be at least maxRuntimeSeconds (${s.maxRuntimeSeconds}) for spot training`,
+    );
+  }
+}
+
 /**
  * The CreateTrainingJob request: script mode in the framework container, managed spot with checkpoints and a
  * max wait, private subnets, KMS on the output and the volume, and metric definitions for train.py's log lines.
@@ -110,11 +119,7 @@ export function buildTrainingJobRequest(
   s: RetrainSettings,
   inputs: TrainingJobInputs,
 ): CreateTrainingJobCommandInput {
-  if (s.spot && s.maxWaitSeconds < s.maxRuntimeSeconds) {
-    throw new Error(
-      `maxWaitSeconds (${s.maxWaitSeconds}) must be at least maxRuntimeSeconds (${s.maxRuntimeSeconds}) for spot training`,
-    );
-  }
+  checkSpotWait(s);
   const { jobName } = inputs;
   return {
     TrainingJobName: jobName,

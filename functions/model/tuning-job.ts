@@ -1,6 +1,12 @@
 import type { CreateHyperParameterTuningJobCommandInput } from "@aws-sdk/client-sagemaker";
 import { compactTimestamp } from "./names";
-import { TRAIN_CHANNEL, guardedCompute, s3Channel, scriptModeHyperparameters } from "./training-job";
+import {
+  TRAIN_CHANNEL,
+  checkSpotWait,
+  guardedCompute,
+  s3Channel,
+  scriptModeHyperparameters,
+} from "./training-job";
 import { MAX_TUNING_PREFIX_LENGTH, type TuneSettings } from "./tuning-settings";
 
 /** SageMaker's limit on a tuning job's name. */
@@ -36,11 +42,7 @@ export function buildTuningJobRequest(
   s: TuneSettings,
   jobName: string,
 ): CreateHyperParameterTuningJobCommandInput {
-  if (s.spot && s.maxWaitSeconds < s.maxRuntimeSeconds) {
-    throw new Error(
-      `maxWaitSeconds (${s.maxWaitSeconds}) must be at least maxRuntimeSeconds (${s.maxRuntimeSeconds}) for spot training`,
-    );
-  }
+  checkSpotWait(s);
   if (s.maxParallelJobs > s.maxJobs) {
     throw new Error(`maxParallelJobs (${s.maxParallelJobs}) must be at most maxJobs (${s.maxJobs})`);
   }
