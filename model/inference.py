@@ -22,13 +22,14 @@ import contextlib
 import gc
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from model.artifact import Forecaster, load_forecaster
 from model.distribution import window_quantiles
-from model.request import ForecastRequest, RequestError, parse_request, quantile_key
+from model.request import ForecastRequest, RequestError, Window, parse_request, quantile_key
 
 __all__ = [
     "model_fn",
@@ -38,6 +39,7 @@ __all__ = [
     "output_fn",
     "invoke",
     "forecast_response",
+    "forecast_json",
     "WINDOW_PATHS",
 ]
 
@@ -82,59 +84,146 @@ def input_fn(request_body: str | bytes, request_content_type: str = _JSON) -> Fo
     return parse_request(body)
 
 
-def forecast_response(request: ForecastRequest, model: Forecaster) -> dict[str, Any]:
-    """Run ``model`` on the request's series and shape the response of the contract.
+@dataclass(frozen=True)
+class _Shaped:
+    """A forecast rounded and converted to Python values in numpy at once, ready for dicts or JSON text."""
 
-    The whole batch is rounded and converted in numpy at once (dates, means, quantiles, windows); Python only
-    assembles the dicts, so a 100-series request costs little more than the model's own work.
-    """
+    request: ForecastRequest
+    model_version: str
+    model_kind: str
+    keys: list[str]  # the requested quantiles' response keys, in request order
+    method: list[str]
+    dates: list[list[str]]  # (series, step)
+    mean: np.ndarray  # (series, step), rounded
+    quantiles: np.ndarray  # (series, step, requested quantile), rounded
+    windows: list[tuple[Window, list[float], list[list[float]]]]  # per window: means, quantiles per series
+    samples: list[list[list[float]]]  # (series, sample, step)
+
+
+def _shape(request: ForecastRequest, model: Forecaster) -> _Shaped:
     levels = np.array(sorted(set(request.quantiles)))
     n_paths = max(request.num_samples, WINDOW_PATHS if request.windows else 0)
     rng = np.random.default_rng(request.seed)
     fc = model.predict(request.panel, request.horizon, levels, n_paths, rng)
     order = [int(np.flatnonzero(levels == q)[0]) for q in request.quantiles]
-    keys = [quantile_key(q) for q in request.quantiles]
-    panel = request.panel
-    steps = list(range(1, request.horizon + 1))
-    dates = np.datetime_as_string(panel.dates(np.arange(1, request.horizon + 1)[None, :])).tolist()
+    dates = np.datetime_as_string(request.panel.dates(np.arange(1, request.horizon + 1)[None, :])).tolist()
     mean = np.maximum(fc.mean, 0.0)
-    means = np.round(mean, 4).tolist()
-    # (series, step, requested quantile) in request order.
-    quants = np.round(fc.quantiles[:, :, order], 4).tolist()
     wins = []
     for w in request.windows:
         wq = window_quantiles(fc.paths, w.start, w.end, levels)[:, order]
         wins.append(
             (w, np.round(mean[:, w.start - 1 : w.end].sum(axis=1), 4).tolist(), np.round(wq, 4).tolist())
         )
-    samples = np.round(fc.paths[:, : request.num_samples].astype(np.float64), 4).tolist()
+    return _Shaped(
+        request=request,
+        model_version=model.version,
+        model_kind=model.kind,
+        keys=[quantile_key(q) for q in request.quantiles],
+        method=list(fc.method),
+        dates=dates,
+        mean=np.round(mean, 4),
+        quantiles=np.round(fc.quantiles[:, :, order], 4),
+        windows=wins,
+        samples=np.round(fc.paths[:, : request.num_samples].astype(np.float64), 4).tolist(),
+    )
+
+
+def _head(shaped: _Shaped) -> dict[str, Any]:
+    r = shaped.request
+    return {
+        "model_version": shaped.model_version,
+        "model_kind": shaped.model_kind,
+        "freq": r.freq,
+        "horizon": r.horizon,
+        "quantiles": r.quantiles,
+    }
+
+
+def _windows_of(shaped: _Shaped, i: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": w.name,
+            "start": w.start,
+            "end": w.end,
+            "mean": wm[i],
+            "quantiles": dict(zip(shaped.keys, wq[i], strict=True)),
+        }
+        for w, wm, wq in shaped.windows
+    ]
+
+
+def _as_dict(shaped: _Shaped) -> dict[str, Any]:
+    steps = list(range(1, shaped.request.horizon + 1))
+    means, quants = shaped.mean.tolist(), shaped.quantiles.tolist()
+    keys = shaped.keys
     out = []
-    for i, sid in enumerate(panel.ids):
+    for i, sid in enumerate(shaped.request.panel.ids):
         points = [
             {"date": d, "step": h, "mean": m, "quantiles": dict(zip(keys, q, strict=True))}
-            for d, h, m, q in zip(dates[i], steps, means[i], quants[i], strict=True)
-        ]
-        windows = [
-            {
-                "name": w.name,
-                "start": w.start,
-                "end": w.end,
-                "mean": wm[i],
-                "quantiles": dict(zip(keys, wq[i], strict=True)),
-            }
-            for w, wm, wq in wins
+            for d, h, m, q in zip(shaped.dates[i], steps, means[i], quants[i], strict=True)
         ]
         out.append(
-            {"id": sid, "method": fc.method[i], "forecast": points, "windows": windows, "samples": samples[i]}
+            {
+                "id": sid,
+                "method": shaped.method[i],
+                "forecast": points,
+                "windows": _windows_of(shaped, i),
+                "samples": shaped.samples[i],
+            }
         )
-    return {
-        "model_version": model.version,
-        "model_kind": model.kind,
-        "freq": request.freq,
-        "horizon": request.horizon,
-        "quantiles": request.quantiles,
-        "series": out,
-    }
+    return {**_head(shaped), "series": out}
+
+
+def forecast_response(request: ForecastRequest, model: Forecaster) -> dict[str, Any]:
+    """Run ``model`` on the request's series and shape the response of the contract as Python objects.
+
+    The whole batch is rounded and converted in numpy at once (dates, means, quantiles, windows); Python only
+    assembles the dicts. :func:`invoke` writes the same response as JSON text without the dicts
+    (:func:`forecast_json`).
+    """
+    return _as_dict(_shape(request, model))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _points_template(dates: list[str], keys: list[str]) -> str:
+    """One series' ``forecast`` array as a %-format string: dates and steps written in, ``%r`` for each mean
+    and quantile (``repr`` of a float is what :mod:`json` writes for a finite one)."""
+    quantiles = ",".join(f"{_dumps(k)}:%r" for k in keys)
+    return ",".join(
+        _dumps({"date": d, "step": h}).replace("%", "%%")[:-1] + ',"mean":%r,"quantiles":{' + quantiles + "}}"
+        for h, d in enumerate(dates, start=1)
+    )
+
+
+def forecast_json(request: ForecastRequest, model: Forecaster) -> str:
+    """:func:`forecast_response` as compact JSON, the bytes ``json.dumps`` would write, without building the
+    1,400 dicts of a 50-series answer: each series' points are one %-format of its rounded numbers into a
+    template shared by the series that end on the same date. Numbers that are not finite (which ``json``
+    writes as NaN or Infinity) take the dicts' path."""
+    shaped = _shape(request, model)
+    if not (np.isfinite(shaped.mean).all() and np.isfinite(shaped.quantiles).all()):
+        return _dumps(_as_dict(shaped))
+    # (series, step × (mean, quantiles...)) in the order the template reads them.
+    numbers = np.concatenate([shaped.mean[:, :, None], shaped.quantiles], axis=2)
+    rows = numbers.reshape(len(numbers), -1).tolist()
+    templates: dict[str, str] = {}
+    parts = []
+    for i, sid in enumerate(request.panel.ids):
+        dates = shaped.dates[i]
+        key = dates[0] if dates else ""
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = _points_template(dates, shaped.keys)
+        points = template % tuple(rows[i])
+        windows = _dumps(_windows_of(shaped, i))
+        parts.append(
+            f'{{"id":{_dumps(sid)},"method":{_dumps(shaped.method[i])},"forecast":[{points}],'
+            f'"windows":{windows},"samples":{_dumps(shaped.samples[i])}}}'
+        )
+    return _dumps(_head(shaped))[:-1] + ',"series":[' + ",".join(parts) + "]}"
 
 
 def predict_fn(input_data: ForecastRequest, model: Forecaster) -> dict[str, Any]:
@@ -142,19 +231,25 @@ def predict_fn(input_data: ForecastRequest, model: Forecaster) -> dict[str, Any]
     return forecast_response(input_data, model)
 
 
-def output_fn(prediction: dict[str, Any], accept: str = _JSON) -> str:
-    """Serialise the response as JSON (the only content type the contract defines)."""
+def _check_accept(accept: str) -> None:
     wanted = (accept or _JSON).split(",")
     if not any(a.split(";")[0].strip() in (_JSON, "*/*", "application/*") for a in wanted):
         raise RequestError(f"accept must allow {_JSON}, got {accept!r}")
-    return json.dumps(prediction, separators=(",", ":"))
+
+
+def output_fn(prediction: dict[str, Any], accept: str = _JSON) -> str:
+    """Serialise the response as JSON (the only content type the contract defines)."""
+    _check_accept(accept)
+    return _dumps(prediction)
 
 
 def invoke(model: Forecaster, body: str | bytes, content_type: str, accept: str) -> tuple[int, str]:
     """One invocation: (HTTP status, JSON body); a request that breaks the contract gives 400."""
     with _collection_paused():
         try:
-            return 200, output_fn(predict_fn(input_fn(body, content_type), model), accept)
+            request = input_fn(body, content_type)
+            _check_accept(accept)
+            return 200, forecast_json(request, model)
         except RequestError as err:
             return 400, json.dumps({"error": "invalid_request", "message": str(err)})
 

@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 
 from model.bootstrap import build_bootstrap
-from model.inference import input_fn, invoke, model_fn, output_fn, predict_fn, transform_fn
+from model.distribution import Forecast
+from model.inference import (
+    forecast_json,
+    forecast_response,
+    input_fn,
+    invoke,
+    model_fn,
+    output_fn,
+    predict_fn,
+    transform_fn,
+)
 from model.request import RequestError
 
 
@@ -201,3 +211,33 @@ def test_model_fn_takes_the_loaded_model_out_of_the_collectors_generations(tmp_p
         assert not any(o is model for o in gc.get_objects())  # the permanent generation is not listed
     finally:
         gc.unfreeze()
+
+
+class _Fixed:
+    """A model answering every series with the same numbers, whatever they are (inf and NaN included)."""
+
+    kind, version = "fixed", "fixed-1"
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def predict(self, panel, horizon, levels, n_paths, rng):
+        n = len(panel.ids)
+        q = np.full((n, horizon, len(levels)), self.value)
+        paths = np.full((n, n_paths, horizon), self.value, dtype=np.float32)
+        return Forecast(np.full((n, horizon), self.value), levels, q, paths, ["fixed"] * n)
+
+
+@pytest.mark.parametrize("value", [1.23456789, 0.0, 1e-9, 3e17, float("inf"), float("nan")])
+def test_the_json_writer_writes_what_json_dumps_writes_of_the_response(value):
+    """invoke writes its answer as text (forecast_json); it must be json.dumps of forecast_response's dicts,
+    for any number (json writes NaN and Infinity, repr would not), id and date."""
+    req = _request(quantiles=[0.975, 0.025, 0.5])
+    req["series"][1]["id"] = 'WH1/"Ünïcødé" %s 100%'
+    parsed = input_fn(json.dumps(req))
+    model = _Fixed(value)
+    expected = json.dumps(forecast_response(parsed, model), separators=(",", ":"))
+    assert forecast_json(parsed, model) == expected
+    assert invoke(model, json.dumps(req), "application/json", "*/*") == (200, expected)
+    status, body = invoke(model, json.dumps(req), "application/json", "text/csv")
+    assert status == 400 and "accept" in json.loads(body)["message"]
