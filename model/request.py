@@ -80,6 +80,7 @@ def _int(body: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
 
 
 _NONE = type(None)
+_NO_DAYS = np.empty(0)
 _ALLOWED = {"bool": {bool, _NONE}, "number": {int, float, _NONE}, "price": {int, float, _NONE}}
 
 
@@ -193,8 +194,8 @@ def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
         raise _fail(f"{path}.history.units", f"must have at most {lim.MAX_HISTORY_PERIODS} periods")
     arrays: dict[str, Any] = {"id": sid, "start": start, "units": units}
     for key, kind in (("promo", "bool"), ("price", "price"), ("stockout", "bool"), ("closed", "bool")):
-        if key not in hist:  # unknown on every day
-            arrays[key] = np.full(n, np.nan)
+        if key not in hist:  # unknown on every day: the panel's default (parse_request)
+            arrays[key] = None
             continue
         values = _numbers(hist[key], f"{path}.history.{key}", kind)
         if len(values) != n:
@@ -203,8 +204,10 @@ def _series_arrays(s: Any, i: int, freq: str) -> dict[str, Any]:
     future = s.get("future", {})
     if not isinstance(future, dict) or not set(future) <= set(lim.FUTURE_KEYS):
         raise _fail(f"{path}.future", "must be an object with optional promo and price")
-    arrays["future_promo"] = _numbers(future.get("promo", []), f"{path}.future.promo", "bool")
-    arrays["future_price"] = _numbers(future.get("price", []), f"{path}.future.price", "price")
+    for key, kind in (("promo", "bool"), ("price", "price")):
+        arrays[f"future_{key}"] = (
+            _numbers(future[key], f"{path}.future.{key}", kind) if key in future else _NO_DAYS
+        )
     return arrays
 
 
@@ -244,14 +247,17 @@ def parse_request(body: Any) -> ForecastRequest:
         take = min(length, width)
         sl = slice(length - take, length)
         dst = slice(width - take, width)
-        closed = item["closed"][sl] == 1.0
-        y[r, dst] = np.where(closed, np.nan, item["units"][sl])
-        stockout[r, dst] = item["stockout"][sl] == 1.0
-        promo[r, dst] = item["promo"][sl]
-        price[r, dst] = item["price"][sl]
-        fp, fq = item["future_promo"], item["future_price"]
-        promo[r, width : width + len(fp)] = fp
-        price[r, width : width + len(fq)] = fq
+        # An absent array leaves the panel's default: not closed, not stocked out, promo and price unknown.
+        units = item["units"][sl]
+        y[r, dst] = units if item["closed"] is None else np.where(item["closed"][sl] == 1.0, np.nan, units)
+        if item["stockout"] is not None:
+            stockout[r, dst] = item["stockout"][sl] == 1.0
+        for key, out in (("promo", promo), ("price", price)):
+            if item[key] is not None:
+                out[r, dst] = item[key][sl]
+            future = item[f"future_{key}"]
+            if len(future):
+                out[r, width : width + len(future)] = future
         end = item["start"] + dt.timedelta(days=(length - 1) * step_days(freq))
         ends.append(np.datetime64(end if length else item["start"] - dt.timedelta(days=step_days(freq)), "D"))
     panel = Panel(
