@@ -11,21 +11,39 @@ export interface ModelMetricsSource {
   metrics(version: string): Promise<unknown>;
 }
 
+/** Versions whose parsed metrics.json is kept (the live one, and a few a client may still ask about). */
+const CACHED_METRICS = 4;
+
 /**
  * metrics.json files in an object store, at `keyOf(version)`: locally `runs/<version>/model/metrics.json`, in AWS
  * `models/<version>/metrics.json` of the artifacts bucket (published by the promote function). A version
  * `keyOf` refuses (undefined) has no metrics.
+ *
+ * The file holds every series' backtest, and GET /v1/model/series reads one row of it per request, so the parsed
+ * file is kept while its ETag (S3's; size and mtime locally) is unchanged: each call lists the one key, and
+ * reads and parses the object only when it is new or changed. The parsed object is shared: callers only read it.
  */
 export function storeModelMetrics(
   store: ObjectStore,
   keyOf: (version: string) => string | undefined,
 ): ModelMetricsSource {
+  // Built per call, not at module level: a captured Map does not survive the Lambda closure serializer.
+  const cache = new Map<string, { etag: string; metrics: unknown }>();
   return {
     async metrics(version) {
       const key = keyOf(version);
       if (key === undefined) return undefined;
+      const listed = (await store.list(key)).find((o) => o.key === key);
+      const hit = cache.get(key);
+      if (listed && hit?.etag === listed.etag) return hit.metrics;
+      cache.delete(key);
+      if (!listed) return undefined;
       const obj = await store.get(key);
-      return obj ? (JSON.parse(new TextDecoder().decode(obj.body)) as unknown) : undefined;
+      if (!obj) return undefined;
+      const metrics = JSON.parse(new TextDecoder().decode(obj.body)) as unknown;
+      cache.set(key, { etag: obj.etag, metrics });
+      if (cache.size > CACHED_METRICS) cache.delete(cache.keys().next().value as string);
+      return metrics;
     },
   };
 }

@@ -13,6 +13,7 @@ import { EndpointClient } from "../../functions/predict/endpoint-client";
 import { toEndpointSeries } from "../../functions/predict/forecast-service";
 import type { SeriesState } from "../../functions/predict/series-state";
 import { parseItemMaster, ItemMasterReader } from "../../functions/predict/item-master";
+import { storeModelMetrics } from "../../functions/predict/model-route";
 import { ApiProblem } from "../../functions/predict/problem";
 import { MemoryObjectStore } from "./predict-support";
 
@@ -217,6 +218,27 @@ describe("item master", () => {
     const gets = store.gets;
     await reader.defaultsFor("WH2", "SKU-2");
     expect(store.gets).toBe(gets); // cached while unchanged
+  });
+});
+
+describe("storeModelMetrics", () => {
+  it("parses a version's metrics.json once while its ETag is unchanged, again when the object changes", async () => {
+    const store = new MemoryObjectStore();
+    const source = storeModelMetrics(store, (v) =>
+      v === "refused" ? undefined : `models/${v}/metrics.json`,
+    );
+    await store.put("models/v1/metrics.json", JSON.stringify({ setup: { horizon: 28 } }));
+    expect(await source.metrics("v1")).toEqual({ setup: { horizon: 28 } });
+    expect(await source.metrics("v1")).toEqual({ setup: { horizon: 28 } });
+    expect(store.gets).toBe(1);
+    await store.put("models/v1/metrics.json", JSON.stringify({ setup: { horizon: 14 } }));
+    expect(await source.metrics("v1")).toEqual({ setup: { horizon: 14 } });
+    expect(store.gets).toBe(2);
+    store.objects.delete("models/v1/metrics.json");
+    expect(await source.metrics("v1")).toBeUndefined();
+    await store.put("models/v10/metrics.json", "{}");
+    expect(await source.metrics("v1")).toBeUndefined(); // a longer key under the same prefix is another file
+    expect(await source.metrics("refused")).toBeUndefined();
   });
 });
 
