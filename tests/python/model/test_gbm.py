@@ -131,6 +131,15 @@ def test_weekly_defaults_fit_the_median(seeded_panel):
     assert Hyperparameters.for_freq("D").loss == "poisson"
 
 
+@pytest.mark.parametrize("horizon,span", [(8, 16), (13, 16), (26, 26)])
+def test_weekly_calibration_spans_16_weeks_or_a_horizon(horizon, span):
+    """Weekly calibration holds out at least 16 weeks (EXPERIMENTS.md, B8), never less than a horizon, and
+    shrinks on a short history so that 8 periods remain to train on."""
+    model = GlobalModel(FeatureConfig.default("W", horizon), Hyperparameters.for_freq("W"))
+    assert model.calibration_span(199) == span
+    assert model.calibration_span(MIN_TRAIN_PERIODS + 9) == 10
+
+
 @pytest.mark.parametrize("freq,horizon,n_series", [("W", 8, 1), ("W", 8, 6), ("D", 28, 2)])
 def test_a_history_of_horizon_plus_8_periods_trains_and_forecasts(seeded_panel, freq, horizon, n_series):
     """The shortest history the model accepts: it learns from what exists and says what it shortened."""
