@@ -52,7 +52,13 @@ export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemor
     "spark.default.parallelism": "4",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.extraJavaOptions": `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
+    // Each task writes its partitions' files side by side instead of sorting its rows by partition first.
+    "spark.sql.maxConcurrentOutputFileWriters": "16",
+    // The serial collector: on 2 cores G1's concurrent threads compete with the tasks (bench/etl/RESULTS.md).
+    "spark.driver.extraJavaOptions": [
+      `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
+      "-XX:+UseSerialGC",
+    ].join(" "),
   };
   return [
     "--master",
@@ -81,7 +87,10 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
   ];
   for (const [flag, value] of optional) if (value !== undefined) job.push(flag, value);
   if (opts.reprocess) job.push("--reprocess", "true");
-  return [...localSparkOptions(opts), path.join(repoRoot, "etl", "job.py"), ...job];
+  // The Python workers fork from a daemon that has imported what validation needs (etl/worker_daemon.py): the
+  // repository is on the workers' PYTHONPATH here (sparkEnv), which the Glue artifact test's runs do not have.
+  const daemon = ["--conf", "spark.python.daemon.module=etl.worker_daemon"];
+  return [...localSparkOptions(opts), ...daemon, path.join(repoRoot, "etl", "job.py"), ...job];
 }
 
 /** spark-submit from the venv's pyspark, with that venv's Python and the repo on PYTHONPATH (etl.* imports). */
