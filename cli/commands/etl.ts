@@ -87,10 +87,7 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
   ];
   for (const [flag, value] of optional) if (value !== undefined) job.push(flag, value);
   if (opts.reprocess) job.push("--reprocess", "true");
-  // The Python workers fork from a daemon that has imported what validation needs (etl/worker_daemon.py): the
-  // repository is on the workers' PYTHONPATH here (sparkEnv), which the Glue artifact test's runs do not have.
-  const daemon = ["--conf", "spark.python.daemon.module=etl.worker_daemon"];
-  return [...localSparkOptions(opts), ...daemon, path.join(repoRoot, "etl", "job.py"), ...job];
+  return [...localSparkOptions(opts), path.join(repoRoot, "etl", "job.py"), ...job];
 }
 
 /** spark-submit from the venv's pyspark, with that venv's Python and the repo on PYTHONPATH (etl.* imports). */
