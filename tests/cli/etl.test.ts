@@ -1,5 +1,13 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { formatManifest, sparkEnv, sparkSubmitArgs, type RunManifest } from "../../cli/commands/etl";
+import {
+  classArchive,
+  formatManifest,
+  sparkEnv,
+  sparkSubmitArgs,
+  type RunManifest,
+} from "../../cli/commands/etl";
 
 const repo = path.resolve(__dirname, "..", "..");
 
@@ -31,6 +39,45 @@ describe("warecast etl", () => {
       "--reprocess",
       "true",
     ]);
+  });
+
+  it("adds the class archive's option to the driver's JVM options", () => {
+    const args = sparkSubmitArgs({ raw: "r", processed: "p" }, ["-XX:SharedArchiveFile=/a.jsa"]);
+    const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="));
+    expect(javaOptions?.split(" ")).toEqual(
+      expect.arrayContaining(["-XX:+UseSerialGC", "-XX:SharedArchiveFile=/a.jsa"]),
+    );
+  });
+
+  it("records a class archive on the first run, keeps it only if the run succeeds, and uses it after", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-cds-"));
+    const java = path.join(dir, "java");
+    fs.writeFileSync(java, "");
+    fs.mkdirSync(path.join(dir, "spark", "jars"), { recursive: true });
+    const spark = path.join(dir, "spark");
+    const archives = () => fs.readdirSync(dir).filter((f) => f.startsWith("spark-classes-"));
+
+    const failed = classArchive(dir, spark, java);
+    const recording = /^-XX:ArchiveClassesAtExit=(.+)$/.exec(failed.javaOptions[0] ?? "")?.[1];
+    expect(recording).toBeDefined();
+    fs.writeFileSync(recording as string, "classes"); // what the JVM writes at exit
+    failed.finish(false);
+    expect(archives()).toEqual([]);
+
+    const first = classArchive(dir, spark, java);
+    fs.writeFileSync(/^-XX:ArchiveClassesAtExit=(.+)$/.exec(first.javaOptions[0])?.[1] as string, "classes");
+    first.finish(true);
+    const [archive] = archives();
+    expect(archive).toMatch(/^spark-classes-[0-9a-f]{16}\.jsa$/);
+
+    expect(classArchive(dir, spark, java).javaOptions).toEqual([
+      `-XX:SharedArchiveFile=${path.join(dir, archive)}`,
+    ]);
+    // Another java binary: another archive.
+    const other = path.join(dir, "java2");
+    fs.writeFileSync(other, "");
+    expect(classArchive(dir, spark, other).javaOptions[0]).toMatch(/^-XX:ArchiveClassesAtExit=/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("passes a chosen driver heap through", () => {
