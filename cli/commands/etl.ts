@@ -115,9 +115,17 @@ export interface ClassArchive {
  * carries the java binary and Spark's jars, so a new JDK or pyspark starts a new archive; the JVM checks the rest
  * and runs without an archive that does not match.
  */
-export function classArchive(dir: string, sparkHome: string, java = javaBinary()): ClassArchive {
+export function classArchive(
+  dir: string,
+  sparkHome: string,
+  java = javaBinary(),
+  confDir = process.env.SPARK_CONF_DIR ?? path.join(sparkHome, "conf"),
+): ClassArchive {
   const jars = path.join(sparkHome, "jars");
-  if (!java || !fs.existsSync(jars)) return { javaOptions: [], finish: () => undefined };
+  // Spark's classpath starts with its conf directory, and the JVM archives no classpath with a non-empty
+  // directory in it: recording would fail the run at its exit, and an archive would not load.
+  const confEmpty = !fs.existsSync(confDir) || fs.readdirSync(confDir).length === 0;
+  if (!java || !fs.existsSync(jars) || !confEmpty) return { javaOptions: [], finish: () => undefined };
   const key = createHash("sha256")
     .update([java, fs.statSync(java).mtimeMs, jars, fs.statSync(jars).mtimeMs].join("\n"))
     .digest("hex")

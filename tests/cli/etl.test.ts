@@ -77,6 +77,11 @@ describe("warecast etl", () => {
     const other = path.join(dir, "java2");
     fs.writeFileSync(other, "");
     expect(classArchive(dir, spark, other).javaOptions[0]).toMatch(/^-XX:ArchiveClassesAtExit=/);
+    // A Spark conf directory with files in it (SPARK_CONF_DIR): no archive, recorded or used.
+    const conf = path.join(dir, "conf");
+    fs.mkdirSync(conf);
+    fs.writeFileSync(path.join(conf, "spark-defaults.conf"), "");
+    expect(classArchive(dir, spark, java, conf).javaOptions).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
