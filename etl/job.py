@@ -191,21 +191,18 @@ def _process(
     ).persist()
     duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
     unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
-    # Kept in memory while it is written: demand_daily and series_state read it from there, not back from
-    # the files (bench/etl/RESULTS.md, issue 16).
-    new_events = unique.withColumn("run_id", F.lit(run_id)).persist(StorageLevel.MEMORY_AND_DISK)
-    new_events.write.mode("overwrite").partitionBy("run_id", "warehouse_id").parquet(
-        staging.uri("events_clean")
-    )
+    unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
+        "run_id", "warehouse_id"
+    ).parquet(staging.uri("events_clean"))
     duplicates.unpersist()
     checked.unpersist()
     steps.done("dedupe and events_clean")
 
     # Measured from what was written: the run's staged events, read back, per series.
-    written = _read_partitioned(spark, staging.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
+    new_events = _read_partitioned(spark, staging.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
     new_series: _NewSeries = {
         (r["warehouse_id"], r["sku"]): (r["events"], r["first"])
-        for r in written.groupBy("warehouse_id", "sku")
+        for r in new_events.groupBy("warehouse_id", "sku")
         .agg(F.count(F.lit(1)).alias("events"), F.min("date").alias("first"))
         .collect()
     }
@@ -222,7 +219,6 @@ def _process(
         unreadable_objects=unreadable,
     )
     if not valid:
-        new_events.unpersist()
         return run_counts(records, no_demand(), series_state_rows=0)
     rewrite = _rewrite_demand(spark, processed, staging, committed, new_events, new_series, closed_days)
     measured, dates = _measure_demand(spark, staging, rewrite, valid, bool(committed))
@@ -234,7 +230,6 @@ def _process(
     state_rows = _write_state(spark, opts, staging, rewrite)
     steps.done("series_state")
     rewrite.demand.unpersist()
-    new_events.unpersist()
     return run_counts(records, measured, state_rows, accuracy)
 
 
