@@ -131,12 +131,17 @@ export function classArchive(
     .digest("hex")
     .slice(0, 16);
   const archive = path.join(dir, `spark-classes-${key}.jsa`);
+  // A run that failed while recording leaves this mark: the JVM exits with an error when it cannot write the
+  // archive, so recording is tried once per key, never again after a failure (delete the mark to retry).
+  const off = `${archive}.off`;
   if (fs.existsSync(archive))
     return { javaOptions: [`-XX:SharedArchiveFile=${archive}`], finish: () => undefined };
+  if (fs.existsSync(off)) return { javaOptions: [], finish: () => undefined };
   const recording = `${archive}.${process.pid}.tmp`;
   return {
     javaOptions: [`-XX:ArchiveClassesAtExit=${recording}`],
     finish: (succeeded) => {
+      if (!succeeded) fs.writeFileSync(off, "");
       if (!fs.existsSync(recording)) return;
       if (succeeded && !fs.existsSync(archive)) fs.renameSync(recording, archive);
       else fs.rmSync(recording, { force: true });
