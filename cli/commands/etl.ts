@@ -104,7 +104,9 @@ function javaBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
 /** A class-data sharing archive's JVM option, and what to do with the archive once the run has ended. */
 export interface ClassArchive {
   readonly javaOptions: string[];
-  readonly finish: (succeeded: boolean) => void;
+  /** ``failedAfterCommit``: the job committed its run, yet spark-submit failed (as when the archive cannot be
+   * written at the JVM's exit). */
+  readonly finish: (succeeded: boolean, failedAfterCommit?: boolean) => void;
 }
 
 /**
@@ -131,8 +133,8 @@ export function classArchive(
     .digest("hex")
     .slice(0, 16);
   const archive = path.join(dir, `spark-classes-${key}.jsa`);
-  // A run that failed while recording leaves this mark: the JVM exits with an error when it cannot write the
-  // archive, so recording is tried once per key, never again after a failure (delete the mark to retry).
+  // A run that committed and still failed while recording leaves this mark: the JVM exits with an error when it
+  // cannot write the archive, so recording is not tried again for this key (delete the mark to retry).
   const off = `${archive}.off`;
   if (fs.existsSync(archive))
     return { javaOptions: [`-XX:SharedArchiveFile=${archive}`], finish: () => undefined };
@@ -140,8 +142,8 @@ export function classArchive(
   const recording = `${archive}.${process.pid}.tmp`;
   return {
     javaOptions: [`-XX:ArchiveClassesAtExit=${recording}`],
-    finish: (succeeded) => {
-      if (!succeeded) fs.writeFileSync(off, "");
+    finish: (succeeded, failedAfterCommit = false) => {
+      if (failedAfterCommit) fs.writeFileSync(off, "");
       if (!fs.existsSync(recording)) return;
       if (succeeded && !fs.existsSync(archive)) fs.renameSync(recording, archive);
       else fs.rmSync(recording, { force: true });
@@ -253,7 +255,8 @@ export async function runEtl(opts: EtlOptions, progress = new Progress("off", "e
     });
     succeeded = true;
   } finally {
-    archive.finish(succeeded);
+    const committed = () => [...manifestKeys(opts.processed)].some((k) => !before.has(k));
+    archive.finish(succeeded, !succeeded && committed());
     progress.stop();
   }
   const created = [...manifestKeys(opts.processed)].filter((k) => !before.has(k)).sort();

@@ -61,9 +61,13 @@ describe("warecast etl", () => {
     const recording = /^-XX:ArchiveClassesAtExit=(.+)$/.exec(failed.javaOptions[0] ?? "")?.[1];
     expect(recording).toBeDefined();
     fs.writeFileSync(recording as string, "classes"); // what the JVM writes at exit
-    failed.finish(false);
+    failed.finish(false); // the job failed: nothing kept, recording is tried again
+    expect(archives()).toEqual([]);
+    const afterCommit = classArchive(dir, spark, java);
+    expect(afterCommit.javaOptions[0]).toMatch(/^-XX:ArchiveClassesAtExit=/);
+    afterCommit.finish(false, true); // committed, then spark-submit failed: the archive could not be written
     expect(archives()).toEqual([expect.stringMatching(/^spark-classes-[0-9a-f]{16}\.jsa\.off$/)]);
-    // After a failed recording, runs go without an archive until the mark is deleted.
+    // After that, runs go without an archive until the mark is deleted.
     expect(classArchive(dir, spark, java).javaOptions).toEqual([]);
     fs.rmSync(path.join(dir, archives()[0]));
 
