@@ -21,14 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["profile", "spark_defaults"]
+__all__ = ["event_log_options", "profile"]
 
 _STEP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*step (.+?): ([0-9.]+) s$")
 
 
-def spark_defaults(event_dir: Path) -> str:
-    """The spark-defaults.conf text that makes spark-submit write an event log into ``event_dir``."""
-    return f"spark.eventLog.enabled true\nspark.eventLog.dir file://{event_dir}\n"
+def event_log_options(event_dir: Path) -> str:
+    """JVM options (SPARK_SUBMIT_OPTS) that make spark-submit write an event log into ``event_dir``: Spark
+    reads ``spark.*`` system properties as settings. Not a SPARK_CONF_DIR: a directory with files on Spark's
+    classpath turns off the class-data sharing that `warecast etl` uses."""
+    return f"-Dspark.eventLog.enabled=true -Dspark.eventLog.dir=file://{event_dir}"
 
 
 @dataclass

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.etl.compare import compare
-from bench.etl.profile import profile, spark_defaults
+from bench.etl.profile import event_log_options, profile
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "etl" / "v2"
@@ -110,11 +110,10 @@ def run_spark(raw: Path, processed: Path, repo: Path = REPO, event_log: bool = F
     env = dict(os.environ)
     events = processed.parent / "spark-events"
     if event_log:
-        # spark-submit reads spark-defaults.conf from SPARK_CONF_DIR: any revision's `warecast etl` as is.
+        # Settings as JVM system properties: any revision's `warecast etl` as is.
         shutil.rmtree(events, ignore_errors=True)
         events.mkdir()
-        (events / "spark-defaults.conf").write_text(spark_defaults(events))
-        env["SPARK_CONF_DIR"] = str(events)
+        env["SPARK_SUBMIT_OPTS"] = f"{env.get('SPARK_SUBMIT_OPTS', '')} {event_log_options(events)}".strip()
     t0 = time.monotonic()
     # Kept: a failed run must show why (a 5M run once died of SparkOutOfMemoryError).
     with log.open("w") as out:

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
@@ -42,7 +43,9 @@ export interface EtlOptions {
  * 5M events no longer put ~1.3M rows into one task's sort (with 4 partitions and 2 GiB that run died with
  * SparkOutOfMemoryError in the dedupe window: bench/etl/RESULTS.md). Shared with the Glue artifact test.
  */
-export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemory"> = {}): string[] {
+export function localSparkOptions(
+  opts: Pick<EtlOptions, "master" | "driverMemory"> & { readonly javaOptions?: readonly string[] } = {},
+): string[] {
   const conf = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "true",
@@ -52,7 +55,14 @@ export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemor
     "spark.default.parallelism": "4",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.extraJavaOptions": `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
+    // Each task writes its partitions' files side by side instead of sorting its rows by partition first.
+    "spark.sql.maxConcurrentOutputFileWriters": "16",
+    // The serial collector: on 2 cores G1's concurrent threads compete with the tasks (bench/etl/RESULTS.md).
+    "spark.driver.extraJavaOptions": [
+      `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
+      "-XX:+UseSerialGC",
+      ...(opts.javaOptions ?? []),
+    ].join(" "),
   };
   return [
     "--master",
@@ -63,7 +73,7 @@ export function localSparkOptions(opts: Pick<EtlOptions, "master" | "driverMemor
   ];
 }
 
-export function sparkSubmitArgs(opts: EtlOptions): string[] {
+export function sparkSubmitArgs(opts: EtlOptions, javaOptions: readonly string[] = []): string[] {
   const job = [
     "--raw",
     path.resolve(opts.raw),
@@ -81,7 +91,64 @@ export function sparkSubmitArgs(opts: EtlOptions): string[] {
   ];
   for (const [flag, value] of optional) if (value !== undefined) job.push(flag, value);
   if (opts.reprocess) job.push("--reprocess", "true");
-  return [...localSparkOptions(opts), path.join(repoRoot, "etl", "job.py"), ...job];
+  return [...localSparkOptions({ ...opts, javaOptions }), path.join(repoRoot, "etl", "job.py"), ...job];
+}
+
+/** The java that spark-submit starts: JAVA_HOME's, else the first on PATH (as Spark's launcher picks it). */
+function javaBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = env.JAVA_HOME ? [path.join(env.JAVA_HOME, "bin")] : (env.PATH ?? "").split(path.delimiter);
+  const found = dirs.map((d) => path.join(d, "java")).find((f) => fs.existsSync(f));
+  return found && fs.realpathSync(found);
+}
+
+/** A class-data sharing archive's JVM option, and what to do with the archive once the run has ended. */
+export interface ClassArchive {
+  readonly javaOptions: string[];
+  /** ``failedAfterCommit``: the job committed its run, yet spark-submit failed (as when the archive cannot be
+   * written at the JVM's exit). */
+  readonly finish: (succeeded: boolean, failedAfterCommit?: boolean) => void;
+}
+
+/**
+ * Class-data sharing for the local JVM: the JVM maps the classes of an earlier run from an archive instead of
+ * loading and verifying each again (the job on an empty store: 4.8 → 3.2 s, bench/etl/RESULTS.md, issue 16).
+ * The first run of a venv records the classes it loaded (`-XX:ArchiveClassesAtExit`) under a name of its own,
+ * which becomes the archive only if the run succeeds; later runs use it (`-XX:SharedArchiveFile`). The name
+ * carries the java binary and Spark's jars, so a new JDK or pyspark starts a new archive; the JVM checks the rest
+ * and runs without an archive that does not match.
+ */
+export function classArchive(
+  dir: string,
+  sparkHome: string,
+  java = javaBinary(),
+  confDir = process.env.SPARK_CONF_DIR ?? path.join(sparkHome, "conf"),
+): ClassArchive {
+  const jars = path.join(sparkHome, "jars");
+  // Spark's classpath starts with its conf directory, and the JVM archives no classpath with a non-empty
+  // directory in it: recording would fail the run at its exit, and an archive would not load.
+  const confEmpty = !fs.existsSync(confDir) || fs.readdirSync(confDir).length === 0;
+  if (!java || !fs.existsSync(jars) || !confEmpty) return { javaOptions: [], finish: () => undefined };
+  const key = createHash("sha256")
+    .update([java, fs.statSync(java).mtimeMs, jars, fs.statSync(jars).mtimeMs].join("\n"))
+    .digest("hex")
+    .slice(0, 16);
+  const archive = path.join(dir, `spark-classes-${key}.jsa`);
+  // A run that committed and still failed while recording leaves this mark: the JVM exits with an error when it
+  // cannot write the archive, so recording is not tried again for this key (delete the mark to retry).
+  const off = `${archive}.off`;
+  if (fs.existsSync(archive))
+    return { javaOptions: [`-XX:SharedArchiveFile=${archive}`], finish: () => undefined };
+  if (fs.existsSync(off)) return { javaOptions: [], finish: () => undefined };
+  const recording = `${archive}.${process.pid}.tmp`;
+  return {
+    javaOptions: [`-XX:ArchiveClassesAtExit=${recording}`],
+    finish: (succeeded, failedAfterCommit = false) => {
+      if (failedAfterCommit) fs.writeFileSync(off, "");
+      if (!fs.existsSync(recording)) return;
+      if (succeeded && !fs.existsSync(archive)) fs.renameSync(recording, archive);
+      else fs.rmSync(recording, { force: true });
+    },
+  };
 }
 
 /** spark-submit from the venv's pyspark, with that venv's Python and the repo on PYTHONPATH (etl.* imports). */
@@ -164,11 +231,14 @@ export async function runEtl(opts: EtlOptions, progress = new Progress("off", "e
     throw new UsageError(`--raw ${opts.raw}: no such directory (run \`warecast import\` first)`);
   const before = manifestKeys(opts.processed);
   const submit = path.join(venv, "bin", "spark-submit");
+  const env = sparkEnv();
+  const archive = classArchive(venv, env.SPARK_HOME ?? "");
+  let succeeded = false;
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(submit, sparkSubmitArgs(opts), {
+      const child = spawn(submit, sparkSubmitArgs(opts, archive.javaOptions), {
         cwd: repoRoot,
-        env: { ...process.env, ...sparkEnv() },
+        env: { ...process.env, ...env },
         // stdout: the job prints nothing there; it goes to stderr so that ours carries only the result.
         stdio: ["ignore", process.stderr, "pipe"],
       });
@@ -183,7 +253,10 @@ export async function runEtl(opts: EtlOptions, progress = new Progress("off", "e
           : reject(new Error(`the ETL job failed (spark-submit exited with code ${code})`)),
       );
     });
+    succeeded = true;
   } finally {
+    const committed = () => [...manifestKeys(opts.processed)].some((k) => !before.has(k));
+    archive.finish(succeeded, !succeeded && committed());
     progress.stop();
   }
   const created = [...manifestKeys(opts.processed)].filter((k) => !before.has(k)).sort();

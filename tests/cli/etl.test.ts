@@ -1,5 +1,13 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { formatManifest, sparkEnv, sparkSubmitArgs, type RunManifest } from "../../cli/commands/etl";
+import {
+  classArchive,
+  formatManifest,
+  sparkEnv,
+  sparkSubmitArgs,
+  type RunManifest,
+} from "../../cli/commands/etl";
 
 const repo = path.resolve(__dirname, "..", "..");
 
@@ -15,6 +23,9 @@ describe("warecast etl", () => {
     expect(args).toContain("spark.ui.enabled=false");
     expect(args).toContain("spark.sql.shuffle.partitions=32");
     expect(args).toContain("spark.sql.adaptive.coalescePartitions.enabled=true");
+    expect(args).toContain("spark.sql.maxConcurrentOutputFileWriters=16");
+    const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="));
+    expect(javaOptions?.split(" ")).toContain("-XX:+UseSerialGC");
     const script = args.indexOf(path.join(repo, "etl", "job.py"));
     expect(args.slice(script + 1)).toEqual([
       "--raw",
@@ -28,6 +39,57 @@ describe("warecast etl", () => {
       "--reprocess",
       "true",
     ]);
+  });
+
+  it("adds the class archive's option to the driver's JVM options", () => {
+    const args = sparkSubmitArgs({ raw: "r", processed: "p" }, ["-XX:SharedArchiveFile=/a.jsa"]);
+    const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="));
+    expect(javaOptions?.split(" ")).toEqual(
+      expect.arrayContaining(["-XX:+UseSerialGC", "-XX:SharedArchiveFile=/a.jsa"]),
+    );
+  });
+
+  it("records a class archive on the first run, keeps it only if the run succeeds, and uses it after", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-cds-"));
+    const java = path.join(dir, "java");
+    fs.writeFileSync(java, "");
+    fs.mkdirSync(path.join(dir, "spark", "jars"), { recursive: true });
+    const spark = path.join(dir, "spark");
+    const archives = () => fs.readdirSync(dir).filter((f) => f.startsWith("spark-classes-"));
+
+    const failed = classArchive(dir, spark, java);
+    const recording = /^-XX:ArchiveClassesAtExit=(.+)$/.exec(failed.javaOptions[0] ?? "")?.[1];
+    expect(recording).toBeDefined();
+    fs.writeFileSync(recording as string, "classes"); // what the JVM writes at exit
+    failed.finish(false); // the job failed: nothing kept, recording is tried again
+    expect(archives()).toEqual([]);
+    const afterCommit = classArchive(dir, spark, java);
+    expect(afterCommit.javaOptions[0]).toMatch(/^-XX:ArchiveClassesAtExit=/);
+    afterCommit.finish(false, true); // committed, then spark-submit failed: the archive could not be written
+    expect(archives()).toEqual([expect.stringMatching(/^spark-classes-[0-9a-f]{16}\.jsa\.off$/)]);
+    // After that, runs go without an archive until the mark is deleted.
+    expect(classArchive(dir, spark, java).javaOptions).toEqual([]);
+    fs.rmSync(path.join(dir, archives()[0]));
+
+    const first = classArchive(dir, spark, java);
+    fs.writeFileSync(/^-XX:ArchiveClassesAtExit=(.+)$/.exec(first.javaOptions[0])?.[1] as string, "classes");
+    first.finish(true);
+    const [archive] = archives();
+    expect(archive).toMatch(/^spark-classes-[0-9a-f]{16}\.jsa$/);
+
+    expect(classArchive(dir, spark, java).javaOptions).toEqual([
+      `-XX:SharedArchiveFile=${path.join(dir, archive)}`,
+    ]);
+    // Another java binary: another archive.
+    const other = path.join(dir, "java2");
+    fs.writeFileSync(other, "");
+    expect(classArchive(dir, spark, other).javaOptions[0]).toMatch(/^-XX:ArchiveClassesAtExit=/);
+    // A Spark conf directory with files in it (SPARK_CONF_DIR): no archive, recorded or used.
+    const conf = path.join(dir, "conf");
+    fs.mkdirSync(conf);
+    fs.writeFileSync(path.join(conf, "spark-defaults.conf"), "");
+    expect(classArchive(dir, spark, java, conf).javaOptions).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("passes a chosen driver heap through", () => {
