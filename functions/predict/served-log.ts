@@ -100,7 +100,7 @@ export class ServedLogTally {
   }
 }
 
-/** A log that keeps records in memory (tests, and `serve --no-log`). */
+/** A log that keeps every record in memory, for tests to read back (a long-running server would grow without bound). */
 export class MemoryServedForecastLog implements ServedForecastLog {
   readonly records: ServedForecastRecord[] = [];
   async write(records: readonly ServedForecastRecord[]): Promise<ServedLogOutcome> {
