@@ -1,7 +1,12 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ObjectInfo, ObjectStore } from "../../functions/predict/object-store";
+import {
+  UNCHANGED,
+  type ObjectInfo,
+  type ObjectStore,
+  type StoredObject,
+} from "../../functions/predict/object-store";
 
 /**
  * ObjectStore over a directory: the local stand-in for a bucket, with the same relative keys. The ETag is
@@ -39,7 +44,7 @@ export class FsObjectStore implements ObjectStore {
           const key = path.relative(this.root, full).split(path.sep).join("/");
           if (!key.startsWith(prefix)) continue;
           const st = await fs.stat(full);
-          out.push({ key, etag: `${st.size}-${st.mtimeMs}`, size: st.size, lastModified: st.mtime });
+          out.push({ key, etag: etagOf(st), size: st.size, lastModified: st.mtime });
         }
       }
     };
@@ -49,15 +54,25 @@ export class FsObjectStore implements ObjectStore {
     return out.sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  async get(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
+  async get(key: string): Promise<StoredObject | undefined> {
     const p = this.pathOf(key);
     try {
       const [body, st] = await Promise.all([fs.readFile(p), fs.stat(p)]);
-      return { body: new Uint8Array(body), etag: `${st.size}-${st.mtimeMs}` };
+      return { body: new Uint8Array(body), etag: etagOf(st) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
+  }
+
+  async getIfChanged(key: string, etag: string): Promise<StoredObject | typeof UNCHANGED | undefined> {
+    try {
+      if (etagOf(await fs.stat(this.pathOf(key))) === etag) return UNCHANGED;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+    return this.get(key);
   }
 
   async put(key: string, body: string | Uint8Array, _contentType: string): Promise<void> {
@@ -72,3 +87,5 @@ export class FsObjectStore implements ObjectStore {
     return pathToFileURL(this.pathOf(key)).href;
   }
 }
+
+const etagOf = (st: import("node:fs").Stats): string => `${st.size}-${st.mtimeMs}`;

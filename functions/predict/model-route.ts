@@ -2,7 +2,7 @@ import type { PredictDeps, RequestContext } from "./deps";
 import { modelHealth } from "./health-route";
 import { checkSeriesPath } from "./forecast-routes";
 import { jsonResult, type ApiResult } from "./http";
-import type { ObjectStore } from "./object-store";
+import { UNCHANGED, type ObjectStore } from "./object-store";
 import { ApiProblem } from "./problem";
 
 /** Where the API finds a model version's metrics.json (the artifact's backtest; docs/model.md). */
@@ -20,8 +20,9 @@ const CACHED_METRICS = 4;
  * `keyOf` refuses (undefined) has no metrics.
  *
  * The file holds every series' backtest, and GET /v1/model/series reads one row of it per request, so the parsed
- * file is kept while its ETag (S3's; size and mtime locally) is unchanged: each call lists the one key, and
- * reads and parses the object only when it is new or changed. The parsed object is shared: callers only read it.
+ * file is kept while its ETag (S3's; size and mtime locally) is unchanged: each call is one conditional GET
+ * (If-None-Match on the kept ETag), which reads and parses the object only when it is new or changed. The parsed
+ * object is shared: callers only read it.
  */
 export function storeModelMetrics(
   store: ObjectStore,
@@ -33,12 +34,10 @@ export function storeModelMetrics(
     async metrics(version) {
       const key = keyOf(version);
       if (key === undefined) return undefined;
-      const listed = (await store.list(key)).find((o) => o.key === key);
       const hit = cache.get(key);
-      if (listed && hit?.etag === listed.etag) return hit.metrics;
+      const obj = hit ? await store.getIfChanged(key, hit.etag) : await store.get(key);
+      if (obj === UNCHANGED) return hit!.metrics;
       cache.delete(key);
-      if (!listed) return undefined;
-      const obj = await store.get(key);
       if (!obj) return undefined;
       const metrics = JSON.parse(new TextDecoder().decode(obj.body)) as unknown;
       cache.set(key, { etag: obj.etag, metrics });

@@ -15,6 +15,15 @@ export interface ObjectInfo {
   readonly lastModified: Date;
 }
 
+/** An object's bytes and the ETag they had when read. */
+export interface StoredObject {
+  readonly body: Uint8Array;
+  readonly etag: string;
+}
+
+/** getIfChanged's answer when the object still has the ETag the caller holds. */
+export const UNCHANGED = "unchanged";
+
 /**
  * The few storage calls the API makes, over S3 in AWS and over a directory in local mode (same relative keys),
  * so the handlers run unchanged in both.
@@ -22,7 +31,12 @@ export interface ObjectInfo {
 export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** The object, or undefined when it does not exist. */
-  get(key: string): Promise<{ body: Uint8Array; etag: string } | undefined>;
+  get(key: string): Promise<StoredObject | undefined>;
+  /**
+   * The object if its ETag is no longer `etag` (one conditional GET: If-None-Match in S3), UNCHANGED if it still
+   * is, undefined when it does not exist.
+   */
+  getIfChanged(key: string, etag: string): Promise<StoredObject | typeof UNCHANGED | undefined>;
   put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   /** A time-limited URL a client can GET without credentials. */
   presign(key: string, expiresInSeconds: number): Promise<string>;
@@ -56,12 +70,25 @@ export class S3ObjectStore implements ObjectStore {
     return out;
   }
 
-  async get(key: string): Promise<{ body: Uint8Array; etag: string } | undefined> {
+  async get(key: string): Promise<StoredObject | undefined> {
+    const got = await this.getIfChanged(key, undefined);
+    return got === UNCHANGED ? undefined : got;
+  }
+
+  async getIfChanged(
+    key: string,
+    etag: string | undefined,
+  ): Promise<StoredObject | typeof UNCHANGED | undefined> {
     try {
-      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, IfNoneMatch: etag }),
+      );
       const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
       return { body, etag: res.ETag ?? "" };
     } catch (err) {
+      // S3 answers a matching If-None-Match with 304 and no body, which the SDK raises as an error.
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304)
+        return UNCHANGED;
       if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey") return undefined;
       throw err;
     }

@@ -26,7 +26,7 @@ import { DEFAULT_PREDICT_CONFIG } from "../../functions/predict/config";
 import type { PredictDeps } from "../../functions/predict/deps";
 import { EndpointClient } from "../../functions/predict/endpoint-client";
 import { storeModelMetrics } from "../../functions/predict/model-route";
-import { S3ObjectStore } from "../../functions/predict/object-store";
+import { S3ObjectStore, UNCHANGED } from "../../functions/predict/object-store";
 import { modelMetricsKey } from "../../functions/model/names";
 import { SinkServedForecastLog } from "../../functions/predict/served-log";
 import { FirehoseSink } from "../../functions/producer/firehose-sink";
@@ -243,6 +243,22 @@ it("reads the served version's backtest from the metrics.json the promote functi
   const body = JSON.parse(res.body);
   expect(body).toMatchObject({ model_version: "moto-model-v7", backtest: { horizon: 28, series: 4 } });
   expect(body.backtest.methods.map((m: { method: string }) => m.method)).toEqual(["model", "seasonal_naive"]);
+
+  // The kept ETag against real S3 semantics: moto answers If-None-Match with 304 while the object is the same,
+  // and the new bytes once the promote function republishes it.
+  const key = "models/moto-model-v7/metrics.json";
+  const held = (await store.get(key))!;
+  expect(await store.getIfChanged(key, held.etag)).toBe(UNCHANGED);
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: "artifacts",
+      Key: key,
+      Body: JSON.stringify({ ...metrics, setup: { ...metrics.setup, series: 5 } }),
+    }),
+  );
+  expect(await store.getIfChanged(key, held.etag)).not.toBe(UNCHANGED);
+  const again = await published.modelMetrics.metrics("moto-model-v7");
+  expect(again).toMatchObject({ setup: { series: 5 } });
 
   // Nothing published for the version (a real S3 NoSuchKey): an answer without a backtest, not an error.
   const absent = { ...deps, modelMetrics: storeModelMetrics(store, (v) => modelMetricsKey("absent/", v)) };

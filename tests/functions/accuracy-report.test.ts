@@ -15,6 +15,9 @@ function store(files: Record<string, unknown[]>): ObjectStore & { gets: string[]
       gets.push(key);
       return { body: new TextEncoder().encode(JSON.stringify(files[key])), etag: key };
     },
+    async getIfChanged() {
+      throw new Error("readAccuracy keeps no cache");
+    },
     async put() {
       throw new Error("read only");
     },

@@ -17,7 +17,7 @@ import type {
   EndpointResponse,
   ForecastEndpoint,
 } from "../../functions/predict/endpoint-client";
-import type { ObjectInfo, ObjectStore } from "../../functions/predict/object-store";
+import { UNCHANGED, type ObjectInfo, type ObjectStore } from "../../functions/predict/object-store";
 import { MemoryServedForecastLog } from "../../functions/predict/served-log";
 import type { JobMessage, JobQueue } from "../../functions/forecast-jobs";
 import { FsObjectStore } from "../../cli/local-api/fs-object-store";
@@ -52,6 +52,7 @@ export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, { body: Uint8Array; etag: number; at: Date }>();
   private counter = 0;
   gets = 0;
+  conditionalGets = 0;
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     return [...this.objects.entries()]
@@ -62,6 +63,11 @@ export class MemoryObjectStore implements ObjectStore {
     this.gets++;
     const o = this.objects.get(key);
     return o ? { body: o.body, etag: String(o.etag) } : undefined;
+  }
+  async getIfChanged(key: string, etag: string) {
+    this.conditionalGets++;
+    const o = this.objects.get(key);
+    return o && String(o.etag) === etag ? UNCHANGED : this.get(key);
   }
   async put(key: string, body: string | Uint8Array): Promise<void> {
     this.objects.set(key, {

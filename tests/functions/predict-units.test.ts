@@ -1,4 +1,7 @@
 /** Pure pieces of the predict function: replenishment math, the endpoint client's retries, item master. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { InvokeEndpointCommand } from "@aws-sdk/client-sagemaker-runtime";
 import type { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import {
@@ -15,6 +18,8 @@ import type { SeriesState } from "../../functions/predict/series-state";
 import { parseItemMaster, ItemMasterReader } from "../../functions/predict/item-master";
 import { storeModelMetrics } from "../../functions/predict/model-route";
 import { ApiProblem } from "../../functions/predict/problem";
+import { UNCHANGED } from "../../functions/predict/object-store";
+import { FsObjectStore } from "../../cli/local-api/fs-object-store";
 import { MemoryObjectStore } from "./predict-support";
 
 describe("replenishment", () => {
@@ -231,6 +236,7 @@ describe("storeModelMetrics", () => {
     expect(await source.metrics("v1")).toEqual({ setup: { horizon: 28 } });
     expect(await source.metrics("v1")).toEqual({ setup: { horizon: 28 } });
     expect(store.gets).toBe(1);
+    expect(store.conditionalGets).toBe(1); // the second call: one If-None-Match, no listing
     await store.put("models/v1/metrics.json", JSON.stringify({ setup: { horizon: 14 } }));
     expect(await source.metrics("v1")).toEqual({ setup: { horizon: 14 } });
     expect(store.gets).toBe(2);
@@ -239,6 +245,27 @@ describe("storeModelMetrics", () => {
     await store.put("models/v10/metrics.json", "{}");
     expect(await source.metrics("v1")).toBeUndefined(); // a longer key under the same prefix is another file
     expect(await source.metrics("refused")).toBeUndefined();
+  });
+});
+
+describe("FsObjectStore.getIfChanged", () => {
+  it("answers unchanged while size and mtime hold, the new bytes after a rewrite, undefined when gone", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wc-fs-store-"));
+    try {
+      const store = new FsObjectStore(dir);
+      await store.put("m/metrics.json", "{}", "application/json");
+      const first = (await store.get("m/metrics.json"))!;
+      expect(await store.getIfChanged("m/metrics.json", first.etag)).toBe(UNCHANGED);
+      // A rewrite of another size changes the ETag even within the filesystem's mtime resolution.
+      await store.put("m/metrics.json", '{"a":1}', "application/json");
+      const second = await store.getIfChanged("m/metrics.json", first.etag);
+      expect(second).not.toBe(UNCHANGED);
+      expect(new TextDecoder().decode((second as { body: Uint8Array }).body)).toBe('{"a":1}');
+      fs.rmSync(path.join(dir, "m/metrics.json"));
+      expect(await store.getIfChanged("m/metrics.json", first.etag)).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
