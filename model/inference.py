@@ -213,7 +213,8 @@ def forecast_json(request: ForecastRequest, model: Forecaster) -> str:
     parts = []
     for i, sid in enumerate(request.panel.ids):
         dates = shaped.dates[i]
-        key = dates[0] if dates else ""
+        # Every series has `horizon` (≥ 1: the request schema) dates, so the first one names them all.
+        key = dates[0]
         template = templates.get(key)
         if template is None:
             template = templates[key] = _points_template(dates, shaped.keys)
