@@ -18,6 +18,8 @@ const DATA_STALE_DAYS = 2;
 const WHAT_IF_DELAY_MS = 250;
 /** Series per POST /v1/recommendations of the risk table (the API's default limit is 100). */
 const RISK_BATCH = 100;
+/** Risk-table requests in flight at once (the local API and the Lambda both serve several at a time). */
+const RISK_REQUESTS_IN_FLIGHT = 4;
 const $ = (id) => document.getElementById(id);
 
 // Exposed for the browser test: the charts the page drew, next to the API answers they were drawn from.
@@ -370,12 +372,21 @@ async function renderRisks(api, batch) {
     service_level: Number(DEFAULTS.service_level),
     ...(s.on_hand === null ? { on_hand: 0 } : {}),
   }));
-  const recs = [];
-  for (let i = 0; i < items.length; i += batch) {
-    const page = await api.recommendations(items.slice(i, i + batch));
-    if (run !== state.risksRun) return; // the scope changed meanwhile
-    recs.push(...page.recommendations);
-  }
+  const pages = [];
+  for (let i = 0; i < items.length; i += batch) pages.push(items.slice(i, i + batch));
+  // A few requests in flight: a 10,000-series catalogue is 100 of them, and one at a time leaves the API's
+  // concurrency (and the browser's six connections) unused.
+  const answers = new Array(pages.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pages.length && run === state.risksRun) {
+      const k = next++;
+      answers[k] = (await api.recommendations(pages[k])).recommendations;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RISK_REQUESTS_IN_FLIGHT, pages.length) }, worker));
+  if (run !== state.risksRun) return; // the scope changed meanwhile
+  const recs = answers.flat();
   // Series with inventory data first, by risk; those without (on hand taken as 0) by the order they need.
   recs.sort(
     (a, b) =>

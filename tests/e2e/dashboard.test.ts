@@ -558,13 +558,32 @@ describe("dashboard: the warehouse box", () => {
     expect((await dash(p)).risks).toHaveLength(SKUS_PER_WAREHOUSE);
     expect(await p.textContent("#risk-title")).toBe(`Top stockout risks in ${wh(4)}`);
 
-    // "All warehouses": the ranking covers the whole catalogue (100 requests of 100), the series stays.
+    // "All warehouses": the ranking covers the whole catalogue (100 requests of 100, a few in flight at once),
+    // the series stays.
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let pages = 0;
+    const isPage = (r: import("playwright-core").Request) =>
+      r.method() === "POST" &&
+      r.url().endsWith("/v1/recommendations") &&
+      (r.postDataJSON() as { items: unknown[] }).items.length > 1;
+    p.on("request", (r) => {
+      if (!isPage(r)) return;
+      pages++;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+    });
+    const settled = (r: import("playwright-core").Request) => isPage(r) && inFlight--;
+    p.on("requestfinished", settled);
+    p.on("requestfailed", settled);
     await p.selectOption("#warehouse", "");
     await p.waitForFunction(
       (n) =>
         (globalThis as unknown as { warecastDashboard: Dashboard }).warecastDashboard.risks?.length === n,
       WAREHOUSES * SKUS_PER_WAREHOUSE,
     );
+    expect(pages).toBe((WAREHOUSES * SKUS_PER_WAREHOUSE) / 100);
+    expect(mostInFlight).toBeGreaterThan(1);
+    expect(mostInFlight).toBeLessThanOrEqual(4);
     expect(await p.textContent("#risk-title")).toBe("Top stockout risks");
     expect(new URL(p.url()).search).toBe(`?warehouse=${wh(4)}&sku=${sku(0)}`);
     expect(pageErrors(p)).toEqual([]);
