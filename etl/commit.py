@@ -73,22 +73,27 @@ def apply(processed: Storage, journal: Mapping[str, Any]) -> None:
     staging = f"{STAGING_PREFIX}{journal['run_id']}"
     for table, entry in journal["tables"].items():
         files: Sequence[str] = entry["files"]
-        for name in files:
-            source, target = f"{staging}/{table}/{name}", f"{table}/{name}"
-            if processed.exists(source):
-                if processed.exists(target):  # moved before a crash; the copy left behind is spare
-                    processed.delete(source)
-                else:
-                    processed.rename(source, target)
         if entry["scope"] == WHOLE_TABLE:
             prefixes = [f"{table}/"]
         else:
             prefixes = sorted({f"{table}/{posixpath.dirname(name)}/" for name in files})
+        # One listing per replaced prefix tells what is in place (a file moved before a crash) and what goes.
+        in_place = {o.key for prefix in prefixes for o in processed.list_files(prefix)}
+        made: set[str] = set()
+        for name in files:
+            source, target = f"{staging}/{table}/{name}", f"{table}/{name}"
+            if target in in_place:  # moved before a crash; the copy left behind, if any, is spare
+                processed.delete(source)
+                continue
+            parent = posixpath.dirname(target)
+            if parent not in made:
+                processed.make_dirs(parent)
+                made.add(parent)
+            if not processed.move(source, target) and processed.exists(source):
+                raise OSError(f"cannot move {processed.uri(source)} to {processed.uri(target)}")
         keep = {f"{table}/{name}" for name in files}
-        for prefix in prefixes:
-            for old in processed.list_files(prefix):
-                if old.key not in keep:
-                    processed.delete(old.key)
+        for old in sorted(in_place - keep):
+            processed.delete(old)
         processed.delete_empty_dirs(table)
     processed.delete(staging)
     _drop_empty_staging(processed)

@@ -12,9 +12,11 @@ on one core (docs/etl.md, "The validation path").
 
 from __future__ import annotations
 
+import importlib.abc
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -137,6 +139,7 @@ def _check_objects(checker: RecordChecker, batches):
     """mapInArrow: the checked records of each (object, slice) row."""
     import pyarrow as pa
 
+    _without_pandas(pa)
     arrow_schema = _arrow_schema(pa)
     for batch in batches:
         rows = batch.to_pydict()
@@ -153,6 +156,36 @@ def _check_objects(checker: RecordChecker, batches):
 
 
 _PLAN_SCHEMA = "source string, slices int, buckets array<bigint>"
+
+
+def _without_pandas(pa) -> None:
+    """Keeps pyarrow from importing pandas in a Python worker that has not imported it.
+
+    pyarrow's first conversion of a Python list imports pandas (1.2 s), only to ask whether the list is a
+    pandas object; each core's first task paid it (bench/etl/RESULTS.md). pyarrow tries that import once per
+    process and remembers the answer, so a first conversion made while ``import pandas`` fails makes it
+    convert lists without pandas from then on. Nothing in the job's workers uses pandas (mapInArrow hands
+    Arrow batches both ways); pandas stays importable, and pyarrow's first conversion that needs it (to or
+    from pandas, as a pandas UDF's input) imports it and turns the integration back on
+    (tests/python/etl/test_raw_objects.py).
+    """
+    if "pandas" in sys.modules:
+        return
+    sys.meta_path.insert(0, _NO_PANDAS)
+    try:
+        pa.array([], pa.int64())
+    finally:
+        sys.meta_path.remove(_NO_PANDAS)
+
+
+class _NoPandasFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ImportError(f"{name} is not imported by the ETL's Python workers")
+        return None
+
+
+_NO_PANDAS = _NoPandasFinder()
 
 
 def arrival_of(source: str, modified: datetime) -> datetime:

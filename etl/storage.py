@@ -110,6 +110,15 @@ class Storage:
         if not self._fs.rename(self._Path(self.uri(source)), target_path):
             raise OSError(f"cannot move {self.uri(source)} to {self.uri(target)}")
 
+    def make_dirs(self, key: str) -> None:
+        """Creates a directory and its parents (a :meth:`move` target's directory must exist)."""
+        self._fs.mkdirs(self._Path(self.uri(key)))
+
+    def move(self, source: str, target: str) -> bool:
+        """Moves one file into an existing directory (on S3 a copy, then a delete of the source); False when
+        nothing moved (no such source). Three calls into the JVM: a run's commit makes one per file."""
+        return bool(self._fs.rename(self._Path(self.uri(source)), self._Path(self.uri(target))))
+
     def delete_empty_dirs(self, prefix: str) -> None:
         """Removes the directories under ``prefix`` that hold no file any more (local stores keep them)."""
 

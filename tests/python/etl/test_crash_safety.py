@@ -101,17 +101,17 @@ def test_uncommitted_output_is_never_visible_and_a_crash_after_the_commit_is_fin
 
     # Killed while the committed run's files move into place: the next run finishes the move first.
     moves = []
-    original = Storage.rename
+    original = Storage.move
 
-    def rename_then_crash(self, source, target):
+    def move_then_crash(self, source, target):
         if source.startswith("_staging/") and source.endswith(".parquet"):  # a staged file moving into place
             if len(moves) == 2:
                 raise Crash("mid-move")
             moves.append(target)
-        original(self, source, target)
+        return original(self, source, target)
 
     with monkeypatch.context() as patch:
-        patch.setattr(Storage, "rename", rename_then_crash)
+        patch.setattr(Storage, "move", move_then_crash)
         with pytest.raises(Crash):
             run_job()
     assert len(moves) == 2  # killed with some of the committed run's files in place, others not

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import pickle
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 
-from etl.raw_objects import _check_object, _slice_plan, read_checked, spark_hash_long
+from etl.raw_objects import _check_object, _check_objects, _slice_plan, read_checked, spark_hash_long
 from etl.records import RecordChecker
 from etl.schema_rules import compile_schema, load_limits, load_schema
 from etl.storage import ObjectInfo, Storage
@@ -110,3 +114,49 @@ def test_the_slice_plans_hash_is_sparks(spark):
     values = [0, 1, -1, 7, 2**31, -(2**31) - 1, 2**40 + 7, 2**63 - 1, -(2**63), *range(100, 164)]
     frame = spark.createDataFrame([(v,) for v in values], "v long")
     assert [r[0] for r in frame.select(F.hash("v")).collect()] == [spark_hash_long(v) for v in values]
+
+
+_WORKER = """
+import pickle
+import sys
+
+import pyarrow as pa
+import pyspark.worker  # what a Python worker imports before it runs the function
+
+from etl.raw_objects import _check_objects
+from etl.records import RecordChecker
+from etl.schema_rules import compile_schema, load_limits, load_schema
+
+schema = load_schema(sys.argv[1])
+checker = RecordChecker(compile_schema(schema), load_limits(schema))
+batches = pa.ipc.open_stream(sys.stdin.buffer.read())  # as a worker receives them
+out = [b.to_pydict() for b in _check_objects(checker, batches)]
+imported = "pandas" in sys.modules
+# pandas is still importable, and the first conversion that needs it (as a pandas UDF's input) brings it back.
+import pandas
+
+assert pa.table({"x": [1.5, None]}).to_pandas()["x"].isna().tolist() == [False, True]
+assert pa.array(pandas.Series([1.5, None])).to_pylist() == [1.5, None]
+sys.stdout.buffer.write(pickle.dumps((imported, out)))
+"""
+
+
+def test_a_python_worker_converts_its_batches_without_importing_pandas():
+    """pyarrow imports pandas (1.2 s) on its first conversion of a list unless told there is none; a fresh
+    interpreter, as a worker starts, checks an object and never imports it, with the same rows."""
+    row = {"source": SOURCE, "modificationTime": MODIFIED, "content": TRUNCATED, "slice": 0, "slices": 1}
+    batch = pa.RecordBatch.from_pylist([row])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as stream:
+        stream.write_batch(batch)
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER, SCHEMA],
+        cwd=Path(__file__).resolve().parents[3],
+        input=sink.getvalue().to_pybytes(),
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    pandas_imported, rows = pickle.loads(done.stdout)
+    assert not pandas_imported
+    assert rows == [b.to_pydict() for b in _check_objects(CHECKER, [batch])]
+    assert sum(len(r["line"]) for r in rows) > len(LINES) // 2
