@@ -6,6 +6,7 @@ Only small things go through here (listings, manifests, the calendar); data is r
 from __future__ import annotations
 
 import os
+import posixpath
 import uuid
 from dataclasses import dataclass
 
@@ -105,9 +106,8 @@ class Storage:
 
     def rename(self, source: str, target: str) -> None:
         """Moves one file (on S3 a copy, then a delete of the source); the target's directory is created."""
-        target_path = self._Path(self.uri(target))
-        self._fs.mkdirs(target_path.getParent())
-        if not self._fs.rename(self._Path(self.uri(source)), target_path):
+        self.make_dirs(posixpath.dirname(target))
+        if not self.move(source, target):
             raise OSError(f"cannot move {self.uri(source)} to {self.uri(target)}")
 
     def make_dirs(self, key: str) -> None:
