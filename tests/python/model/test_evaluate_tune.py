@@ -140,5 +140,5 @@ def test_backtest_on_80_weeks_prints_its_settings_and_short_history_notes(tmp_pa
     out = capsys.readouterr().out
     assert "settings: freq W, horizon 8, 3 origins, refit first, season 52" in out
     assert "model hyperparameters: " in out and "baseline auto_ets: statsforecast" in out
-    assert "short history: training origins from period 25 of the 56 (default 53)" in out
+    assert "short history: training origins from period 2 of the 56 (default 53)" in out
     assert "note: model series x origins by method: global-gbm 18" in out
