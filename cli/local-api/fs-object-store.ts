@@ -55,24 +55,34 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    const p = this.pathOf(key);
-    try {
-      const [body, st] = await Promise.all([fs.readFile(p), fs.stat(p)]);
-      return { body: new Uint8Array(body), etag: etagOf(st) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
-    }
+    return this.read(key);
   }
 
   async getIfChanged(key: string, etag: string): Promise<StoredObject | typeof UNCHANGED | undefined> {
+    return this.read(key, etag);
+  }
+
+  /**
+   * One open file answers both the ETag and the body: a put renames a new file into place, so a stat and a read
+   * of the path could see two different objects, while the handle keeps the one it opened.
+   */
+  private async read(key: string): Promise<StoredObject | undefined>;
+  private async read(key: string, heldEtag: string): Promise<StoredObject | typeof UNCHANGED | undefined>;
+  private async read(key: string, heldEtag?: string): Promise<StoredObject | typeof UNCHANGED | undefined> {
+    let handle: fs.FileHandle;
     try {
-      if (etagOf(await fs.stat(this.pathOf(key))) === etag) return UNCHANGED;
+      handle = await fs.open(this.pathOf(key), "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
-    return this.get(key);
+    try {
+      const etag = etagOf(await handle.stat());
+      if (etag === heldEtag) return UNCHANGED;
+      return { body: new Uint8Array(await handle.readFile()), etag };
+    } finally {
+      await handle.close();
+    }
   }
 
   async put(key: string, body: string | Uint8Array, _contentType: string): Promise<void> {

@@ -1,4 +1,5 @@
 /** Pure pieces of the predict function: replenishment math, the endpoint client's retries, item master. */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -264,6 +265,35 @@ describe("FsObjectStore.getIfChanged", () => {
       fs.rmSync(path.join(dir, "m/metrics.json"));
       expect(await store.getIfChanged("m/metrics.json", first.etag)).toBeUndefined();
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("FsObjectStore.get", () => {
+  it("returns the ETag of the bytes it read while another process replaces the file", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wc-fs-store-"));
+    const target = path.join(dir, "m", "metrics.json");
+    fs.mkdirSync(path.dirname(target));
+    // Another process renames files of sizes 1..7 into place as fast as it can, as a writer outside the API does.
+    const writer = spawn(process.execPath, [
+      "-e",
+      `const fs = require("fs"); const t = process.argv[1];
+       for (let i = 0; ; i += 1) { fs.writeFileSync(t + ".tmp", "x".repeat(1 + (i % 7))); fs.renameSync(t + ".tmp", t); }`,
+      target,
+    ]);
+    try {
+      const store = new FsObjectStore(dir);
+      await store.put("m/metrics.json", "x", "application/json");
+      let disagree = 0;
+      for (let i = 0; i < 2000; i += 1) {
+        const r = (await store.get("m/metrics.json"))!;
+        // The ETag starts with the size: a body read from one file and a stat of the next would disagree.
+        if (r.etag.split("-")[0] !== String(r.body.length)) disagree += 1;
+      }
+      expect(disagree).toBe(0);
+    } finally {
+      writer.kill();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
