@@ -75,7 +75,7 @@ class _Rewrite:
     """What a run rewrote in demand_daily: per touched warehouse, every month from ``from_month`` on."""
 
     starts: DataFrame  # warehouse_id, from_month (small, built on the driver)
-    demand: DataFrame  # the touched warehouses' full demand history (cached)
+    demand: DataFrame  # the touched warehouses' full demand history (computed once: _computed)
     history: DataFrame  # the touched warehouses' clean events (all committed runs + this one)
 
 
@@ -188,13 +188,12 @@ def _process(
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
     known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
-    duplicates = duplicate_rows(events, known_ids).persist()
+    duplicates = _computed(duplicate_rows(events, known_ids))
     duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
     unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
     unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
         "run_id", "warehouse_id"
     ).parquet(staging.uri("events_clean"))
-    duplicates.unpersist()
     checked.unpersist()
     steps.done("dedupe and events_clean")
 
@@ -229,8 +228,18 @@ def _process(
     steps.done("accuracy")
     state_rows = _write_state(spark, opts, staging, rewrite)
     steps.done("series_state")
-    rewrite.demand.unpersist()
     return run_counts(records, measured, state_rows, accuracy)
+
+
+def _computed(frame: DataFrame) -> DataFrame:
+    """``frame`` computed now and kept (memory, else disk) for the queries that read it next.
+
+    A local checkpoint, not ``persist``: a persisted plan runs inside each query that reads it, where adaptive
+    execution keeps all its shuffle partitions (the demand windows ran 32 tasks for the demo's 212k events). A
+    checkpoint runs as a query of its own, whose shuffles adaptive execution coalesces to what the data needs,
+    and the queries after it plan from its rows instead of re-planning the computation (bench/etl/RESULTS.md).
+    Spark frees it with the DataFrame (Spark's context cleaner)."""
+    return frame.localCheckpoint(eager=True)
 
 
 def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[UnreadableObject]]:
@@ -282,7 +291,7 @@ def _rewrite_demand(
         spark, ({"warehouse_id": w, "from_month": m} for w, m in starts_by_warehouse), _STARTS_SCHEMA
     )
     closed = closed_days_frame(spark, closed_days) if closed_days else None
-    demand = daily_demand(history, closed).persist(StorageLevel.MEMORY_AND_DISK)
+    demand = _computed(daily_demand(history, closed))
     (
         demand.join(F.broadcast(starts), "warehouse_id")
         .filter(F.col("month") >= F.col("from_month"))
