@@ -188,12 +188,15 @@ def _process(
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
     known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
-    duplicates = _computed(duplicate_rows(events, known_ids))
+    # Persisted, not checkpointed: the anti-join below broadcasts the duplicates when the cache's measured
+    # size is small, which a checkpoint's estimate does not tell (it shuffled every event at 1M).
+    duplicates = duplicate_rows(events, known_ids).persist()
     duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
     unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
     unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
         "run_id", "warehouse_id"
     ).parquet(staging.uri("events_clean"))
+    duplicates.unpersist()
     checked.unpersist()
     steps.done("dedupe and events_clean")
 
@@ -234,11 +237,11 @@ def _process(
 def _computed(frame: DataFrame) -> DataFrame:
     """``frame`` computed now and kept (memory, else disk) for the queries that read it next.
 
-    A local checkpoint, not ``persist``: a persisted plan runs inside each query that reads it, where adaptive
-    execution keeps all its shuffle partitions (the demand windows ran 32 tasks for the demo's 212k events). A
-    checkpoint runs as a query of its own, whose shuffles adaptive execution coalesces to what the data needs,
-    and the queries after it plan from its rows instead of re-planning the computation (bench/etl/RESULTS.md).
-    Spark frees it with the DataFrame (Spark's context cleaner)."""
+    A local checkpoint, not ``persist``: a persisted plan runs inside the first query that reads it, where
+    adaptive execution keeps all its shuffle partitions (the demand windows ran 32 tasks for the demo's 212k
+    events). A checkpoint runs as a query of its own, whose shuffles adaptive execution coalesces to what the
+    data needs, and the queries after it plan from its rows instead of re-planning the computation
+    (bench/etl/RESULTS.md). Spark frees it with the DataFrame (Spark's context cleaner)."""
     return frame.localCheckpoint(eager=True)
 
 
