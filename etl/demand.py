@@ -21,6 +21,8 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from etl.frames import local_rows
+
 __all__ = ["DEMAND_COLUMNS", "DEMAND_SCHEMA", "daily_demand", "closed_days_frame"]
 
 DEMAND_SCHEMA = T.StructType(
@@ -111,7 +113,7 @@ def closed_days_frame(spark, days: list[tuple[str, object]]) -> DataFrame:
     schema = T.StructType(
         [T.StructField("warehouse_id", T.StringType()), T.StructField("date", T.DateType())]
     )
-    return spark.createDataFrame(sorted(set(days)), schema)
+    return local_rows(spark, ({"warehouse_id": w, "date": d} for w, d in sorted(set(days))), schema)
 
 
 def _balances(events: DataFrame) -> DataFrame:

@@ -84,25 +84,28 @@ def business_dates(events: DataFrame, time_zones: Mapping[str, str], default_tim
     return events.withColumn("date", F.to_date(F.from_utc_timestamp(F.col("occurred_at"), zone)))
 
 
-def duplicate_rows(events: DataFrame, known_ids: DataFrame) -> DataFrame:
+def duplicate_rows(events: DataFrame, known_ids: DataFrame | None) -> DataFrame:
     """(source, line, duplicate_of) of every event that is not the first occurrence of its event_id: the first
     is an id an earlier run stored (then every event of this run with it is ``earlier_runs``), else the first
     by (source, line) of this run (then the others are ``within_run``).
 
     Only the ids and line positions move: one aggregation per event_id over (id, source, line) and the earlier
     runs' ids, and a join of the few ids that repeat back onto their lines. The events themselves stay where
-    they are; the caller drops the duplicates with an anti-join on (source, line).
+    they are; the caller drops the duplicates with an anti-join on (source, line). ``known_ids`` is None when
+    no earlier run stored any (nothing to union: an empty input would still run its tasks).
     """
     new = events.select("event_id", F.lit(1).alias("_rank"), "source", "line")
-    earlier = known_ids.select(
-        "event_id",
-        F.lit(0).alias("_rank"),
-        F.lit(None).cast("string").alias("source"),
-        F.lit(None).cast("long").alias("line"),
-    )
+    ids = new
+    if known_ids is not None:
+        earlier = known_ids.select(
+            "event_id",
+            F.lit(0).alias("_rank"),
+            F.lit(None).cast("string").alias("source"),
+            F.lit(None).cast("long").alias("line"),
+        )
+        ids = new.unionByName(earlier)
     repeated = (
-        new.unionByName(earlier)
-        .groupBy("event_id")
+        ids.groupBy("event_id")
         .agg(F.count(F.lit(1)).alias("_n"), F.min(F.struct("_rank", "source", "line")).alias("_first"))
         .filter(F.col("_n") > 1)
     )

@@ -28,7 +28,7 @@ from pyspark.sql.utils import AnalysisException
 from etl.accuracy_run import run_accuracy
 from etl.closed_days import CALENDAR_KEY, merge_closed_days, parse_calendar
 from etl.commit import PARTITIONS, WHOLE_TABLE, Staging, apply, recover
-from etl.demand import DEMAND_COLUMNS, closed_days_frame, daily_demand
+from etl.demand import DEMAND_COLUMNS, DEMAND_SCHEMA, closed_days_frame, daily_demand
 from etl.events import (
     EVENT_SCHEMA,
     QUARANTINE_COLUMNS,
@@ -37,6 +37,7 @@ from etl.events import (
     duplicate_rows,
     quarantine_rows,
 )
+from etl.frames import local_rows
 from etl.lock import store_lock
 from etl.manifest import build_manifest, check_counts, committed_manifests, new_run_id, write_manifest
 from etl.options import JobOptions, parse_args
@@ -52,7 +53,7 @@ from etl.run_counts import (
     run_counts,
 )
 from etl.schema_rules import compile_schema, load_limits
-from etl.state import STATE_COLUMNS, series_state
+from etl.state import STATE_COLUMNS, STATE_SCHEMA, series_state
 from etl.storage import ObjectInfo, Storage
 
 __all__ = ["TABLES", "SESSION_CONF", "main", "run"]
@@ -74,7 +75,7 @@ class _Rewrite:
     """What a run rewrote in demand_daily: per touched warehouse, every month from ``from_month`` on."""
 
     starts: DataFrame  # warehouse_id, from_month (small, built on the driver)
-    demand: DataFrame  # the touched warehouses' full demand history (cached)
+    demand: DataFrame  # the touched warehouses' full demand history (computed once: _computed)
     history: DataFrame  # the touched warehouses' clean events (all committed runs + this one)
 
 
@@ -186,9 +187,10 @@ def _process(
     steps.done("quarantine")
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
-    duplicates = duplicate_rows(
-        events, _read_events(spark, processed, committed).select("event_id")
-    ).persist()
+    known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
+    # Persisted, not checkpointed: the anti-join below broadcasts the duplicates when the cache's measured
+    # size is small, which a checkpoint's estimate does not tell (it shuffled every event at 1M).
+    duplicates = duplicate_rows(events, known_ids).persist()
     duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
     unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
     unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
@@ -229,8 +231,18 @@ def _process(
     steps.done("accuracy")
     state_rows = _write_state(spark, opts, staging, rewrite)
     steps.done("series_state")
-    rewrite.demand.unpersist()
     return run_counts(records, measured, state_rows, accuracy)
+
+
+def _computed(frame: DataFrame) -> DataFrame:
+    """``frame`` computed now and kept (memory, else disk) for the queries that read it next.
+
+    A local checkpoint, not ``persist``: a persisted plan runs inside the first query that reads it, where
+    adaptive execution keeps all its shuffle partitions (the demand windows ran 32 tasks for the demo's 212k
+    events). A checkpoint runs as a query of its own, whose shuffles adaptive execution coalesces to what the
+    data needs, and the queries after it plan from its rows instead of re-planning the computation
+    (bench/etl/RESULTS.md). Spark frees it with the DataFrame (Spark's context cleaner)."""
+    return frame.localCheckpoint(eager=True)
 
 
 def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[UnreadableObject]]:
@@ -267,19 +279,22 @@ def _rewrite_demand(
 ) -> _Rewrite:
     """Recomputes the touched warehouses' demand and stages the partitions new events can change."""
     warehouses = sorted({warehouse for warehouse, _sku in new_series})
-    earlier = _read_events(spark, processed, committed).filter(F.col("warehouse_id").isin(warehouses))
-    history = earlier.unionByName(new_events.filter(F.col("warehouse_id").isin(warehouses)))
+    # The run's new events are all in the touched warehouses.
+    history = new_events
     old_last: dict[tuple[str, str], date] = {}
     if committed:
+        earlier = _read_events(spark, processed, committed).filter(F.col("warehouse_id").isin(warehouses))
+        history = earlier.unionByName(new_events)
         old_last = {
             (r["warehouse_id"], r["sku"]): r["last"]
             for r in earlier.groupBy("warehouse_id", "sku").agg(F.max("date").alias("last")).collect()
         }
-    starts = spark.createDataFrame(
-        sorted(_rewrite_starts(new_series, old_last).items()), "warehouse_id string, from_month string"
+    starts_by_warehouse = sorted(_rewrite_starts(new_series, old_last).items())
+    starts = local_rows(
+        spark, ({"warehouse_id": w, "from_month": m} for w, m in starts_by_warehouse), _STARTS_SCHEMA
     )
     closed = closed_days_frame(spark, closed_days) if closed_days else None
-    demand = daily_demand(history, closed).persist(StorageLevel.MEMORY_AND_DISK)
+    demand = _computed(daily_demand(history, closed))
     (
         demand.join(F.broadcast(starts), "warehouse_id")
         .filter(F.col("month") >= F.col("from_month"))
@@ -310,7 +325,7 @@ def _measure_demand(
 ) -> tuple[DemandCounts, list[date]]:
     """The manifest's demand counts, read back from the staged partitions, and the dates they hold (the
     accuracy step evaluates those)."""
-    written = _read_partitioned(spark, staging.uri("demand_daily"))
+    written = _read_partitioned(spark, staging.uri("demand_daily"), DEMAND_SCHEMA)
     row = written.agg(
         F.count(F.lit(1)).alias("rows"),
         F.coalesce(F.sum("event_count"), F.lit(0)).alias("events"),
@@ -340,11 +355,11 @@ def _demand_as_committed(
     spark: SparkSession, processed: Storage, staging: Staging, starts: DataFrame, reprocess: bool
 ) -> DataFrame:
     """demand_daily as it will be once this run commits: its staged partitions over the committed table."""
-    staged = _read_partitioned(spark, staging.uri("demand_daily")).select(*DEMAND_COLUMNS)
+    staged = _read_partitioned(spark, staging.uri("demand_daily"), DEMAND_SCHEMA).select(*DEMAND_COLUMNS)
     if reprocess or not processed.exists("demand_daily"):
         return staged
     kept = (
-        _read_partitioned(spark, processed.uri("demand_daily"))
+        _read_partitioned(spark, processed.uri("demand_daily"), DEMAND_SCHEMA)
         .join(F.broadcast(starts), "warehouse_id", "left")
         .filter(F.col("from_month").isNull() | (F.col("month") < F.col("from_month")))
         .select(*DEMAND_COLUMNS)
@@ -360,26 +375,26 @@ def _write_state(spark: SparkSession, opts: JobOptions, staging: Staging, rewrit
     state.select(*STATE_COLUMNS).repartition("warehouse_id").write.mode("overwrite").partitionBy(
         "warehouse_id"
     ).parquet(staging.uri("series_state"))
-    return _read_partitioned(spark, staging.uri("series_state")).count()
+    return _read_partitioned(spark, staging.uri("series_state"), STATE_SCHEMA).count()
 
 
+_STARTS_SCHEMA = T.StructType(
+    [T.StructField("warehouse_id", T.StringType()), T.StructField("from_month", T.StringType())]
+)
 _EVENTS_CLEAN_SCHEMA = T.StructType([*EVENT_SCHEMA.fields, T.StructField("run_id", T.StringType())])
 
 
-def _read_partitioned(spark: SparkSession, uri: str, schema: T.StructType | None = None) -> DataFrame:
-    """A table with its partition columns; with ``schema``, a table with no files yet reads as empty."""
-    if schema is not None:
-        try:
-            return spark.read.schema(schema).option("basePath", uri).parquet(uri)
-        except AnalysisException:  # no such directory: nothing was written
-            return spark.createDataFrame([], schema)
-    return spark.read.option("basePath", uri).parquet(uri)
+def _read_partitioned(spark: SparkSession, uri: str, schema: T.StructType) -> DataFrame:
+    """A table with its partition columns (``schema`` names them too: no Spark job reads a file's footer to
+    infer it); a table with no files yet reads as empty."""
+    try:
+        return spark.read.schema(schema).option("basePath", uri).parquet(uri)
+    except AnalysisException:  # no such directory: nothing was written
+        return spark.createDataFrame([], schema)
 
 
 def _read_events(spark: SparkSession, processed: Storage, run_ids: Sequence[str]) -> DataFrame:
-    """The committed clean events of the given runs (empty when there are none)."""
-    if not run_ids:
-        return spark.createDataFrame([], _EVENTS_CLEAN_SCHEMA)
+    """The committed clean events of the given runs (at least one)."""
     events = _read_partitioned(spark, processed.uri("events_clean"), _EVENTS_CLEAN_SCHEMA)
     return events.filter(F.col("run_id").isin(list(run_ids)))
 

@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from etl.events import EVENT_SCHEMA
+from etl.frames import local_rows, map_in_arrow
 from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
 from etl.storage import ObjectInfo, Storage
 
@@ -69,7 +70,14 @@ def read_checked(
     path = F.regexp_replace("path", "^file:/+", "/")
     source = F.when(path.startswith(root), path.substr(len(root) + 1, 1 << 30)).otherwise(path)
     cores = spark.sparkContext.defaultParallelism
-    plan = spark.createDataFrame(_slice_plan(objects, cores, min_slice_bytes), _PLAN_SCHEMA)
+    plan = local_rows(
+        spark,
+        (
+            {"source": key, "slices": slices, "buckets": buckets}
+            for key, slices, buckets in _slice_plan(objects, cores, min_slice_bytes)
+        ),
+        _PLAN_SCHEMA,
+    )
     files = (
         spark.read.format("binaryFile")
         .load([raw.uri(o.key) for o in objects])
@@ -83,7 +91,7 @@ def read_checked(
         .withColumn("slices", F.coalesce("slices", F.lit(1)))
         .drop("buckets")
     )
-    return files.repartition(cores, "bucket").mapInArrow(partial(_check_objects, checker), CHECKED_SCHEMA)
+    return map_in_arrow(files.repartition(cores, "bucket"), partial(_check_objects, checker), CHECKED_SCHEMA)
 
 
 def _slice_plan(
@@ -155,7 +163,13 @@ def _check_objects(checker: RecordChecker, batches):
                 yield pa.RecordBatch.from_pydict(columns, schema=arrow_schema)
 
 
-_PLAN_SCHEMA = "source string, slices int, buckets array<bigint>"
+_PLAN_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType()),
+        T.StructField("slices", T.IntegerType()),
+        T.StructField("buckets", T.ArrayType(T.LongType())),
+    ]
+)
 
 
 def _without_pandas(pa) -> None:

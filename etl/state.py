@@ -9,24 +9,29 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-__all__ = ["STATE_COLUMNS", "series_state"]
+__all__ = ["STATE_COLUMNS", "STATE_SCHEMA", "series_state"]
 
-STATE_COLUMNS = [
-    "warehouse_id",
-    "sku",
-    "freq",
-    "start_date",
-    "end_date",
-    "units",
-    "promo",
-    "price",
-    "stockout",
-    "closed",
-    "on_hand",
-    "last_event_at",
-    "run_id",
-]
+STATE_SCHEMA = T.StructType(
+    [
+        T.StructField("warehouse_id", T.StringType()),
+        T.StructField("sku", T.StringType()),
+        T.StructField("freq", T.StringType()),
+        T.StructField("start_date", T.DateType()),
+        T.StructField("end_date", T.DateType()),
+        T.StructField("units", T.ArrayType(T.DoubleType())),
+        T.StructField("promo", T.ArrayType(T.BooleanType())),
+        T.StructField("price", T.ArrayType(T.DoubleType())),
+        T.StructField("stockout", T.ArrayType(T.BooleanType())),
+        T.StructField("closed", T.ArrayType(T.BooleanType())),
+        T.StructField("on_hand", T.DoubleType()),
+        T.StructField("last_event_at", T.TimestampType()),
+        T.StructField("run_id", T.StringType()),
+    ]
+)
+"""The ``series_state`` table as written (partitioned by warehouse_id)."""
+STATE_COLUMNS = [f.name for f in STATE_SCHEMA.fields]
 _SERIES = ["warehouse_id", "sku"]
 
 

@@ -1,7 +1,7 @@
 """Where a run's time goes, from Spark's event log: per step of the job, the Spark jobs it ran, their wall
 time, the executors' run and CPU time, and the shuffle and spill volumes.
 
-    .venv/bin/python -m bench.etl.profile EVENT_LOG ETL_LOG [--out FILE]
+    .venv/bin/python -m bench.etl.profile EVENT_LOG ETL_LOG [--jobs] [--out FILE]
 
 `bench.etl.run --event-logs` records both for every job it runs and writes this profile beside each output
 (spark-submit reads ``spark-defaults.conf`` from SPARK_CONF_DIR, so `warecast etl` of any revision runs
@@ -10,6 +10,11 @@ NAME: 12.3 s``), so the profile reads in the job's terms for the baseline too. A
 wall time is the driver's: planning, Python on the driver, listing and moving files. Executor CPU is the
 JVM's: the Python workers that check records (mapInArrow) are separate processes, whose time shows in the run
 time but not in the CPU time.
+
+``--jobs`` adds the run's timeline: every Spark job in order with its start (seconds after the application's),
+wall time, tasks, what started it (the query's call site in the job's code, or Spark's own listing and
+schema-inference jobs), what kind of stage it is (a broadcast, a shuffle's map side, the result), and the
+driver's time since the previous job ended (planning, Python, listing and moving files).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["event_log_options", "profile"]
+__all__ = ["event_log_options", "profile", "timeline"]
 
 _STEP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*step (.+?): ([0-9.]+) s$")
 
@@ -122,6 +127,66 @@ def profile(event_log: Path, etl_log: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def timeline(event_log: Path) -> str:
+    """A Markdown table of every Spark job of the run, in order (``--jobs``)."""
+    app_start = app_end = 0.0
+    queries: dict[str, str] = {}
+    jobs: dict[int, dict] = {}
+    tasks: dict[int, int] = {}
+    for line in event_log.read_text().splitlines():
+        event = json.loads(line)
+        kind = event["Event"]
+        if kind == "SparkListenerApplicationStart":
+            app_start = event["Timestamp"]
+        elif kind == "SparkListenerApplicationEnd":
+            app_end = event["Timestamp"]
+        elif kind.endswith("SQLExecutionStart"):
+            queries[str(event["executionId"])] = event["description"]
+        elif kind == "SparkListenerJobStart":
+            props = event.get("Properties") or {}
+            scope = json.loads(props["spark.rdd.scope"])["name"] if "spark.rdd.scope" in props else ""
+            jobs[event["Job ID"]] = {
+                "start": event["Submission Time"],
+                "query": props.get("spark.sql.execution.id"),
+                "description": props.get("spark.job.description") or "",
+                "kind": _JOB_KINDS.get(scope, "result" if props.get("spark.sql.execution.id") else ""),
+                "stages": [s["Stage ID"] for s in event["Stage Infos"]],
+            }
+        elif kind == "SparkListenerJobEnd":
+            jobs[event["Job ID"]]["end"] = event["Completion Time"]
+        elif kind == "SparkListenerTaskEnd":
+            tasks[event["Stage ID"]] = tasks.get(event["Stage ID"], 0) + 1
+    lines = [
+        "| job | starts s | wall s | driver before it s | tasks | kind | started by |",
+        "|---:|---:|---:|---:|---:|---|---|",
+    ]
+    previous_end = app_start
+    for job_id in sorted(jobs, key=lambda j: jobs[j]["start"]):
+        job = jobs[job_id]
+        trigger = queries.get(job["query"] or "", "")
+        if not trigger:
+            description = re.sub(r"<br/>.*", "", job["description"])
+            trigger = description.split(":")[0] if description else "no query: schema inference"
+        gap = max(0.0, job["start"] - previous_end) / 1000
+        starts, wall = (job["start"] - app_start) / 1000, (job["end"] - job["start"]) / 1000
+        lines.append(
+            f"| {job_id} | {starts:.2f} | {wall:.2f} | {gap:.2f} "
+            f"| {sum(tasks.get(s, 0) for s in job['stages'])} | {job['kind']} | {_short(trigger)} |"
+        )
+        previous_end = max(previous_end, job["end"])
+    ends, gap = (app_end - app_start) / 1000, max(0.0, app_end - previous_end) / 1000
+    lines.append(f"| end | {ends:.2f} | | {gap:.2f} | | | |")
+    return "\n".join(lines) + "\n"
+
+
+_JOB_KINDS = {"BroadcastExchange": "broadcast", "Exchange": "shuffle map"}
+
+
+def _short(call_site: str) -> str:
+    """``collect at /abs/path/etl/job.py:172`` → ``collect at etl/job.py:172``."""
+    return re.sub(r" at /\S*/(etl|bench)/", r" at \1/", call_site)
+
+
 def _row(name: str, s: _Totals) -> str:
     seconds = f"{s.seconds:.1f}" if s.seconds else ""
     return (
@@ -135,9 +200,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("event_log", type=Path)
     parser.add_argument("etl_log", type=Path)
+    parser.add_argument("--jobs", action="store_true", help="add the timeline of every Spark job")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     text = profile(args.event_log, args.etl_log)
+    if args.jobs:
+        text += "\n" + timeline(args.event_log)
     print(text, end="")
     if args.out:
         args.out.write_text(text)

@@ -55,6 +55,9 @@ export function localSparkOptions(
     "spark.default.parallelism": "4",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
+    // The driver lists the partition directories it reads back itself: a Spark job per listing (the default above
+    // 32 paths; demand_daily has one directory per warehouse and month) costs more than a local listing.
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "1024",
     // Each task writes its partitions' files side by side instead of sorting its rows by partition first.
     "spark.sql.maxConcurrentOutputFileWriters": "16",
     // The serial collector: on 2 cores G1's concurrent threads compete with the tasks (bench/etl/RESULTS.md).

@@ -24,6 +24,7 @@ describe("warecast etl", () => {
     expect(args).toContain("spark.sql.shuffle.partitions=32");
     expect(args).toContain("spark.sql.adaptive.coalescePartitions.enabled=true");
     expect(args).toContain("spark.sql.maxConcurrentOutputFileWriters=16");
+    expect(args).toContain("spark.sql.sources.parallelPartitionDiscovery.threshold=1024");
     const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="));
     expect(javaOptions?.split(" ")).toContain("-XX:+UseSerialGC");
     const script = args.indexOf(path.join(repo, "etl", "job.py"));
