@@ -216,6 +216,15 @@ class FeatureContext:
         with np.errstate(all="ignore"):
             return same / every[:, :, None]
 
+    def struct_candidate(self, promo_level: np.ndarray, base_level: np.ndarray) -> np.ndarray:
+        """The promo level on promo targets, else the base level, times the weekday's non-promo share."""
+        level = np.where(self.p_t > 0, promo_level[:, :, None], base_level[:, :, None])
+        return level * self.season_index_cached
+
+    @cached_property
+    def season_index_cached(self) -> np.ndarray:
+        return self.season_index()
+
     def days_to_closure(self, within: int) -> np.ndarray:
         """Days from the target to the next closed day within ``within`` days (known horizon only), else 0."""
         out = np.zeros(self.ar.promo.shape[:1] + self.t.shape)
@@ -371,6 +380,18 @@ def _trial_columns(cfg: FeatureConfig) -> list[Feature]:
         out += [
             ("closed_prev", lambda c: c.promo_only(np.isnan(_take(c.ar.promo, c.t - 1)).astype(float))),
             ("days_to_closure", lambda c: c.promo_only(c.days_to_closure(3))),
+        ]
+    if x.get("struct_candidate"):  # promo-or-base level (year and recent) x the non-promo weekday profile
+        out += [
+            ("struct_candidate", lambda c: c.promo_only(c.struct_candidate(c.promo_level, c.base_level))),
+            (
+                "struct_candidate_recent",
+                lambda c: c.promo_only(
+                    c.struct_candidate(
+                        c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, c.base_recent
+                    )
+                ),
+            ),
         ]
     for k in x.get("long_lags", ()):
         out += [(f"long_lag_{k}", lambda c, k=k: c.hist(c.t - k) / c.s3)]
