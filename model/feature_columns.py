@@ -225,6 +225,26 @@ class FeatureContext:
     def season_index_cached(self) -> np.ndarray:
         return self.season_index()
 
+    def known_promo_share(self, offsets: np.ndarray, weekday_start: bool = False) -> np.ndarray:
+        """Share of promo days at target + offsets (from the target's Monday if ``weekday_start``), known part
+        only."""
+        n = self.ar.promo.shape[0]
+        base = np.broadcast_to(self.t[None], (n,) + self.t.shape)
+        if weekday_start:
+            base = base - (self.day.astype(np.int64) + 3) % 7
+        total = np.zeros(base.shape)
+        count = np.zeros_like(total)
+        width = self.ar.promo.shape[1]
+        for k in offsets:
+            idx = base + k
+            got = np.take_along_axis(self.ar.promo, np.clip(idx, 0, width - 1).reshape(n, -1), axis=1)
+            ok = (idx >= 0) & (idx < width) & (idx <= self.oo + self.horizon)
+            v = np.where(ok, got.reshape(idx.shape), np.nan)
+            total += np.nan_to_num(v)
+            count += np.isfinite(v)
+        with np.errstate(all="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
     def days_to_closure(self, within: int) -> np.ndarray:
         """Days from the target to the next closed day within ``within`` days (known horizon only), else 0."""
         out = np.zeros(self.ar.promo.shape[:1] + self.t.shape)
@@ -391,6 +411,14 @@ def _trial_columns(cfg: FeatureConfig) -> list[Feature]:
                         c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, c.base_recent
                     )
                 ),
+            ),
+        ]
+    if x.get("promo_centered"):  # promo share of the 7 days centred on the target, and of its Mon-Sun week
+        out += [
+            ("promo_share_centered", lambda c: c.promo_only(c.known_promo_share(np.arange(-3, 4)))),
+            (
+                "promo_share_calweek",
+                lambda c: c.promo_only(c.known_promo_share(np.arange(7), weekday_start=True)),
             ),
         ]
     for k in x.get("long_lags", ()):
