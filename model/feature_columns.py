@@ -209,55 +209,6 @@ class FeatureContext:
         with np.errstate(all="ignore"):
             return profile / (self.base_recent[:, :, None] * self.scale[:, :, None])
 
-    def dow_share(self, n: int) -> np.ndarray:
-        """Mean at the target's season position over the last n seasons ÷ the mean over those n seasons."""
-        same = _nanmean0(self.seasons_back(n, self.hist))
-        every = self.window(self.ar.c, self.ar.cn, self.m * n)
-        with np.errstate(all="ignore"):
-            return same / every[:, :, None]
-
-    def struct_candidate(self, promo_level: np.ndarray, base_level: np.ndarray) -> np.ndarray:
-        """The promo level on promo targets, else the base level, times the weekday's non-promo share."""
-        level = np.where(self.p_t > 0, promo_level[:, :, None], base_level[:, :, None])
-        return level * self.season_index_cached
-
-    @cached_property
-    def season_index_cached(self) -> np.ndarray:
-        return self.season_index()
-
-    def known_promo_share(self, offsets: np.ndarray, weekday_start: bool = False) -> np.ndarray:
-        """Share of promo days at target + offsets (from the target's Monday if ``weekday_start``), known part
-        only."""
-        n = self.ar.promo.shape[0]
-        base = np.broadcast_to(self.t[None], (n,) + self.t.shape)
-        if weekday_start:
-            base = base - (self.day.astype(np.int64) + 3) % 7
-        total = np.zeros(base.shape)
-        count = np.zeros_like(total)
-        width = self.ar.promo.shape[1]
-        for k in offsets:
-            idx = base + k
-            got = np.take_along_axis(self.ar.promo, np.clip(idx, 0, width - 1).reshape(n, -1), axis=1)
-            ok = (idx >= 0) & (idx < width) & (idx <= self.oo + self.horizon)
-            v = np.where(ok, got.reshape(idx.shape), np.nan)
-            total += np.nan_to_num(v)
-            count += np.isfinite(v)
-        with np.errstate(all="ignore"):
-            return np.where(count > 0, total / count, np.nan)
-
-    def days_to_closure(self, within: int) -> np.ndarray:
-        """Days from the target to the next closed day within ``within`` days (known horizon only), else 0."""
-        out = np.zeros(self.ar.promo.shape[:1] + self.t.shape)
-        for k in range(within, 0, -1):
-            known = (self.t + k <= self.oo + self.horizon)[None]
-            closed = (
-                known
-                & np.isnan(_take(self.ar.promo, self.t + k))
-                & (self.t + k < self.ar.promo.shape[1])[None]
-            )
-            out = np.where(closed, float(k), out)
-        return out
-
     def rel_price(self) -> np.ndarray:
         ar = self.ar
         ref = self.window(ar.cpr, ar.cprn, self.cfg.level_window)
@@ -376,59 +327,7 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
         ]
     if cfg.price:
         out += [("rel_price", lambda c: c.rel_price())]
-    return out + _trial_columns(cfg)
-
-
-def _trial_columns(cfg: FeatureConfig) -> list[Feature]:
-    """Features under trial (bench/accuracy/EXPERIMENTS.md), each off unless ``cfg.extra`` names it."""
-    x, out = cfg.extra, []
-    if x.get("day_of_month"):
-        out += [("dom", lambda c: _day_of_month(c.day))]
-    for n in x.get("sw_means", ()):  # the same weekday (season position) over the last n seasons
-        out += [(f"same_season_mean_{n}", lambda c, n=n: _nanmean0(c.seasons_back(n, c.hist)) / c.s3)]
-    for n in x.get("dow_share", ()):  # the target's weekday share over n weeks, and that share x 28-day level
-        out += [
-            (f"dow_share_{n}", lambda c, n=n: c.dow_share(n)),
-            (
-                f"dow_candidate_{n}",
-                lambda c, n=n: c.dow_share(n) * c.window(c.ar.c, c.ar.cn, 28)[:, :, None] / c.s3,
-            ),
-        ]
-    if x.get("promo_at_lags"):  # whether each same-season lag was a promo day
-        out += [(f"promo_at_lag_{k}", lambda c, k=k: _take(c.ar.promo, c.t - k)) for k in cfg.season_lags]
-    if x.get("closure_near"):  # a missing promo flag on a day the panel covers marks a closed (absent) day
-        out += [
-            ("closed_prev", lambda c: c.promo_only(np.isnan(_take(c.ar.promo, c.t - 1)).astype(float))),
-            ("days_to_closure", lambda c: c.promo_only(c.days_to_closure(3))),
-        ]
-    if x.get("struct_candidate"):  # promo-or-base level (year and recent) x the non-promo weekday profile
-        out += [
-            ("struct_candidate", lambda c: c.promo_only(c.struct_candidate(c.promo_level, c.base_level))),
-            (
-                "struct_candidate_recent",
-                lambda c: c.promo_only(
-                    c.struct_candidate(
-                        c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, c.base_recent
-                    )
-                ),
-            ),
-        ]
-    if x.get("promo_centered"):  # promo share of the 7 days centred on the target, and of its Mon-Sun week
-        out += [
-            ("promo_share_centered", lambda c: c.promo_only(c.known_promo_share(np.arange(-3, 4)))),
-            (
-                "promo_share_calweek",
-                lambda c: c.promo_only(c.known_promo_share(np.arange(7), weekday_start=True)),
-            ),
-        ]
-    for k in x.get("long_lags", ()):
-        out += [(f"long_lag_{k}", lambda c, k=k: c.hist(c.t - k) / c.s3)]
     return out
-
-
-def _day_of_month(day: np.ndarray) -> np.ndarray:
-    dates = day.astype(np.int64).astype("datetime64[D]")
-    return (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
