@@ -193,3 +193,42 @@ def test_bad_options_and_calendar_fail_with_clear_errors(raw_store, run_job, pro
     with pytest.raises(ValueError, match=r"closed-days calendar .*W1: '2024-02-30' is not a YYYY-MM-DD date"):
         run_job()
     assert not os.path.exists(processed / "runs")
+
+
+def _hinted(frame) -> bool:
+    return "broadcast" in frame._jdf.queryExecution().analyzed().toString().lower()
+
+
+def test_duplicates_are_broadcast_only_when_their_exact_size_is_within_sparks_threshold(spark):
+    from etl.job import _broadcast_if_small
+
+    duplicates = spark.range(3).select(F.lit("events/a.ndjson.gz").alias("source"), F.col("id").alias("line"))
+    row = 8 + 2 * 8 + 24  # null bits, two slots, a path of 17 to 24 bytes
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    before = spark.conf.get(key)
+    try:
+        spark.conf.set(key, "1MB")
+        assert _hinted(_broadcast_if_small(spark, duplicates, (1 << 20) // row, 20))
+        assert not _hinted(_broadcast_if_small(spark, duplicates, (1 << 20) // row + 1, 20))
+        assert not _hinted(_broadcast_if_small(spark, duplicates, 10, 1 << 20))  # long paths count
+        spark.conf.set(key, "-1")
+        assert not _hinted(_broadcast_if_small(spark, duplicates, 1, 20))
+    finally:
+        spark.conf.set(key, before)
+
+
+def test_duplicates_are_dropped_by_a_join_spark_plans_itself_above_the_threshold(
+    spark, raw_store, run_job, processed
+):
+    _first_batch(raw_store)
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    before = spark.conf.get(key)
+    try:
+        spark.conf.set(key, "-1")  # no broadcast at all: the anti-join is a sort-merge join
+        manifest = run_job(time_zones={"W2": "Europe/Rome"})
+    finally:
+        spark.conf.set(key, before)
+    assert (manifest["valid"], manifest["duplicates"]) == (5, 2)
+    assert manifest["duplicates_by_kind"] == {"within_run": 2, "earlier_runs": 0}
+    events = _table(spark, processed, "events_clean")
+    assert sorted(r["event_id"] for r in events.collect()) == ["e1", "e2", "e4", "e5", "e6"]
