@@ -188,22 +188,15 @@ def _process(
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
     known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
-    duplicates = _computed(duplicate_rows(events, known_ids))
-    found = duplicates.groupBy("duplicate_of").agg(
-        F.count(F.lit(1)).alias("rows"), F.max(F.octet_length("source")).alias("source_bytes")
-    )
-    by_kind = found.collect()
-    duplicates_by_kind = {r["duplicate_of"]: r["rows"] for r in by_kind}
-    unique = events
-    if by_kind:
-        rows = sum(r["rows"] for r in by_kind)
-        source_bytes = max(r["source_bytes"] for r in by_kind)
-        unique = events.join(
-            _broadcast_if_small(spark, duplicates, rows, source_bytes), ["source", "line"], "left_anti"
-        )
+    # Persisted, not checkpointed: the anti-join below broadcasts the duplicates when the cache's measured
+    # size is small, which a checkpoint's estimate does not tell (it shuffled every event at 1M).
+    duplicates = duplicate_rows(events, known_ids).persist()
+    duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
+    unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
     unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
         "run_id", "warehouse_id"
     ).parquet(staging.uri("events_clean"))
+    duplicates.unpersist()
     checked.unpersist()
     steps.done("dedupe and events_clean")
 
@@ -250,22 +243,6 @@ def _computed(frame: DataFrame) -> DataFrame:
     data needs, and the queries after it plan from its rows instead of re-planning the computation
     (bench/etl/RESULTS.md). Spark frees it with the DataFrame (Spark's context cleaner)."""
     return frame.localCheckpoint(eager=True)
-
-
-def _broadcast_if_small(
-    spark: SparkSession, duplicates: DataFrame, rows: int, source_bytes: int
-) -> DataFrame:
-    """The duplicates, marked for broadcast when their exact size is within Spark's broadcast threshold.
-
-    A checkpoint's plan carries only the planner's estimate of its size (for the duplicates, about that of the
-    events they come from): left to itself, Spark shuffled every event into the anti-join at 1M
-    (bench/etl/RESULTS.md). The job knows their number exactly, and the join reads (source, line) of each: an
-    UnsafeRow of 8 bytes of null bits, two 8-byte slots and the path's bytes rounded up to 8. Above
-    ``spark.sql.autoBroadcastJoinThreshold`` (or with it off, -1) no hint: Spark plans the join as without
-    one (a sort-merge join), so a run with millions of duplicates still works."""
-    threshold = spark._jsparkSession.sessionState().conf().autoBroadcastJoinThreshold()
-    row_bytes = 8 + 2 * 8 + -(-source_bytes // 8) * 8
-    return F.broadcast(duplicates) if 0 <= threshold and rows * row_bytes <= threshold else duplicates
 
 
 def _measure_quarantine(written: DataFrame) -> tuple[dict[str, int], list[UnreadableObject]]:
