@@ -390,7 +390,7 @@ def _read_partitioned(spark: SparkSession, uri: str, schema: T.StructType) -> Da
     try:
         return spark.read.schema(schema).option("basePath", uri).parquet(uri)
     except AnalysisException:  # no such directory: nothing was written
-        return spark.createDataFrame([], schema)
+        return local_rows(spark, [], schema)
 
 
 def _read_events(spark: SparkSession, processed: Storage, run_ids: Sequence[str]) -> DataFrame:

@@ -86,3 +86,16 @@ def test_neither_imports_pandas_on_the_driver(spark):
     # The check can fail: PySpark's own calls do try.
     _, tried_by_pyspark = _without_pandas(lambda: spark.createDataFrame([(1,)], "n int").count())
     assert tried_by_pyspark
+
+
+def test_an_empty_frame_of_every_table_read_back_keeps_its_schema(spark):
+    """etl/job.py reads a table no run wrote yet as ``local_rows(spark, [], schema)``."""
+    from etl.demand import DEMAND_SCHEMA
+    from etl.events import QUARANTINE_SCHEMA
+    from etl.job import _EVENTS_CLEAN_SCHEMA
+    from etl.state import STATE_SCHEMA
+
+    for schema in (DEMAND_SCHEMA, QUARANTINE_SCHEMA, _EVENTS_CLEAN_SCHEMA, STATE_SCHEMA):
+        frame = local_rows(spark, [], schema)
+        assert frame.schema.simpleString() == schema.simpleString()
+        assert frame.count() == 0
