@@ -8,6 +8,9 @@ Usage: ``nice -n 10 .venv/bin/python -m bench.accuracy.run [--sets a,b] [--refer
 - ``--windows development``: the same protocol on the data before the first evaluation window. Experiments
   and the choice of defaults use only these windows (``--tag`` logs a run to bench/out/experiments.jsonl,
   ``--rank`` ranks the logged runs by mean rank over the sets), so nothing is tuned to the evaluation windows.
+- ``--windows year-ago``: the same protocol on the data cut a year before its end, i.e. the evaluation
+  windows' season one year earlier (only where that leaves enough history: pasta and Walmart). Logged as
+  ``set@year-ago`` and ranked beside the development windows.
 
 Walmart and walmart80 are read in place from ../shared (never copied into the repo). Full JSON: bench/out/.
 """
@@ -37,7 +40,7 @@ from model.data import to_panel
 from model.evaluate import backtest_panel, parse_hp
 from model.features import FeatureConfig
 from model.gbm import Hyperparameters
-from model.panel import Panel
+from model.panel import Panel, periods_per_year
 
 __all__ = ["SETS", "BenchSet", "run_set", "run_reference", "main"]
 
@@ -79,6 +82,20 @@ def development(panel: Panel, horizon: int, origins: int) -> Panel:
     return panel.truncate(evaluation_origins(panel.n_periods, horizon, origins)[0], 0)
 
 
+def year_ago(panel: Panel, horizon: int, origins: int) -> Panel:
+    """The panel cut a year before its end: its last windows are the evaluation windows' season a year
+    earlier (the same weekdays), which the development windows, just before the evaluation ones, are not.
+    A choice that matters in one season (pasta daily's evaluation windows hold Christmas, its development
+    windows the summer) can be seen there without looking at the evaluation windows."""
+    cut = panel.n_periods - 1 - periods_per_year(panel.freq)
+    evaluation_origins(cut + 1, horizon, origins)  # raises when the year-earlier windows lack the history
+    return panel.truncate(cut, 0)
+
+
+#: Windows a defaults choice may be made on (the evaluation windows only report).
+CHOOSING = {"development": development, "year-ago": year_ago}
+
+
 def _overrides(pairs: dict[str, Any], freq: str) -> dict[str, Any]:
     """``key`` applies to every set, ``D:key`` / ``W:key`` to one frequency."""
     out = {}
@@ -106,8 +123,8 @@ def run_set(
     """Backtest the model (defaults of its frequency, refitted at every origin) on one set."""
     t0 = time.perf_counter()
     panel = to_panel(bench.load(), bench.freq)
-    if windows == "development":
-        panel = development(panel, bench.horizon, bench.origins)
+    if windows in CHOOSING:
+        panel = CHOOSING[windows](panel, bench.horizon, bench.origins)
     load_s = time.perf_counter() - t0
     params = Hyperparameters.for_freq(bench.freq, **_overrides(hp or {}, bench.freq))
     config = _feature_config(bench.freq, bench.horizon, _overrides(features or {}, bench.freq))
@@ -171,7 +188,9 @@ def log_experiment(
         "features": feats,
         "load": os.getloadavg()[0],
         "sets": {
-            n: {k: r["metrics"]["model"][k] for k in ("rmsse", "wape", "bias", "coverage_80")}
+            _logged(n, r["windows"]): {
+                k: r["metrics"]["model"][k] for k in ("rmsse", "wape", "bias", "coverage_80")
+            }
             for n, r in results.items()
         },
     }
@@ -179,16 +198,21 @@ def log_experiment(
         fh.write(json.dumps(line) + "\n")
 
 
+def _logged(name: str, windows: str) -> str:
+    """A set's key in the log: its name on the development windows, ``name@windows`` on others."""
+    return name if windows == "development" else f"{name}@{windows}"
+
+
 def rank(path: Path = OUT / "experiments.jsonl") -> str:
-    """Mean rank (RMSSE and WAPE over the sets) of every logged tag, from its latest run of each set. Tags
-    without all four sets are listed after the ranked ones, ranked only where they ran."""
+    """Mean rank (RMSSE and WAPE over the sets and windows) of every logged tag, from its latest run of each.
+    Tags without every set logged are listed after the ranked ones, ranked only where they ran."""
     runs: dict[str, dict[str, Any]] = {}
     for line in path.read_text().splitlines():
         run = json.loads(line)
         runs.setdefault(run["tag"], {}).update(run["sets"])
     table = pd.DataFrame(
         {
-            tag: {f"{n}.{k}": sets[n][k] for n in SETS if n in sets for k in ("rmsse", "wape")}
+            tag: {f"{n}.{k}": v[k] for n, v in sorted(sets.items()) for k in ("rmsse", "wape")}
             for tag, sets in runs.items()
         }
     ).T
@@ -201,7 +225,7 @@ def rank(path: Path = OUT / "experiments.jsonl") -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy.run", description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
-    parser.add_argument("--windows", default="evaluation", choices=("evaluation", "development"))
+    parser.add_argument("--windows", default="evaluation", choices=("evaluation", *CHOOSING))
     parser.add_argument("--reference", help="python of the reference's own venv (evaluation windows)")
     parser.add_argument("--hp", action="append", default=[], help="[D:|W:]key=value over the defaults")
     parser.add_argument("--feature", action="append", default=[], help="[D:|W:]key=JSON over FeatureConfig")
@@ -220,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown sets {sorted(unknown)}")
     if args.reference and args.windows != "evaluation":
         parser.error("--reference runs on the evaluation windows only")
-    if args.tag and args.windows != "development":
+    if args.tag and args.windows not in CHOOSING:
         parser.error("--tag logs development runs only: defaults are never chosen on evaluation windows")
     hp = parse_hp(args.hp)
     feats = {k: json.loads(v) for k, v in parse_hp(args.feature).items()}
@@ -233,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             result["reference"] = run_reference(bench, args.reference)
             result["bars"] = bars(result, result["reference"])
         results[name] = result
-        suffix = "" if args.windows == "evaluation" else "-development"
+        suffix = "" if args.windows == "evaluation" else f"-{args.windows}"
         (OUT / f"accuracy-{name}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"{name}: {_row(result['metrics']['model'])} ({result['wall_s']:.0f} s)", flush=True)
     if args.tag:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.accuracy.results import bars, leads
-from bench.accuracy.run import _feature_config, _overrides, development
+from bench.accuracy.run import _feature_config, _overrides, development, year_ago
 
 REFERENCE = {
     "methods": {
@@ -52,3 +52,12 @@ def test_overrides_apply_to_every_set_or_one_frequency():
     assert _overrides(hp, "D") == {"refit": "true", "max_iter": "50"}
     config = _feature_config("W", 8, {"level_window": 13, "lags": [1, 2], "robust_scale": 13})
     assert config.level_window == 13 and config.lags == (1, 2) and config.extra == {"robust_scale": 13}
+
+
+def test_year_ago_windows_are_the_evaluation_windows_a_year_earlier(seeded_panel):
+    panel = seeded_panel(3, 120, freq="W")
+    cut = year_ago(panel, 8, 3)
+    assert cut.n_periods == 120 - 52
+    assert (panel.end[0] - cut.end[0]).astype(int) == 364  # the same weekday, a year before the last
+    with pytest.raises(ValueError, match="need more history"):
+        year_ago(panel, 20, 4)  # 4 windows of 20 weeks do not fit in the 68 weeks left
