@@ -71,12 +71,6 @@ def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
         return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
 
 
-def _cum0(x: np.ndarray) -> np.ndarray:
-    out = np.zeros((x.shape[0], x.shape[1] + 1))
-    np.cumsum(x, axis=1, out=out[:, 1:])
-    return out
-
-
 def _nanmean0(x: np.ndarray) -> np.ndarray:
     """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
     n = np.isfinite(x).sum(axis=0)
@@ -110,17 +104,6 @@ class FeatureContext:
         robust = cfg.extra.get("robust_scale")
         if robust:
             scale = _trimmed_level(ar.d, self.stop, int(robust))
-        elif cfg.extra.get("base_scale") and ar.has_promo:
-            # Trial: the level of the non-promo periods only, so a promo (or holiday) spike in the window does
-            # not move the scale; the all-period mean where the window holds no non-promo period.
-            pz = np.nan_to_num(ar.promo[:, : ar.z.shape[1]], nan=0.0)
-            base = _window(
-                ar.ca - _cum0(np.abs(ar.z) * pz),
-                ar.cn - _cum0(np.isfinite(ar.d[:, : ar.z.shape[1]]) * pz),
-                self.stop,
-                cfg.level_window,
-            )
-            scale = np.where(np.isfinite(base), base, _window(ar.ca, ar.cn, self.stop, cfg.level_window))
         else:
             scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
@@ -177,12 +160,6 @@ class FeatureContext:
     def lvl_year(self) -> np.ndarray:
         """The level a year before the origin."""
         return self.window(self.ar.ca, self.ar.cn, self.cfg.level_window, back=self.year)
-
-    def growth(self, length: int) -> np.ndarray:
-        """Mean |demand| over the last ``length`` periods ÷ the same periods a year earlier, (N, K)."""
-        ar = self.ar
-        with np.errstate(all="ignore"):
-            return self.window(ar.ca, ar.cn, length) / self.window(ar.ca, ar.cn, length, back=self.year)
 
     @cached_property
     def lvl_year2(self) -> np.ndarray:
@@ -280,15 +257,6 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
         ("yoy_candidate", lambda c: _ratio(c.ya_mean, c.lvl_year[:, :, None])),
         ("yoy2_candidate", lambda c: _ratio(c.hist(c.t - 2 * c.year), c.lvl_year2[:, :, None])),
     ]
-    if cfg.extra.get("yoy_more"):
-        # Trial: the seasonal-naive candidates a tree cannot form itself, with the year-ago value unsmoothed
-        # and the year-on-year level ratio over a quarter (13 weeks / 91 days) as well as the level window.
-        q = 13 if cfg.freq == "W" else 91
-        out += [
-            ("yoy_lag_candidate", lambda c: _ratio(c.hist(c.t - c.year), c.lvl_year[:, :, None])),
-            ("yoy_q_candidate", lambda c: _ratio(c.ya_mean * c.growth(q)[:, :, None], c.s3)),
-            ("yoy_q_lag_candidate", lambda c: _ratio(c.hist(c.t - c.year) * c.growth(q)[:, :, None], c.s3)),
-        ]
     if cfg.promo:
         out += [
             ("promo_t", lambda c: c.promo_only(c.p_t)),
