@@ -62,9 +62,9 @@ export function localSparkOptions(
     // Each task writes its partitions' files side by side instead of sorting its rows by partition first.
     "spark.sql.maxConcurrentOutputFileWriters": "16",
     // The serial collector: on 2 cores G1's concurrent threads compete with the tasks. The heap starts at its
-    // full size: grown from the JVM's default start (1/64 of the machine's memory), the demo's run took about 30
-    // young and 5 full collections. The JIT compiles a method after 10× the usual calls: on the demo C2 spent
-    // about 20 s of CPU in a 30 s run on 2 cores, most of it on code a short run never needs fast
+    // full size: grown from the JVM's default start (1/64 of the machine's memory), the demo's run took 30–34
+    // young and 5 full collections. The JIT compiles a method after 10× the usual calls: in the demo's ~30 s run
+    // on 2 cores C2 spent 17–20 s of CPU, most of it on code a short run stops using before that pays back
     // (bench/etl/RESULTS.md).
     "spark.driver.extraJavaOptions": [
       `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
