@@ -63,14 +63,11 @@ export function localSparkOptions(
     "spark.sql.maxConcurrentOutputFileWriters": "16",
     // The serial collector: on 2 cores G1's concurrent threads compete with the tasks. The heap starts at its
     // full size: grown from the JVM's default start (1/64 of the machine's memory), the demo's run took 30–34
-    // young and 5 full collections. The JIT compiles a method after 10× the usual calls: in the demo's ~30 s run
-    // on 2 cores C2 spent 17–20 s of CPU, most of it on code a short run stops using before that pays back
-    // (bench/etl/RESULTS.md).
+    // young and 5 full collections (bench/etl/RESULTS.md).
     "spark.driver.extraJavaOptions": [
       `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
       "-XX:+UseSerialGC",
       `-Xms${driverMemory}`,
-      "-XX:CompileThresholdScaling=10",
       ...(opts.javaOptions ?? []),
     ].join(" "),
   };
