@@ -46,7 +46,6 @@ export interface EtlOptions {
 export function localSparkOptions(
   opts: Pick<EtlOptions, "master" | "driverMemory"> & { readonly javaOptions?: readonly string[] } = {},
 ): string[] {
-  const driverMemory = opts.driverMemory ?? "4g";
   const conf = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "true",
@@ -61,13 +60,10 @@ export function localSparkOptions(
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "1024",
     // Each task writes its partitions' files side by side instead of sorting its rows by partition first.
     "spark.sql.maxConcurrentOutputFileWriters": "16",
-    // The serial collector: on 2 cores G1's concurrent threads compete with the tasks. The heap starts at its
-    // full size: grown from the JVM's default start (1/64 of the machine's memory), the demo's run took 30–34
-    // young and 5 full collections (bench/etl/RESULTS.md).
+    // The serial collector: on 2 cores G1's concurrent threads compete with the tasks (bench/etl/RESULTS.md).
     "spark.driver.extraJavaOptions": [
       `-Dlog4j2.configurationFile=file:${path.join(repoRoot, "etl", "log4j2.properties")}`,
       "-XX:+UseSerialGC",
-      `-Xms${driverMemory}`,
       ...(opts.javaOptions ?? []),
     ].join(" "),
   };
@@ -75,7 +71,7 @@ export function localSparkOptions(
     "--master",
     opts.master ?? "local[2]",
     "--driver-memory",
-    driverMemory,
+    opts.driverMemory ?? "4g",
     ...Object.entries(conf).flatMap(([k, v]) => ["--conf", `${k}=${v}`]),
   ];
 }

@@ -26,7 +26,7 @@ describe("warecast etl", () => {
     expect(args).toContain("spark.sql.maxConcurrentOutputFileWriters=16");
     expect(args).toContain("spark.sql.sources.parallelPartitionDiscovery.threshold=1024");
     const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="));
-    expect(javaOptions?.split(" ")).toEqual(expect.arrayContaining(["-XX:+UseSerialGC", "-Xms4g"]));
+    expect(javaOptions?.split(" ")).toContain("-XX:+UseSerialGC");
     const script = args.indexOf(path.join(repo, "etl", "job.py"));
     expect(args.slice(script + 1)).toEqual([
       "--raw",
@@ -93,12 +93,9 @@ describe("warecast etl", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("passes a chosen driver heap through, and starts the heap at that size", () => {
+  it("passes a chosen driver heap through", () => {
     const args = sparkSubmitArgs({ raw: "r", processed: "p", driverMemory: "8g" });
     expect(args.slice(2, 4)).toEqual(["--driver-memory", "8g"]);
-    const javaOptions = args.find((a) => a.startsWith("spark.driver.extraJavaOptions="))?.split(" ");
-    expect(javaOptions).toContain("-Xms8g");
-    expect(javaOptions).not.toContain("-Xms4g");
   });
 
   it("uses the venv's pyspark and Python, with the repository on PYTHONPATH", () => {
