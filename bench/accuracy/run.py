@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.reference and args.windows != "evaluation":
         parser.error("--reference runs on the evaluation windows only")
     if args.tag and args.windows not in CHOOSING:
-        parser.error("--tag logs development runs only: defaults are never chosen on evaluation windows")
+        parser.error(
+            "--tag logs development and year-ago runs only: defaults are never chosen on evaluation windows"
+        )
     hp = parse_hp(args.hp)
     feats = {k: json.loads(v) for k, v in parse_hp(args.feature).items()}
     results = {}
