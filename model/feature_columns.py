@@ -209,6 +209,22 @@ class FeatureContext:
         with np.errstate(all="ignore"):
             return profile / (self.base_recent[:, :, None] * self.scale[:, :, None])
 
+    @cached_property
+    def cohort(self) -> np.ndarray:
+        """Share of the panel's series whose promo run started on the day the target's run started (0 off
+        promo); a run's start is at or before the target, so nothing past origin + horizon is read."""
+        ar = self.ar
+        starts = (ar.run == 1).sum(axis=0) / max(ar.run.shape[0], 1)  # (W,)
+        run_t = _take(ar.run, self.t)  # (N, K, H)
+        first = np.clip(self.t[None] - run_t + 1, 0, ar.run.shape[1] - 1).astype(np.int64)
+        return np.where(run_t > 0, starts[first], 0.0)
+
+    @cached_property
+    def store_share(self) -> np.ndarray:
+        """Share of the panel's series on promo at the target (the reference's store-wide promo count)."""
+        share = _nanmean0(np.where(np.isfinite(self.ar.promo), self.ar.promo > 0, np.nan))
+        return np.broadcast_to(_take(share[None, :], self.t), (self.ar.run.shape[0],) + self.t.shape)
+
     def rel_price(self) -> np.ndarray:
         ar = self.ar
         ref = self.window(ar.cpr, ar.cprn, self.cfg.level_window)
@@ -325,6 +341,13 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
+        if cfg.extra.get("promo_cohort"):
+            # Trial (bench/accuracy/EXPERIMENTS.md, eleventh session): a promotion many series start on the
+            # same day (a store-wide flyer) lifts each far less than one a few series start.
+            out += [
+                ("promo_cohort", lambda c: c.promo_only(c.cohort)),
+                ("promo_store_share", lambda c: c.promo_only(c.store_share)),
+            ]
     if cfg.price:
         out += [("rel_price", lambda c: c.rel_price())]
     return out
