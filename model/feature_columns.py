@@ -71,6 +71,38 @@ def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
         return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
 
 
+def _episode_medians(ar: Arrays, o: np.ndarray, length: int, last: int) -> np.ndarray:
+    """Per series and origin, the median over promo episodes of each episode's mean demand (the part up to
+    the origin), (N, K): of the episodes that overlap the ``length`` periods up to the origin, or, when
+    ``last`` > 0, of the ``last`` latest episodes. One exceptional episode (a store-wide event with ten times
+    the usual lift) moves a median of episodes far less than a mean over promo days."""
+    n = ar.run.shape[0]
+    out = np.full((n, len(o)), np.nan)
+    width = ar.cpd.shape[1] - 1
+    for i in range(n):
+        p = ar.run[i] > 0
+        starts = np.flatnonzero(p & ~np.r_[False, p[:-1]])
+        if not len(starts):
+            continue
+        ends = np.flatnonzero(p & ~np.r_[p[1:], False])
+        for k, oo in enumerate(o):
+            stop = min(int(oo) + 1, width)
+            sel = starts < stop
+            if last:
+                idx = np.flatnonzero(sel)[-last:]
+            else:
+                idx = np.flatnonzero(sel & (ends >= stop - length))
+            if not len(idx):
+                continue
+            st, en = starts[idx], np.minimum(ends[idx] + 1, stop)
+            tot = ar.cpd[i, en] - ar.cpd[i, st]
+            cnt = ar.cpn[i, en] - ar.cpn[i, st]
+            lv = tot[cnt > 0] / cnt[cnt > 0]
+            if len(lv):
+                out[i, k] = np.median(lv)
+    return out
+
+
 def _nanmean0(x: np.ndarray) -> np.ndarray:
     """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
     n = np.isfinite(x).sum(axis=0)
@@ -191,7 +223,21 @@ class FeatureContext:
 
     @cached_property
     def promo_level(self) -> np.ndarray:
+        if self.cfg.extra.get("promo_robust"):
+            return _episode_medians(self.ar, self.o, self.cfg.promo_window, 0) / self.scale
         return self.window(self.ar.cpd, self.ar.cpn, self.cfg.promo_window) / self.scale
+
+    @cached_property
+    def promo_level_recent(self) -> np.ndarray:
+        if self.cfg.extra.get("promo_robust"):
+            return _episode_medians(self.ar, self.o, self.cfg.level_window, 0) / self.scale
+        return self.window(self.ar.cpd, self.ar.cpn, self.cfg.level_window) / self.scale
+
+    @cached_property
+    def last_episode(self) -> np.ndarray:
+        if self.cfg.extra.get("promo_robust"):
+            return _episode_medians(self.ar, self.o, 0, 3) / self.scale
+        return _last_episode(self.ar, self.o) / self.scale
 
     @cached_property
     def base_level(self) -> np.ndarray:
@@ -311,9 +357,7 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             (
                 "promo_level_recent",
-                lambda c: c.per_origin(
-                    c.promo_only(c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, per_origin=True)
-                ),
+                lambda c: c.per_origin(c.promo_only(c.promo_level_recent, per_origin=True)),
             ),
             ("base_level_recent", lambda c: c.per_origin(c.promo_only(c.base_recent, per_origin=True))),
             (
@@ -337,7 +381,7 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             (
                 "last_episode_level",
-                lambda c: c.per_origin(c.promo_only(_last_episode(c.ar, c.o) / c.scale, per_origin=True)),
+                lambda c: c.per_origin(c.promo_only(c.last_episode, per_origin=True)),
             ),
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
