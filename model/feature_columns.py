@@ -137,7 +137,9 @@ class FeatureContext:
         if robust:
             scale = _trimmed_level(ar.d, self.stop, int(robust))
         else:
-            scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
+            # ``scale_window`` (trial, EXPERIMENTS.md eleventh session): a scale over a longer span than the
+            # level features, which one promotion event moves less.
+            scale = _window(ar.ca, ar.cn, self.stop, int(cfg.extra.get("scale_window") or cfg.level_window))
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
         # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the
         # year's.
