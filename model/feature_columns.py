@@ -71,38 +71,6 @@ def _last_episode(ar: Arrays, o: np.ndarray) -> np.ndarray:
         return np.where(has & (count > 0), total / np.maximum(count, 1), np.nan)
 
 
-def _episode_medians(ar: Arrays, o: np.ndarray, length: int, last: int) -> np.ndarray:
-    """Per series and origin, the median over promo episodes of each episode's mean demand (the part up to
-    the origin), (N, K): of the episodes that overlap the ``length`` periods up to the origin, or, when
-    ``last`` > 0, of the ``last`` latest episodes. One exceptional episode (a store-wide event with ten times
-    the usual lift) moves a median of episodes far less than a mean over promo days."""
-    n = ar.run.shape[0]
-    out = np.full((n, len(o)), np.nan)
-    width = ar.cpd.shape[1] - 1
-    for i in range(n):
-        p = ar.run[i] > 0
-        starts = np.flatnonzero(p & ~np.r_[False, p[:-1]])
-        if not len(starts):
-            continue
-        ends = np.flatnonzero(p & ~np.r_[p[1:], False])
-        for k, oo in enumerate(o):
-            stop = min(int(oo) + 1, width)
-            sel = starts < stop
-            if last:
-                idx = np.flatnonzero(sel)[-last:]
-            else:
-                idx = np.flatnonzero(sel & (ends >= stop - length))
-            if not len(idx):
-                continue
-            st, en = starts[idx], np.minimum(ends[idx] + 1, stop)
-            tot = ar.cpd[i, en] - ar.cpd[i, st]
-            cnt = ar.cpn[i, en] - ar.cpn[i, st]
-            lv = tot[cnt > 0] / cnt[cnt > 0]
-            if len(lv):
-                out[i, k] = np.median(lv)
-    return out
-
-
 def _nanmean0(x: np.ndarray) -> np.ndarray:
     """nanmean over axis 0 without the all-NaN warning (all-NaN gives NaN)."""
     n = np.isfinite(x).sum(axis=0)
@@ -137,9 +105,7 @@ class FeatureContext:
         if robust:
             scale = _trimmed_level(ar.d, self.stop, int(robust))
         else:
-            # ``scale_window`` (trial, EXPERIMENTS.md eleventh session): a scale over a longer span than the
-            # level features, which one promotion event moves less.
-            scale = _window(ar.ca, ar.cn, self.stop, int(cfg.extra.get("scale_window") or cfg.level_window))
+            scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
         # A quiet spell must not shrink the scale to ~0 (ratios would explode): floor it at a share of the
         # year's.
@@ -225,21 +191,7 @@ class FeatureContext:
 
     @cached_property
     def promo_level(self) -> np.ndarray:
-        if self.cfg.extra.get("promo_robust"):
-            return _episode_medians(self.ar, self.o, self.cfg.promo_window, 0) / self.scale
         return self.window(self.ar.cpd, self.ar.cpn, self.cfg.promo_window) / self.scale
-
-    @cached_property
-    def promo_level_recent(self) -> np.ndarray:
-        if self.cfg.extra.get("promo_robust"):
-            return _episode_medians(self.ar, self.o, self.cfg.level_window, 0) / self.scale
-        return self.window(self.ar.cpd, self.ar.cpn, self.cfg.level_window) / self.scale
-
-    @cached_property
-    def last_episode(self) -> np.ndarray:
-        if self.cfg.extra.get("promo_robust"):
-            return _episode_medians(self.ar, self.o, 0, 3) / self.scale
-        return _last_episode(self.ar, self.o) / self.scale
 
     @cached_property
     def base_level(self) -> np.ndarray:
@@ -256,22 +208,6 @@ class FeatureContext:
         profile = _nanmean0(np.where(back_promo > 0, np.nan, back))
         with np.errstate(all="ignore"):
             return profile / (self.base_recent[:, :, None] * self.scale[:, :, None])
-
-    @cached_property
-    def cohort(self) -> np.ndarray:
-        """Share of the panel's series whose promo run started on the day the target's run started (0 off
-        promo); a run's start is at or before the target, so nothing past origin + horizon is read."""
-        ar = self.ar
-        starts = (ar.run == 1).sum(axis=0) / max(ar.run.shape[0], 1)  # (W,)
-        run_t = _take(ar.run, self.t)  # (N, K, H)
-        first = np.clip(self.t[None] - run_t + 1, 0, ar.run.shape[1] - 1).astype(np.int64)
-        return np.where(run_t > 0, starts[first], 0.0)
-
-    @cached_property
-    def store_share(self) -> np.ndarray:
-        """Share of the panel's series on promo at the target (the reference's store-wide promo count)."""
-        share = _nanmean0(np.where(np.isfinite(self.ar.promo), self.ar.promo > 0, np.nan))
-        return np.broadcast_to(_take(share[None, :], self.t), (self.ar.run.shape[0],) + self.t.shape)
 
     def rel_price(self) -> np.ndarray:
         ar = self.ar
@@ -359,7 +295,9 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             (
                 "promo_level_recent",
-                lambda c: c.per_origin(c.promo_only(c.promo_level_recent, per_origin=True)),
+                lambda c: c.per_origin(
+                    c.promo_only(c.window(c.ar.cpd, c.ar.cpn, c.cfg.level_window) / c.scale, per_origin=True)
+                ),
             ),
             ("base_level_recent", lambda c: c.per_origin(c.promo_only(c.base_recent, per_origin=True))),
             (
@@ -383,17 +321,10 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             (
                 "last_episode_level",
-                lambda c: c.per_origin(c.promo_only(c.last_episode, per_origin=True)),
+                lambda c: c.per_origin(c.promo_only(_last_episode(c.ar, c.o) / c.scale, per_origin=True)),
             ),
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
-        if cfg.extra.get("promo_cohort"):
-            # Trial (bench/accuracy/EXPERIMENTS.md, eleventh session): a promotion many series start on the
-            # same day (a store-wide flyer) lifts each far less than one a few series start.
-            out += [
-                ("promo_cohort", lambda c: c.promo_only(c.cohort)),
-                ("promo_store_share", lambda c: c.promo_only(c.store_share)),
-            ]
     if cfg.price:
         out += [("rel_price", lambda c: c.rel_price())]
     return out
