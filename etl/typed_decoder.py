@@ -50,12 +50,11 @@ _ANNOTATIONS = {"$comment", "title", "description", "examples", "default"}
 
 @dataclass(frozen=True)
 class DecodedLines:
-    """What :meth:`TypedDecoder.decode_lines` vouches for: ``indexes`` (ascending) of the lines, the Structs'
-    fields as columns (``columns[field][k]`` is line ``indexes[k]``'s), and the ``records`` themselves."""
+    """What :meth:`TypedDecoder.decode_lines` vouches for: ``indexes`` (ascending) of the lines, and the
+    Structs' fields as columns (``columns[field][k]`` is line ``indexes[k]``'s; None = absent)."""
 
     indexes: list[int]
     columns: dict[str, list]
-    records: list
 
 
 @dataclass(frozen=True)
@@ -140,9 +139,8 @@ class TypedDecoder:
         if declined:
             keep = [k not in declined for k in range(len(records))]
             columns = {name: list(compress(values, keep)) for name, values in columns.items()}
-            records = list(compress(records, keep))
             kept = list(compress(kept, keep))
-        return DecodedLines(list(kept), columns, records)
+        return DecodedLines(list(kept), columns)
 
     def _declined(self, columns: Mapping[str, list], records: list) -> set[int]:
         """Positions of the records that :meth:`decode`'s checks after the parse decline, by column."""
