@@ -243,8 +243,10 @@ def _check_object(
         fast = checker.check_fast_lines(lines, latest_us, read.plain_bytes)
         if fast.indexes:
             yield _typed_columns(checker, source, fast, start + 1)
-        vouched = set(fast.indexes)
-        for index in (i for i in range(len(lines)) if i not in vouched) if vouched else range(len(lines)):
+        others = range(len(lines))
+        if fast.indexes:
+            others = sorted(set(others).difference(fast.indexes))
+        for index in others:
             raw = lines[index]
             verdict = check(raw, latest_us)
             if verdict.failures:

@@ -130,8 +130,11 @@ class TypedDecoder:
             raise RuntimeError("the batched decode lost track of its lines")
         kept: Sequence[int] = range(len(todo))
         if failed:
-            gone = set(failed)
-            kept = [i for i in kept if i not in gone]
+            kept, after = [], 0
+            for index in failed:  # ascending: the runs of lines between the rejected ones
+                kept.extend(range(after, index))
+                after = index + 1
+            kept.extend(range(after, len(todo)))
         if where is not None:
             kept = [where[i] for i in kept]
         columns = {name: list(map(attrgetter(name), records)) for name in self.fields}
