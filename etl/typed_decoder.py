@@ -6,7 +6,8 @@ about 10 µs per line. Nearly every line is a plain valid event; for those, a de
 schema does the work in a few µs. The fast path only ever says "valid, with these values": a line it cannot
 vouch for goes to the full rules, which give the reason codes. It is sound if every line it accepts is one the
 full rules accept with the same values; tests/python/etl/test_typed_decoder.py checks that on generated and
-hostile lines.
+hostile lines. The job checks lines a batch at a time (``decode_lines``): the same decode and checks, with no
+Python code per line, vouching for exactly the lines :meth:`TypedDecoder.decode` vouches for one at a time.
 
 How each keyword is checked: types, ``const``/``enum`` (as ``Literal``), lengths and numeric bounds by msgspec
 in C; ``pattern`` and ``format`` by the full rules' own checks after the decode, cached per distinct value (a
