@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from bench.accuracy.datasets import pasta
+from model import gbm
 from model.backtest import evaluation_origins, run_backtest
 from model.data import to_panel
 from model.features import FeatureConfig
-from model import gbm
 from model.gbm import GlobalModel, Hyperparameters, member_parallelism
 from model.panel import MIN_TRAIN_PERIODS
 
@@ -151,8 +151,8 @@ def _members_predict(model, panel):
 
 
 def test_members_fitted_side_by_side_are_the_serial_fit_bit_for_bit(real_panel):
-    """Two cores fit the two bagged members in parallel; every member, the calibrator and the forecast equal the
-    one-core serial fit's exactly, member by member, so a mix-up of members (or seeds, or phases) fails."""
+    """Two cores fit the two bagged members in parallel; every member, the calibrator and the forecast equal
+    the one-core serial fit's exactly, member by member, so a mix-up of members (or seeds, phases) fails."""
     panel = real_panel.truncate(real_panel.n_periods - 15, 14)
     serial = _fit(panel, bagging=2, threads=1)
     parallel = _fit(panel, bagging=2, threads=2)
