@@ -105,7 +105,17 @@ class Hyperparameters:
 
 #: Per-frequency defaults over the dataclass defaults (docs/model.md explains how they were chosen).
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
+    "D": {
+        "loss": "poisson",
+        "refit": True,
+        "calibration_span": 182,
+        "max_train_origins": 60,
+        # Two members of 60 origins each, half a stride apart: better RMSSE and WAPE on pasta's development
+        # and year-ago windows (bench/accuracy/EXPERIMENTS.md, ninth and tenth sessions, D13 / Y13), fitted
+        # side by side on two cores so that `warecast backtest` on pasta stays within 2 minutes (eleventh).
+        "bagging": 2,
+        "threads": 2,
+    },
     "W": {
         # The median: it beat Poisson and every blend of the two on both metrics of the development windows
         # (bench/accuracy/EXPERIMENTS.md, sixth session).

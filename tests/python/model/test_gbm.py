@@ -204,6 +204,14 @@ def test_weekly_defaults_fit_the_median(seeded_panel):
     assert Hyperparameters.for_freq("D").loss == "poisson"
 
 
+def test_daily_defaults_fit_two_members_side_by_side():
+    """Two bagged members (chosen by the pre-registered daily rule, EXPERIMENTS.md) on two cores, one each."""
+    params = Hyperparameters.for_freq("D")
+    assert (params.bagging, params.threads) == (2, 2)
+    assert member_parallelism(params) == (2, 1)
+    assert Hyperparameters.for_freq("W").bagging == 1
+
+
 @pytest.mark.parametrize("horizon,span", [(8, 16), (13, 16), (26, 26)])
 def test_weekly_calibration_spans_16_weeks_or_a_horizon(horizon, span):
     """Weekly calibration holds out at least 16 weeks (EXPERIMENTS.md, B8), never less than a horizon, and
