@@ -367,9 +367,15 @@ def member_parallelism(params: Hyperparameters) -> tuple[int, int]:
     member much less, and an oversubscribed OpenMP team on a busy machine is many times slower. Prediction
     runs the members one after the other on the per-member thread count.
     """
-    cores = params.threads or len(os.sched_getaffinity(0))
+    cores = params.threads or _usable_cores()
     workers = max(1, min(max(params.bagging, 1), cores))
     return workers, max(1, cores // workers)
+
+
+def _usable_cores() -> int:
+    # The cores this process may run on (a container's CPU set), not the machine's; macOS lacks the call.
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _signal_to_noise(ar: Arrays, origins: np.ndarray, scale: np.ndarray) -> np.ndarray:

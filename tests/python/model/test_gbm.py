@@ -143,6 +143,13 @@ def test_threads_go_to_members_first_then_to_openmp(monkeypatch, bagging, thread
     assert member_parallelism(Hyperparameters(bagging=bagging, threads=threads)) == expected
 
 
+def test_all_cores_without_an_affinity_call_are_the_machines(monkeypatch):
+    # macOS has no sched_getaffinity: a local `warecast train` with threads 0 counts the machine's cores.
+    monkeypatch.delattr(gbm.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(gbm.os, "cpu_count", lambda: 6)
+    assert member_parallelism(Hyperparameters(bagging=2, threads=0)) == (2, 3)
+
+
 def _members_predict(model, panel):
     """Each member's own prediction on the same feature rows (not their mean, which hides the order)."""
     x, _ = gbm.build_features(gbm.arrays_of(panel), model.config, np.arange(300, panel.n_periods, 50), 14)
