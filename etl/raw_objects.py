@@ -13,14 +13,12 @@ on one core (docs/etl.md, "The validation path").
 from __future__ import annotations
 
 import importlib.abc
-import itertools
 import json
 import re
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from operator import attrgetter
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -28,7 +26,7 @@ from pyspark.sql import types as T
 
 from etl.events import EVENT_SCHEMA
 from etl.frames import local_rows, map_in_arrow
-from etl.records import UNREADABLE_OBJECT, Checked, RecordChecker, instant, object_lines
+from etl.records import UNREADABLE_OBJECT, Checked, FastLines, RecordChecker, object_lines
 from etl.storage import ObjectInfo, Storage
 
 __all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
@@ -232,34 +230,32 @@ def _check_object(
     checker: RecordChecker, source: str, modified: datetime, content: bytes, piece: int = 0, pieces: int = 1
 ) -> Iterator[dict[str, list]]:
     """Column lists (CHECKED_SCHEMA) of one object's records, at most _BATCH_ROWS rows each: the lines the
-    fast path vouches for in batches of their own, the others as the full rules judge them. Only slice
-    ``piece`` of ``pieces`` (of the complete lines; the last slice also reports an unreadable tail)."""
+    fast path vouches for in batches of their own (checked _BATCH_ROWS lines at a time, by column), the others
+    as the full rules judge them. Only slice ``piece`` of ``pieces`` (of the complete lines; the last slice
+    also reports an unreadable tail)."""
     read = object_lines(content)
     latest_us = checker.latest_us(arrival_of(source, modified))
-    check, check_fast = checker.check, checker.check_fast
-    fast: list = []
-    fast_lines: list[int] = []
+    check = checker.check
     columns: dict[str, list] = {n: [] for n in _NAMES}
     first, end = len(read.lines) * piece // pieces, len(read.lines) * (piece + 1) // pieces
-    for number, raw in enumerate(itertools.islice(read.lines, first, end), start=first + 1):
-        record = check_fast(raw, latest_us)
-        if record is not None:
-            fast.append(record)
-            fast_lines.append(number)
-            if len(fast) == _BATCH_ROWS:
-                yield _typed_columns(checker, source, fast, fast_lines)
-                fast, fast_lines = [], []
-            continue
-        verdict = check(raw, latest_us)
-        if verdict.failures:
-            _reject(columns, source, number, verdict.failures, raw)
-        else:
-            _accept(columns, source, number, verdict)
-        if len(columns["line"]) == _BATCH_ROWS:
-            yield columns
-            columns = {n: [] for n in _NAMES}
-    if fast:
-        yield _typed_columns(checker, source, fast, fast_lines)
+    for start in range(first, end, _BATCH_ROWS):
+        lines = read.lines[start : min(end, start + _BATCH_ROWS)]
+        fast = checker.check_fast_lines(lines, latest_us, read.plain_bytes)
+        if fast.indexes:
+            yield _typed_columns(checker, source, fast, start + 1)
+        others = range(len(lines))
+        if fast.indexes:
+            others = sorted(set(others).difference(fast.indexes))
+        for index in others:
+            raw = lines[index]
+            verdict = check(raw, latest_us)
+            if verdict.failures:
+                _reject(columns, source, start + 1 + index, verdict.failures, raw)
+            else:
+                _accept(columns, source, start + 1 + index, verdict)
+            if len(columns["line"]) == _BATCH_ROWS:
+                yield columns
+                columns = {n: [] for n in _NAMES}
     if read.error is not None and piece == pieces - 1:
         detail = f"{read.error}; {len(read.lines)} complete line(s) before it were read"
         failure = (f"{UNREADABLE_OBJECT}:{read.error_name}", detail)
@@ -284,16 +280,16 @@ def _accept(columns: dict[str, list], source: str, line: int, verdict: Checked) 
     columns["attributes"].append(None if attributes is None else _compact(attributes))
 
 
-def _typed_columns(checker: RecordChecker, source: str, records: list, lines: list[int]) -> dict[str, list]:
-    """Column lists of valid records decoded by the fast path (Structs whose absent fields are None)."""
-    n = len(records)
+def _typed_columns(checker: RecordChecker, source: str, fast: FastLines, first_line: int) -> dict[str, list]:
+    """Column lists of the valid records the fast path vouched for; ``first_line``: the number of the line
+    at index 0 of the lines it was given."""
+    n = len(fast.indexes)
     nothing = [None] * n
-    columns: dict[str, list] = {"source": [source] * n, "line": lines}
+    columns: dict[str, list] = {"source": [source] * n, "line": [first_line + i for i in fast.indexes]}
     columns |= dict.fromkeys(_UNSET_WHEN_VALID, nothing)
-    typed = set(checker.typed.fields)
     for name in _PLAIN:
-        columns[name] = list(map(attrgetter(name), records)) if name in typed else nothing
-    columns["occurred_at"] = [instant(r.occurred_at) for r in records]
+        columns[name] = fast.columns.get(name, nothing)
+    columns["occurred_at"] = fast.occurred_us
     columns["attributes"] = nothing
     return columns
 

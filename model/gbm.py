@@ -15,7 +15,9 @@ use the fallbacks of model.fallback.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -29,7 +31,7 @@ from model.fallback import COLD_START, SPARSE, classify, cold_start, intermitten
 from model.features import Arrays, FeatureConfig, arrays_of, build_features
 from model.panel import MIN_TRAIN_PERIODS, Panel, default_horizon, season_length
 
-__all__ = ["Hyperparameters", "GlobalModel", "METHOD"]
+__all__ = ["Hyperparameters", "GlobalModel", "METHOD", "member_parallelism"]
 
 METHOD = "global-gbm"
 
@@ -72,7 +74,9 @@ class Hyperparameters:
     sparse_obs: int = 0  # 0 = auto: the default horizon (28 days, 13 weeks) of last observed values
     target_clip: float = 30.0
     seed: int = 0
-    threads: int = 1  # OpenMP threads of the tree learner; 0 = all cores (a dedicated training instance)
+    # Cores a fit may use: bagged members side by side first, OpenMP threads within each member with what is
+    # left (member_parallelism); 0 = all cores this process may run on (a dedicated training instance).
+    threads: int = 1
 
     @classmethod
     def for_freq(cls, freq: str, **overrides: Any) -> Hyperparameters:
@@ -101,7 +105,17 @@ class Hyperparameters:
 
 #: Per-frequency defaults over the dataclass defaults (docs/model.md explains how they were chosen).
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "D": {"loss": "poisson", "refit": True, "calibration_span": 182, "max_train_origins": 60},
+    "D": {
+        "loss": "poisson",
+        "refit": True,
+        "calibration_span": 182,
+        "max_train_origins": 60,
+        # Two members of 60 origins each, half a stride apart: better RMSSE and WAPE on pasta's development
+        # and year-ago windows (bench/accuracy/EXPERIMENTS.md, ninth and tenth sessions, D13 / Y13), fitted
+        # side by side on two cores so that `warecast backtest` on pasta stays within 2 minutes (eleventh).
+        "bagging": 2,
+        "threads": 2,
+    },
     "W": {
         # The median: it beat Poisson and every blend of the two on both metrics of the development windows
         # (bench/accuracy/EXPERIMENTS.md, sixth session).
@@ -217,7 +231,14 @@ class GlobalModel:
     def _fit_estimator(
         self, ar: Arrays, last_target: int, loss: str | None = None, quantile: float | None = None
     ) -> list[HistGradientBoostingRegressor]:
-        """``bagging`` ensembles, each on its own phase of training origins and its own seed."""
+        """``bagging`` ensembles, each on its own phase of training origins and its own seed.
+
+        Members are fitted side by side (``member_parallelism``): the tree learner does its heavy loops
+        without the interpreter lock, so two members on one OpenMP thread each fitted 1.9× faster than one
+        after the other, where two OpenMP threads gained about 1.2× (bench/accuracy/EXPERIMENTS.md, ninth and
+        eleventh sessions). Each member depends only on its index (phase and seed), so the result is the
+        serial fit's, bit for bit.
+        """
         p = self.params
         stop = last_target - 1
         first = self.first_origin(stop)
@@ -225,19 +246,26 @@ class GlobalModel:
             raise ValueError(f"not enough history to train: targets end at column {last_target}")
         self.fit_info.update(first_origin=first, last_target=last_target)
         stride = p.origin_stride or max(1, (stop - first) // p.max_train_origins)
-        members = []
-        for b in range(max(p.bagging, 1)):
-            phase = (b * stride) // max(p.bagging, 1)
+        n_members = max(p.bagging, 1)
+        workers, omp_threads = member_parallelism(p)
+
+        def member(b: int) -> HistGradientBoostingRegressor:
+            phase = (b * stride) // n_members
             origins = np.arange(stop - phase, first - 1, -stride)[::-1]
             x, y, w = self._rows(ar, origins, last_target)
             if (loss or p.loss) == "poisson":
                 y = np.maximum(y, 0.0)
             est = self._estimator(loss, quantile)
             est.set_params(random_state=p.seed + b)
-            with threadpool_limits(limits=p.threads or None, user_api="openmp"):
+            # OpenMP's thread count is per calling thread, so each worker sets its own.
+            with threadpool_limits(limits=omp_threads, user_api="openmp"):
                 est.fit(x, y, sample_weight=w)
-            members.append(est)
-        return members
+            return est
+
+        if workers == 1:
+            return [member(b) for b in range(n_members)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gbm-member") as pool:
+            return list(pool.map(member, range(n_members)))  # in member order, whatever finishes first
 
     def _default_span(self) -> int:
         h = self.config.horizon
@@ -287,7 +315,7 @@ class GlobalModel:
     def _mean(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
         assert self.estimator is not None
         shape = x.shape[:3]
-        with threadpool_limits(limits=self.params.threads or None, user_api="openmp"):
+        with threadpool_limits(limits=member_parallelism(self.params)[1], user_api="openmp"):
             flat = x.reshape(-1, x.shape[-1])
             pred = np.mean([est.predict(flat) for est in self.estimator], axis=0).reshape(shape)
             if self.median and self.params.median_weight > 0:
@@ -330,6 +358,24 @@ class GlobalModel:
             mu[i], q[i], paths[i] = out
             methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
+
+
+def member_parallelism(params: Hyperparameters) -> tuple[int, int]:
+    """(members fitted at once, OpenMP threads per member) for ``params.threads`` cores.
+
+    Members first: single-threaded members side by side scale with the cores, OpenMP threads within one
+    member much less, and an oversubscribed OpenMP team on a busy machine is many times slower. Prediction
+    runs the members one after the other on the per-member thread count.
+    """
+    cores = params.threads or _usable_cores()
+    workers = max(1, min(max(params.bagging, 1), cores))
+    return workers, max(1, cores // workers)
+
+
+def _usable_cores() -> int:
+    # The cores this process may run on (a container's CPU set), not the machine's; macOS lacks the call.
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _signal_to_noise(ar: Arrays, origins: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
 
 from bench.accuracy.datasets import pasta
+from model import gbm
 from model.backtest import evaluation_origins, run_backtest
 from model.data import to_panel
 from model.features import FeatureConfig
-from model.gbm import GlobalModel, Hyperparameters
+from model.gbm import GlobalModel, Hyperparameters, member_parallelism
 from model.panel import MIN_TRAIN_PERIODS
 
 FAST = {"max_iter": 60, "learning_rate": 0.15, "max_train_origins": 25, "loss": "poisson"}
@@ -124,11 +126,97 @@ def test_median_weight_blends_the_mean_model_with_a_median_model(real_panel):
     assert not np.allclose(fc.mean[ok], mean[ok])
 
 
+@pytest.mark.parametrize(
+    "bagging,threads,cores,expected",
+    [
+        (1, 1, 2, (1, 1)),  # the shared machine's default: one core
+        (2, 1, 2, (1, 1)),  # one core: the members one after the other
+        (2, 2, 2, (2, 1)),  # two cores: the members side by side, one OpenMP thread each
+        (1, 2, 2, (1, 2)),  # one member: two OpenMP threads, as before members ran in parallel
+        (2, 0, 8, (2, 4)),  # all cores of a dedicated instance: members first, the rest as OpenMP threads
+        (3, 0, 2, (2, 1)),
+        (2, 3, 64, (2, 1)),  # an explicit count is not raised to the cores there are
+    ],
+)
+def test_threads_go_to_members_first_then_to_openmp(monkeypatch, bagging, threads, cores, expected):
+    monkeypatch.setattr(gbm.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert member_parallelism(Hyperparameters(bagging=bagging, threads=threads)) == expected
+
+
+def test_all_cores_without_an_affinity_call_are_the_machines(monkeypatch):
+    # macOS has no sched_getaffinity: a local `warecast train` with threads 0 counts the machine's cores.
+    monkeypatch.delattr(gbm.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(gbm.os, "cpu_count", lambda: 6)
+    assert member_parallelism(Hyperparameters(bagging=2, threads=0)) == (2, 3)
+
+
+def _members_predict(model, panel):
+    """Each member's own prediction on the same feature rows (not their mean, which hides the order)."""
+    x, _ = gbm.build_features(gbm.arrays_of(panel), model.config, np.arange(300, panel.n_periods, 50), 14)
+    flat = x.reshape(-1, x.shape[-1])
+    return [est.predict(flat) for est in model.estimator]
+
+
+def test_members_fitted_side_by_side_are_the_serial_fit_bit_for_bit(real_panel):
+    """Two cores fit the two bagged members in parallel; every member, the calibrator and the forecast equal
+    the one-core serial fit's exactly, member by member, so a mix-up of members (or seeds, phases) fails."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    serial = _fit(panel, bagging=2, threads=1)
+    parallel = _fit(panel, bagging=2, threads=2)
+    one, two = _members_predict(serial, panel), _members_predict(parallel, panel)
+    assert len(one) == len(two) == 2
+    assert not np.array_equal(one[0], one[1])  # the members differ, so their order is checked
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(serial.estimator, parallel.estimator, strict=True):
+        assert a.get_params()["random_state"] == b.get_params()["random_state"]
+    assert serial.fit_info == parallel.fit_info
+    levels = np.array([0.1, 0.5, 0.9])
+    fa = serial.predict(panel, 14, levels, 20, np.random.default_rng(3))
+    fb = parallel.predict(panel, 14, levels, 20, np.random.default_rng(3))
+    np.testing.assert_array_equal(fa.mean, fb.mean)
+    np.testing.assert_array_equal(fa.quantiles, fb.quantiles)
+    np.testing.assert_array_equal(fa.paths, fb.paths)
+
+
+def test_two_cores_fit_the_members_at_the_same_time(real_panel, monkeypatch):
+    """Both members are inside their fit at once (a two-party barrier), on two threads other than the caller;
+    on one core the same barrier breaks, so the check can fail."""
+    seen: list[int] = []
+
+    def recording(barrier):
+        class Recording(gbm.HistGradientBoostingRegressor):
+            def fit(self, *args, **kwargs):
+                seen.append(threading.get_ident())
+                barrier.wait()
+                return super().fit(*args, **kwargs)
+
+        return Recording
+
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    monkeypatch.setattr(gbm, "HistGradientBoostingRegressor", recording(threading.Barrier(2, timeout=60)))
+    _fit(panel, bagging=2, threads=2, refit=False)
+    assert len(seen) == 2 and len(set(seen)) == 2 and threading.get_ident() not in seen
+    seen.clear()
+    monkeypatch.setattr(gbm, "HistGradientBoostingRegressor", recording(threading.Barrier(2, timeout=1)))
+    with pytest.raises(threading.BrokenBarrierError):
+        _fit(panel, bagging=2, threads=1, refit=False)
+    assert seen == [threading.get_ident()]
+
+
 def test_weekly_defaults_fit_the_median(seeded_panel):
     """Weekly data: quantile 0.5 loss (chosen by mean rank on the development windows, EXPERIMENTS.md)."""
     params = Hyperparameters.for_freq("W")
     assert (params.loss, params.quantile) == ("quantile", 0.5)
     assert Hyperparameters.for_freq("D").loss == "poisson"
+
+
+def test_daily_defaults_fit_two_members_side_by_side():
+    """Two bagged members (chosen by the pre-registered daily rule, EXPERIMENTS.md) on two cores, one each."""
+    params = Hyperparameters.for_freq("D")
+    assert (params.bagging, params.threads) == (2, 2)
+    assert member_parallelism(params) == (2, 1)
+    assert Hyperparameters.for_freq("W").bagging == 1
 
 
 @pytest.mark.parametrize("horizon,span", [(8, 16), (13, 16), (26, 26)])
