@@ -242,7 +242,7 @@ def _check_object(
         lines = read.lines[start : min(end, start + _BATCH_ROWS)]
         fast = checker.check_fast_lines(lines, latest_us, read.plain_bytes)
         if fast.indexes:
-            yield _typed_columns(checker, source, fast, start + 1)
+            yield _typed_columns(source, fast, start + 1)
         others = range(len(lines))
         if fast.indexes:
             others = sorted(set(others).difference(fast.indexes))
@@ -280,7 +280,7 @@ def _accept(columns: dict[str, list], source: str, line: int, verdict: Checked) 
     columns["attributes"].append(None if attributes is None else _compact(attributes))
 
 
-def _typed_columns(checker: RecordChecker, source: str, fast: FastLines, first_line: int) -> dict[str, list]:
+def _typed_columns(source: str, fast: FastLines, first_line: int) -> dict[str, list]:
     """Column lists of the valid records the fast path vouched for; ``first_line``: the number of the line
     at index 0 of the lines it was given."""
     n = len(fast.indexes)

@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress
 from typing import Any
 
 from etl.schema_rules import CompiledSchema, Limits, is_rfc3339
@@ -134,20 +133,17 @@ class RecordChecker:
         if self.typed is None:
             return FastLines([], {}, [])
         decoded = self.typed.decode_lines(lines, plain_bytes)
-        columns = decoded.columns
-        occurred = columns.get("occurred_at")
+        occurred = decoded.columns.get("occurred_at")
         if occurred is None:
-            return FastLines(decoded.indexes, columns, [None] * len(decoded.indexes))
+            return FastLines(decoded.indexes, decoded.columns, [None] * len(decoded.indexes))
         # Per distinct value, as instant() caches it; then the window is two comparisons per value.
         micros = {value: instant(value) for value in set(occurred) if value is not None}
         low = self._not_before_us
         outside = {v for v, us in micros.items() if us is None or not low <= us <= latest_us}
-        if not outside:
-            return FastLines(decoded.indexes, columns, list(map(micros.get, occurred)))
-        keep = [v not in outside for v in occurred]
-        columns = {name: list(compress(values, keep)) for name, values in columns.items()}
-        occurred = columns["occurred_at"]
-        return FastLines(list(compress(decoded.indexes, keep)), columns, list(map(micros.get, occurred)))
+        if outside:
+            decoded = decoded.only([v not in outside for v in occurred])
+            occurred = decoded.columns["occurred_at"]
+        return FastLines(decoded.indexes, decoded.columns, list(map(micros.get, occurred)))
 
     def check(self, raw: bytes, latest_us: int) -> Checked:
         """Checks one line (without its ``\\n``); ``latest_us`` from :meth:`latest_us`."""

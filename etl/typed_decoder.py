@@ -57,6 +57,13 @@ class DecodedLines:
     indexes: list[int]
     columns: dict[str, list]
 
+    def only(self, keep: Sequence[bool]) -> DecodedLines:
+        """The lines whose flag in ``keep`` (one per line vouched for, in order) is true."""
+        return DecodedLines(
+            list(compress(self.indexes, keep)),
+            {name: list(compress(values, keep)) for name, values in self.columns.items()},
+        )
+
 
 @dataclass(frozen=True)
 class TypedDecoder:
@@ -89,16 +96,21 @@ class TypedDecoder:
             for needed in required.get(getattr(record, name), ()):
                 if getattr(record, needed) is None:
                     return None
-        if self._conditions:
-
-            def get(name: str, default: Any = ABSENT) -> Any:
-                value = getattr(record, name, None)
-                return default if value is None else value
-
-            for condition in self._conditions:
-                if condition.holds(get) and any(get(n) is ABSENT for n in condition.then_required):
-                    return None
+        if self._conditions and self._breaks_conditions(record):
+            return None
         return record
+
+    def _breaks_conditions(self, record: Any) -> bool:
+        """Whether ``record`` (a Struct, None = absent) breaks a condition not in the lookup form."""
+
+        def get(name: str, default: Any = ABSENT) -> Any:
+            value = getattr(record, name, None)
+            return default if value is None else value
+
+        return any(
+            condition.holds(get) and any(get(n) is ABSENT for n in condition.then_required)
+            for condition in self._conditions
+        )
 
     def decode_lines(self, lines: Sequence[bytes], plain_bytes: bool = False) -> DecodedLines:
         """What :meth:`decode` returns for each line, for many lines at once: the lines it vouches for, as
@@ -139,12 +151,11 @@ class TypedDecoder:
         if where is not None:
             kept = [where[i] for i in kept]
         columns = {name: list(map(attrgetter(name), records)) for name in self.fields}
+        decoded = DecodedLines(list(kept), columns)
         declined = self._declined(columns, records)
         if declined:
-            keep = [k not in declined for k in range(len(records))]
-            columns = {name: list(compress(values, keep)) for name, values in columns.items()}
-            kept = list(compress(kept, keep))
-        return DecodedLines(list(kept), columns)
+            return decoded.only([k not in declined for k in range(len(records))])
+        return decoded
 
     def _declined(self, columns: Mapping[str, list], records: list) -> set[int]:
         """Positions of the records that :meth:`decode`'s checks after the parse decline, by column."""
@@ -170,16 +181,7 @@ class TypedDecoder:
                         if v is None and key in values
                     )
         if self._conditions:
-            for k, record in enumerate(records):
-
-                def get(name: str, default: Any = ABSENT, record=record) -> Any:
-                    value = getattr(record, name, None)
-                    return default if value is None else value
-
-                for condition in self._conditions:
-                    if condition.holds(get) and any(get(n) is ABSENT for n in condition.then_required):
-                        declined.add(k)
-                        break
+            declined.update(k for k, record in enumerate(records) if self._breaks_conditions(record))
         return declined
 
 

@@ -48,7 +48,7 @@ def agrees(line: bytes) -> bool:
         return False
     by_full = {name: [] for name in CHECKED_SCHEMA.fieldNames()}
     _accept(by_full, "s", 1, full)
-    by_fast = _typed_columns(CHECKER, "s", CHECKER.check_fast_lines([line], LATEST), 1)
+    by_fast = _typed_columns("s", CHECKER.check_fast_lines([line], LATEST), 1)
     return all(_same(by_full[name][0], by_fast[name][0]) for name in by_full)
 
 
