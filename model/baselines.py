@@ -166,7 +166,8 @@ def auto_ets_many(
     optimiser holds the interpreter lock, so threads would take turns on one core: the fits go to processes
     (started fresh, "spawn": forking a process whose tree learners hold OpenMP threads is unsafe), at most
     one per ``FITS_PER_PROCESS`` fits. Every fit depends on its series alone, so the forecasts are the same
-    on any number of processes.
+    on any number of processes. A spawned process imports the caller's main module, so a script calling this
+    needs the ``if __name__ == "__main__":`` guard.
     """
     rows = [_ets_rows(d, season) for d in demands]
     fits_total = sum(len(r) for r in rows)
