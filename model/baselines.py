@@ -7,18 +7,20 @@ The statistical baseline is statsforecast's ``AutoETS`` where that package is in
 bench/accuracy: requirements/baselines.in): per series, the error, trend (none, additive, damped) and season
 forms are chosen by AICc and the parameters by maximum likelihood, as in R's ``forecast::ets``. Its state
 space model takes seasons of at most 24 periods, so weekly data (season 52) gets the non-seasonal forms; the
-seasonal naive row carries the yearly pattern there. The SageMaker scikit-learn container does not carry
-statsforecast, so training there uses :func:`ets_grid`, additive Holt-Winters ETS(A,N,A) with smoothing
-parameters chosen per series on a grid by one-step squared error (vectorised, no optimiser). The row is named
-after what ran (``auto_ets`` or ``ets``), and the result's ``setup.baselines`` says it in words.
+seasonal naive row carries the yearly pattern there. Its fits run in compiled code that holds the interpreter
+lock, so they use several cores through worker processes, not threads. The SageMaker scikit-learn container
+does not carry statsforecast, so training there uses :func:`ets_grid`, additive Holt-Winters ETS(A,N,A) with
+smoothing parameters chosen per series on a grid by one-step squared error (vectorised, no optimiser). The row
+is named after what ran (``auto_ets`` or ``ets``), and the result's ``setup.baselines`` says it in words.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import warnings
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -30,6 +32,7 @@ __all__ = [
     "seasonal_naive",
     "ets_grid",
     "auto_ets",
+    "auto_ets_many",
     "Baseline",
     "available_baselines",
     "has_auto_ets",
@@ -42,6 +45,9 @@ _MAX_ETS_SEASON = 24
 #: AutoETS reads this many seasons of the most recent history at most (daily: a year; weekly: 3 years). A
 #: year of days is 52 weekly seasons, plenty for ETS, and halves the time of two years.
 _ETS_SEASONS = {7: 52, 52: 3}
+#: A worker process pays about 5 s to start and import statsforecast, the time of about 50 daily AutoETS fits
+#: (0.09 s each on pasta), so each process gets at least this many fits and small backtests stay in-process.
+FITS_PER_PROCESS = 100
 
 
 def ffill(values: np.ndarray) -> np.ndarray:
@@ -126,15 +132,13 @@ def _auto_ets_one(y: np.ndarray, horizon: int, season: int) -> np.ndarray | None
     return np.asarray(f, dtype=float) if np.isfinite(f).all() else None
 
 
-def auto_ets(demand: np.ndarray, horizon: int, season: int, jobs: int = 1) -> tuple[np.ndarray, int]:
-    """statsforecast AutoETS per series (module docstring), on up to ``jobs`` threads.
+def _auto_ets_rows(rows: list[np.ndarray], horizon: int, season: int) -> list[np.ndarray | None]:
+    """AutoETS forecasts of several series (one worker process's task)."""
+    return [_auto_ets_one(row, horizon, season) for row in rows]
 
-    Each series is read from its first observation, gaps forward-filled, over its most recent seasons
-    (``_ETS_SEASONS``). Series with no ETS fit (too short, or no form converges) get the naive forecast;
-    their count is returned. Forecasts are clipped at 0 for series that never went negative. The fits run in
-    statsforecast's compiled code, which releases the GIL, so threads use several cores without the start-up
-    of processes.
-    """
+
+def _ets_rows(demand: np.ndarray, season: int) -> list[np.ndarray]:
+    """Each series from its first observation, gaps forward-filled, over its most recent seasons."""
     y = ffill(demand)
     keep = _ETS_SEASONS.get(season, 3) * season
     observed = np.isfinite(demand)
@@ -142,10 +146,53 @@ def auto_ets(demand: np.ndarray, horizon: int, season: int, jobs: int = 1) -> tu
     for i in range(y.shape[0]):
         first = int(np.argmax(observed[i])) if observed[i].any() else y.shape[1]
         rows.append(y[i, max(first, y.shape[1] - keep) :])
-    with ThreadPoolExecutor(max(jobs, 1)) as pool:
-        fits = list(pool.map(lambda row: _auto_ets_one(row, horizon, season), rows))
+    return rows
+
+
+def auto_ets(demand: np.ndarray, horizon: int, season: int, jobs: int = 1) -> tuple[np.ndarray, int]:
+    """statsforecast AutoETS per series of one history (:func:`auto_ets_many`)."""
+    return auto_ets_many([demand], horizon, season, jobs)[0]
+
+
+def auto_ets_many(
+    demands: Sequence[np.ndarray], horizon: int, season: int, jobs: int = 1
+) -> list[tuple[np.ndarray, int]]:
+    """statsforecast AutoETS per series of each history in ``demands`` (e.g. one per backtest origin), on up
+    to ``jobs`` worker processes shared by all of them.
+
+    Each series is read from its first observation, gaps forward-filled, over its most recent seasons
+    (``_ETS_SEASONS``). Series with no ETS fit (too short, or no form converges) get the naive forecast;
+    their count is returned. Forecasts are clipped at 0 for series that never went negative. statsforecast's
+    optimiser holds the interpreter lock, so threads would take turns on one core: the fits go to processes
+    (started fresh, "spawn": forking a process whose tree learners hold OpenMP threads is unsafe), at most
+    one per ``FITS_PER_PROCESS`` fits. Every fit depends on its series alone, so the forecasts are the same
+    on any number of processes. A spawned process imports the caller's main module, so a script calling this
+    needs the ``if __name__ == "__main__":`` guard.
+    """
+    rows = [_ets_rows(d, season) for d in demands]
+    fits_total = sum(len(r) for r in rows)
+    procs = max(1, min(jobs, fits_total // FITS_PER_PROCESS))
+    if procs == 1:
+        fits = [_auto_ets_rows(r, horizon, season) for r in rows]
+    else:
+        # Several tasks per process and history, so that the processes finish together.
+        size = max(1, -(-fits_total // (8 * procs)))
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(procs, mp_context=context) as pool:
+            tasks = [
+                [
+                    pool.submit(_auto_ets_rows, r[i : i + size], horizon, season)
+                    for i in range(0, len(r), size)
+                ]
+                for r in rows
+            ]
+            fits = [[f for task in history for f in task.result()] for history in tasks]
+    return [_with_fallback(d, f, horizon) for d, f in zip(demands, fits, strict=True)]
+
+
+def _with_fallback(demand: np.ndarray, fits: list[np.ndarray | None], horizon: int) -> tuple[np.ndarray, int]:
     fallback = naive(demand, horizon)
-    out = np.empty((y.shape[0], horizon))
+    out = np.empty((demand.shape[0], horizon))
     failed = 0
     for i, f in enumerate(fits):
         if f is None:
@@ -160,11 +207,22 @@ def auto_ets(demand: np.ndarray, horizon: int, season: int, jobs: int = 1) -> tu
 
 @dataclass(frozen=True)
 class Baseline:
-    """One row of the backtest table: ``forecast(demand, horizon, season)`` -> (mean, naive fallbacks)."""
+    """One row of the backtest table: ``forecast_all(demands, horizon, season)`` -> (mean, naive fallbacks)
+    per history. All of a backtest's origins go in one call, so that AutoETS starts its processes once."""
 
     name: str
     description: str
-    forecast: Callable[[np.ndarray, int, int], tuple[np.ndarray, int]]
+    forecast_all: Callable[[Sequence[np.ndarray], int, int], list[tuple[np.ndarray, int]]]
+
+    def forecast(self, demand: np.ndarray, horizon: int, season: int) -> tuple[np.ndarray, int]:
+        """(mean, naive fallbacks) of one history."""
+        return self.forecast_all([demand], horizon, season)[0]
+
+
+def _each(
+    one: Callable[[np.ndarray, int, int], tuple[np.ndarray, int]],
+) -> Callable[[Sequence[np.ndarray], int, int], list[tuple[np.ndarray, int]]]:
+    return lambda demands, h, m: [one(d, h, m) for d in demands]
 
 
 def _naive_fallbacks(demand: np.ndarray, season: int) -> int:
@@ -175,15 +233,15 @@ def _naive_fallbacks(demand: np.ndarray, season: int) -> int:
 def available_baselines(jobs: int | None = None) -> list[Baseline]:
     """The baselines of this environment: AutoETS where statsforecast is installed, else the grid ETS.
 
-    ``jobs``: threads for AutoETS (default: the CPUs this process may use).
+    ``jobs``: worker processes for AutoETS (default: the CPUs this process may use).
     """
     jobs = jobs or len(os.sched_getaffinity(0))
     out = [
-        Baseline("naive", "last observed value", lambda d, h, m: (naive(d, h), 0)),
+        Baseline("naive", "last observed value", _each(lambda d, h, m: (naive(d, h), 0))),
         Baseline(
             "seasonal_naive",
             "value one season earlier (7 days, 52 weeks)",
-            lambda d, h, m: (seasonal_naive(d, h, m), _naive_fallbacks(d, m)),
+            _each(lambda d, h, m: (seasonal_naive(d, h, m), _naive_fallbacks(d, m))),
         ),
     ]
     if has_auto_ets():
@@ -193,7 +251,7 @@ def available_baselines(jobs: int | None = None) -> list[Baseline]:
                 "auto_ets",
                 f"statsforecast {version} AutoETS (AICc over ETS forms; non-seasonal forms for seasons over "
                 f"{_MAX_ETS_SEASON} periods)",
-                lambda d, h, m: auto_ets(d, h, m, jobs),
+                lambda ds, h, m: auto_ets_many(ds, h, m, jobs),
             )
         )
     else:
@@ -201,7 +259,7 @@ def available_baselines(jobs: int | None = None) -> list[Baseline]:
             Baseline(
                 "ets",
                 "built-in ETS(A,N,A), smoothing on a grid (statsforecast is not installed here)",
-                lambda d, h, m: (ets_grid(d, h, m), d.shape[0] if d.shape[1] < 2 * m else 0),
+                _each(lambda d, h, m: (ets_grid(d, h, m), d.shape[0] if d.shape[1] < 2 * m else 0)),
             )
         )
     return out

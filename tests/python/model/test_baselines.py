@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import baselines
-from model.baselines import auto_ets, available_baselines, ets_grid, naive, seasonal_naive
+from model.baselines import auto_ets, auto_ets_many, available_baselines, ets_grid, naive, seasonal_naive
 
 
 def _weekly_pattern(n_weeks: int, seed: int = 0) -> np.ndarray:
@@ -39,12 +39,31 @@ def test_auto_ets_reads_a_series_from_its_first_observation_and_falls_back_when_
     assert np.isfinite(mean).all() and (mean >= 0).all()
 
 
-def test_auto_ets_on_more_threads_gives_the_same_forecasts():
+def test_auto_ets_on_worker_processes_gives_the_same_forecasts(monkeypatch):
+    """statsforecast's optimiser holds the interpreter lock, so the fits go to processes: the same forecasts,
+    history by history, as one process fitting every series in turn."""
     y = _weekly_pattern(12, seed=3)
     y = np.repeat(y, 4, axis=0) * np.linspace(0.5, 2.0, 12)[:, None]
-    one, _ = auto_ets(y, 7, 7, jobs=1)
-    two, _ = auto_ets(y, 7, 7, jobs=2)
-    np.testing.assert_allclose(one, two)
+    y[5, :-5] = np.nan  # too short: the naive forecast, counted
+    histories = [y[:, :60], y[:, :70], y]
+    serial = [auto_ets(h, 7, 7, jobs=1) for h in histories]
+    monkeypatch.setattr(baselines, "FITS_PER_PROCESS", 1)  # 36 fits: processes only when asked this way
+    pooled = auto_ets_many(histories, 7, 7, jobs=2)
+    assert len(pooled) == 3
+    for (mean, failed), (mean_p, failed_p) in zip(serial, pooled, strict=True):
+        np.testing.assert_array_equal(mean_p, mean)
+        assert failed == failed_p == 1
+
+
+def test_small_ets_jobs_stay_in_process(monkeypatch):
+    """A worker process costs about 50 fits' time to start: under FITS_PER_PROCESS fits none is started."""
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started")
+
+    monkeypatch.setattr(baselines, "ProcessPoolExecutor", no_pool)
+    mean, failed = auto_ets(_weekly_pattern(12), 7, 7, jobs=2)
+    assert failed == 0 and mean.shape == (3, 7)
 
 
 def test_weekly_seasons_use_the_non_seasonal_ets_forms():
@@ -81,3 +100,7 @@ def test_with_statsforecast_the_baseline_is_auto_ets():
     rows = {b.name: b for b in available_baselines(jobs=1)}
     assert set(rows) == {"naive", "seasonal_naive", "auto_ets"}
     assert rows["auto_ets"].description.startswith("statsforecast 2.")
+    y = _weekly_pattern(20)
+    both = rows["auto_ets"].forecast_all([y[:, :-7], y], 7, 7)  # every origin's history in one call
+    for got, history in zip(both, [y[:, :-7], y], strict=True):
+        np.testing.assert_array_equal(got[0], auto_ets(history, 7, 7)[0])

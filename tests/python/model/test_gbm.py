@@ -216,7 +216,9 @@ def test_daily_defaults_fit_two_members_side_by_side():
     params = Hyperparameters.for_freq("D")
     assert (params.bagging, params.threads) == (2, 2)
     assert member_parallelism(params) == (2, 1)
+    assert params.median_weight == 0.3  # X8: the point forecast blends in two median members
     assert Hyperparameters.for_freq("W").bagging == 1
+    assert Hyperparameters.for_freq("W").median_weight == 0.0
 
 
 @pytest.mark.parametrize("horizon,span", [(8, 16), (13, 16), (26, 26)])

@@ -128,3 +128,33 @@ def test_backtest_writes_each_series_errors_and_method():
     assert sum(sn["points"]) == out["metrics"]["seasonal_naive"]["points"]
     # The series' MASE values average to the pooled one (every pair here is scaled).
     assert np.mean(sn["mase"]) == pytest.approx(out["metrics"]["seasonal_naive"]["mase"], abs=1e-3)
+
+
+def test_backtest_baselines_score_each_origin_from_its_own_history():
+    """The baselines of every origin run on a background thread from the start: each must still forecast from
+    the history up to its origin (stockouts masked, as the truncated panel gives it) and be scored alike."""
+    from model.backtest import evaluation_origins
+    from model.baselines import available_baselines
+
+    rng = np.random.default_rng(7)
+    n, t = 4, 150
+    y = rng.poisson([[2.0], [5.0], [9.0], [1.0]], size=(n, t)).astype(float)
+    stockout = rng.random((n, t)) < 0.05
+    panel = Panel(
+        ids=[f"W1/S{i}" for i in range(n)],
+        freq="D",
+        end=np.full(n, np.datetime64("2020-06-30", "D")),
+        y=y,
+        stockout=stockout,
+        promo=np.zeros((n, t)),
+        price=np.full((n, t), np.nan),
+    )
+    out = run_backtest(panel, 14, 3, None, jobs=1)
+    assert out["timings"]["baselines_wait_s"] >= 0.0
+    for base in available_baselines(jobs=1):
+        acc = MetricAccumulator()
+        for o in evaluation_origins(t, 14, 3):
+            hist = panel.truncate(o, 14).demand()
+            ms, rs = scales(hist, 7)
+            acc.add(panel.demand()[:, o + 1 : o + 15], base.forecast(hist, 14, 7)[0], ms, rs)
+        assert out["metrics"][base.name] == acc.result(), base.name
