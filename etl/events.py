@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -21,6 +21,7 @@ __all__ = [
     "clean_events",
     "business_dates",
     "duplicate_rows",
+    "repeated_ids",
 ]
 
 DUPLICATE_WITHIN_RUN = "within_run"
@@ -84,40 +85,41 @@ def business_dates(events: DataFrame, time_zones: Mapping[str, str], default_tim
     return events.withColumn("date", F.to_date(F.from_utc_timestamp(F.col("occurred_at"), zone)))
 
 
-def duplicate_rows(events: DataFrame, known_ids: DataFrame | None) -> DataFrame:
+def repeated_ids(events: DataFrame, known_ids: DataFrame | None) -> DataFrame:
+    """(event_id, seen_before) of every event_id of ``events`` that occurs more than once among them and
+    the earlier runs' ids: ``seen_before`` when an earlier run stored it. ``known_ids`` is None when no
+    earlier run stored any (nothing to union: an empty input would still run its tasks).
+
+    One hash aggregation of the ids alone (how often each occurs, and how often in this run): its buffers are
+    numbers, so Spark aggregates in a hash map instead of sorting every event twice, which an aggregation of
+    (source, line) structs took (bench/etl/RESULTS.md). The result is the few ids that repeat."""
+    ids = events.select("event_id", F.lit(1).alias("_new"))
+    if known_ids is not None:
+        ids = ids.unionByName(known_ids.select("event_id", F.lit(0).alias("_new")))
+    counted = ids.groupBy("event_id").agg(F.count(F.lit(1)).alias("_n"), F.sum("_new").alias("_new"))
+    return counted.filter(F.col("_n") > 1).select(
+        "event_id", (F.col("_n") > F.col("_new")).alias("seen_before")
+    )
+
+
+def duplicate_rows(events: DataFrame, repeated: DataFrame) -> DataFrame:
     """(source, line, duplicate_of) of every event that is not the first occurrence of its event_id: the first
     is an id an earlier run stored (then every event of this run with it is ``earlier_runs``), else the first
-    by (source, line) of this run (then the others are ``within_run``).
+    by (source, line) of this run (then the others are ``within_run``). ``repeated``: :func:`repeated_ids`.
 
-    Only the ids and line positions move: one aggregation per event_id over (id, source, line) and the earlier
-    runs' ids, and a join of the few ids that repeat back onto their lines. The events themselves stay where
-    they are; the caller drops the duplicates with an anti-join on (source, line). ``known_ids`` is None when
-    no earlier run stored any (nothing to union: an empty input would still run its tasks).
+    Only the repeated ids' lines move: the events join the few repeated ids (broadcast when the caller has
+    measured them small), and those lines are ranked per id. The events themselves stay where they are; the
+    caller drops the duplicates with an anti-join on (source, line).
     """
-    new = events.select("event_id", F.lit(1).alias("_rank"), "source", "line")
-    ids = new
-    if known_ids is not None:
-        earlier = known_ids.select(
-            "event_id",
-            F.lit(0).alias("_rank"),
-            F.lit(None).cast("string").alias("source"),
-            F.lit(None).cast("long").alias("line"),
-        )
-        ids = new.unionByName(earlier)
-    repeated = (
-        ids.groupBy("event_id")
-        .agg(F.count(F.lit(1)).alias("_n"), F.min(F.struct("_rank", "source", "line")).alias("_first"))
-        .filter(F.col("_n") > 1)
-    )
-    seen_before = F.col("_first._rank") == 0
-    is_first = (F.col("source") == F.col("_first.source")) & (F.col("line") == F.col("_first.line"))
+    lines = events.select("event_id", "source", "line").join(repeated, "event_id")
+    rank = F.row_number().over(Window.partitionBy("event_id").orderBy("source", "line"))
     return (
-        new.join(repeated, "event_id")
-        .filter(seen_before | ~is_first)
+        lines.withColumn("_rank", rank)
+        .filter(F.col("seen_before") | (F.col("_rank") > 1))
         .select(
             "source",
             "line",
-            F.when(seen_before, F.lit(DUPLICATE_OF_EARLIER_RUN))
+            F.when(F.col("seen_before"), F.lit(DUPLICATE_OF_EARLIER_RUN))
             .otherwise(F.lit(DUPLICATE_WITHIN_RUN))
             .alias("duplicate_of"),
         )

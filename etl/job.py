@@ -36,6 +36,7 @@ from etl.events import (
     clean_events,
     duplicate_rows,
     quarantine_rows,
+    repeated_ids,
 )
 from etl.frames import local_rows
 from etl.lock import store_lock
@@ -188,15 +189,22 @@ def _process(
 
     events = clean_events(checked, opts.time_zones, opts.default_time_zone)
     known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
-    # Persisted, not checkpointed: the anti-join below broadcasts the duplicates when the cache's measured
-    # size is small, which a checkpoint's estimate does not tell (it shuffled every event at 1M).
-    duplicates = duplicate_rows(events, known_ids).persist()
-    duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
-    unique = events.join(duplicates, ["source", "line"], "left_anti") if duplicates_by_kind else events
+    # Persisted and counted before the joins that read them, not checkpointed: the planner then knows the
+    # caches' measured sizes and broadcasts the few repeated ids and duplicates, so the events are not
+    # shuffled (a checkpoint carries only an estimate: it shuffled every event at 1M).
+    repeated = repeated_ids(events, known_ids).persist()
+    duplicates = duplicate_rows(events, repeated).persist() if repeated.count() else None
+    duplicates_by_kind: dict[str, int] = {}
+    unique = events
+    if duplicates is not None:
+        duplicates_by_kind = dict(duplicates.groupBy("duplicate_of").count().collect())
+        unique = events.join(duplicates, ["source", "line"], "left_anti")
     unique.withColumn("run_id", F.lit(run_id)).write.mode("overwrite").partitionBy(
         "run_id", "warehouse_id"
     ).parquet(staging.uri("events_clean"))
-    duplicates.unpersist()
+    if duplicates is not None:
+        duplicates.unpersist()
+    repeated.unpersist()
     checked.unpersist()
     steps.done("dedupe and events_clean")
 

@@ -1,7 +1,7 @@
 """Where a run's time goes, from Spark's event log: per step of the job, the Spark jobs it ran, their wall
 time, the executors' run and CPU time, and the shuffle and spill volumes.
 
-    .venv/bin/python -m bench.etl.profile EVENT_LOG ETL_LOG [--jobs] [--out FILE]
+    .venv/bin/python -m bench.etl.profile EVENT_LOG ETL_LOG [--jobs] [--plans] [--out FILE]
 
 `bench.etl.run --event-logs` records both for every job it runs and writes this profile beside each output
 (spark-submit reads ``spark-defaults.conf`` from SPARK_CONF_DIR, so `warecast etl` of any revision runs
@@ -15,6 +15,9 @@ time but not in the CPU time.
 wall time, tasks, what started it (the query's call site in the job's code, or Spark's own listing and
 schema-inference jobs), what kind of stage it is (a broadcast, a shuffle's map side, the result), and the
 driver's time since the previous job ended (planning, Python, listing and moving files).
+
+``--plans`` adds every query's final physical plan, each operator with its SQL metrics (how many rows it
+produced, sort and aggregation times, shuffle bytes, files written): where a step's time goes inside its jobs.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["event_log_options", "profile", "timeline"]
+__all__ = ["event_log_options", "plans", "profile", "timeline"]
 
 _STEP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*step (.+?): ([0-9.]+) s$")
 
@@ -179,6 +182,52 @@ def timeline(event_log: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plans(event_log: Path) -> str:
+    """Every query's final physical plan (after adaptive re-planning), each operator with its non-zero SQL
+    metrics (``--plans``): rows, sort and aggregation times, shuffle bytes, files written."""
+    final: dict[int, dict] = {}
+    described: dict[int, str] = {}
+    values: dict[int, int] = {}
+    for line in event_log.read_text().splitlines():
+        event = json.loads(line)
+        kind = event["Event"]
+        if kind.endswith("SQLExecutionStart"):
+            final[event["executionId"]] = event["sparkPlanInfo"]
+            described[event["executionId"]] = event["description"]
+        elif kind.endswith("SQLAdaptiveExecutionUpdate"):
+            final[event["executionId"]] = event["sparkPlanInfo"]
+        elif kind == "SparkListenerStageCompleted":
+            for acc in event["Stage Info"].get("Accumulables", []):
+                if str(acc.get("Value", "")).lstrip("-").isdigit():
+                    values[acc["ID"]] = int(acc["Value"])
+        elif kind.endswith("DriverAccumUpdates"):
+            for acc_id, value in event["accumUpdates"]:
+                values[acc_id] = values.get(acc_id, 0) + value
+    lines: list[str] = []
+
+    def walk(node: dict, depth: int) -> None:
+        shown = []
+        for metric in node.get("metrics", []):
+            value = values.get(metric["accumulatorId"])
+            if not value:
+                continue
+            unit = metric["metricType"]
+            if unit in ("timing", "nsTiming"):
+                shown.append(f"{metric['name']} {value / (1e3 if unit == 'timing' else 1e9):.2f} s")
+            elif unit == "size":
+                shown.append(f"{metric['name']} {value / 1e6:.1f} MB")
+            else:
+                shown.append(f"{metric['name']} {value:,}")
+        lines.append("  " * depth + node["nodeName"] + (f"  [{'; '.join(shown)}]" if shown else ""))
+        for child in node.get("children", []):
+            walk(child, depth + 1)
+
+    for query in sorted(final):
+        lines.append(f"query {query}: {_short(described[query])}")
+        walk(final[query], 1)
+    return "\n".join(lines) + "\n"
+
+
 _JOB_KINDS = {"BroadcastExchange": "broadcast", "Exchange": "shuffle map"}
 
 
@@ -201,11 +250,16 @@ def main() -> None:
     parser.add_argument("event_log", type=Path)
     parser.add_argument("etl_log", type=Path)
     parser.add_argument("--jobs", action="store_true", help="add the timeline of every Spark job")
+    parser.add_argument(
+        "--plans", action="store_true", help="add every query's final plan with its operators' metrics"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     text = profile(args.event_log, args.etl_log)
     if args.jobs:
         text += "\n" + timeline(args.event_log)
+    if args.plans:
+        text += "\n```\n" + plans(args.event_log) + "```\n"
     print(text, end="")
     if args.out:
         args.out.write_text(text)

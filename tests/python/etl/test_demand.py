@@ -8,7 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from etl.demand import DEMAND_SCHEMA, closed_days_frame, daily_demand
-from etl.events import EVENT_SCHEMA, business_dates, duplicate_rows
+from etl.events import EVENT_SCHEMA, business_dates, duplicate_rows, repeated_ids
 from etl.state import STATE_COLUMNS, series_state
 
 pytestmark = pytest.mark.spark
@@ -142,9 +142,34 @@ def test_duplicates_are_every_line_but_the_first_occurrence_and_say_why(spark):
         ("e1", "sale", "2024-01-01 10:00", "S1", 1.0, None),
     ]
     known = spark.createDataFrame([("e2",), ("e9",)], "event_id string")
-    marked = duplicate_rows(_events(spark, rows), known)
+    events = _events(spark, rows)
+    repeated = repeated_ids(events, known)
+    assert sorted((r["event_id"], r["seen_before"]) for r in repeated.collect()) == [
+        ("e1", False),
+        ("e2", True),
+    ]
+    marked = duplicate_rows(events, repeated)
     got = sorted((r["line"], r["duplicate_of"]) for r in marked.collect())
     assert got == [(2, "within_run"), (3, "earlier_runs"), (5, "earlier_runs"), (6, "within_run")]
+    # With no earlier run, e2's second line is the within-run duplicate.
+    alone = duplicate_rows(events, repeated_ids(events, None))
+    got = sorted((r["line"], r["duplicate_of"]) for r in alone.collect())
+    assert got == [(2, "within_run"), (5, "within_run"), (6, "within_run")]
+
+
+def test_the_first_occurrence_is_the_first_by_source_then_line(spark):
+    rows = [("e1", "sale", "2024-01-01 10:00", "S1", 1.0, None)] * 5
+    sources = [("b", 1), ("a", 10), ("a", 9), ("a10", 1), ("a", 100)]
+    # _events numbers the lines 1..5 of one source; each gets its (source, line) from the list.
+    at = F.col("line").cast("int")
+    placed = _events(spark, rows).select(
+        *[c for c in EVENT_SCHEMA.fieldNames() if c not in ("source", "line", "date")],
+        F.element_at(F.array(*[F.lit(s) for s, _ in sources]), at).alias("source"),
+        F.element_at(F.array(*[F.lit(n).cast("long") for _, n in sources]), at).alias("line"),
+    )
+    marked = duplicate_rows(placed, repeated_ids(placed, None))
+    got = sorted((r["source"], r["line"]) for r in marked.collect())
+    assert got == sorted(s for s in sources if s != ("a", 9))
 
 
 def test_series_state_covers_the_window_up_to_the_last_day(spark):
