@@ -111,6 +111,10 @@ class FeatureContext:
         robust = cfg.extra.get("robust_scale")
         if robust:
             scale = _trimmed_level(ar.d, self.stop, int(robust))
+        elif cfg.extra.get("scale_short_runs"):
+            # Trial (EXPERIMENTS.md, twelfth session): the days of long promo runs (an event) leave the scale.
+            keep = ~self.run_kinds[1] & np.isfinite(ar.d[:, : ar.z.shape[1]])
+            scale = _window(_cum(np.abs(ar.z) * keep), _cum(keep.astype(float)), self.stop, cfg.level_window)
         else:
             scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
@@ -255,6 +259,8 @@ class FeatureContext:
 
     @cached_property
     def short_run_max(self) -> int:
+        if not self.cfg.extra.get("promo_by_length"):
+            raise ValueError("scale_short_runs needs promo_by_length (the longest short run)")
         longest = int(self.cfg.extra["promo_by_length"])  # type: ignore[call-overload]
         if not 1 <= longest <= self.horizon:
             # A past run that reaches past origin + horizon must be classed from what is known: any length
@@ -263,21 +269,27 @@ class FeatureContext:
         return longest
 
     @cached_property
-    def promo_by_length(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N, K) mean demand over the promo window's promo periods in runs of at most ``short_run_max``
-        periods, and in longer runs, over the scale."""
+    def run_kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, T) masks of the promo periods in runs of at most ``short_run_max`` periods, and in longer
+        runs."""
         ar = self.ar
         t = ar.z.shape[1]
         length = (ar.run + ar.run_fwd - 1)[:, :t]
         on = ar.promo[:, :t] > 0
-        observed = np.isfinite(ar.d[:, :t])
-        out = []
-        for kind in (on & (length <= self.short_run_max), on & (length > self.short_run_max)):
-            out.append(
-                self.window(_cum(ar.z * kind), _cum((observed & kind).astype(float)), self.cfg.promo_window)
-                / self.scale
-            )
-        return out[0], out[1]
+        return on & (length <= self.short_run_max), on & (length > self.short_run_max)
+
+    @cached_property
+    def promo_by_length(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, K) mean demand over the promo periods of short runs and of long runs (``run_kinds``), over the
+        scale, in the promo window (or ``promo_by_length_window`` periods)."""
+        ar = self.ar
+        observed = np.isfinite(ar.d[:, : ar.z.shape[1]])
+        window = int(self.cfg.extra.get("promo_by_length_window") or self.cfg.promo_window)  # type: ignore[call-overload]
+        short, long = (
+            self.window(_cum(ar.z * kind), _cum((observed & kind).astype(float)), window) / self.scale
+            for kind in self.run_kinds
+        )
+        return short, long
 
     def promo_candidate_by_length(self) -> np.ndarray:
         """The level of the target's kind of run (short or long by its known length; the promo level when the
