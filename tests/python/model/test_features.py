@@ -182,3 +182,32 @@ def test_promo_length_switches_read_nothing_past_the_cutoff(long_df):
         build_features(
             arrays_of(panel), dataclasses.replace(cfg, extra={"promo_by_length": 15}), np.array([origin]), 14
         )
+
+
+def test_scale_short_runs_leaves_the_long_runs_days_out(long_df):
+    """``scale_short_runs``: the scale is the mean |demand| of the level window without the periods of runs
+    longer than ``promo_by_length``; ``promo_by_length_window`` sets the span of the short and long levels."""
+    panel = _runs_panel(long_df)
+    origin = 280  # the level window (112) holds the 3-period run at 200 and the 12-period event at 230
+    cfg = dataclasses.replace(FeatureConfig.default("D", 14), extra={"promo_by_length": 9})
+    _, plain = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    np.testing.assert_allclose(plain[0, 0], (100 * 2.0 + 12 * 40.0) / 112)
+    cfg = dataclasses.replace(cfg, extra={"promo_by_length": 9, "scale_short_runs": True})
+    _, scale = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    np.testing.assert_allclose(scale[0, 0], 2.0)
+    np.testing.assert_array_equal(scale[1:], plain[1:])  # no long runs in the other series
+    with pytest.raises(ValueError, match="scale_short_runs needs promo_by_length"):
+        build_features(
+            arrays_of(panel),
+            dataclasses.replace(cfg, extra={"scale_short_runs": True}),
+            np.array([origin]),
+            14,
+        )
+    # Levels over the last 60 periods only: the event (230..241) is in, the short run at 200 is not.
+    cfg = dataclasses.replace(
+        FeatureConfig.default("D", 14), extra={"promo_by_length": 9, "promo_by_length_window": 60}
+    )
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    names = cfg.names()
+    assert np.isnan(x[0, 0, 0, names.index("promo_level_short")])
+    np.testing.assert_allclose(x[0, 0, 0, names.index("promo_level_long")] * plain[0, 0], 40.0, rtol=1e-5)
