@@ -416,8 +416,9 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
         if cfg.extra.get("promo_length"):
+            out += [("promo_episode_len", lambda c: c.promo_only(c.episode_len))]
+        if cfg.extra.get("promo_length") and cfg.extra["promo_length"] != "run":  # "run": the length only
             out += [
-                ("promo_episode_len", lambda c: c.promo_only(c.episode_len)),
                 (
                     "promo_len_rel",
                     lambda c: c.promo_only(_ratio(c.episode_len, c.typical_len()[:, :, None])),

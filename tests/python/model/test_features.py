@@ -139,6 +139,10 @@ def test_promo_length_switch_reads_the_run_lengths(long_df):
     # up to the origin: 3 + 12 + 2 promo periods in three runs
     np.testing.assert_allclose(rel[[0, 8]], [4 / (17 / 3), 6 / (17 / 3)], rtol=1e-6)
     assert (last == 2).all()  # the 290.. run, as far as the origin has seen it
+    only = dataclasses.replace(cfg, extra={"promo_length": "run"})
+    assert only.names() == [*DAILY_NAMES[:-1], "promo_episode_len", "rel_price"]
+    x_only, _ = build_features(arrays_of(panel), only, np.array([origin]), 14)
+    np.testing.assert_array_equal(x_only[0, 0, :, only.names().index("promo_episode_len")], length)
 
 
 def test_promo_by_length_switch_separates_short_and_long_runs(long_df):
