@@ -29,6 +29,13 @@ def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.where(ok[None], out, np.nan)
 
 
+def _cum(x: np.ndarray) -> np.ndarray:
+    """Cumulative sums along the columns with a leading zero column, (N, W + 1)."""
+    out = np.zeros((x.shape[0], x.shape[1] + 1))
+    np.cumsum(x, axis=1, out=out[:, 1:])
+    return out
+
+
 def _window(cs: np.ndarray, cnt: np.ndarray, stop: np.ndarray, length: int) -> np.ndarray:
     """Mean over columns [stop - length, stop) from cumulative sums; NaN when nothing was observed."""
     stop = np.clip(stop, 0, cs.shape[1] - 1)
@@ -104,6 +111,10 @@ class FeatureContext:
         robust = cfg.extra.get("robust_scale")
         if robust:
             scale = _trimmed_level(ar.d, self.stop, int(robust))
+        elif cfg.extra.get("scale_short_runs"):
+            # Trial (EXPERIMENTS.md, twelfth session): the days of long promo runs (an event) leave the scale.
+            keep = ~self.run_kinds[1] & np.isfinite(ar.d[:, : ar.z.shape[1]])
+            scale = _window(_cum(np.abs(ar.z) * keep), _cum(keep.astype(float)), self.stop, cfg.level_window)
         else:
             scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
@@ -208,6 +219,85 @@ class FeatureContext:
         profile = _nanmean0(np.where(back_promo > 0, np.nan, back))
         with np.errstate(all="ignore"):
             return profile / (self.base_recent[:, :, None] * self.scale[:, :, None])
+
+    # Promotion length (trial switches ``promo_length`` and ``promo_by_length``,
+    # bench/accuracy/EXPERIMENTS.md, twelfth session): on pasta, long promo runs sell several times what short
+    # ones do per day (one brand's 10–14-day events at 10–20× its 1–9-day promotions), and a level averaged
+    # over both kinds forecasts the short ones after an event far too high.
+    @cached_property
+    def episode_len(self) -> np.ndarray:
+        """(N, K, H): the known length of the target's promo run (the part up to origin + horizon); 0 off
+        promo."""
+        ar = self.ar
+        run = _take(ar.run, self.t)
+        ahead = np.minimum(_take(ar.run_fwd, self.t), (self.oo + self.horizon - self.t + 1)[None])
+        return np.where(run > 0, run + ahead - 1, 0.0)
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Cumulative count of promo run starts, (N, W + 1)."""
+        return _cum((self.ar.run == 1).astype(float))
+
+    def typical_len(self) -> np.ndarray:
+        """(N, K): promo periods per run start over the promo window up to the origin (NaN without a
+        start)."""
+        ar, w = self.ar, self.cfg.promo_window
+        stop = np.clip(self.stop, 0, ar.cp.shape[1] - 1)
+        start = np.clip(stop - w, 0, None)
+        days = ar.cp[:, stop] - ar.cp[:, start]
+        runs = self.starts[:, stop] - self.starts[:, start]
+        with np.errstate(all="ignore"):
+            return np.where(runs > 0, days / np.maximum(runs, 1), np.nan)
+
+    def last_episode_len(self) -> np.ndarray:
+        """(N, K): the length, up to the origin, of the latest promo run that started at or before it."""
+        last = self.ar.last_promo[:, self.o]
+        has = last >= 0
+        return np.where(
+            has, np.take_along_axis(self.ar.run, np.where(has, last, 0).astype(np.int64), 1), np.nan
+        )
+
+    @cached_property
+    def short_run_max(self) -> int:
+        if not self.cfg.extra.get("promo_by_length"):
+            raise ValueError("scale_short_runs needs promo_by_length (the longest short run)")
+        longest = int(self.cfg.extra["promo_by_length"])  # type: ignore[call-overload]
+        if not 1 <= longest <= self.horizon:
+            # A past run that reaches past origin + horizon must be classed from what is known: any length
+            # over the horizon is long whatever follows.
+            raise ValueError(f"promo_by_length must be 1..horizon ({self.horizon}), got {longest}")
+        return longest
+
+    @cached_property
+    def run_kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, T) masks of the promo periods in runs of at most ``short_run_max`` periods, and in longer
+        runs."""
+        ar = self.ar
+        t = ar.z.shape[1]
+        length = (ar.run + ar.run_fwd - 1)[:, :t]
+        on = ar.promo[:, :t] > 0
+        return on & (length <= self.short_run_max), on & (length > self.short_run_max)
+
+    @cached_property
+    def promo_by_length(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, K) mean demand over the promo periods of short runs and of long runs (``run_kinds``), over the
+        scale, in the promo window (or ``promo_by_length_window`` periods)."""
+        ar = self.ar
+        observed = np.isfinite(ar.d[:, : ar.z.shape[1]])
+        window = int(self.cfg.extra.get("promo_by_length_window") or self.cfg.promo_window)  # type: ignore[call-overload]
+        short, long = (
+            self.window(_cum(ar.z * kind), _cum((observed & kind).astype(float)), window) / self.scale
+            for kind in self.run_kinds
+        )
+        return short, long
+
+    def promo_candidate_by_length(self) -> np.ndarray:
+        """The level of the target's kind of run (short or long by its known length; the promo level when the
+        window holds none of that kind); the base level off promo."""
+        short, long = (x[:, :, None] for x in self.promo_by_length)
+        kind = np.where(self.episode_len <= self.short_run_max, short, long)
+        promo = np.where(np.isfinite(kind), kind, self.promo_level[:, :, None])
+        return np.where(self.p_t > 0, promo, self.base_level[:, :, None])
 
     def rel_price(self) -> np.ndarray:
         ar = self.ar
@@ -325,6 +415,31 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
+        if cfg.extra.get("promo_length"):
+            out += [("promo_episode_len", lambda c: c.promo_only(c.episode_len))]
+        if cfg.extra.get("promo_length") and cfg.extra["promo_length"] != "run":  # "run": the length only
+            out += [
+                (
+                    "promo_len_rel",
+                    lambda c: c.promo_only(_ratio(c.episode_len, c.typical_len()[:, :, None])),
+                ),
+                (
+                    "last_episode_len",
+                    lambda c: c.per_origin(c.promo_only(c.last_episode_len(), per_origin=True)),
+                ),
+            ]
+        if cfg.extra.get("promo_by_length"):
+            out += [
+                (
+                    "promo_level_short",
+                    lambda c: c.per_origin(c.promo_only(c.promo_by_length[0], per_origin=True)),
+                ),
+                (
+                    "promo_level_long",
+                    lambda c: c.per_origin(c.promo_only(c.promo_by_length[1], per_origin=True)),
+                ),
+                ("promo_candidate_len", lambda c: c.promo_only(c.promo_candidate_by_length())),
+            ]
     if cfg.price:
         out += [("rel_price", lambda c: c.rel_price())]
     return out

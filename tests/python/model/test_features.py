@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from model.data import to_panel
 from model.features import FeatureConfig, arrays_of, build_features
@@ -104,3 +105,113 @@ def test_each_name_travels_with_its_column(long_df):
         assert x.shape[-1] == len(names) and set(names) < set(by_name)
         for i, name in enumerate(names):
             np.testing.assert_array_equal(x[..., i], by_name[name], err_msg=name)
+
+
+def _runs_panel(long_df):
+    """One series whose promotions are known: a 3-period run at 200..202, a 12-period run at 230..241, and a
+    4-period run at 290..293 that the origin 291 cuts."""
+    panel = _panel(long_df)
+    panel.promo[:] = 0.0
+    panel.y[0, :] = 2.0
+    panel.stockout[0, :] = False
+    panel.promo[0, 200:203] = 1.0
+    panel.promo[0, 230:242] = 1.0
+    panel.y[0, 230:242] = 40.0
+    panel.promo[0, 290:294] = 1.0
+    return panel
+
+
+def test_promo_length_switch_reads_the_run_lengths(long_df):
+    """``promo_length``: the target's known run length (cut at origin + horizon), that length over the
+    promo periods per run of the window, and the length of the latest run up to the origin."""
+    panel = _runs_panel(long_df)
+    cfg = dataclasses.replace(FeatureConfig.default("D", 14), extra={"promo_length": True})
+    names = cfg.names()
+    assert names[: len(DAILY_NAMES) - 1] == DAILY_NAMES[:-1]  # the switch only adds columns
+    origin = 291
+    panel.promo[0, 300:320] = 1.0  # a 20-period run from step 9; the horizon (14) knows its first 6 periods
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    length, rel, last = (
+        x[0, 0, :, names.index(n)] for n in ("promo_episode_len", "promo_len_rel", "last_episode_len")
+    )
+    # steps 1..2: the last two periods of the 290..293 run; 3..8 off promo; 9..14 the known part of 300..
+    np.testing.assert_array_equal(length, [4, 4, 0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6])
+    # up to the origin: 3 + 12 + 2 promo periods in three runs
+    np.testing.assert_allclose(rel[[0, 8]], [4 / (17 / 3), 6 / (17 / 3)], rtol=1e-6)
+    assert (last == 2).all()  # the 290.. run, as far as the origin has seen it
+    only = dataclasses.replace(cfg, extra={"promo_length": "run"})
+    assert only.names() == [*DAILY_NAMES[:-1], "promo_episode_len", "rel_price"]
+    x_only, _ = build_features(arrays_of(panel), only, np.array([origin]), 14)
+    np.testing.assert_array_equal(x_only[0, 0, :, only.names().index("promo_episode_len")], length)
+
+
+def test_promo_by_length_switch_separates_short_and_long_runs(long_df):
+    """``promo_by_length`` L: promo levels over runs of at most L periods and over longer ones, and the
+    target's candidate from the level of its own kind of run (off promo: the base level)."""
+    panel = _runs_panel(long_df)
+    cfg = dataclasses.replace(FeatureConfig.default("D", 14), extra={"promo_by_length": 9})
+    names = cfg.names()
+    origin = 280
+    panel.promo[0, 284:296] = 1.0  # a 12-period run from step 4 (11 periods known): a long one
+    x, scale = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    short, long_, cand = (
+        x[0, 0, :, names.index(n)] for n in ("promo_level_short", "promo_level_long", "promo_candidate_len")
+    )
+    s = scale[0, 0]
+    np.testing.assert_allclose(short * s, 2.0, rtol=1e-5)  # the 3-period run at 200
+    np.testing.assert_allclose(long_ * s, 40.0, rtol=1e-5)  # the 12-period event at 230
+    promo_now = panel.promo[0, origin + 1 : origin + 15] > 0
+    np.testing.assert_allclose(cand[promo_now] * s, 40.0, rtol=1e-5)
+    base = x[0, 0, :, names.index("base_level")]
+    np.testing.assert_array_equal(cand[~promo_now], base[~promo_now])
+    # The same run cut to 5 periods is a short one.
+    panel.promo[0, 289:] = 0.0
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    cand = x[0, 0, :, names.index("promo_candidate_len")]
+    np.testing.assert_allclose(cand[3:8] * s, 2.0, rtol=1e-5)
+
+
+def test_promo_length_switches_read_nothing_past_the_cutoff(long_df):
+    panel = _panel(long_df)
+    cfg = dataclasses.replace(
+        FeatureConfig.default("D", 14), extra={"promo_length": True, "promo_by_length": 9}
+    )
+    origin = 300
+    base, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    panel.y[:, origin + 1 :] = 999.0
+    panel.promo[:, origin + 15 :] = 1.0
+    changed, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    np.testing.assert_array_equal(np.nan_to_num(base, nan=-7), np.nan_to_num(changed, nan=-7))
+    with pytest.raises(ValueError, match="promo_by_length must be 1..horizon"):
+        build_features(
+            arrays_of(panel), dataclasses.replace(cfg, extra={"promo_by_length": 15}), np.array([origin]), 14
+        )
+
+
+def test_scale_short_runs_leaves_the_long_runs_days_out(long_df):
+    """``scale_short_runs``: the scale is the mean |demand| of the level window without the periods of runs
+    longer than ``promo_by_length``; ``promo_by_length_window`` sets the span of the short and long levels."""
+    panel = _runs_panel(long_df)
+    origin = 280  # the level window (112) holds the 3-period run at 200 and the 12-period event at 230
+    cfg = dataclasses.replace(FeatureConfig.default("D", 14), extra={"promo_by_length": 9})
+    _, plain = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    np.testing.assert_allclose(plain[0, 0], (100 * 2.0 + 12 * 40.0) / 112)
+    cfg = dataclasses.replace(cfg, extra={"promo_by_length": 9, "scale_short_runs": True})
+    _, scale = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    np.testing.assert_allclose(scale[0, 0], 2.0)
+    np.testing.assert_array_equal(scale[1:], plain[1:])  # no long runs in the other series
+    with pytest.raises(ValueError, match="scale_short_runs needs promo_by_length"):
+        build_features(
+            arrays_of(panel),
+            dataclasses.replace(cfg, extra={"scale_short_runs": True}),
+            np.array([origin]),
+            14,
+        )
+    # Levels over the last 60 periods only: the event (230..241) is in, the short run at 200 is not.
+    cfg = dataclasses.replace(
+        FeatureConfig.default("D", 14), extra={"promo_by_length": 9, "promo_by_length_window": 60}
+    )
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    names = cfg.names()
+    assert np.isnan(x[0, 0, 0, names.index("promo_level_short")])
+    np.testing.assert_allclose(x[0, 0, 0, names.index("promo_level_long")] * plain[0, 0], 40.0, rtol=1e-5)
