@@ -191,9 +191,13 @@ def _process(
     known_ids = _read_events(spark, processed, committed).select("event_id") if committed else None
     # Persisted and counted before the joins that read them, not checkpointed: the planner then knows the
     # caches' measured sizes and broadcasts the few repeated ids and duplicates, so the events are not
-    # shuffled (a checkpoint carries only an estimate: it shuffled every event at 1M).
-    repeated = repeated_ids(events, known_ids).persist()
-    duplicates = duplicate_rows(events, repeated).persist() if repeated.count() else None
+    # shuffled (a checkpoint carries only an estimate: it shuffled every event at 1M). Coalesced to Spark's
+    # default parallelism first (4 for `warecast etl`): adaptive execution does not coalesce a persisted
+    # plan's shuffle, whose 32 partitions of a few ids each cost a task apiece in each stage that builds or
+    # reads a cache.
+    slots = spark.sparkContext.defaultParallelism
+    repeated = repeated_ids(events, known_ids).coalesce(slots).persist()
+    duplicates = duplicate_rows(events, repeated).coalesce(slots).persist() if repeated.count() else None
     duplicates_by_kind: dict[str, int] = {}
     unique = events
     if duplicates is not None:
