@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +59,13 @@ class _Totals:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def _events(event_log: Path) -> Iterator[tuple[str, dict]]:
+    """(kind, event) of each line of a Spark event log."""
+    for line in event_log.read_text().splitlines():
+        event = json.loads(line)
+        yield event["Event"], event
+
+
 def _steps(etl_log: Path) -> list[tuple[str, float, float]]:
     """(name, start, end) in epoch ms, from the job's step lines (local time, as the job logs it)."""
     steps = []
@@ -87,9 +95,7 @@ def profile(event_log: Path, etl_log: Path) -> str:
     job_start: dict[int, float] = {}
     stage_step: dict[int, str] = {}
     app = [0.0, 0.0]
-    for line in event_log.read_text().splitlines():
-        event = json.loads(line)
-        kind = event["Event"]
+    for kind, event in _events(event_log):
         if kind == "SparkListenerApplicationStart":
             app[0] = event["Timestamp"]
         elif kind == "SparkListenerApplicationEnd":
@@ -136,9 +142,7 @@ def timeline(event_log: Path) -> str:
     queries: dict[str, str] = {}
     jobs: dict[int, dict] = {}
     tasks: dict[int, int] = {}
-    for line in event_log.read_text().splitlines():
-        event = json.loads(line)
-        kind = event["Event"]
+    for kind, event in _events(event_log):
         if kind == "SparkListenerApplicationStart":
             app_start = event["Timestamp"]
         elif kind == "SparkListenerApplicationEnd":
@@ -188,9 +192,7 @@ def plans(event_log: Path) -> str:
     final: dict[int, dict] = {}
     described: dict[int, str] = {}
     values: dict[int, int] = {}
-    for line in event_log.read_text().splitlines():
-        event = json.loads(line)
-        kind = event["Event"]
+    for kind, event in _events(event_log):
         if kind.endswith("SQLExecutionStart"):
             final[event["executionId"]] = event["sparkPlanInfo"]
             described[event["executionId"]] = event["description"]
