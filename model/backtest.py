@@ -132,6 +132,7 @@ def run_backtest(
     fallbacks: dict[str, int] = {}
     fitted: list[tuple[int, Forecaster]] = []  # (origin, the model as fitted for that window)
     series_method: list[str] = []
+    windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per origin: actuals, the scales
     background = ThreadPoolExecutor(1, thread_name_prefix="baselines")
     # The history an origin sees is the demand up to it: views of one array.
     pending = background.submit(_baseline_forecasts, stats, [demand[:, : o + 1] for o in origins], horizon, m)
@@ -142,6 +143,7 @@ def run_backtest(
         hist = panel.truncate(o, horizon)
         actual = demand[:, o + 1 : o + 1 + horizon]
         ms, rs = scales(hist.demand(), m)
+        windows.append((actual, ms, rs))
         short = _short_history(hist.demand(), year)
         if short:
             notes.append(
@@ -178,9 +180,7 @@ def run_backtest(
     timings["baselines_wait_s"] = time.perf_counter() - t0
     timings["baselines_s"] += stats_s
     for base, per_origin in zip(stats, stat_forecasts, strict=True):
-        for o, (mean, fell_back) in zip(origins, per_origin, strict=True):
-            actual = demand[:, o + 1 : o + 1 + horizon]
-            ms, rs = scales(demand[:, : o + 1], m)
+        for (actual, ms, rs), (mean, fell_back) in zip(windows, per_origin, strict=True):
             acc.setdefault(base.name, MetricAccumulator()).add(actual, mean, ms, rs)
             per_series.setdefault(base.name, SeriesAccumulator(panel.n_series)).add(actual, mean, ms, rs)
             fallbacks[base.name] = fallbacks.get(base.name, 0) + fell_back
