@@ -19,7 +19,7 @@ from model.panel import season_length
 if TYPE_CHECKING:  # model.features imports this module
     from model.features import Arrays, FeatureConfig
 
-__all__ = ["Feature", "FeatureContext", "feature_columns"]
+__all__ = ["Feature", "FeatureContext", "cumulative", "feature_columns"]
 
 
 def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.where(ok[None], out, np.nan)
 
 
-def _cum(x: np.ndarray) -> np.ndarray:
+def cumulative(x: np.ndarray) -> np.ndarray:
     """Cumulative sums along the columns with a leading zero column, (N, W + 1)."""
     out = np.zeros((x.shape[0], x.shape[1] + 1))
     np.cumsum(x, axis=1, out=out[:, 1:])
@@ -114,7 +114,9 @@ class FeatureContext:
         elif cfg.extra.get("scale_short_runs"):
             # Trial (EXPERIMENTS.md, twelfth session): the days of long promo runs (an event) leave the scale.
             keep = ~self.run_kinds[1] & np.isfinite(ar.d[:, : ar.z.shape[1]])
-            scale = _window(_cum(np.abs(ar.z) * keep), _cum(keep.astype(float)), self.stop, cfg.level_window)
+            scale = _window(
+                cumulative(np.abs(ar.z) * keep), cumulative(keep.astype(float)), self.stop, cfg.level_window
+            )
         else:
             scale = _window(ar.ca, ar.cn, self.stop, cfg.level_window)
         longer = _window(ar.ca, ar.cn, self.stop, self.year)
@@ -236,7 +238,7 @@ class FeatureContext:
     @cached_property
     def starts(self) -> np.ndarray:
         """Cumulative count of promo run starts, (N, W + 1)."""
-        return _cum((self.ar.run == 1).astype(float))
+        return cumulative((self.ar.run == 1).astype(float))
 
     def typical_len(self) -> np.ndarray:
         """(N, K): promo periods per run start over the promo window up to the origin (NaN without a
@@ -286,7 +288,8 @@ class FeatureContext:
         observed = np.isfinite(ar.d[:, : ar.z.shape[1]])
         window = int(self.cfg.extra.get("promo_by_length_window") or self.cfg.promo_window)  # type: ignore[call-overload]
         short, long = (
-            self.window(_cum(ar.z * kind), _cum((observed & kind).astype(float)), window) / self.scale
+            self.window(cumulative(ar.z * kind), cumulative((observed & kind).astype(float)), window)
+            / self.scale
             for kind in self.run_kinds
         )
         return short, long

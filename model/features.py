@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from model.feature_columns import FeatureContext, feature_columns
+from model.feature_columns import FeatureContext, cumulative, feature_columns
 from model.panel import Panel
 
 __all__ = ["FeatureConfig", "Arrays", "arrays_of", "build_features"]
@@ -103,12 +103,6 @@ class Arrays:
     has_price: bool
 
 
-def _cum(x: np.ndarray) -> np.ndarray:
-    out = np.zeros((x.shape[0], x.shape[1] + 1))
-    np.cumsum(x, axis=1, out=out[:, 1:])
-    return out
-
-
 def arrays_of(panel: Panel) -> Arrays:
     """Precompute the cumulative sums the features read."""
     d = panel.demand()
@@ -135,22 +129,22 @@ def arrays_of(panel: Panel) -> Arrays:
     return Arrays(
         day=day,
         z=z,
-        c=_cum(z),
-        ca=_cum(np.abs(z)),
-        cq=_cum(z * z),
-        cn=_cum(ok.astype(float)),
-        cz=_cum((ok & (z == 0)).astype(float)),
+        c=cumulative(z),
+        ca=cumulative(np.abs(z)),
+        cq=cumulative(z * z),
+        cn=cumulative(ok.astype(float)),
+        cz=cumulative((ok & (z == 0)).astype(float)),
         d=dpad,
         promo=promo,
         run=run,
         run_fwd=run_fwd,
         last_promo=last_promo,
-        cp=_cum(p0),
-        cpd=_cum(z * pz),
-        cpn=_cum(ok * pz),
+        cp=cumulative(p0),
+        cpd=cumulative(z * pz),
+        cpn=cumulative(ok * pz),
         price=price,
-        cpr=_cum(np.nan_to_num(price, nan=0.0)),
-        cprn=_cum(np.isfinite(price).astype(float)),
+        cpr=cumulative(np.nan_to_num(price, nan=0.0)),
+        cprn=cumulative(np.isfinite(price).astype(float)),
         has_promo=bool(np.isfinite(promo).any()),
         has_price=bool(np.isfinite(price).any()),
     )
