@@ -126,6 +126,40 @@ def test_median_weight_blends_the_mean_model_with_a_median_model(real_panel):
     assert not np.allclose(fc.mean[ok], mean[ok])
 
 
+def test_median_quantile_sets_the_level_of_the_blended_members(real_panel):
+    """`median_quantile` moves the blended members off 0.5; above it their forecasts, and the blend, rise."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels, rng = np.array([0.5]), np.random.default_rng(0)
+    low = _fit(panel, median_weight=1.0)
+    high = _fit(panel, median_weight=1.0, median_quantile=0.7)
+    assert low.median is not None and high.median is not None
+    assert [m.quantile for m in low.median] == [0.5] and [m.quantile for m in high.median] == [0.7]
+    ok = np.array(low.predict(panel, 14, levels, 0, rng).method) == "global-gbm"
+    lo, hi = (m.predict(panel, 14, levels, 0, rng).mean[ok] for m in (low, high))
+    assert hi.sum() > 1.05 * lo.sum()
+
+
+def test_debias_moves_the_point_and_with_debias_intervals_false_not_the_quantiles(real_panel):
+    """`debias` adds the calibrator's mean residual to the point forecast. The quantiles and paths are built
+    around the unshifted point, so they already contain that residual: `debias_intervals` false leaves them
+    exactly where they are without `debias`; true (the old behaviour) moves them with the point."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels = np.array([0.1, 0.5, 0.9])
+    plain = _fit(panel)
+
+    def with_hp(**over):  # the same fitted members and calibrator, other prediction settings
+        return dataclasses.replace(plain, params=dataclasses.replace(plain.params, **over))
+
+    models = (plain, with_hp(debias=True), with_hp(debias=True, debias_intervals=False))
+    a, b, c = (m.predict(panel, 14, levels, 20, np.random.default_rng(3)) for m in models)
+    ok = (np.array(a.method) == "global-gbm")[:, None] & (a.mean > 0)
+    assert not np.allclose(b.mean[ok], a.mean[ok])
+    np.testing.assert_array_equal(c.mean, b.mean)
+    np.testing.assert_array_equal(c.quantiles, a.quantiles)
+    np.testing.assert_array_equal(c.paths, a.paths)
+    assert not np.allclose(b.quantiles[ok], a.quantiles[ok])
+
+
 @pytest.mark.parametrize(
     "bagging,threads,cores,expected",
     [
