@@ -3,10 +3,13 @@
 Rows are (series, origin, step) triples from many training origins; the target is demand at ``origin + step``
 divided by the series scale (model.features). Fitting, for a forecast made after history column ``end``:
 
-1. train on targets up to ``end - calibration_span``;
-2. forecast from calibration origins inside the last ``calibration_span`` periods and fit the residual
-   calibrator (model.calibration) on those out-of-sample errors;
-3. optionally refit on all targets up to ``end`` (the calibration then is slightly conservative).
+1. train on targets up to ``end - calibration_span`` (with ``calibration_models`` > 1, also on targets up to
+   later points inside the span);
+2. forecast from calibration origins inside the last ``calibration_span`` periods, each by the latest of those
+   models trained before it, and fit the residual calibrator (model.calibration) on those out-of-sample
+   errors;
+3. optionally refit on all targets up to ``end`` (the calibration then is conservative: the refitted model is
+   better than the ones calibrated, by more the larger the span's share of the history).
 
 Stockout periods are censored demand: they are never targets, never residuals, and read as missing (not zero)
 in every feature, so a stockout does not pull the forecast down. Series that are too short or mostly zero
@@ -134,6 +137,11 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         # 53 (down to the second week); those rows, with the lags the history lacks missing, beat 30 origins
         # on the development windows (bench/accuracy/EXPERIMENTS.md, eighth session, C3).
         "min_train_origins": 60,
+        # Two calibration models, the second trained 8 weeks into the 16-week span: the refitted model that
+        # serves is better than one trained 16 weeks earlier, so residuals of that model alone made intervals
+        # too wide where the refit adds much (80-week histories); both 80-week sets' development coverage
+        # moved towards 80% and both pinball losses fell, no point forecast moved (EXPERIMENTS.md, M2).
+        "calibration_models": 2,
         "max_leaf_nodes": 127,
         "min_samples_leaf": 50,
     },

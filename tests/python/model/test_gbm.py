@@ -277,6 +277,12 @@ def test_week_of_year_needs_a_year_plus_a_horizon_of_history(seeded_panel):
     assert not any("week of year" in n for n in full.fit_notes)
 
 
+def test_weekly_defaults_calibrate_on_two_models_daily_on_one():
+    """M2 (EXPERIMENTS.md, thirteenth session) is weekly only: daily forecasts stay as they were."""
+    assert Hyperparameters.for_freq("W").calibration_models == 2
+    assert Hyperparameters.for_freq("D").calibration_models == 1
+
+
 def test_calibration_model_ends_split_the_span_evenly():
     assert gbm.calibration_model_ends(55, 16, 1) == [39]
     assert gbm.calibration_model_ends(55, 16, 2) == [39, 47]
