@@ -3,10 +3,13 @@
 Rows are (series, origin, step) triples from many training origins; the target is demand at ``origin + step``
 divided by the series scale (model.features). Fitting, for a forecast made after history column ``end``:
 
-1. train on targets up to ``end - calibration_span``;
-2. forecast from calibration origins inside the last ``calibration_span`` periods and fit the residual
-   calibrator (model.calibration) on those out-of-sample errors;
-3. optionally refit on all targets up to ``end`` (the calibration then is slightly conservative).
+1. train on targets up to ``end - calibration_span`` (with ``calibration_models`` > 1, also on targets up to
+   later points inside the span);
+2. forecast from calibration origins inside the last ``calibration_span`` periods, each by the latest of those
+   models trained before it, and fit the residual calibrator (model.calibration) on those out-of-sample
+   errors;
+3. optionally refit on all targets up to ``end`` (the calibration then is conservative: the refitted model is
+   better than the ones calibrated, by more the larger the span's share of the history).
 
 Stockout periods are censored demand: they are never targets, never residuals, and read as missing (not zero)
 in every feature, so a stockout does not pull the forecast down. Series that are too short or mostly zero
@@ -31,7 +34,7 @@ from model.fallback import COLD_START, SPARSE, classify, cold_start, intermitten
 from model.features import Arrays, FeatureConfig, arrays_of, build_features
 from model.panel import MIN_TRAIN_PERIODS, Panel, default_horizon, season_length
 
-__all__ = ["Hyperparameters", "GlobalModel", "METHOD", "member_parallelism"]
+__all__ = ["Hyperparameters", "GlobalModel", "METHOD", "calibration_model_ends", "member_parallelism"]
 
 METHOD = "global-gbm"
 
@@ -63,6 +66,9 @@ class Hyperparameters:
     min_train_origins: int = 30  # a short history moves the first training origin back to keep this many
     calibration_span: int = 0  # 0 = auto: 2 horizons daily, max(16, horizon) weekly; less on short histories
     calibration_stride: int = 0  # 0 = auto: horizon // 4
+    # Models the calibration span's residuals come from, each trained up to the start of its share of the span
+    # (calibration_model_ends): more of them train closer to the refitted model that serves the forecast.
+    calibration_models: int = 1
     refit: bool = False
     bagging: int = 1  # ensemble members, each on a different phase of training origins
     debias: bool = False  # add the calibrator's mean residual to the point forecast
@@ -302,14 +308,22 @@ class GlobalModel:
         cstride = p.calibration_stride or max(1, h // 4)
         ar = arrays_of(panel)
         t0 = time.perf_counter()
-        self.estimator = self._fit_estimator(ar, end - span)
-        self.median = None
-        if p.median_weight > 0:
-            self.median = self._fit_estimator(ar, end - span, "quantile", p.median_quantile)
-        t1 = time.perf_counter()
         origins = np.arange(end - span, end, cstride)
         x, scale = build_features(ar, self.config, origins, h)
-        mu = self._mean(x, scale)
+        mu = np.zeros(x.shape[:3])
+        fit_s = 0.0
+        starts = calibration_model_ends(end, span, p.calibration_models)
+        for last, stop in zip(starts, [*starts[1:], end], strict=True):
+            cols = (origins >= last) & (origins < stop)
+            if not cols.any():
+                continue
+            t1 = time.perf_counter()
+            self.estimator = self._fit_estimator(ar, last)
+            self.median = None
+            if p.median_weight > 0:
+                self.median = self._fit_estimator(ar, last, "quantile", p.median_quantile)
+            fit_s += time.perf_counter() - t1
+            mu[:, cols] = self._mean(x[:, cols], scale[:, cols])
         t = origins[:, None] + np.arange(1, h + 1)[None, :]
         y = np.where((t <= end)[None], _target(ar, t), np.nan)
         n, k = scale.shape
@@ -321,7 +335,7 @@ class GlobalModel:
             self.estimator = self._fit_estimator(ar, end)
             if p.median_weight > 0:
                 self.median = self._fit_estimator(ar, end, "quantile", p.median_quantile)
-        self.timings = {"fit_s": t1 - t0, "calibrate_s": t2 - t1, "refit_s": time.perf_counter() - t2}
+        self.timings = {"fit_s": fit_s, "calibrate_s": t2 - t0 - fit_s, "refit_s": time.perf_counter() - t2}
         return self
 
     def _mean(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -373,6 +387,16 @@ class GlobalModel:
             mu[i], q[i], paths[i] = out
             methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
+
+
+def calibration_model_ends(end: int, span: int, models: int) -> list[int]:
+    """Last target column of each calibration model, oldest first: the span's start, then ``models - 1`` even
+    steps into it. Calibration origins from one end up to the next are forecast by that end's model, so each
+    residual comes from a model at most ``span / models`` periods out of date (one model: the whole span)."""
+    if models < 1:
+        raise ValueError(f"calibration_models must be >= 1, got {models}")
+    start = end - span
+    return sorted({start + (span * i) // models for i in range(models)})
 
 
 def member_parallelism(params: Hyperparameters) -> tuple[int, int]:

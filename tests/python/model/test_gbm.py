@@ -309,3 +309,30 @@ def test_week_of_year_needs_a_year_plus_a_horizon_of_history(seeded_panel):
     assert (short.config.annual_calendar, full.config.annual_calendar) == (False, True)
     assert "short history: no week of year (59 periods, under a year plus a horizon)" in short.fit_notes
     assert not any("week of year" in n for n in full.fit_notes)
+
+
+def test_calibration_model_ends_split_the_span_evenly():
+    assert gbm.calibration_model_ends(55, 16, 1) == [39]
+    assert gbm.calibration_model_ends(55, 16, 2) == [39, 47]
+    assert gbm.calibration_model_ends(20, 5, 2) == [15, 17]
+    with pytest.raises(ValueError, match="calibration_models"):
+        gbm.calibration_model_ends(55, 16, 0)
+
+
+def test_two_calibration_models_move_the_intervals_not_the_point_forecast(real_panel):
+    """The second half of the calibration span is forecast by a model trained half a span later; with refit
+    the served point forecast is the same, only the residuals (so the quantiles) change."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels = np.array([0.1, 0.5, 0.9])
+
+    def forecast(span=28, **over):
+        model = _fit(panel, calibration_span=span, **over)
+        return model.predict(panel, 14, levels, 0, np.random.default_rng(0))
+
+    one, two = forecast(refit=True), forecast(refit=True, calibration_models=2)
+    np.testing.assert_array_equal(one.mean, two.mean)
+    assert not np.array_equal(one.quantiles, two.quantiles)
+    # Without refit the model left serving is the last calibration model: trained 14 days before the end,
+    # as the single model of a 14-day span is.
+    later, last = forecast(refit=False, calibration_models=2), forecast(14, refit=False)
+    np.testing.assert_array_equal(later.mean, last.mean)
