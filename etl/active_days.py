@@ -30,9 +30,10 @@ _SALE, _RETURN, _RECEIPT, _SNAPSHOT = (KINDS[k] for k in ("sale", "return", "rec
 # One row per series and active day; the columns daily_demand's Spark part reads.
 ACTIVE_SCHEMA = T.StructType(
     [
-        T.StructField("warehouse_id", T.StringType()),
-        T.StructField("sku", T.StringType()),
-        T.StructField("date", T.DateType()),
+        # Never null, as in the events: demand_daily's schema says so of the rows expanded from them.
+        T.StructField("warehouse_id", T.StringType(), False),
+        T.StructField("sku", T.StringType(), False),
+        T.StructField("date", T.DateType(), False),
         T.StructField("units_sold", T.DoubleType()),
         T.StructField("units_returned", T.DoubleType()),
         T.StructField("event_count", T.LongType()),
