@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,8 +193,14 @@ def plans(event_log: Path) -> str:
     final: dict[int, dict] = {}
     described: dict[int, str] = {}
     values: dict[int, int] = {}
+    # Per task, for average metrics: the stage's accumulated value is their sum (each task's average × 10).
+    updates: dict[int, list[int]] = defaultdict(list)
     for kind, event in _events(event_log):
-        if kind.endswith("SQLExecutionStart"):
+        if kind == "SparkListenerTaskEnd":
+            for acc in (event.get("Task Info") or {}).get("Accumulables", []):
+                if str(acc.get("Update", "")).lstrip("-").isdigit():
+                    updates[acc["ID"]].append(int(acc["Update"]))
+        elif kind.endswith("SQLExecutionStart"):
             final[event["executionId"]] = event["sparkPlanInfo"]
             described[event["executionId"]] = event["description"]
         elif kind.endswith("SQLAdaptiveExecutionUpdate"):
@@ -214,7 +221,14 @@ def plans(event_log: Path) -> str:
             if not value:
                 continue
             unit = metric["metricType"]
-            if unit in ("timing", "nsTiming"):
+            tasks = updates.get(metric["accumulatorId"])
+            if unit == "average" and tasks:
+                # Spark keeps an average metric × 10 per task and sums the tasks' values.
+                mean = sum(tasks) / len(tasks) / 10
+                shown.append(f"{metric['name']} {mean:.1f} (mean of {len(tasks)} tasks)")
+            elif unit == "average":
+                shown.append(f"{metric['name']} (sum of the tasks' averages × 10) {value:,}")
+            elif unit in ("timing", "nsTiming"):
                 shown.append(f"{metric['name']} {value / (1e3 if unit == 'timing' else 1e9):.2f} s")
             elif unit == "size":
                 shown.append(f"{metric['name']} {value / 1e6:.1f} MB")

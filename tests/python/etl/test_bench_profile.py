@@ -1,4 +1,5 @@
-"""bench/etl/profile.py --plans: the final (adaptive) plan of each query, its operators' metrics filled in."""
+"""bench/etl/profile.py --plans: the final (adaptive) plan of each query, its operators' metrics filled in
+(average metrics as the mean of the tasks' averages)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ def test_plans_show_the_final_plan_with_its_metrics(tmp_path: Path) -> None:
     first = _node("SortMergeJoin", [("number of output rows", "sum", 1)])
     final = _node(
         "HashAggregate",
-        [("number of output rows", "sum", 1), ("time in aggregation build", "timing", 2)],
+        [
+            ("number of output rows", "sum", 1),
+            ("time in aggregation build", "timing", 2),
+            ("avg hash probes per key", "average", 6),
+        ],
         _node("Exchange", [("shuffle bytes written", "size", 3), ("shuffle write time", "nsTiming", 4)]),
         _node("Scan", [("number of files read", "sum", 5)]),
     )
@@ -45,9 +50,13 @@ def test_plans_show_the_final_plan_with_its_metrics(tmp_path: Path) -> None:
                     {"ID": 3, "Value": "31200000"},
                     {"ID": 4, "Value": "80000000"},
                     {"ID": 5, "Value": "0"},
+                    {"ID": 6, "Value": "42"},
                 ]
             },
         },
+        # Two tasks' averages, 1.0 and 3.2 probes (Spark sends each × 10); the stage's value is their sum.
+        {"Event": "SparkListenerTaskEnd", "Task Info": {"Accumulables": [{"ID": 6, "Update": "10"}]}},
+        {"Event": "SparkListenerTaskEnd", "Task Info": {"Accumulables": [{"ID": 6, "Update": "32"}]}},
         {
             "Event": "org.apache.spark.sql.execution.ui.SparkListenerDriverAccumUpdates",
             "executionId": 0,
@@ -59,7 +68,8 @@ def test_plans_show_the_final_plan_with_its_metrics(tmp_path: Path) -> None:
 
     assert plans(log).splitlines() == [
         "query 0: count at etl/job.py:9",
-        "  HashAggregate  [number of output rows 1,234,567; time in aggregation build 2.50 s]",
+        "  HashAggregate  [number of output rows 1,234,567; time in aggregation build 2.50 s; "
+        "avg hash probes per key 2.1 (mean of 2 tasks)]",
         "    Exchange  [shuffle bytes written 31.2 MB; shuffle write time 0.08 s]",
         "    Scan  [number of files read 16]",
     ]
