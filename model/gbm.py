@@ -318,10 +318,7 @@ class GlobalModel:
             if not cols.any():
                 continue
             t1 = time.perf_counter()
-            self.estimator = self._fit_estimator(ar, last)
-            self.median = None
-            if p.median_weight > 0:
-                self.median = self._fit_estimator(ar, last, "quantile", p.median_quantile)
+            self._fit_members(ar, last)
             fit_s += time.perf_counter() - t1
             mu[:, cols] = self._mean(x[:, cols], scale[:, cols])
         t = origins[:, None] + np.arange(1, h + 1)[None, :]
@@ -332,11 +329,17 @@ class GlobalModel:
         )
         t2 = time.perf_counter()
         if p.refit:
-            self.estimator = self._fit_estimator(ar, end)
-            if p.median_weight > 0:
-                self.median = self._fit_estimator(ar, end, "quantile", p.median_quantile)
+            self._fit_members(ar, end)
         self.timings = {"fit_s": fit_s, "calibrate_s": t2 - t0 - fit_s, "refit_s": time.perf_counter() - t2}
         return self
+
+    def _fit_members(self, ar: Arrays, last_target: int) -> None:
+        """The mean members and, with a median blend, the median members, on targets up to ``last_target``."""
+        p = self.params
+        self.estimator = self._fit_estimator(ar, last_target)
+        self.median = None
+        if p.median_weight > 0:
+            self.median = self._fit_estimator(ar, last_target, "quantile", p.median_quantile)
 
     def _mean(self, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
         assert self.estimator is not None
