@@ -69,6 +69,13 @@ class Hyperparameters:
     # Models the calibration span's residuals come from, each trained up to the start of its share of the span
     # (calibration_model_ends): more of them train closer to the refitted model that serves the forecast.
     calibration_models: int = 1
+    # Where the last calibration model's training ends, as a share of the span (0 = auto, (models - 1) / models:
+    # even steps); the others go evenly between the span's start and it. 0.75 with 2 models: the second one
+    # trains on 3/4 of the span and forecasts only its last quarter, the origins most like the served model's.
+    calibration_last_end: float = 0.0
+    # Times each residual of the last calibration model counts in the calibrator (1 = once, as every other):
+    # more weight on the residuals of the model closest to the served one (trial; weekly coverage, issue 15).
+    calibration_last_weight: int = 1
     refit: bool = False
     bagging: int = 1  # ensemble members, each on a different phase of training origins
     debias: bool = False  # add the calibrator's mean residual to the point forecast
@@ -312,7 +319,7 @@ class GlobalModel:
         x, scale = build_features(ar, self.config, origins, h)
         mu = np.zeros(x.shape[:3])
         fit_s = 0.0
-        starts = calibration_model_ends(end, span, p.calibration_models)
+        starts = calibration_model_ends(end, span, p.calibration_models, p.calibration_last_end)
         for last, stop in zip(starts, [*starts[1:], end], strict=True):
             cols = (origins >= last) & (origins < stop)
             if not cols.any():
@@ -323,6 +330,10 @@ class GlobalModel:
             mu[:, cols] = self._mean(x[:, cols], scale[:, cols])
         t = origins[:, None] + np.arange(1, h + 1)[None, :]
         y = np.where((t <= end)[None], _target(ar, t), np.nan)
+        # Origins forecast by the last calibration model repeated calibration_last_weight times (a weighted
+        # empirical distribution in the calibrator's own terms); with one model every origin is its, unweighted.
+        times = np.where((origins >= starts[-1]) & (len(starts) > 1), max(p.calibration_last_weight, 1), 1)
+        mu, y, scale = np.repeat(mu, times, axis=1), np.repeat(y, times, axis=1), np.repeat(scale, times, axis=1)
         n, k = scale.shape
         self.calibrator = ResidualCalibrator(p.n_bins, p.step_groups, p.floor).fit(
             mu.reshape(n * k, h), y.reshape(n * k, h), scale.reshape(n * k)
@@ -392,14 +403,21 @@ class GlobalModel:
         return Forecast(mu, levels, q, paths, methods)
 
 
-def calibration_model_ends(end: int, span: int, models: int) -> list[int]:
+def calibration_model_ends(end: int, span: int, models: int, last_end: float = 0.0) -> list[int]:
     """Last target column of each calibration model, oldest first: the span's start, then ``models - 1`` even
     steps into it. Calibration origins from one end up to the next are forecast by that end's model, so each
-    residual comes from a model at most ``span / models`` periods out of date (one model: the whole span)."""
+    residual comes from a model at most ``span / models`` periods out of date (one model: the whole span).
+    ``last_end`` in (0, 1) puts the last model's end that share of the span in instead of (models - 1) / models,
+    the others evenly between the span's start and it."""
     if models < 1:
         raise ValueError(f"calibration_models must be >= 1, got {models}")
+    if not 0.0 <= last_end < 1.0:
+        raise ValueError(f"calibration_last_end must be in [0, 1), got {last_end}")
     start = end - span
-    return sorted({start + (span * i) // models for i in range(models)})
+    if not last_end or models == 1:
+        return sorted({start + (span * i) // models for i in range(models)})
+    last = round(span * last_end)
+    return sorted({start + (last * i) // (models - 1) for i in range(models)})
 
 
 def member_parallelism(params: Hyperparameters) -> tuple[int, int]:
