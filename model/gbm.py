@@ -69,9 +69,10 @@ class Hyperparameters:
     # Models the calibration span's residuals come from, each trained up to the start of its share of the span
     # (calibration_model_ends): more of them train closer to the refitted model that serves the forecast.
     calibration_models: int = 1
-    # Where the last calibration model's training ends, as a share of the span (0 = auto, (models - 1) / models:
-    # even steps); the others go evenly between the span's start and it. 0.75 with 2 models: the second one
-    # trains on 3/4 of the span and forecasts only its last quarter, the origins most like the served model's.
+    # Where the last calibration model's training ends, as a share of the span (0 = auto: (models - 1) /
+    # models, even steps); the others go evenly between the span's start and it. 0.75 with 2 models: the
+    # second one trains on 3/4 of the span and forecasts only its last quarter, the origins most like the
+    # served model's.
     calibration_last_end: float = 0.0
     # Times each residual of the last calibration model counts in the calibrator (1 = once, as every other):
     # more weight on the residuals of the model closest to the served one (trial; weekly coverage, issue 15).
@@ -331,9 +332,9 @@ class GlobalModel:
         t = origins[:, None] + np.arange(1, h + 1)[None, :]
         y = np.where((t <= end)[None], _target(ar, t), np.nan)
         # Origins forecast by the last calibration model repeated calibration_last_weight times (a weighted
-        # empirical distribution in the calibrator's own terms); with one model every origin is its, unweighted.
+        # empirical distribution in the calibrator's own terms); with one model nothing is weighted.
         times = np.where((origins >= starts[-1]) & (len(starts) > 1), max(p.calibration_last_weight, 1), 1)
-        mu, y, scale = np.repeat(mu, times, axis=1), np.repeat(y, times, axis=1), np.repeat(scale, times, axis=1)
+        mu, y, scale = (np.repeat(a, times, axis=1) for a in (mu, y, scale))
         n, k = scale.shape
         self.calibrator = ResidualCalibrator(p.n_bins, p.step_groups, p.floor).fit(
             mu.reshape(n * k, h), y.reshape(n * k, h), scale.reshape(n * k)
@@ -407,8 +408,8 @@ def calibration_model_ends(end: int, span: int, models: int, last_end: float = 0
     """Last target column of each calibration model, oldest first: the span's start, then ``models - 1`` even
     steps into it. Calibration origins from one end up to the next are forecast by that end's model, so each
     residual comes from a model at most ``span / models`` periods out of date (one model: the whole span).
-    ``last_end`` in (0, 1) puts the last model's end that share of the span in instead of (models - 1) / models,
-    the others evenly between the span's start and it."""
+    ``last_end`` in (0, 1) puts the last model's end that share of the span in, instead of (models - 1) /
+    models, and the others evenly between the span's start and it."""
     if models < 1:
         raise ValueError(f"calibration_models must be >= 1, got {models}")
     if not 0.0 <= last_end < 1.0:

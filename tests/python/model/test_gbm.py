@@ -319,6 +319,17 @@ def test_calibration_model_ends_split_the_span_evenly():
         gbm.calibration_model_ends(55, 16, 0)
 
 
+def test_calibration_last_end_moves_the_last_model_into_the_span():
+    # 0.75 of 16 weeks: the second model trains on the span's first 12 weeks and forecasts its last quarter.
+    assert gbm.calibration_model_ends(55, 16, 2, 0.75) == [39, 51]
+    assert gbm.calibration_model_ends(55, 16, 3, 0.75) == [39, 45, 51]
+    assert gbm.calibration_model_ends(55, 16, 2, 0.0) == gbm.calibration_model_ends(55, 16, 2)
+    # One model: the span's start, whatever the share.
+    assert gbm.calibration_model_ends(55, 16, 1, 0.75) == [39]
+    with pytest.raises(ValueError, match="calibration_last_end"):
+        gbm.calibration_model_ends(55, 16, 2, 1.0)
+
+
 def test_two_calibration_models_move_the_intervals_not_the_point_forecast(real_panel):
     """The second half of the calibration span is forecast by a model trained half a span later; with refit
     the served point forecast is the same, only the residuals (so the quantiles) change."""
@@ -336,3 +347,25 @@ def test_two_calibration_models_move_the_intervals_not_the_point_forecast(real_p
     # as the single model of a 14-day span is.
     later, last = forecast(refit=False, calibration_models=2), forecast(14, refit=False)
     np.testing.assert_array_equal(later.mean, last.mean)
+
+
+def test_last_end_and_last_weight_move_the_intervals_not_the_point_forecast(real_panel):
+    """Both switches only change which residuals the calibrator sees (and how often): with refit the served
+    point forecast is the defaults'; weight 1 is M2 exactly, and a weight with one model changes nothing."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels = np.array([0.1, 0.5, 0.9])
+
+    def forecast(**over):
+        model = _fit(panel, calibration_span=28, refit=True, **over)
+        return model.predict(panel, 14, levels, 0, np.random.default_rng(0))
+
+    one, two = forecast(), forecast(calibration_models=2)
+    late = forecast(calibration_models=2, calibration_last_end=0.75)
+    heavy = forecast(calibration_models=2, calibration_last_weight=3)
+    for other in (late, heavy):
+        np.testing.assert_array_equal(one.mean, other.mean)
+        assert not np.array_equal(two.quantiles, other.quantiles)
+        assert not np.array_equal(one.quantiles, other.quantiles)
+    once = forecast(calibration_models=2, calibration_last_weight=1)
+    np.testing.assert_array_equal(once.quantiles, two.quantiles)
+    np.testing.assert_array_equal(forecast(calibration_last_weight=3).quantiles, one.quantiles)
