@@ -236,6 +236,13 @@ class FeatureContext:
         return np.where(run > 0, run + ahead - 1, 0.0)
 
     @cached_property
+    def ongoing_len(self) -> np.ndarray:
+        """(N, K, H): ``episode_len`` for a target whose run started at or before the origin (a run the
+        origin is inside, seen and known to go on); 0 for a run that starts after it and off promo."""
+        started = _take(self.ar.run, self.t) >= (self.t - self.oo + 1)[None]
+        return np.where(started, self.episode_len, 0.0)
+
+    @cached_property
     def starts(self) -> np.ndarray:
         """Cumulative count of promo run starts, (N, W + 1)."""
         return cumulative((self.ar.run == 1).astype(float))
@@ -418,9 +425,11 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
             ),
             ("season_index_base", lambda c: c.promo_only(c.season_index())),
         ]
-        if cfg.extra.get("promo_length"):
+        if cfg.extra.get("promo_length") == "ongoing":
+            out += [("promo_episode_len", lambda c: c.promo_only(c.ongoing_len))]
+        elif cfg.extra.get("promo_length"):
             out += [("promo_episode_len", lambda c: c.promo_only(c.episode_len))]
-        if cfg.extra.get("promo_length") and cfg.extra["promo_length"] != "run":  # "run": the length only
+        if cfg.extra.get("promo_length") and cfg.extra["promo_length"] not in ("run", "ongoing"):
             out += [
                 (
                     "promo_len_rel",

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from sklearn._loss.loss import HalfTweedieLoss
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
@@ -56,6 +57,10 @@ class Hyperparameters:
     max_features: float = 1.0
     loss: str = "squared_error"
     quantile: float = 0.5  # the level fitted when loss is "quantile"
+    # The variance power when loss is "tweedie" (log link; 1 < power < 2: a compound Poisson-gamma, a point
+    # mass at zero plus a continuous part), the mean members' loss in a trial against Poisson on pasta
+    # (bench/accuracy/EXPERIMENTS.md, fourteenth session).
+    tweedie_power: float = 1.5
     median_weight: float = 0.0  # > 0: blend the point forecast with a median (quantile 0.5) model this much
     median_quantile: float = 0.5  # the level of the blended "median" members (above 0.5: nearer the mean)
     weight_power: float = 0.5
@@ -187,7 +192,7 @@ class GlobalModel:
         if loss == "quantile":
             kwargs["quantile"] = p.quantile if quantile is None else quantile
         return HistGradientBoostingRegressor(
-            loss=loss,
+            loss=_loss_object(loss, p.tweedie_power),
             learning_rate=p.learning_rate,
             max_iter=p.max_iter,
             max_leaf_nodes=p.max_leaf_nodes,
@@ -277,7 +282,7 @@ class GlobalModel:
             phase = (b * stride) // n_members
             origins = np.arange(stop - phase, first - 1, -stride)[::-1]
             x, y, w = self._rows(ar, origins, last_target)
-            if (loss or p.loss) == "poisson":
+            if (loss or p.loss) in ("poisson", "tweedie"):
                 y = np.maximum(y, 0.0)
             est = self._estimator(loss, quantile)
             est.set_params(random_state=p.seed + b)
@@ -402,6 +407,19 @@ class GlobalModel:
             mu[i], q[i], paths[i] = out
             methods[i] = kind
         return Forecast(mu, levels, q, paths, methods)
+
+
+def _loss_object(loss: str, power: float) -> str | HalfTweedieLoss:
+    """The estimator's ``loss`` argument. scikit-learn's histogram GBM has no "tweedie" name, but it accepts
+    a loss object (its ``_parameter_constraints`` allow ``BaseLoss``), and its private loss module has the
+    half Tweedie deviance with a log link that its GLMs use; scikit-learn is pinned (requirements.lock), so
+    the private import is stable for this build."""
+    if loss != "tweedie":
+        return loss
+    if not 1.0 < power < 2.0:
+        # Outside (1, 2) the deviance either needs y > 0 (power >= 2) or is no distribution of counts.
+        raise ValueError(f"tweedie_power must be in (1, 2) for demand with zeros, got {power}")
+    return HalfTweedieLoss(power=power)
 
 
 def calibration_model_ends(end: int, span: int, models: int, last_end: float = 0.0) -> list[int]:

@@ -145,6 +145,27 @@ def test_promo_length_switch_reads_the_run_lengths(long_df):
     np.testing.assert_array_equal(x_only[0, 0, :, only.names().index("promo_episode_len")], length)
 
 
+def test_promo_length_ongoing_reads_only_runs_the_origin_is_inside(long_df):
+    """``promo_length`` "ongoing": the known run length where the target's run started at or before the
+    origin (and goes on past it); 0 for a run that starts after the origin, as off promo."""
+    panel = _runs_panel(long_df)
+    cfg = dataclasses.replace(FeatureConfig.default("D", 14), extra={"promo_length": "ongoing"})
+    assert cfg.names() == [*DAILY_NAMES[:-1], "promo_episode_len", "rel_price"]
+    origin = 291  # inside the 290..293 run
+    panel.promo[0, 300:320] = 1.0  # a run that starts at step 9
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    length = x[0, 0, :, cfg.names().index("promo_episode_len")]
+    np.testing.assert_array_equal(length, [4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    # At origin 289, the day before the run, the same run starts after the origin: 0 throughout.
+    x, _ = build_features(arrays_of(panel), cfg, np.array([289]), 14)
+    assert (x[0, 0, :, cfg.names().index("promo_episode_len")] == 0).all()
+    # The run known to go on: promo at 292..299 joins the 290.. run to the one at 300 (30 periods, the
+    # known part up to origin + horizon = 305).
+    panel.promo[0, 290:320] = 1.0
+    x, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    assert (x[0, 0, :, cfg.names().index("promo_episode_len")] == 305 - 290 + 1).all()
+
+
 def test_promo_by_length_switch_separates_short_and_long_runs(long_df):
     """``promo_by_length`` L: promo levels over runs of at most L periods and over longer ones, and the
     target's candidate from the level of its own kind of run (off promo: the base level)."""
@@ -176,12 +197,14 @@ def test_promo_length_switches_read_nothing_past_the_cutoff(long_df):
     cfg = dataclasses.replace(
         FeatureConfig.default("D", 14), extra={"promo_length": True, "promo_by_length": 9}
     )
+    ongoing = dataclasses.replace(cfg, extra={"promo_length": "ongoing"})
     origin = 300
-    base, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
+    base = [build_features(arrays_of(panel), c, np.array([origin]), 14)[0] for c in (cfg, ongoing)]
     panel.y[:, origin + 1 :] = 999.0
     panel.promo[:, origin + 15 :] = 1.0
-    changed, _ = build_features(arrays_of(panel), cfg, np.array([origin]), 14)
-    np.testing.assert_array_equal(np.nan_to_num(base, nan=-7), np.nan_to_num(changed, nan=-7))
+    changed = [build_features(arrays_of(panel), c, np.array([origin]), 14)[0] for c in (cfg, ongoing)]
+    for b, c in zip(base, changed, strict=True):
+        np.testing.assert_array_equal(np.nan_to_num(b, nan=-7), np.nan_to_num(c, nan=-7))
     with pytest.raises(ValueError, match="promo_by_length must be 1..horizon"):
         build_features(
             arrays_of(panel), dataclasses.replace(cfg, extra={"promo_by_length": 15}), np.array([origin]), 14

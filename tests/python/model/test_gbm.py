@@ -139,6 +139,28 @@ def test_median_quantile_sets_the_level_of_the_blended_members(real_panel):
     assert hi.sum() > 1.05 * lo.sum()
 
 
+def test_tweedie_loss_fits_the_mean_members_at_its_power(real_panel):
+    """``loss`` "tweedie": the mean members minimise the Tweedie deviance at ``tweedie_power`` (log link, as
+    Poisson); near power 1 it is the Poisson fit, at 1.5 another one, and the median members stay quantile."""
+    panel = real_panel.truncate(real_panel.n_periods - 15, 14)
+    levels, rng = np.array([0.5]), np.random.default_rng(0)
+    near_poisson = _fit(panel, loss="tweedie", tweedie_power=1.0001)
+    poisson = _fit(panel)
+    tweedie = _fit(panel, loss="tweedie", tweedie_power=1.5, median_weight=0.3)
+    assert tweedie.estimator is not None and tweedie.median is not None
+    assert [m.loss.closs.power for m in tweedie.estimator] == [1.5]
+    assert [m.loss for m in tweedie.median] == ["quantile"]
+    ok = np.array(poisson.predict(panel, 14, levels, 0, rng).method) == "global-gbm"
+    near, pois = (m.predict(panel, 14, levels, 0, rng).mean[ok] for m in (near_poisson, poisson))
+    assert near.sum() == pytest.approx(pois.sum(), rel=0.01)
+    assert np.corrcoef(near.ravel(), pois.ravel())[0, 1] > 0.99
+    tw = GlobalModel(tweedie.config, dataclasses.replace(tweedie.params, median_weight=0.0))
+    tw.estimator, tw.calibrator = tweedie.estimator, tweedie.calibrator
+    assert not np.allclose(tw.predict(panel, 14, levels, 0, rng).mean[ok], pois, rtol=0.01)
+    with pytest.raises(ValueError, match="tweedie_power must be in"):
+        _fit(panel, loss="tweedie", tweedie_power=2.0)
+
+
 def test_debias_moves_the_point_and_with_debias_intervals_false_not_the_quantiles(real_panel):
     """`debias` adds the calibrator's mean residual to the point forecast. The quantiles and paths are built
     around the unshifted point, so they already contain that residual: `debias_intervals` false leaves them
