@@ -277,6 +277,13 @@ def test_daily_defaults_fit_two_members_side_by_side():
     assert Hyperparameters.for_freq("W").median_weight == 0.0
 
 
+def test_weekly_defaults_calibrate_on_two_models_daily_on_one():
+    """Weekly intervals come from two calibration models (M2, chosen by the coverage rule on the weekly
+    development windows, EXPERIMENTS.md); daily ones from one, so daily forecasts do not pay for it."""
+    assert Hyperparameters.for_freq("W").calibration_models == 2
+    assert Hyperparameters.for_freq("D").calibration_models == 1
+
+
 @pytest.mark.parametrize("horizon,span", [(8, 16), (13, 16), (26, 26)])
 def test_weekly_calibration_spans_16_weeks_or_a_horizon(horizon, span):
     """Weekly calibration holds out at least 16 weeks (EXPERIMENTS.md, B8), never less than a horizon, and
