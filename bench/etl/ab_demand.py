@@ -1,5 +1,6 @@
-"""A/B of two `daily_demand`s in one Spark session: a revision's (A, main's by default) against this checkout's
-(B), alternately on the same events, so both see the same JVM, the same data and the same load over time.
+"""A/B of two `daily_demand`s in one Spark session: a revision's (A, main's by default) against this
+checkout's (B), alternately on the same events, so both see the same JVM, the same data and the same load
+over time.
 
     flock /work/.heavy.lock .venv/bin/python -m bench.etl.ab_demand --size 1000000 --pairs 4 --write FILE
 
@@ -54,7 +55,7 @@ LOCAL_CONF = {
 
 
 def load_demand(rev: str) -> types.ModuleType:
-    """etl/demand.py of git revision ``rev`` as a module of its own (its imports are this checkout's etl.*)."""
+    """etl/demand.py of git revision ``rev`` as a module of its own (it imports this checkout's etl.*)."""
     source = subprocess.run(
         ["git", "show", f"{rev}:etl/demand.py"], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout
@@ -155,7 +156,7 @@ def same_rows(a, b) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--size", type=int, required=True, help="events (the benchmark's raw store of that size)")
+    parser.add_argument("--size", type=int, required=True, help="events (the benchmark's raw store)")
     parser.add_argument("--baseline", default="main", help="git revision of A's etl/demand.py")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=1)
@@ -204,8 +205,8 @@ def main() -> None:
 def report(args, runs: list[dict], identical: bool, started, load_start: str, load_end: str) -> str:
     counted = [r for r in runs if not r["warmup"]]
     lines = [
-        f"### {args.size:,} events: A = {args.baseline} ({args.baseline_sha})'s daily_demand, B = this checkout's "
-        f"({started:%Y-%m-%d %H:%MZ})",
+        f"### {args.size:,} events: A = {args.baseline} ({args.baseline_sha})'s daily_demand, "
+        f"B = this checkout's ({started:%Y-%m-%d %H:%MZ})",
         "",
         f"Load average at the start {load_start}, at the end {load_end}. {args.warmup} warm-up pair(s) not "
         f"counted, then {args.pairs} pairs, A first in each. The last A and B checkpoints have "
