@@ -14,7 +14,14 @@ run does what the job's demand step does with them: `daily_demand` computed into
 warehouse and month) to a directory of its own. A run's seconds are the checkpoint's and the write's.
 
 A and B alternate, A first: ``--warmup`` pairs (not counted: the JIT and the Python workers warm up), then
-``--pairs`` counted pairs. The last A and B checkpoints are compared row for row (``exceptAll`` both ways).
+``--pairs`` counted pairs. Before each run the previous run's checkpoint of the same side is dropped and the
+JVM collects its garbage (a full collection), so no run starts with another's garbage; a run still pays for
+its own, wherever the collector takes it (the numpy pass's checkpoint left a 1.7 s full collection to its
+write: bench/etl/RESULTS.md). The last A and B checkpoints are compared row for row (``exceptAll`` both
+ways), and their partitions' row counts are printed.
+
+B is this checkout's etl/demand.py, A a revision's. The numpy demand pass measured with it is commit 53e662d
+of branch i16-numpy (check it out to run it again as B).
 """
 
 from __future__ import annotations
@@ -65,7 +72,7 @@ def load_demand(rev: str) -> types.ModuleType:
     return module
 
 
-def session():
+def session(event_log: Path | None = None):
     # The Python workers (mapInArrow) import etl.* from this checkout, with this interpreter.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -74,7 +81,11 @@ def session():
     from etl.job import SESSION_CONF
 
     builder = SparkSession.builder.appName("warecast-ab-demand")
-    for key, value in {**LOCAL_CONF, **SESSION_CONF}.items():
+    conf = {**LOCAL_CONF, **SESSION_CONF}
+    if event_log is not None:  # for bench/etl/profile.py's timeline and plans
+        event_log.mkdir(parents=True, exist_ok=True)
+        conf |= {"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{event_log}"}
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
@@ -161,6 +172,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--write", default=None, help="append the report to this Markdown file")
+    parser.add_argument("--event-log", type=Path, default=None, help="record Spark's event log here")
     args = parser.parse_args()
 
     import etl.demand as this_demand
@@ -169,7 +181,7 @@ def main() -> None:
         ["git", "rev-parse", "--short", args.baseline], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout.strip()
     variants = {"A": load_demand(args.baseline_sha), "B": this_demand}
-    spark = session()
+    spark = session(args.event_log)
     started = datetime.now(UTC)
     load_start = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     events = job_events(spark, args.size)
@@ -193,6 +205,12 @@ def main() -> None:
                 flush=True,
             )
     identical = same_rows(last["A"], last["B"])
+    for name, frame in last.items():  # how each side's checkpoint is laid out (the write's input)
+        from pyspark.sql import functions as F
+
+        counts = frame.groupBy(F.spark_partition_id().alias("p")).count().orderBy("p").collect()
+        sizes = [r["count"] for r in counts]
+        print(f"{name}'s checkpoint: {len(sizes)} partitions of {sizes} rows", flush=True)
     load_end = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     text = report(args, runs, identical, started, load_start, load_end)
     print(text)
