@@ -20,8 +20,8 @@ its own, wherever the collector takes it (the numpy pass's checkpoint left a 1.7
 write: bench/etl/RESULTS.md). The last A and B checkpoints are compared row for row (``exceptAll`` both
 ways), and their partitions' row counts are printed.
 
-B is this checkout's etl/demand.py, A a revision's. The numpy demand pass measured with it is commit 53e662d
-of branch i16-numpy (check it out to run it again as B).
+B is this checkout's etl/demand.py, A a revision's. The numpy demand pass measured with it is etl/ at commit
+53e662d (branch i16-numpy): check out that commit's etl/ to run it again as B.
 """
 
 from __future__ import annotations
