@@ -92,7 +92,7 @@ def session(event_log: Path | None = None):
     return spark
 
 
-def job_events(spark, size: int):
+def job_events(spark, size: int, cached: bool = True):
     """The job's committed events_clean for the benchmark's raw store of ``size`` events (the job run once, in
     this session, when this size has none yet), checkpointed."""
     from bench.etl.run import generate
@@ -113,7 +113,7 @@ def job_events(spark, size: int):
         run(spark, parse_args([*argv, "--schema", str(REPO / "schemas" / "event.schema.json")]))
         print(f"the job on {size:,} events (untimed setup): {time.monotonic() - t0:.1f} s", flush=True)
     events = _read_partitioned(spark, str(processed / "events_clean"), _EVENTS_CLEAN_SCHEMA)
-    return events.localCheckpoint(eager=True)
+    return events.localCheckpoint(eager=True) if cached else events
 
 
 def months_to_write(spark, events):
@@ -172,6 +172,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--write", default=None, help="append the report to this Markdown file")
+    parser.add_argument(
+        "--job-heap",
+        action="store_true",
+        help="the job's heap: each run reads the events' files, keeps no other checkpoint",
+    )
     parser.add_argument("--event-log", type=Path, default=None, help="record Spark's event log here")
     args = parser.parse_args()
 
@@ -184,14 +189,17 @@ def main() -> None:
     spark = session(args.event_log)
     started = datetime.now(UTC)
     load_start = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    events = job_events(spark, args.size)
+    events = job_events(spark, args.size, cached=not args.job_heap)
     starts = months_to_write(spark, events)
     out = OUT / f"n{args.size}" / "ab"
     runs: list[dict] = []
     last: dict[str, object] = {}
     for i in range(args.warmup + args.pairs):
         for name, module in variants.items():
-            last.pop(name, None)
+            if args.job_heap:
+                last.clear()
+            else:
+                last.pop(name, None)
             gc.collect()
             spark.sparkContext._jvm.System.gc()  # frees the previous run's checkpoint before this run
             load = os.getloadavg()[0]
@@ -204,8 +212,17 @@ def main() -> None:
                 f"write {write:.2f} s, total {compute + write:.2f} s, load {load:.2f}",
                 flush=True,
             )
+    if args.job_heap:  # the last checkpoints were not kept: what each side wrote
+        from etl.demand import DEMAND_SCHEMA
+        from etl.job import _read_partitioned
+
+        last = {
+            name: _read_partitioned(spark, str(out / f"demand-{name}"), DEMAND_SCHEMA) for name in variants
+        }
     identical = same_rows(last["A"], last["B"])
-    for name, frame in last.items():  # how each side's checkpoint is laid out (the write's input)
+    for name, frame in (
+        last.items() if not args.job_heap else ()
+    ):  # each checkpoint's layout (the write's input)
         from pyspark.sql import functions as F
 
         counts = frame.groupBy(F.spark_partition_id().alias("p")).count().orderBy("p").collect()
@@ -227,7 +244,12 @@ def report(args, runs: list[dict], identical: bool, started, load_start: str, lo
         f"B = this checkout's ({started:%Y-%m-%d %H:%MZ})",
         "",
         f"Load average at the start {load_start}, at the end {load_end}. {args.warmup} warm-up pair(s) not "
-        f"counted, then {args.pairs} pairs, A first in each. The last A and B checkpoints have "
+        f"counted, then {args.pairs} pairs, A first in each. "
+        + (
+            "`--job-heap` (events read from files each run, no other checkpoint kept); the last writes have "
+            if getattr(args, "job_heap", False)
+            else "The events checkpointed once; the last A and B checkpoints have "
+        )
         + ("**the same rows**." if identical else "**DIFFERENT rows**."),
         "",
         "| pair | variant | load (1 min) | checkpoint s | write s | total s |",
