@@ -9,7 +9,8 @@ unchanged). Spark jobs are put in the step during which they started, from the j
 NAME: 12.3 s``), so the profile reads in the job's terms for the baseline too. A step's time beyond its jobs'
 wall time is the driver's: planning, Python on the driver, listing and moving files. Executor CPU is the
 JVM's: the Python workers that check records (mapInArrow) are separate processes, whose time shows in the run
-time but not in the CPU time.
+time but not in the CPU time. The tasks' GC time is the sum of each task's: `warecast etl`'s serial collector
+stops every task, so a pause counts once per task running (two locally).
 
 ``--jobs`` adds the run's timeline: every Spark job in order with its start (seconds after the application's),
 wall time, tasks, what started it (the query's call site in the job's code, or Spark's own listing and
@@ -51,6 +52,7 @@ class _Totals:
     job_ms: float = 0.0
     run_ms: float = 0.0
     cpu_ms: float = 0.0
+    gc_ms: float = 0.0
     shuffle_write: int = 0
     shuffle_read: int = 0
     spill: int = 0
@@ -116,6 +118,7 @@ def profile(event_log: Path, etl_log: Path) -> str:
             step.tasks += 1
             step.run_ms += metrics.get("Executor Run Time", 0)
             step.cpu_ms += metrics.get("Executor CPU Time", 0) / 1e6
+            step.gc_ms += metrics.get("JVM GC Time", 0)
             step.shuffle_write += (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
             read = metrics.get("Shuffle Read Metrics") or {}
             step.shuffle_read += read.get("Remote Bytes Read", 0) + read.get("Local Bytes Read", 0)
@@ -123,9 +126,9 @@ def profile(event_log: Path, etl_log: Path) -> str:
     lines = [
         f"Spark application {(app[1] - app[0]) / 1000:.1f} s (session start to stop).",
         "",
-        "| step | step s | Spark jobs | tasks | jobs' wall s | executor run s | executor CPU s "
+        "| step | step s | Spark jobs | tasks | jobs' wall s | executor run s | executor CPU s | tasks' GC s "
         "| shuffle write MB | shuffle read MB | spilled MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total = _Totals()
     for name, s in totals.items():
@@ -256,8 +259,8 @@ def _row(name: str, s: _Totals) -> str:
     seconds = f"{s.seconds:.1f}" if s.seconds else ""
     return (
         f"| {name} | {seconds} | {s.jobs} | {s.tasks} | {s.job_ms / 1000:.1f} | {s.run_ms / 1000:.1f} "
-        f"| {s.cpu_ms / 1000:.1f} | {s.shuffle_write / 1e6:.1f} | {s.shuffle_read / 1e6:.1f} "
-        f"| {s.spill / 1e6:.1f} |"
+        f"| {s.cpu_ms / 1000:.1f} | {s.gc_ms / 1000:.1f} | {s.shuffle_write / 1e6:.1f} "
+        f"| {s.shuffle_read / 1e6:.1f} | {s.spill / 1e6:.1f} |"
     )
 
 

@@ -73,3 +73,28 @@ def test_plans_show_the_final_plan_with_its_metrics(tmp_path: Path) -> None:
         "    Exchange  [shuffle bytes written 31.2 MB; shuffle write time 0.08 s]",
         "    Scan  [number of files read 16]",
     ]
+
+
+def test_the_step_table_sums_the_tasks_time_in_garbage_collection(tmp_path: Path) -> None:
+    from bench.etl.profile import profile
+
+    def task(stage: int, gc_ms: int) -> dict:
+        metrics = {"Executor Run Time": 1000, "Executor CPU Time": 500_000_000, "JVM GC Time": gc_ms}
+        return {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Task Metrics": metrics}
+
+    events = [
+        {"Event": "SparkListenerApplicationStart", "Timestamp": 0},
+        {"Event": "SparkListenerJobStart", "Job ID": 0, "Submission Time": 10, "Stage IDs": [0]},
+        task(0, 300),
+        task(0, 450),
+        {"Event": "SparkListenerJobEnd", "Job ID": 0, "Completion Time": 2010},
+        {"Event": "SparkListenerApplicationEnd", "Timestamp": 3000},
+    ]
+    log = tmp_path / "events"
+    log.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    empty = tmp_path / "etl.log"
+    empty.write_text("")
+    text = profile(log, empty)
+    assert "| tasks' GC s |" in text
+    # tasks 2, jobs' wall 2.0 s, run 2.0 s, CPU 1.0 s, GC 0.75 s
+    assert "| **all** |  | 1 | 2 | 2.0 | 2.0 | 1.0 | 0.8 |" in text
