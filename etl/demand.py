@@ -17,11 +17,12 @@ happened), and readers treat closed days as unobserved, not as zero demand.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from etl.frames import local_rows
+from etl.active_days import ACTIVE_SCHEMA, KINDS, active_days
+from etl.frames import local_rows, map_in_arrow
 
 __all__ = ["DEMAND_COLUMNS", "DEMAND_SCHEMA", "daily_demand", "closed_days_frame"]
 
@@ -50,32 +51,12 @@ def daily_demand(events: DataFrame, closed: DataFrame | None = None) -> DataFram
 
     ``closed``: (warehouse_id, date) rows of closed days, ``*`` as warehouse_id meaning every warehouse.
 
-    One shuffle (by series): the running balance, the days with events (a hash aggregation over rows still in
-    event order, so each day's sums add up in that order), then one window over those days gives the stock
-    carried forward and the next active day, and each day expands into itself and the quiet days after it.
+    One shuffle (by series) and one sort (each series' events in event order); then one pass per series
+    (etl/active_days.py, numpy over Arrow batches) computes the running balance, each day with events and its
+    sums, the stock carried forward and the next active day, and each day expands into itself and the quiet
+    days after it.
     """
-    balances = _balances(events)
-    daily = balances.groupBy(*_SERIES, "date").agg(
-        F.sum(_units("sale")).alias("units_sold"),
-        F.sum(_units("return")).alias("units_returned"),
-        F.count(F.lit(1)).alias("event_count"),
-        F.max(F.coalesce(F.col("promo"), F.lit(False))).alias("promo"),
-        _average_price().alias("avg_unit_price"),
-        # The balance after the day's last event in event order (_position ranks the series' events).
-        F.max_by("balance", "_position").alias("_eod"),
-        F.min("balance").alias("_min_balance"),
-    )
-    by_day = Window.partitionBy(*_SERIES).orderBy("date")
-    active = daily.select(
-        "*",
-        F.last("_eod", ignorenulls=True)
-        .over(by_day.rowsBetween(Window.unboundedPreceding, 0))
-        .alias("_stock"),
-        F.last("_eod", ignorenulls=True)
-        .over(by_day.rowsBetween(Window.unboundedPreceding, -1))
-        .alias("_start"),
-        F.lead("date").over(by_day).alias("_next"),
-    )
+    active = _active_days(events)
     # An active day, then the quiet days up to the next active one: no events, the stock carried forward.
     quiet_until = F.coalesce(F.date_sub(F.col("_next"), 1), F.col("_active"))
     filled = active.withColumnRenamed("date", "_active").select(
@@ -116,40 +97,32 @@ def closed_days_frame(spark, days: list[tuple[str, object]]) -> DataFrame:
     return local_rows(spark, ({"warehouse_id": w, "date": d} for w, d in sorted(set(days))), schema)
 
 
-def _balances(events: DataFrame) -> DataFrame:
-    """Adds ``balance`` (stock on hand right after each event; null before the series' first snapshot) and
-    ``_position`` (the event's rank in the series' event order)."""
-    snapshot = F.col("event_type") == "inventory_snapshot"
-    delta = (
-        F.when(F.col("event_type") == "sale", -F.col("quantity"))
-        .when(F.col("event_type").isin("return", "receipt"), F.col("quantity"))
-        .otherwise(F.lit(0.0))
+def _active_days(events: DataFrame) -> DataFrame:
+    """One row per series and day with events (etl.active_days.ACTIVE_SCHEMA).
+
+    Events at the same instant apply movements first, then the snapshot, then by event_id: the sort puts every
+    series' events in that order, and etl/active_days.py reads them in it."""
+    kind = F.coalesce(
+        *(F.when(F.col("event_type") == name, F.lit(code)) for name, code in KINDS.items()), F.lit(0)
+    ).cast("byte")
+    ordered = (
+        events.select(
+            *_SERIES,
+            "date",
+            "occurred_at",
+            (F.col("event_type") == "inventory_snapshot").cast("int").alias("_snapshot_last"),
+            "event_id",
+            kind.alias("kind"),
+            "quantity",
+            "on_hand",
+            "unit_price",
+            "promo",
+        )
+        .repartition(*_SERIES)
+        .sortWithinPartitions(*_SERIES, "occurred_at", "_snapshot_last", "event_id")
+        .select(*_SERIES, "date", "kind", "quantity", "on_hand", "unit_price", "promo")
     )
-    order = Window.partitionBy(*_SERIES).orderBy("occurred_at", "_snapshot_last", "event_id")
-    running = order.rowsBetween(Window.unboundedPreceding, 0)
-    with_delta = events.withColumn("_snapshot_last", snapshot.cast("int")).select(
-        "*", F.sum(delta).over(running).alias("_cum"), F.row_number().over(order).alias("_position")
-    )
-    anchored = with_delta.withColumn(
-        "_anchor",
-        F.last(
-            F.when(snapshot, F.struct(F.col("on_hand").alias("v"), F.col("_cum").alias("c"))),
-            ignorenulls=True,
-        ).over(running),
-    )
-    return anchored.withColumn("balance", F.col("_anchor.v") + (F.col("_cum") - F.col("_anchor.c")))
-
-
-def _units(kind: str) -> F.Column:
-    return F.when(F.col("event_type") == kind, F.col("quantity")).otherwise(F.lit(0.0))
-
-
-def _average_price() -> F.Column:
-    """Units-weighted mean price of the day's priced sales; the plain mean when those sold 0 units."""
-    priced = (F.col("event_type") == "sale") & F.col("unit_price").isNotNull()
-    units = F.sum(F.when(priced, F.col("quantity")))
-    value = F.sum(F.when(priced, F.col("quantity") * F.col("unit_price")))
-    return F.coalesce(F.when(units > 0, value / units), F.avg(F.when(priced, F.col("unit_price"))))
+    return map_in_arrow(ordered, active_days, ACTIVE_SCHEMA)
 
 
 def _with_closed(days: DataFrame, closed: DataFrame | None) -> DataFrame:

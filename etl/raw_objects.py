@@ -29,7 +29,7 @@ from etl.frames import local_rows, map_in_arrow
 from etl.records import UNREADABLE_OBJECT, Checked, FastLines, RecordChecker, object_lines
 from etl.storage import ObjectInfo, Storage
 
-__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of"]
+__all__ = ["CHECKED_SCHEMA", "read_checked", "arrival_of", "without_pandas"]
 
 _TYPED = [f for f in EVENT_SCHEMA.fields if f.name not in ("source", "line", "date")]
 CHECKED_SCHEMA = T.StructType(
@@ -145,7 +145,7 @@ def _check_objects(checker: RecordChecker, batches):
     """mapInArrow: the checked records of each (object, slice) row."""
     import pyarrow as pa
 
-    _without_pandas(pa)
+    without_pandas(pa)
     arrow_schema = _arrow_schema(pa)
     for batch in batches:
         rows = batch.to_pydict()
@@ -170,7 +170,7 @@ _PLAN_SCHEMA = T.StructType(
 )
 
 
-def _without_pandas(pa) -> None:
+def without_pandas(pa) -> None:
     """Keeps pyarrow from importing pandas in a Python worker that has not imported it.
 
     pyarrow's first conversion of a Python list imports pandas (1.2 s), only to ask whether the list is a
