@@ -24,7 +24,7 @@ from pyspark.sql import types as T
 from etl.active_days import ACTIVE_SCHEMA, KINDS, active_days
 from etl.frames import local_rows, map_in_arrow
 
-__all__ = ["DEMAND_COLUMNS", "DEMAND_SCHEMA", "daily_demand", "closed_days_frame"]
+__all__ = ["DEMAND_COLUMNS", "DEMAND_SCHEMA", "daily_demand", "closed_days_frame", "write_rewritten_months"]
 
 DEMAND_SCHEMA = T.StructType(
     [
@@ -95,6 +95,20 @@ def closed_days_frame(spark, days: list[tuple[str, object]]) -> DataFrame:
         [T.StructField("warehouse_id", T.StringType()), T.StructField("date", T.DateType())]
     )
     return local_rows(spark, ({"warehouse_id": w, "date": d} for w, d in sorted(set(days))), schema)
+
+
+def write_rewritten_months(demand: DataFrame, starts: DataFrame, uri: str) -> None:
+    """Writes the months a run rewrites (each warehouse's from ``from_month`` on, ``starts``), partitioned by
+    warehouse and month as demand_daily is."""
+    (
+        demand.join(F.broadcast(starts), "warehouse_id")
+        .filter(F.col("month") >= F.col("from_month"))
+        .select(*DEMAND_COLUMNS)
+        .repartition("warehouse_id", "month")
+        .write.mode("overwrite")
+        .partitionBy("warehouse_id", "month")
+        .parquet(uri)
+    )
 
 
 def _active_days(events: DataFrame) -> DataFrame:

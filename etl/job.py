@@ -28,7 +28,7 @@ from pyspark.sql.utils import AnalysisException
 from etl.accuracy_run import run_accuracy
 from etl.closed_days import CALENDAR_KEY, merge_closed_days, parse_calendar
 from etl.commit import PARTITIONS, WHOLE_TABLE, Staging, apply, recover
-from etl.demand import DEMAND_COLUMNS, DEMAND_SCHEMA, closed_days_frame, daily_demand
+from etl.demand import DEMAND_COLUMNS, DEMAND_SCHEMA, closed_days_frame, daily_demand, write_rewritten_months
 from etl.events import (
     EVENT_SCHEMA,
     QUARANTINE_COLUMNS,
@@ -307,15 +307,7 @@ def _rewrite_demand(
     )
     closed = closed_days_frame(spark, closed_days) if closed_days else None
     demand = _computed(daily_demand(history, closed))
-    (
-        demand.join(F.broadcast(starts), "warehouse_id")
-        .filter(F.col("month") >= F.col("from_month"))
-        .select(*DEMAND_COLUMNS)
-        .repartition("warehouse_id", "month")
-        .write.mode("overwrite")
-        .partitionBy("warehouse_id", "month")
-        .parquet(staging.uri("demand_daily"))
-    )
+    write_rewritten_months(demand, starts, staging.uri("demand_daily"))
     return _Rewrite(starts=starts, demand=demand, history=history)
 
 

@@ -137,23 +137,14 @@ def months_to_write(spark, events):
 def one_run(demand_module, events, starts, out: Path) -> tuple[float, float, object]:
     """daily_demand checkpointed, then written as etl/job.py's _rewrite_demand writes it: (checkpoint s,
     write s, the checkpoint)."""
-    from pyspark.sql import functions as F
-
-    from etl.demand import DEMAND_COLUMNS
+    # The job's write, from this checkout for both sides (an older revision's demand.py may not have it).
+    from etl.demand import write_rewritten_months
 
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
     demand = demand_module.daily_demand(events, None).localCheckpoint(eager=True)
     t1 = time.monotonic()
-    (
-        demand.join(F.broadcast(starts), "warehouse_id")
-        .filter(F.col("month") >= F.col("from_month"))
-        .select(*DEMAND_COLUMNS)
-        .repartition("warehouse_id", "month")
-        .write.mode("overwrite")
-        .partitionBy("warehouse_id", "month")
-        .parquet(str(out))
-    )
+    write_rewritten_months(demand, starts, str(out))
     t2 = time.monotonic()
     return t1 - t0, t2 - t1, demand
 
