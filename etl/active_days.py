@@ -139,7 +139,7 @@ def _days(table: Any) -> Any:
     series_start = np.zeros(n, dtype=bool)
     series_start[0] = True
     for key in keys:
-        series_start[1:] |= pc.not_equal(key.slice(0, n - 1), key.slice(1)).to_numpy(zero_copy_only=False)
+        series_start[1:] |= _changes(key, pc).to_numpy(zero_copy_only=False)
     series = np.cumsum(series_start) - 1
     starts = np.flatnonzero(series_start)
     lengths = np.diff(np.append(starts, n))
@@ -164,11 +164,13 @@ def _days(table: Any) -> Any:
     delta = np.where(sale, -quantity, np.where(moves, quantity, 0.0))
     delta = np.where(delta_known & (delta != 0.0), delta, 0.0)  # -0.0 and nulls as +0.0
     cum = running_sums(delta, starts, lengths)
-    cum_known = _running_any(delta_known, series_start)
-    # The balance: the last snapshot at or before each event (in its series), plus the movements since.
     index = np.arange(n)
+    own_start = starts[series]
+    # The running sum is null until the series' first known delta: the last known row so far is in the series.
+    cum_known = np.maximum.accumulate(np.where(delta_known, index, -1)) >= own_start
+    # The balance: the last snapshot at or before each event (in its series), plus the movements since.
     anchor = np.maximum.accumulate(np.where(snapshot, index, -1))
-    anchored = anchor >= starts[series]
+    anchored = anchor >= own_start
     at = np.where(anchored, anchor, 0)
     balance = on_hand[at] + (cum - cum[at])
     has_balance = anchored & has_on_hand[at] & cum_known[at]
@@ -261,13 +263,3 @@ def _days(table: Any) -> Any:
         ],
         names=ACTIVE_SCHEMA.fieldNames(),
     )
-
-
-def _running_any(flags: Any, segment_start: Any) -> Any:
-    """Per row: has any row of its segment up to it been set."""
-    import numpy as np
-
-    index = np.arange(len(flags))
-    last_set = np.maximum.accumulate(np.where(flags, index, -1))
-    start = np.maximum.accumulate(np.where(segment_start, index, 0))
-    return last_set >= start
