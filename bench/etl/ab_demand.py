@@ -61,15 +61,22 @@ LOCAL_CONF = {
 }
 
 
-def load_demand(rev: str) -> types.ModuleType:
-    """etl/demand.py of git revision ``rev`` as a module of its own (it imports this checkout's etl.*)."""
+def load_module(rev: str, path: str) -> types.ModuleType:
+    """The file ``path`` (e.g. etl/demand.py) of git revision ``rev`` as a module of its own (it imports this
+    checkout's etl.*). Its functions are not importable by name in Spark's Python workers, so a function it
+    hands to Spark travels by value (cloudpickle)."""
     source = subprocess.run(
-        ["git", "show", f"{rev}:etl/demand.py"], cwd=REPO, check=True, capture_output=True, text=True
+        ["git", "show", f"{rev}:{path}"], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout
-    module = types.ModuleType(f"demand_{rev}")
-    module.__file__ = f"{rev}:etl/demand.py"
+    module = types.ModuleType(f"{Path(path).stem}_{rev}")
+    module.__file__ = f"{rev}:{path}"
     exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
+
+
+def load_demand(rev: str) -> types.ModuleType:
+    """etl/demand.py of git revision ``rev`` as a module of its own."""
+    return load_module(rev, "etl/demand.py")
 
 
 def session(event_log: Path | None = None):
