@@ -68,6 +68,11 @@ SESSION_CONF = {
     # Partition values stay strings: warehouse "007" must not become the integer 7.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # The checked records' cache (the first step's persist) is kept uncompressed: choosing each column's
+    # encoding looks every string up in a hash map per batch of 10,000 rows (event ids never repeat), which took
+    # about two thirds of the cache's cost, and the cache was half of the step's JVM time at 5M events
+    # (bench/etl/RESULTS.md). It holds the records once, for one run; memory, else disk.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 
 
