@@ -22,6 +22,7 @@ overwhelming probability).
 from __future__ import annotations
 
 import argparse
+import ast
 import cProfile
 import gc
 import io
@@ -120,6 +121,18 @@ def one_run(spark, module, raw, objects, check, cache: bool = True) -> dict:
         "read_back": back,
         "checked": checked,
     }
+
+
+def session_conf(rev: str) -> dict[str, str]:
+    """etl/job.py's SESSION_CONF at git revision ``rev``: the literal, read without running the module."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:etl/job.py"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout
+    for node in ast.parse(source).body:
+        names = [getattr(t, "id", None) for t in getattr(node, "targets", [])]
+        if isinstance(node, ast.Assign) and names == ["SESSION_CONF"]:
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{rev}:etl/job.py has no SESSION_CONF literal")
 
 
 def use_settings(spark, settings: dict[str, str], every_key: set[str]) -> None:
@@ -336,7 +349,7 @@ def main() -> None:
     variants = {
         "A": (
             this if unchanged else load_module(args.baseline_sha, "etl/raw_objects.py"),
-            load_module(args.baseline_sha, "etl/job.py").SESSION_CONF,
+            session_conf(args.baseline_sha),
         ),
         "B": (this, SESSION_CONF),
     }

@@ -8,7 +8,8 @@ from argparse import Namespace
 from datetime import UTC, datetime
 
 from bench.etl.ab_demand import load_module
-from bench.etl.ab_read import _sample_kind, report, use_settings
+from bench.etl.ab_read import _sample_kind, report, session_conf, use_settings
+from etl.job import SESSION_CONF
 
 
 class _Conf:
@@ -40,6 +41,10 @@ def test_a_revision_s_module_is_loaded_from_git() -> None:
     module = load_module("HEAD", "etl/raw_objects.py")
     assert callable(module.read_checked)
     assert module.__file__ == "HEAD:etl/raw_objects.py"
+
+
+def test_a_revision_s_session_settings_are_read_from_git() -> None:
+    assert session_conf("HEAD") == SESSION_CONF
 
 
 def _run(pair: int, variant: str, step: float, back: float, warmup: bool = False) -> dict:
