@@ -69,9 +69,9 @@ SESSION_CONF = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     # The checked records' cache (the first step's persist) is kept uncompressed: choosing each column's
-    # encoding looks every string up in a hash map per batch of 10,000 rows (event ids never repeat), which took
-    # about two thirds of the cache's cost, and the cache was half of the step's JVM time at 5M events
-    # (bench/etl/RESULTS.md). It holds the records once, for one run; memory, else disk.
+    # encoding looks every string up in a hash map per batch of 10,000 rows (event ids never repeat): about
+    # two thirds of building the cache, which was most of read and validate's JVM time. Uncompressed, that
+    # step took 0.68 of the time at 5M events for a cache 14% larger (bench/etl/RESULTS.md, docs/etl.md).
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 
