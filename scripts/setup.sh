@@ -107,7 +107,7 @@ if wants node; then
   command -v npm >/dev/null 2>&1 || fail "npm" "Install npm (it ships with Node.js)."
   # npm writes node_modules/.package-lock.json after every install: older than package-lock.json means stale.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    run_step "npm packages (npm ci, $(grep -c '"resolved"' package-lock.json) from package-lock.json)" npm-ci \
+    run_step "npm packages (npm ci, $(grep -c '"node_modules/' package-lock.json) packages from package-lock.json)" npm-ci \
       npm ci --no-audit --no-fund --loglevel=error
   fi
 fi
