@@ -452,18 +452,18 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
     return out
 
 
-#: The year-ago columns of the default configuration: two that carry last year's level over this year's scale
-#: (``year_ago_level``: last year's level at the origin; ``year_ago_target``: last year's value around t) and two
-#: shapes (each year's value at t over that same year's level at the origin).
+#: The year-ago columns of the default configuration: two that carry last year's level over this year's
+#: scale (``year_ago_level``: last year's level at the origin; ``year_ago_target``: last year's value around
+#: t) and two shapes (each year's value at t over that same year's level at the origin).
 YEAR_AGO_LEVEL = ("year_ago_level", "year_ago_target")
 YEAR_AGO_SHAPE = ("yoy_candidate", "yoy2_candidate")
 
 
 def _year_ago_columns(switch: object) -> list[Feature]:
-    """The year-ago columns; the trial switch ``year_ago`` (bench/accuracy/EXPERIMENTS.md, fifteenth session,
-    issue 15: pasta's summer under-forecast, one reading of which is 2017's deeper summer dip carried into 2018)
-    leaves some out: "none" all four (an ablation), "shape" the two level ones, so a year's level enters only
-    through the recent features and the year-ago features only as shape."""
+    """The year-ago columns; the trial switch ``year_ago`` (bench/accuracy/EXPERIMENTS.md, fifteenth
+    session, issue 15: pasta's summer under-forecast, one reading of which is 2017's deeper summer dip carried
+    into 2018) leaves some out: "none" all four (an ablation), "shape" the two level ones, so a year's level
+    enters only through the recent features and the year-ago features only as shape."""
     columns: list[Feature] = [
         ("year_ago_level", lambda c: c.per_origin(_ratio(c.lvl_year, c.scale))),
         ("year_ago_target", lambda c: _ratio(c.ya_mean, c.s3)),
