@@ -349,14 +349,9 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
         for w in cfg.windows
     ]
     out += [(f"target_lag_{k}", lambda c, k=k: c.hist(c.t - k) / c.s3) for k in cfg.season_lags]
-    out += [
-        # The last 4 observed values at the same position in the season.
-        ("same_season_mean", lambda c: _nanmean0(c.seasons_back(4, c.hist)) / c.s3),
-        ("year_ago_level", lambda c: c.per_origin(_ratio(c.lvl_year, c.scale))),
-        ("year_ago_target", lambda c: _ratio(c.ya_mean, c.s3)),
-        ("yoy_candidate", lambda c: _ratio(c.ya_mean, c.lvl_year[:, :, None])),
-        ("yoy2_candidate", lambda c: _ratio(c.hist(c.t - 2 * c.year), c.lvl_year2[:, :, None])),
-    ]
+    # The last 4 observed values at the same position in the season.
+    out += [("same_season_mean", lambda c: _nanmean0(c.seasons_back(4, c.hist)) / c.s3)]
+    out += _year_ago_columns(cfg.extra.get("year_ago"))
     if cfg.promo:
         out += [
             ("promo_t", lambda c: c.promo_only(c.p_t)),
@@ -455,6 +450,32 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
     if cfg.price:
         out += [("rel_price", lambda c: c.rel_price())]
     return out
+
+
+#: The year-ago columns of the default configuration: two that carry last year's level over this year's
+#: scale (``year_ago_level``: last year's level at the origin; ``year_ago_target``: last year's value around
+#: t) and two shapes (each year's value at t over that same year's level at the origin).
+YEAR_AGO_LEVEL = ("year_ago_level", "year_ago_target")
+YEAR_AGO_SHAPE = ("yoy_candidate", "yoy2_candidate")
+
+
+def _year_ago_columns(switch: object) -> list[Feature]:
+    """The year-ago columns; the trial switch ``year_ago`` (bench/accuracy/EXPERIMENTS.md, fifteenth
+    session, issue 15: pasta's summer under-forecast, one reading of which is 2017's deeper summer dip carried
+    into 2018) leaves some out: "none" all four (an ablation), "shape" the two level ones, so a year's level
+    enters only through the recent features and the year-ago features only as shape."""
+    columns: list[Feature] = [
+        ("year_ago_level", lambda c: c.per_origin(_ratio(c.lvl_year, c.scale))),
+        ("year_ago_target", lambda c: _ratio(c.ya_mean, c.s3)),
+        ("yoy_candidate", lambda c: _ratio(c.ya_mean, c.lvl_year[:, :, None])),
+        ("yoy2_candidate", lambda c: _ratio(c.hist(c.t - 2 * c.year), c.lvl_year2[:, :, None])),
+    ]
+    if switch in (None, False):
+        return columns
+    drop = {"none": YEAR_AGO_LEVEL + YEAR_AGO_SHAPE, "shape": YEAR_AGO_LEVEL}.get(str(switch))
+    if drop is None:
+        raise ValueError(f'year_ago must be "none" or "shape", got {switch!r}')
+    return [col for col in columns if col[0] not in drop]
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -105,10 +105,14 @@ find_python() { # sets PY to a Python 3.11
 if wants node; then
   command -v node >/dev/null 2>&1 || fail "Node.js" "Install Node.js 20 (package.json engines: >=20.9 <23)."
   command -v npm >/dev/null 2>&1 || fail "npm" "Install npm (it ships with Node.js)."
-  # npm writes node_modules/.package-lock.json after every install: older than package-lock.json means stale.
-  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    run_step "npm packages (npm ci, $(grep -c '"resolved"' package-lock.json) from package-lock.json)" npm-ci \
+  # Stale when the lock file's bytes differ from the installed ones', not when it is newer: a checkout or a
+  # worktree rewrites it with the same bytes, and each reinstall costs ~40 s. The hash lives in node_modules, so
+  # a checkout that shares them (bench/etl/run.py's baseline) shares it too.
+  npm_hash=$(sha256sum <package-lock.json | cut -d' ' -f1)
+  if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.warecast-lock 2>/dev/null)" != "$npm_hash" ]; then
+    run_step "npm packages (npm ci, $(grep -c '"node_modules/' package-lock.json) packages from package-lock.json)" npm-ci \
       npm ci --no-audit --no-fund --loglevel=error
+    echo "$npm_hash" >node_modules/.warecast-lock
   fi
 fi
 

@@ -40,3 +40,54 @@ test("an unknown part is a usage error", () => {
   expect(run.status).toBe(2);
   expect(run.stderr).toContain("setup: unknown argument jvm");
 });
+
+describe("the node part reinstalls when the lock file's bytes change, not its mtime", () => {
+  // A copy of setup.sh beside a lock file of its own, with an `npm` that records its calls instead of installing.
+  let project: string;
+  let npmEnv: NodeJS.ProcessEnv;
+  const calls = () => {
+    const log = path.join(project, "npm-calls.log");
+    return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  };
+  const node = () =>
+    spawnSync(path.join(project, "scripts", "setup.sh"), ["node"], { env: npmEnv, encoding: "utf8" });
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "warecast-setup-npm-"));
+    fs.mkdirSync(path.join(project, "scripts"));
+    fs.copyFileSync(SETUP, path.join(project, "scripts", "setup.sh"));
+    fs.writeFileSync(path.join(project, "package-lock.json"), '{"packages": {"node_modules/a": {}}}\n');
+    const bin = path.join(project, "bin");
+    npmEnv = strippedEnv(bin);
+    fs.rmSync(path.join(bin, "npm"), { force: true });
+    fs.writeFileSync(
+      path.join(bin, "npm"),
+      '#!/bin/sh\necho "$*" >>npm-calls.log\nrm -rf node_modules && mkdir node_modules && echo {} >node_modules/.package-lock.json\n',
+      { mode: 0o755 },
+    );
+  });
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  test("installs when node_modules is missing, then not again", () => {
+    expect(node().status).toBe(0);
+    expect(calls()).toEqual(["ci --no-audit --no-fund --loglevel=error"]);
+    const again = node();
+    expect(again.status).toBe(0);
+    expect(again.stderr).toBe("");
+    expect(calls()).toHaveLength(1);
+  });
+
+  test("a newer lock file with the same bytes (a checkout, a worktree) installs nothing", () => {
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(path.join(project, "package-lock.json"), later, later);
+    expect(node().status).toBe(0);
+    expect(calls()).toHaveLength(1);
+  });
+
+  test("a lock file with other bytes installs again", () => {
+    fs.appendFileSync(path.join(project, "package-lock.json"), "\n");
+    const run = node();
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain("setup: npm packages (npm ci, 1 packages from package-lock.json) done in");
+    expect(calls()).toHaveLength(2);
+  });
+});

@@ -238,3 +238,24 @@ def test_scale_short_runs_leaves_the_long_runs_days_out(long_df):
     names = cfg.names()
     assert np.isnan(x[0, 0, 0, names.index("promo_level_short")])
     np.testing.assert_allclose(x[0, 0, 0, names.index("promo_level_long")] * plain[0, 0], 40.0, rtol=1e-5)
+
+
+def test_year_ago_switch_drops_only_the_named_year_ago_columns(long_df):
+    """``year_ago`` "shape": the two columns that carry last year's level over this year's scale go, the
+    two shapes stay; "none": all four go. Every other column keeps its order and its values."""
+    ar = arrays_of(_panel(long_df))
+    origins = np.array([380, 400])  # a year of history behind every target: the year-ago columns are defined
+    base_cfg = FeatureConfig.default("D", 14)
+    base, _ = build_features(ar, base_cfg, origins, 14)
+    by_name = dict(zip(base_cfg.names(), np.moveaxis(base, -1, 0), strict=True))
+    assert np.isfinite(by_name["year_ago_target"]).all() and np.isfinite(by_name["yoy_candidate"]).all()
+    level = ["year_ago_level", "year_ago_target"]
+    for switch, dropped in (("shape", level), ("none", [*level, "yoy_candidate", "yoy2_candidate"])):
+        cfg = dataclasses.replace(base_cfg, extra={"year_ago": switch})
+        assert cfg.names() == [n for n in DAILY_NAMES if n not in dropped]
+        x, _ = build_features(ar, cfg, origins, 14)
+        for i, name in enumerate(cfg.names()):
+            kept = np.nan_to_num(by_name[name], nan=-7)
+            np.testing.assert_array_equal(np.nan_to_num(x[..., i], nan=-7), kept)
+    with pytest.raises(ValueError, match="year_ago must be"):
+        dataclasses.replace(base_cfg, extra={"year_ago": "level"}).names()

@@ -277,10 +277,10 @@ def test_daily_defaults_fit_two_members_side_by_side():
     assert Hyperparameters.for_freq("W").median_weight == 0.0
 
 
-def test_weekly_defaults_calibrate_on_two_models_daily_on_one():
-    """Weekly intervals come from two calibration models (M2, chosen by the coverage rule on the weekly
+def test_weekly_defaults_calibrate_on_four_models_daily_on_one():
+    """Weekly intervals come from four calibration models (M4, chosen by the coverage rule on the weekly
     development windows, EXPERIMENTS.md); daily ones from one, so daily forecasts do not pay for it."""
-    assert Hyperparameters.for_freq("W").calibration_models == 2
+    assert Hyperparameters.for_freq("W").calibration_models == 4
     assert Hyperparameters.for_freq("D").calibration_models == 1
 
 
