@@ -6,12 +6,13 @@ over time.
 
 Two single `warecast etl` jobs minutes apart differ by more than demand_daily's change (bench/etl/RESULTS.md:
 unchanged steps moved by 20% between them), hence this. The session has `warecast etl`'s settings (local[2],
-4g, the same Spark conf: cli/commands/etl.ts) and the job's session settings. The events are the job's own:
-the benchmark's raw store (bench/out/etl/v2/nN/raw, generated as bench.etl.run does when missing) goes through
-etl.job.run once in this session, untimed; its committed events_clean is read and checkpointed once. Then each
-run does what the job's demand step does with them: `daily_demand` computed into a local checkpoint (the job's
-`_computed`), then written as the job writes demand_daily (joined with the months to rewrite, partitioned by
-warehouse and month) to a directory of its own. A run's seconds are the checkpoint's and the write's.
+4g, the same Spark conf, asked of cli/commands/etl.ts itself) and the job's session settings. The events are
+the job's own: the benchmark's raw store (bench/out/etl/v2/nN/raw, generated as bench.etl.run does when
+missing) goes through etl.job.run once in this session, untimed; its committed events_clean is read and
+checkpointed once. Then each run does what the job's demand step does with them: `daily_demand` computed into
+a local checkpoint (the job's `_computed`), then written as the job writes demand_daily (joined with the
+months to rewrite, partitioned by warehouse and month) to a directory of its own. A run's seconds are the
+checkpoint's and the write's.
 
 A and B alternate, A first: ``--warmup`` pairs (not counted: the JIT and the Python workers warm up), then
 ``--pairs`` counted pairs. Before each run the previous run's checkpoint of the same side is dropped and the
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import shutil
 import statistics
@@ -41,24 +43,28 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "etl" / "v2"
 
-# `warecast etl`'s Spark (cli/commands/etl.ts, localSparkOptions), as the session's configuration.
-LOCAL_CONF = {
-    "spark.master": "local[2]",
-    "spark.driver.memory": "4g",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "32",
-    "spark.sql.adaptive.enabled": "true",
-    "spark.sql.adaptive.coalescePartitions.enabled": "true",
-    "spark.default.parallelism": "4",
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.sql.sources.parallelPartitionDiscovery.threshold": "1024",
-    "spark.sql.maxConcurrentOutputFileWriters": "16",
-    "spark.driver.extraJavaOptions": (
-        f"-Dlog4j2.configurationFile=file:{REPO / 'etl' / 'log4j2.properties'} -XX:+UseSerialGC"
-    ),
-}
+
+def cli_spark_conf() -> dict[str, str]:
+    """`warecast etl`'s Spark settings, asked of the CLI's own code (cli/commands/etl.ts, localSparkOptions)
+    so the harnesses measure the job as users run it, with no copy of them to drift."""
+    script = (
+        "import { localSparkOptions } from './cli/commands/etl';"
+        "console.log(JSON.stringify(localSparkOptions()));"
+    )
+    tsx = REPO / "node_modules" / ".bin" / "tsx"
+    args = json.loads(
+        subprocess.run([tsx, "-e", script], cwd=REPO, check=True, capture_output=True, text=True).stdout
+    )
+    named = {"--master": "spark.master", "--driver-memory": "spark.driver.memory"}
+    conf = {}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        if flag == "--conf":
+            key, _, value = value.partition("=")
+            conf[key] = value
+        else:
+            conf[named[flag]] = value
+    # The CLI turns Spark's console progress into its own; here nobody reads it.
+    return conf | {"spark.ui.showConsoleProgress": "false"}
 
 
 def load_module(rev: str, path: str) -> types.ModuleType:
@@ -88,7 +94,7 @@ def session(event_log: Path | None = None):
     from etl.job import SESSION_CONF
 
     builder = SparkSession.builder.appName("warecast-ab-demand")
-    conf = {**LOCAL_CONF, **SESSION_CONF}
+    conf = cli_spark_conf() | SESSION_CONF
     if event_log is not None:  # for bench/etl/profile.py's timeline and plans
         event_log.mkdir(parents=True, exist_ok=True)
         conf |= {"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"file://{event_log}"}

@@ -1,18 +1,28 @@
-"""bench/etl/ab_demand.py: A's daily_demand comes from git, and the report's medians count only the counted
-pairs."""
+"""bench/etl/ab_demand.py: A's daily_demand comes from git, the session has `warecast etl`'s Spark settings,
+and the report's medians count only the counted pairs."""
 
 from __future__ import annotations
 
 from argparse import Namespace
 from datetime import UTC, datetime
 
-from bench.etl.ab_demand import load_demand, report
+from bench.etl.ab_demand import cli_spark_conf, load_demand, report
 
 
 def test_a_revision_s_demand_module_is_loaded_from_git() -> None:
     module = load_demand("HEAD")
     assert callable(module.daily_demand)
     assert module.__file__ == "HEAD:etl/demand.py"
+
+
+def test_the_session_s_spark_settings_are_the_cli_s() -> None:
+    conf = cli_spark_conf()
+    # What the CLI passes as spark-submit's own flags and as --conf pairs, all as session settings.
+    assert conf["spark.master"] == "local[2]"
+    assert conf["spark.driver.memory"] == "4g"
+    assert conf["spark.sql.shuffle.partitions"] == "32"
+    assert "-XX:+UseSerialGC" in conf["spark.driver.extraJavaOptions"]
+    assert conf["spark.ui.showConsoleProgress"] == "false"
 
 
 def _run(pair: int, variant: str, compute: float, write: float, warmup: bool = False) -> dict:
