@@ -156,7 +156,7 @@ class FeatureContext:
         dates = self.day.astype(np.int64).astype("datetime64[D]")
         doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
         month = dates.astype("datetime64[M]").astype(np.int64) % 12
-        if _calendar_switch(self.cfg.extra.get("calendar")) == "month":
+        if _calendar_switch(self.cfg.extra.get("calendar_grain")) == "month":
             return nan, month
         return doy, month
 
@@ -330,7 +330,7 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
         ("step", lambda c: np.broadcast_to(c.h[None, None, :].astype(float), c.s3.shape[:2] + (c.horizon,)))
     ]
     if cfg.calendar:
-        _calendar_switch(cfg.extra.get("calendar"))  # a bad value fails at names(), before any fit
+        _calendar_switch(cfg.extra.get("calendar_grain"))  # a bad value fails at names(), before any fit
         if cfg.freq == "D":
             out += [
                 ("dow", lambda c: (c.day.astype(np.int64) + 3) % 7),
@@ -482,15 +482,16 @@ def _year_ago_columns(switch: object) -> list[Feature]:
 
 
 def _calendar_switch(switch: object) -> str | None:
-    """The daily trial switch ``calendar`` (bench/accuracy/EXPERIMENTS.md, fifteenth session, i15-cal):
-    "month" keeps the month column and leaves day of year missing, a coarser annual calendar than the
-    default's, to test whether the trees place a past summer's dip day by day (the reading of C0, which
-    dropped both). The columns keep their names and order. Daily only: on weekly data it would blank week of
-    year, which is read from the same day-of-year array."""
+    """The daily trial switch ``calendar_grain`` (bench/accuracy/EXPERIMENTS.md, fifteenth session,
+    i15-cal): "month" keeps the month column and leaves day of year missing, a coarser annual calendar than
+    the default's, to test whether the trees place a past summer's dip day by day (the reading of C0, which
+    dropped both). The columns keep their names and order. Not named ``calendar``: that is a FeatureConfig
+    field, and bench/accuracy/run.py sends a key that names a field to the field, not to ``extra``. Daily
+    only: on weekly data it would blank week of year, which is read from the same day-of-year array."""
     if switch in (None, False):
         return None
     if switch != "month":
-        raise ValueError(f'calendar must be "month", got {switch!r}')
+        raise ValueError(f'calendar_grain must be "month", got {switch!r}')
     return "month"
 
 

@@ -262,13 +262,15 @@ def test_year_ago_switch_drops_only_the_named_year_ago_columns(long_df):
 
 
 def test_calendar_month_switch_leaves_only_day_of_year_missing(long_df):
-    """``calendar`` "month": day of year reads as missing, the month column and every other column keep their
-    names, order and values (a coarser annual calendar, not a smaller model); a bad value fails at names()."""
+    """``calendar_grain`` "month": day of year reads as missing, the month column and every other column keep
+    their names, order and values (a coarser annual calendar, not a smaller model); a bad value fails at
+    names(). The key is no FeatureConfig field, so ``--feature`` sends it to ``extra``."""
+    assert "calendar_grain" not in FeatureConfig.__dataclass_fields__
     ar = arrays_of(_panel(long_df))
     origins = np.array([380, 400])
     base_cfg = FeatureConfig.default("D", 14)
     base, _ = build_features(ar, base_cfg, origins, 14)
-    cfg = dataclasses.replace(base_cfg, extra={"calendar": "month"})
+    cfg = dataclasses.replace(base_cfg, extra={"calendar_grain": "month"})
     assert cfg.names() == base_cfg.names() == DAILY_NAMES
     x, _ = build_features(ar, cfg, origins, 14)
     doy = DAILY_NAMES.index("doy")
@@ -279,5 +281,5 @@ def test_calendar_month_switch_leaves_only_day_of_year_missing(long_df):
         if name != "doy":
             kept = np.nan_to_num(base[..., i], nan=-7)
             np.testing.assert_array_equal(np.nan_to_num(x[..., i], nan=-7), kept)
-    with pytest.raises(ValueError, match="calendar must be"):
-        dataclasses.replace(base_cfg, extra={"calendar": "week"}).names()
+    with pytest.raises(ValueError, match="calendar_grain must be"):
+        dataclasses.replace(base_cfg, extra={"calendar_grain": "week"}).names()
