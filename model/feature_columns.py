@@ -150,12 +150,14 @@ class FeatureContext:
     def annual(self) -> tuple[np.ndarray, np.ndarray]:
         """Day of year and month of each target; NaN when the annual calendar is off (fewer than a year of
         targets: a tree would stretch the last season it saw over the rest)."""
+        nan = np.full(self.t.shape, np.nan)
         if not self.cfg.annual_calendar:
-            nan = np.full(self.t.shape, np.nan)
             return nan, nan
         dates = self.day.astype(np.int64).astype("datetime64[D]")
         doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
         month = dates.astype("datetime64[M]").astype(np.int64) % 12
+        if _calendar_switch(self.cfg.extra.get("calendar_grain")) == "month":
+            return nan, month
         return doy, month
 
     @cached_property
@@ -328,6 +330,7 @@ def feature_columns(cfg: FeatureConfig) -> list[Feature]:
         ("step", lambda c: np.broadcast_to(c.h[None, None, :].astype(float), c.s3.shape[:2] + (c.horizon,)))
     ]
     if cfg.calendar:
+        _calendar_switch(cfg.extra.get("calendar_grain"))  # a bad value fails at names(), before any fit
         if cfg.freq == "D":
             out += [
                 ("dow", lambda c: (c.day.astype(np.int64) + 3) % 7),
@@ -476,6 +479,20 @@ def _year_ago_columns(switch: object) -> list[Feature]:
     if drop is None:
         raise ValueError(f'year_ago must be "none" or "shape", got {switch!r}')
     return [col for col in columns if col[0] not in drop]
+
+
+def _calendar_switch(switch: object) -> str | None:
+    """The daily trial switch ``calendar_grain`` (bench/accuracy/EXPERIMENTS.md, fifteenth session,
+    i15-cal): "month" keeps the month column and leaves day of year missing, a coarser annual calendar than
+    the default's, to test whether the trees place a past summer's dip day by day (the reading of C0, which
+    dropped both). The columns keep their names and order. Not named ``calendar``: that is a FeatureConfig
+    field, and bench/accuracy/run.py sends a key that names a field to the field, not to ``extra``. Daily
+    only: on weekly data it would blank week of year, which is read from the same day-of-year array."""
+    if switch in (None, False):
+        return None
+    if switch != "month":
+        raise ValueError(f'calendar_grain must be "month", got {switch!r}')
+    return "month"
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:

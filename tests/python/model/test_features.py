@@ -259,3 +259,27 @@ def test_year_ago_switch_drops_only_the_named_year_ago_columns(long_df):
             np.testing.assert_array_equal(np.nan_to_num(x[..., i], nan=-7), kept)
     with pytest.raises(ValueError, match="year_ago must be"):
         dataclasses.replace(base_cfg, extra={"year_ago": "level"}).names()
+
+
+def test_calendar_month_switch_leaves_only_day_of_year_missing(long_df):
+    """``calendar_grain`` "month": day of year reads as missing, the month column and every other column keep
+    their names, order and values (a coarser annual calendar, not a smaller model); a bad value fails at
+    names(). The key is no FeatureConfig field, so ``--feature`` sends it to ``extra``."""
+    assert "calendar_grain" not in FeatureConfig.__dataclass_fields__
+    ar = arrays_of(_panel(long_df))
+    origins = np.array([380, 400])
+    base_cfg = FeatureConfig.default("D", 14)
+    base, _ = build_features(ar, base_cfg, origins, 14)
+    cfg = dataclasses.replace(base_cfg, extra={"calendar_grain": "month"})
+    assert cfg.names() == base_cfg.names() == DAILY_NAMES
+    x, _ = build_features(ar, cfg, origins, 14)
+    doy = DAILY_NAMES.index("doy")
+    assert np.isfinite(base[..., doy]).all() and np.isnan(x[..., doy]).all()
+    month = DAILY_NAMES.index("month")
+    assert len(np.unique(base[..., month])) > 1  # the targets span more than one month: the check can fail
+    for i, name in enumerate(DAILY_NAMES):
+        if name != "doy":
+            kept = np.nan_to_num(base[..., i], nan=-7)
+            np.testing.assert_array_equal(np.nan_to_num(x[..., i], nan=-7), kept)
+    with pytest.raises(ValueError, match="calendar_grain must be"):
+        dataclasses.replace(base_cfg, extra={"calendar_grain": "week"}).names()
