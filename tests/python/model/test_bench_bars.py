@@ -54,6 +54,20 @@ def test_overrides_apply_to_every_set_or_one_frequency():
     assert config.level_window == 13 and config.lags == (1, 2) and config.extra == {"robust_scale": 13}
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("calendar", "month"), ("annual_calendar", 1), ("level_window", "13"), ("lags", 3)]
+)
+def test_a_feature_override_of_the_wrong_type_for_its_field_is_refused(key, value):
+    with pytest.raises(ValueError, match=f"feature {key}: FeatureConfig.{key} is a"):
+        _feature_config("D", 28, {key: value})
+
+
+def test_a_feature_override_of_the_field_s_type_is_applied():
+    config = _feature_config("D", 28, {"annual_calendar": False, "scale_floor": 1, "calendar_grain": "month"})
+    assert config.annual_calendar is False and config.scale_floor == 1
+    assert config.extra["calendar_grain"] == "month"
+
+
 def test_year_ago_windows_are_the_evaluation_windows_a_year_earlier(seeded_panel):
     panel = seeded_panel(3, 120, freq="W")
     cut = year_ago(panel, 8, 3)
