@@ -169,13 +169,19 @@ def same_rows(a, b) -> bool:
     return a.exceptAll(b).isEmpty() and b.exceptAll(a).isEmpty()
 
 
-def main() -> None:
+def ab_parser(a_file: str) -> argparse.ArgumentParser:
+    """The A/B harnesses' common arguments; ``a_file`` is what A takes from its git revision."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True, help="events (the benchmark's raw store)")
-    parser.add_argument("--baseline", default="main", help="git revision of A's etl/demand.py")
+    parser.add_argument("--baseline", default="main", help=f"git revision of A's {a_file}")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--write", default=None, help="append the report to this Markdown file")
+    return parser
+
+
+def main() -> None:
+    parser = ab_parser("etl/demand.py")
     parser.add_argument(
         "--job-heap",
         action="store_true",
@@ -233,16 +239,10 @@ def main() -> None:
         sizes = [r["count"] for r in counts]
         print(f"{name}'s checkpoint: {len(sizes)} partitions of {sizes} rows", flush=True)
     load_end = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    text = report(args, runs, identical, started, load_start, load_end)
-    print(text)
-    if args.write:
-        with open(args.write, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    spark.stop()
+    finish(spark, args, report(args, runs, identical, started, load_start, load_end))
 
 
 def report(args, runs: list[dict], identical: bool, started, load_start: str, load_end: str) -> str:
-    counted = [r for r in runs if not r["warmup"]]
     lines = [
         f"### {args.size:,} events: A = {args.baseline} ({args.baseline_sha})'s daily_demand, "
         f"B = this checkout's ({started:%Y-%m-%d %H:%MZ})",
@@ -265,12 +265,28 @@ def report(args, runs: list[dict], identical: bool, started, load_start: str, lo
             f"| {pair} | {r['variant']} | {r['load']:.2f} | {r['compute']:.2f} | {r['write']:.2f} "
             f"| {r['total']:.2f} |"
         )
-    lines += ["", "| median of the counted runs | A | B | B ÷ A |", "|---|---:|---:|---:|"]
-    for key, label in (("compute", "checkpoint s"), ("write", "write s"), ("total", "total s")):
+    lines += medians(runs, (("compute", "checkpoint s"), ("write", "write s"), ("total", "total s")))
+    return "\n".join(lines) + "\n"
+
+
+def medians(runs: list[dict], columns: tuple[tuple[str, str], ...]) -> list[str]:
+    """The A/B's verdict table: each column's median over the counted (not warm-up) runs of A and of B."""
+    counted = [r for r in runs if not r["warmup"]]
+    lines = ["", "| median of the counted runs | A | B | B ÷ A |", "|---|---:|---:|---:|"]
+    for key, label in columns:
         a = statistics.median(r[key] for r in counted if r["variant"] == "A")
         b = statistics.median(r[key] for r in counted if r["variant"] == "B")
-        lines.append(f"| {label} | {a:.2f} | {b:.2f} | {b / a:.3f} |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {label} | {a:.2f} | {b:.2f} | {f'{b / a:.3f}' if a else ''} |")
+    return lines
+
+
+def finish(spark, args, text: str) -> None:
+    """Prints the report, appends it to ``--write``'s file, and stops the session."""
+    print(text)
+    if args.write:
+        with open(args.write, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    spark.stop()
 
 
 if __name__ == "__main__":

@@ -21,20 +21,18 @@ overwhelming probability).
 
 from __future__ import annotations
 
-import argparse
 import ast
 import cProfile
 import gc
 import io
 import os
 import pstats
-import statistics
 import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.etl.ab_demand import OUT, REPO, load_module, session
+from bench.etl.ab_demand import OUT, REPO, ab_parser, finish, load_module, medians, session
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -312,15 +310,10 @@ def profile_step(spark, module, raw, objects, check, args, load_start: str) -> N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", type=int, required=True, help="events (the benchmark's raw store)")
-    parser.add_argument("--baseline", default="main", help="git revision of A's etl/raw_objects.py")
-    parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=1)
+    parser = ab_parser("etl/raw_objects.py")
     parser.add_argument("--profile", action="store_true", help="one run of this checkout's step, profiled")
     parser.add_argument("--jfr", type=Path, default=None, help="with --profile: a Flight Recording here")
     parser.add_argument("--event-log", type=Path, default=None, help="record Spark's event log here")
-    parser.add_argument("--write", default=None, help="append the report to this Markdown file")
     args = parser.parse_args()
 
     check = checker()
@@ -377,16 +370,10 @@ def main() -> None:
                 flush=True,
             )
     load_end = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    text = report(args, runs, last["A"] == last["B"], started, load_start, load_end)
-    print(text)
-    if args.write:
-        with open(args.write, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    spark.stop()
+    finish(spark, args, report(args, runs, last["A"] == last["B"], started, load_start, load_end))
 
 
 def report(args, runs: list[dict], identical: bool, started, load_start: str, load_end: str) -> str:
-    counted = [r for r in runs if not r["warmup"]]
     lines = [
         f"### {args.size:,} events: A = {args.baseline} ({args.baseline_sha})'s read-and-validate step, "
         f"B = this checkout's ({started:%Y-%m-%d %H:%MZ})",
@@ -406,19 +393,14 @@ def report(args, runs: list[dict], identical: bool, started, load_start: str, lo
             f"| {r['total']:.2f} | {r['jvm']:.1f} | {r['python']:.1f} "
             f"| {r['memory_mb']:.0f} / {r['disk_mb']:.0f} | {r['valid']:,} | {r['rejected']:,} |"
         )
-    lines += ["", "| median of the counted runs | A | B | B ÷ A |", "|---|---:|---:|---:|"]
-    for key, label in (
+    columns = (
         ("seconds", "step s"),
         ("read_back", "read-back s"),
         ("total", "total s"),
         ("jvm", "JVM CPU s (step)"),
         ("python", "Python CPU s"),
-    ):
-        a = statistics.median(r[key] for r in counted if r["variant"] == "A")
-        b = statistics.median(r[key] for r in counted if r["variant"] == "B")
-        ratio = f"{b / a:.3f}" if a else ""
-        lines.append(f"| {label} | {a:.2f} | {b:.2f} | {ratio} |")
-    return "\n".join(lines) + "\n"
+    )
+    return "\n".join(lines + medians(runs, columns)) + "\n"
 
 
 if __name__ == "__main__":
