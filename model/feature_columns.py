@@ -150,14 +150,14 @@ class FeatureContext:
     def annual(self) -> tuple[np.ndarray, np.ndarray]:
         """Day of year and month of each target; NaN when the annual calendar is off (fewer than a year of
         targets: a tree would stretch the last season it saw over the rest)."""
-        nan = np.full(self.t.shape, np.nan)
         if not self.cfg.annual_calendar:
+            nan = np.full(self.t.shape, np.nan)
             return nan, nan
         dates = self.day.astype(np.int64).astype("datetime64[D]")
         doy = (dates - dates.astype("datetime64[Y]")).astype(np.int64)
         month = dates.astype("datetime64[M]").astype(np.int64) % 12
         if _calendar_switch(self.cfg.extra.get("calendar_grain")) == "month":
-            return nan, month
+            return np.full(self.t.shape, np.nan), month
         return doy, month
 
     @cached_property

@@ -114,9 +114,7 @@ def _feature_config(freq: str, horizon: int, overrides: dict[str, Any]) -> Featu
         # A trial switch whose name is a field's sets the field: "month" for `calendar` (a bool) read as true
         # and ran the defaults unchanged (EXPERIMENTS.md, fifteenth session, i15-cal). Refused instead.
         want = type(getattr(config, key))
-        if not (isinstance(value, want) and isinstance(value, bool) == (want is bool)) and not (
-            want is float and type(value) is int
-        ):
+        if type(value) is not want and not (want is float and type(value) is int):
             raise ValueError(
                 f"feature {key}: FeatureConfig.{key} is a {want.__name__}, got {value!r}; "
                 "a trial switch needs a name that is not a FeatureConfig field"
